@@ -1,0 +1,217 @@
+"""Parse and validate a BPMN diagram before it may run complaints.
+
+A process analyst deploys diagrams without a developer, so every mistake the
+engine would otherwise only hit at run time (days later, when a timer fires)
+is caught here and reported with the element id and the line in the file.
+"""
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass, field
+
+from lxml import etree
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
+    CycleTimerEventDefinition,
+    DurationTimerEventDefinition,
+    TimeDateEventDefinition,
+    TimerEventDefinition,
+)
+from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
+from SpiffWorkflow.spiff.parser import VALIDATOR, SpiffBpmnParser
+from SpiffWorkflow.spiff.specs.defaults import UserTask
+
+BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+
+# Element ids that collide with tasks SpiffWorkflow adds to every process;
+# using one yields a silently empty process instead of an error.
+RESERVED_IDS = {"Start", "End", "Root"}
+
+
+@dataclass(frozen=True)
+class DiagramError:
+    message: str
+    element_id: str = ""
+    line: int | None = None
+
+    def __str__(self) -> str:
+        where = f"{self.element_id or 'diagram'}"
+        if self.line:
+            where += f" (line {self.line})"
+        return f"{where}: {self.message}"
+
+
+class DiagramRejected(Exception):
+    """The diagram cannot be deployed; `errors` says why, element by element."""
+
+    def __init__(self, errors: list[DiagramError]):
+        self.errors = errors
+        super().__init__("; ".join(str(e) for e in errors))
+
+
+@dataclass(frozen=True)
+class UserTaskInfo:
+    """What the portal reads from a user task of the diagram."""
+
+    element_id: str
+    name: str
+    lane: str | None
+    form_key: str | None
+    assignee_key: str | None
+    status: str | None
+    escalation_level: int | None
+
+
+@dataclass
+class Diagram:
+    """A parsed, validated diagram: the executable spec plus what the portal reads."""
+
+    process_id: str
+    spec: object
+    subprocess_specs: dict
+    user_tasks: dict[str, UserTaskInfo] = field(default_factory=dict)
+
+
+def user_task_info(task_spec) -> UserTaskInfo:
+    props = (getattr(task_spec, "extensions", None) or {}).get("properties", {})
+    level = props.get("escalationLevel")
+    return UserTaskInfo(
+        element_id=task_spec.bpmn_id,
+        name=task_spec.bpmn_name or task_spec.bpmn_id,
+        lane=task_spec.lane,
+        form_key=props.get("formKey"),
+        assignee_key=props.get("assignee") or None,
+        status=props.get("status") or None,
+        escalation_level=int(level) if level and level.isdigit() else None,
+    )
+
+
+def parse_diagram(
+    xml: bytes,
+    *,
+    roles: Collection[str],
+    form_keys: Collection[str],
+    statuses: Collection[str],
+    filename: str = "diagram.bpmn",
+) -> Diagram:
+    """Parse `xml` and check it against the rules in DESIGN.md.
+
+    Raises DiagramRejected listing every problem found, not just the first.
+    """
+    try:
+        root = etree.fromstring(xml, parser=etree.XMLParser(resolve_entities=False, no_network=True))
+    except etree.XMLSyntaxError as exc:
+        raise DiagramRejected([DiagramError(f"not well-formed XML: {exc.msg}", line=exc.lineno)]) from None
+    lines = {el.get("id"): el.sourceline for el in root.iter() if isinstance(el.tag, str) and el.get("id")}
+
+    errors = [
+        DiagramError(f"the id {element_id!r} is reserved by the engine; rename the element", element_id, line)
+        for element_id, line in lines.items()
+        if element_id in RESERVED_IDS
+    ]
+    if errors:
+        raise DiagramRejected(errors)
+
+    parser = SpiffBpmnParser(validator=VALIDATOR)
+    try:
+        parser.add_bpmn_xml(etree.ElementTree(root), filename=filename)
+        process_id = _executable_process_id(root)
+        spec = parser.get_spec(process_id)
+        subprocess_specs = parser.get_subprocess_specs(process_id)
+    except ValidationException as exc:
+        raise DiagramRejected([_from_validation(exc, lines)]) from None
+    except Exception as exc:  # the parser raises bare exceptions for some malformed input
+        raise DiagramRejected([DiagramError(f"cannot be parsed: {exc}")]) from None
+
+    errors.extend(_check_lanes(root, roles, lines))
+    all_specs = [spec, *subprocess_specs.values()]
+    user_tasks = {}
+    for process_spec in all_specs:
+        for task_spec in process_spec.task_specs.values():
+            if isinstance(task_spec, UserTask):
+                info = user_task_info(task_spec)
+                user_tasks[info.element_id] = info
+                errors.extend(_check_user_task(info, roles, form_keys, statuses, lines))
+            if isinstance(task_spec, CatchingEvent):
+                errors.extend(_check_timer(task_spec, lines))
+    if errors:
+        raise DiagramRejected(errors)
+    return Diagram(process_id, spec, subprocess_specs, user_tasks)
+
+
+def _executable_process_id(root) -> str:
+    processes = root.findall(f"{{{BPMN_NS}}}process")
+    executable = [p for p in processes if p.get("isExecutable", "true") == "true"] or processes
+    if len(executable) != 1:
+        raise ValidationException(f"expected exactly one executable process, found {len(executable)}")
+    return executable[0].get("id")
+
+
+def _from_validation(exc: ValidationException, lines: dict) -> DiagramError:
+    element_id = getattr(exc, "id", "") or ""
+    line = getattr(exc, "line_number", None) or lines.get(element_id)
+    message = str(exc.args[0]) if exc.args else str(exc)
+    return DiagramError(message, element_id, int(line) if line else None)
+
+
+def _check_lanes(root, roles, lines):
+    for lane in root.iter(f"{{{BPMN_NS}}}lane"):
+        if lane.get("name") not in roles:
+            yield DiagramError(
+                f"lane {lane.get('name')!r} is not a role; use one of: {', '.join(sorted(roles))}",
+                lane.get("id"),
+                lane.sourceline,
+            )
+
+
+def _check_user_task(info: UserTaskInfo, roles, form_keys, statuses, lines):
+    line = lines.get(info.element_id)
+    if info.lane not in roles:
+        yield DiagramError("user task is not in a role's lane, so nobody could work it", info.element_id, line)
+    if not info.form_key:
+        yield DiagramError("user task has no formKey property", info.element_id, line)
+    elif info.form_key not in form_keys:
+        yield DiagramError(
+            f"unknown formKey {info.form_key!r}; registered forms: {', '.join(sorted(form_keys))}",
+            info.element_id,
+            line,
+        )
+    if info.status is not None and info.status not in statuses:
+        yield DiagramError(
+            f"unknown status {info.status!r}; use one of: {', '.join(sorted(statuses))}", info.element_id, line
+        )
+
+
+def _check_timer(task_spec, lines):
+    definition = getattr(task_spec, "event_definition", None)
+    if not isinstance(definition, TimerEventDefinition):
+        return
+    line = lines.get(task_spec.bpmn_id)
+    try:
+        value = PythonScriptEngine().evaluate(_NoDataTask(), definition.expression)
+    except Exception as exc:
+        yield DiagramError(
+            f"timer expression {definition.expression!r} does not evaluate ({exc}); "
+            'write an ISO-8601 value in quotes, e.g. "P15D"',
+            task_spec.bpmn_id,
+            line,
+        )
+        return
+    try:
+        if isinstance(definition, DurationTimerEventDefinition):
+            TimerEventDefinition.parse_iso_duration(value)
+        elif isinstance(definition, CycleTimerEventDefinition):
+            TimerEventDefinition.parse_iso_recurring_interval(value)
+        elif isinstance(definition, TimeDateEventDefinition):
+            moment = TimerEventDefinition.get_datetime(value)
+            if moment.tzinfo is None:
+                raise ValueError("a date timer needs an explicit UTC offset")
+    except Exception as exc:
+        yield DiagramError(f"timer value {value!r} is not a valid ISO-8601 value: {exc}", task_spec.bpmn_id, line)
+
+
+class _NoDataTask:
+    """Stands in for a task when a timer expression is evaluated at deploy time."""
+
+    data: dict = {}

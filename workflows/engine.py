@@ -1,0 +1,151 @@
+"""Run complaint processes: start, restore, complete tasks, fire timers, save.
+
+This is the only module that touches SpiffWorkflow's runtime objects. The rest
+of the portal sees plain data: `OpenTask` rows and a JSON-able state dict.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from uuid import UUID
+
+from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
+from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+from SpiffWorkflow.spiff.specs.defaults import UserTask
+from SpiffWorkflow.spiff.specs.event_definitions import SignalEventDefinition
+from SpiffWorkflow.task import TaskState
+
+from .diagram import Diagram, user_task_info
+
+# Pinned so that a SpiffWorkflow upgrade never silently rewrites saved states;
+# a state saved under another version goes through the library's migration.
+SERIALIZER_VERSION = "1.5"
+_SERIALIZER = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(SPIFF_CONFIG), version=SERIALIZER_VERSION)
+
+
+class TaskNotOpen(Exception):
+    """The task is not waiting for a person (already completed, cancelled or unknown)."""
+
+
+@dataclass(frozen=True)
+class OpenTask:
+    """A user task waiting for a person, as the inbox projection needs it."""
+
+    id: str
+    element_id: str
+    name: str
+    lane: str | None
+    form_key: str | None
+    assignee: object
+    status: str | None
+    escalation_level: int | None
+    data: dict
+
+
+def start_process(diagram: Diagram, data: dict) -> BpmnWorkflow:
+    workflow = BpmnWorkflow(diagram.spec, diagram.subprocess_specs)
+    workflow.get_tasks(state=TaskState.READY)[0].data.update(data)
+    workflow.do_engine_steps()
+    return workflow
+
+
+def save_state(workflow: BpmnWorkflow) -> dict:
+    """The instance's own state, without the spec (that is stored once per version)."""
+    state = _SERIALIZER.to_dict(workflow)
+    del state["spec"], state["subprocess_specs"]
+    state[_SERIALIZER.VERSION_KEY] = SERIALIZER_VERSION
+    return state
+
+
+def restore_process(diagram: Diagram, state: dict) -> BpmnWorkflow:
+    state = dict(state)
+    if state.get(_SERIALIZER.VERSION_KEY) != SERIALIZER_VERSION:
+        _SERIALIZER.migrate(state)
+    else:
+        state.pop(_SERIALIZER.VERSION_KEY)
+    # The registry hands back objects that are not serialized dicts unchanged, so
+    # the cached spec objects are shared instead of being rebuilt on every load.
+    state["spec"] = diagram.spec
+    state["subprocess_specs"] = dict(diagram.subprocess_specs)
+    return _SERIALIZER.from_dict(state)
+
+
+def open_tasks(workflow: BpmnWorkflow) -> list[OpenTask]:
+    tasks = []
+    for task in workflow.get_tasks(state=TaskState.READY):
+        if not isinstance(task.task_spec, UserTask):
+            continue
+        info = user_task_info(task.task_spec)
+        tasks.append(
+            OpenTask(
+                id=str(task.id),
+                element_id=info.element_id,
+                name=info.name,
+                lane=info.lane,
+                form_key=info.form_key,
+                assignee=task.data.get(info.assignee_key) if info.assignee_key else None,
+                status=info.status,
+                escalation_level=info.escalation_level,
+                data=dict(task.data),
+            )
+        )
+    return tasks
+
+
+def complete_task(workflow: BpmnWorkflow, task_id: str, data: dict) -> None:
+    task = workflow.get_task_from_id(UUID(task_id)) if _is_uuid(task_id) else None
+    if task is None or task.state != TaskState.READY or not isinstance(task.task_spec, UserTask):
+        raise TaskNotOpen(task_id)
+    task.set_data(**data)
+    task.run()
+    workflow.do_engine_steps()
+
+
+def fire_timers(workflow: BpmnWorkflow) -> None:
+    """Fire every timer that is due now and run the process on from there."""
+    workflow.refresh_timers()
+    workflow.do_engine_steps()
+
+
+def send_signal(workflow: BpmnWorkflow, name: str, payload: dict) -> int:
+    """Deliver a BPMN signal from outside the process; returns how many events caught it."""
+    caught = workflow.event_manager.catch(BpmnEvent(SignalEventDefinition(name), payload=payload), internal=False)
+    workflow.do_engine_steps()
+    return caught
+
+
+def next_timer_due(workflow: BpmnWorkflow) -> datetime | None:
+    """The earliest moment a waiting timer of this process fires, in UTC.
+
+    Read from each waiting task's `event_value`: an ISO string for duration and
+    date timers (also when the timer sits behind an event-based gateway), a dict
+    with the `next` occurrence for cycle timers.
+    """
+    due = []
+    for task in workflow.get_tasks(state=TaskState.WAITING):
+        value = task.internal_data.get("event_value")
+        if isinstance(value, dict):
+            value = value.get("next") if value.get("cycles") != 0 else None
+        if isinstance(value, str):
+            moment = TimerEventDefinition.get_datetime(value)
+            due.append(moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc))
+    return min(due, default=None)
+
+
+def is_finished(workflow: BpmnWorkflow) -> bool:
+    return workflow.is_completed()
+
+
+def final_data(workflow: BpmnWorkflow) -> dict:
+    """The data the process ended with (the last completed end event's)."""
+    return dict(workflow.data)
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        UUID(value)
+    except (ValueError, TypeError):
+        return False
+    return True
