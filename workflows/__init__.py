@@ -3,6 +3,7 @@ from .diagram import Diagram, DiagramError, DiagramRejected, UserTaskInfo, parse
 from .engine import (
     OpenTask,
     TaskNotOpen,
+    closing_event,
     complete_task,
     final_data,
     fire_timers,
@@ -22,6 +23,7 @@ __all__ = [
     "OpenTask",
     "TaskNotOpen",
     "UserTaskInfo",
+    "closing_event",
     "complete_task",
     "final_data",
     "fire_timers",

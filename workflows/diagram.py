@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
@@ -18,7 +19,6 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     TimeDateEventDefinition,
     TimerEventDefinition,
 )
-from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
 from SpiffWorkflow.spiff.parser import VALIDATOR, SpiffBpmnParser
 from SpiffWorkflow.spiff.specs.defaults import UserTask
 
@@ -125,6 +125,7 @@ def parse_diagram(
         raise DiagramRejected([DiagramError(f"cannot be parsed: {exc}")]) from None
 
     errors.extend(_check_lanes(root, roles, lines))
+    errors.extend(_check_timers(root))
     all_specs = [spec, *subprocess_specs.values()]
     user_tasks = {}
     for process_spec in all_specs:
@@ -133,8 +134,6 @@ def parse_diagram(
                 info = user_task_info(task_spec)
                 user_tasks[info.element_id] = info
                 errors.extend(_check_user_task(info, roles, form_keys, statuses, lines))
-            if isinstance(task_spec, CatchingEvent):
-                errors.extend(_check_timer(task_spec, lines))
     if errors:
         raise DiagramRejected(errors)
     return Diagram(process_id, spec, subprocess_specs, user_tasks)
@@ -183,35 +182,50 @@ def _check_user_task(info: UserTaskInfo, roles, form_keys, statuses, lines):
         )
 
 
-def _check_timer(task_spec, lines):
-    definition = getattr(task_spec, "event_definition", None)
-    if not isinstance(definition, TimerEventDefinition):
-        return
-    line = lines.get(task_spec.bpmn_id)
+_TIMER_KINDS = {
+    "timeDuration": DurationTimerEventDefinition,
+    "timeDate": TimeDateEventDefinition,
+    "timeCycle": CycleTimerEventDefinition,
+}
+
+
+def _check_timers(root):
+    """Every timer in the file, read from the XML so each error names its own event.
+
+    (SpiffWorkflow folds the timers behind an event-based gateway into the
+    gateway, which would otherwise hide them from a check on the parsed spec.)
+    """
+    for definition in root.iter(f"{{{BPMN_NS}}}timerEventDefinition"):
+        event = definition.getparent()
+        for child in definition:
+            kind = etree.QName(child).localname if isinstance(child.tag, str) else None
+            if kind in _TIMER_KINDS:
+                timer = _TIMER_KINDS[kind](event.get("id"), (child.text or "").strip())
+                yield from _check_timer_expression(event.get("id"), timer, event.sourceline)
+
+
+def _check_timer_expression(element_id, timer, line):
     try:
-        value = PythonScriptEngine().evaluate(_NoDataTask(), definition.expression)
+        value = PythonScriptEngine().environment.evaluate(timer.expression, {})
     except Exception as exc:
         yield DiagramError(
-            f"timer expression {definition.expression!r} does not evaluate ({exc}); "
+            f"timer expression {timer.expression!r} does not evaluate ({type(exc).__name__}: {exc}); "
             'write an ISO-8601 value in quotes, e.g. "P15D"',
-            task_spec.bpmn_id,
+            element_id,
             line,
         )
         return
     try:
-        if isinstance(definition, DurationTimerEventDefinition):
+        if not isinstance(value, str):
+            raise ValueError("it is not a string")
+        if isinstance(timer, DurationTimerEventDefinition):
             TimerEventDefinition.parse_iso_duration(value)
-        elif isinstance(definition, CycleTimerEventDefinition):
+        elif isinstance(timer, CycleTimerEventDefinition):
             TimerEventDefinition.parse_iso_recurring_interval(value)
-        elif isinstance(definition, TimeDateEventDefinition):
-            moment = TimerEventDefinition.get_datetime(value)
-            if moment.tzinfo is None:
+        elif isinstance(timer, TimeDateEventDefinition):
+            # SpiffWorkflow would read a date without offset in the server's
+            # local zone; a province-wide deadline must not depend on that.
+            if datetime.fromisoformat(value).tzinfo is None:
                 raise ValueError("a date timer needs an explicit UTC offset")
     except Exception as exc:
-        yield DiagramError(f"timer value {value!r} is not a valid ISO-8601 value: {exc}", task_spec.bpmn_id, line)
-
-
-class _NoDataTask:
-    """Stands in for a task when a timer expression is evaluated at deploy time."""
-
-    data: dict = {}
+        yield DiagramError(f"timer value {value!r} is not a valid ISO-8601 value: {exc}", element_id, line)

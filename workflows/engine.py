@@ -12,6 +12,7 @@ from uuid import UUID
 from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.events.end_event import EndEvent
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.spiff.specs.defaults import UserTask
 from SpiffWorkflow.spiff.specs.event_definitions import SignalEventDefinition
@@ -141,6 +142,21 @@ def is_finished(workflow: BpmnWorkflow) -> bool:
 def final_data(workflow: BpmnWorkflow) -> dict:
     """The data the process ended with (the last completed end event's)."""
     return dict(workflow.data)
+
+
+def closing_event(workflow: BpmnWorkflow) -> str | None:
+    """Name of the end event the process reached last: how the complaint closed.
+
+    Side paths (the escalation clock, reviews) end before the casework does, so
+    the last end event reached is the one that finished the complaint.
+    """
+    ends = [
+        task
+        for task in workflow.get_tasks(state=TaskState.COMPLETED)
+        if isinstance(task.task_spec, EndEvent) and task.task_spec.bpmn_id
+    ]
+    last = max(ends, key=lambda task: task.last_state_change, default=None)
+    return (last.task_spec.bpmn_name or last.task_spec.bpmn_id) if last else None
 
 
 def _is_uuid(value: str) -> bool:

@@ -1,0 +1,1 @@
+"""Blueprints by audience. They parse requests, call one service, commit once."""

@@ -1,0 +1,71 @@
+"""Each person's task inbox, the task page and completing a task."""
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from ..models import Role
+from ..services import complaints, tasks
+from ..services.errors import Conflict, Invalid
+from ..web import db, photo_store, roles_required, uploaded_photo
+
+bp = Blueprint("inbox", __name__)
+
+WORKERS = (Role.DISTRICT_OFFICER, Role.DEPUTY_COMMISSIONER, Role.COMMISSIONER, Role.CHIEF_SECRETARY, Role.CITIZEN)
+
+
+@bp.get("/inbox")
+@roles_required(*WORKERS)
+def index():
+    return render_template("inbox/index.html", tasks=tasks.inbox_for(db(), current_user))
+
+
+@bp.get("/tasks/<int:task_id>")
+@login_required
+def show(task_id: int):
+    session = db()
+    task = tasks.get_task_for(session, current_user, task_id)
+    return _task_page(task, tasks.build_form(session, task, current_user), {})
+
+
+@bp.post("/tasks/<int:task_id>")
+@login_required
+def complete(task_id: int):
+    session = db()
+    try:
+        tasks.complete_task(
+            session, task_id, current_user, request.form, photo=uploaded_photo(), store=photo_store()
+        )
+    except Invalid as error:
+        session.rollback()
+        task = tasks.get_task_for(session, current_user, task_id)
+        form = tasks.build_form(session, task, current_user, request.form)
+        form.validate()
+        return _task_page(task, form, error.errors), 400
+    except Conflict as conflict:
+        session.rollback()
+        flash(str(conflict), "error")
+        task = tasks.get_task_for(session, current_user, task_id)
+        return redirect(url_for("complaints.show", complaint_id=task.complaint_id)), 303
+    session.commit()
+    flash("Done. The complaint has moved on.")
+    if current_user.role is Role.CITIZEN:
+        task = tasks.get_task_for(session, current_user, task_id)
+        return redirect(url_for("complaints.show", complaint_id=task.complaint_id))
+    return redirect(url_for("inbox.index"))
+
+
+def _task_page(task, form, errors):
+    session = db()
+    complaint = task.complaint
+    return render_template(
+        "inbox/task.html",
+        task=task,
+        complaint=complaint,
+        form=form,
+        errors=errors,
+        events=complaints.timeline(session, complaint),
+        attachments=complaints.attachments_of(session, complaint),
+        may_work=task.completed_at is None and tasks.may_work(current_user, task),
+        accepts_photo=tasks.accepts_photo(task),
+    )

@@ -1,0 +1,98 @@
+"""A Deputy Commissioner manages the district: officers and citizen accounts."""
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from ..models import Role
+from ..services import accounts, organisation
+from ..services.errors import Invalid
+from ..web import db, roles_required
+
+bp = Blueprint("manage", __name__, url_prefix="/district")
+
+
+@bp.route("/officers", methods=["GET", "POST"])
+@roles_required(Role.DEPUTY_COMMISSIONER)
+def officers():
+    session = db()
+    values, errors, status = {}, {}, 200
+    if request.method == "POST":
+        form = request.form
+        try:
+            officer = accounts.create_officer(
+                session,
+                current_user,
+                accounts.StaffInput(
+                    role=Role.DISTRICT_OFFICER,
+                    full_name=form.get("full_name", ""),
+                    username=form.get("username", ""),
+                    password=form.get("password", ""),
+                    department_id=form.get("department_id", type=int),
+                    email=form.get("email") or None,
+                    mobile=form.get("mobile") or None,
+                ),
+            )
+        except Invalid as error:
+            session.rollback()
+            values = {k: v for k, v in form.items() if k != "password"}
+            errors, status = error.errors, 400
+        else:
+            session.commit()
+            flash(f"{officer.full_name} can now sign in as {officer.username}.")
+            return redirect(url_for("manage.officers"))
+    return (
+        render_template(
+            "manage/officers.html",
+            officers=accounts.officers_of(session, current_user),
+            departments=organisation.departments(session),
+            values=values,
+            errors=errors,
+        ),
+        status,
+    )
+
+
+@bp.post("/officers/<int:officer_id>/deactivate")
+@roles_required(Role.DEPUTY_COMMISSIONER)
+def deactivate(officer_id: int):
+    session = db()
+    stuck = accounts.deactivate_officer(session, current_user, officer_id)
+    session.commit()
+    flash("The officer is deactivated; their open complaints are back in your inbox.")
+    if stuck:
+        flash(f"{len(stuck)} complaint(s) could not be taken back automatically: {stuck}", "error")
+    return redirect(url_for("manage.officers"))
+
+
+@bp.get("/citizens")
+@roles_required(Role.DEPUTY_COMMISSIONER)
+def citizens():
+    search = request.args.get("q", "")
+    return render_template(
+        "manage/citizens.html", citizens=accounts.citizens_of(db(), current_user, search=search), search=search
+    )
+
+
+@bp.post("/citizens/<int:citizen_id>/block")
+@roles_required(Role.DEPUTY_COMMISSIONER)
+def block(citizen_id: int):
+    session = db()
+    try:
+        citizen = accounts.block_citizen(session, current_user, citizen_id, request.form.get("reason", ""))
+    except Invalid as error:
+        flash(str(error.errors.get("reason", ["Give a reason."])[0]), "error")
+        return redirect(url_for("manage.citizens"))
+    session.commit()
+    flash(f"{citizen.full_name} is blocked.")
+    return redirect(url_for("manage.citizens"))
+
+
+@bp.post("/citizens/<int:citizen_id>/unblock")
+@roles_required(Role.DEPUTY_COMMISSIONER)
+def unblock(citizen_id: int):
+    session = db()
+    citizen = accounts.unblock_citizen(session, current_user, citizen_id)
+    session.commit()
+    flash(f"{citizen.full_name} is unblocked.")
+    return redirect(url_for("manage.citizens"))

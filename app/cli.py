@@ -1,0 +1,118 @@
+"""Operator commands: `flask --app app db upgrade | seed | process deploy | timers fire | serve`."""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+import workflows
+
+from .services import demo, processes
+from .services.timers import fire_due_timers
+from .web import db, session_factory
+
+log = logging.getLogger(__name__)
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+db_cli = AppGroup("db", help="Database schema (Alembic migrations).")
+process_cli = AppGroup("process", help="Deploy BPMN diagrams.")
+timers_cli = AppGroup("timers", help="BPMN timers (escalations, reminders).")
+
+
+def alembic_config():
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("sqlalchemy.url", current_app.config["DATABASE_URL"].replace("%", "%%"))
+    return config
+
+
+@db_cli.command("upgrade")
+@click.argument("revision", default="head")
+def db_upgrade(revision):
+    """Migrate the database schema to REVISION (default: the newest)."""
+    from alembic import command
+
+    database_url = current_app.config["DATABASE_URL"]
+    if database_url.startswith("sqlite:///"):
+        Path(database_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    command.upgrade(alembic_config(), revision)
+    click.echo(f"database at {revision}")
+
+
+@click.command("seed")
+@click.option("--no-demo", is_flag=True, help="Only the organisation and the process, no demo accounts.")
+def seed(no_demo):
+    """Seed the province's organisation, deploy bpmn/complaint.bpmn if needed, add demo data."""
+    session = db()
+    summary = demo.seed(session, Path(current_app.config["BPMN_DIR"]), with_demo=not no_demo)
+    session.commit()
+    for line in summary:
+        click.echo(line)
+
+
+@process_cli.command("deploy")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--not-default", is_flag=True, help="Deploy without making it the version new complaints start on.")
+def process_deploy(path, not_default):
+    """Validate the diagram at PATH and deploy it as a new version."""
+    session = db()
+    try:
+        definition = processes.deploy_diagram(
+            session, path.read_bytes(), deployed_by=None, filename=path.name, make_default=not not_default
+        )
+    except workflows.DiagramRejected as rejected:
+        for error in rejected.errors:
+            click.echo(f"error: {error}", err=True)
+        raise SystemExit(1) from None
+    session.commit()
+    default = " (default for new complaints)" if definition.is_default else ""
+    click.echo(f"deployed {definition.process_id} version {definition.version}{default} sha256 {definition.sha256}")
+
+
+@timers_cli.command("fire")
+@click.option("--batch", type=int, default=None, help="How many due instances at most.")
+def timers_fire(batch):
+    """Fire every BPMN timer that is due now, once."""
+    total = failed = 0
+    batch = batch or current_app.config["TIMER_SWEEP_BATCH"]
+    while True:
+        result = fire_due_timers(session_factory(), batch=batch)
+        total += len(result.fired)
+        failed += len(result.failed)
+        if len(result.fired) + len(result.failed) < batch or not result.fired:
+            break
+    click.echo(f"fired timers of {total} process instance(s); {failed} failed")
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", envvar="HOST")
+@click.option("--port", default=5000, type=int, envvar="PORT")
+def serve(host, port):
+    """Run the portal with the timer sweep in-process (the embedded default: no Redis)."""
+    app: Flask = current_app._get_current_object()
+    interval = app.config["TIMER_SWEEP_SECONDS"]
+
+    def sweep_forever():
+        while True:
+            try:
+                with app.app_context():
+                    fire_due_timers(session_factory(), batch=app.config["TIMER_SWEEP_BATCH"])
+            except Exception:
+                log.exception("timer sweep failed; retrying in %s s", interval)
+            time.sleep(interval)
+
+    threading.Thread(target=sweep_forever, name="timer-sweep", daemon=True).start()
+    click.echo(f"Citizen's Portal on http://{host}:{port}/ (timer sweep every {interval} s, in-process)")
+    app.run(host=host, port=port, threaded=True, use_reloader=False)
+
+
+def init_app(app: Flask) -> None:
+    for command in (db_cli, process_cli, timers_cli, seed, serve):
+        app.cli.add_command(command)

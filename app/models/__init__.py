@@ -1,0 +1,32 @@
+"""Database models. Import them from here."""
+from .base import Base, UTCDateTime, utcnow
+from .complaints import STATUS_LABELS, Attachment, Complaint, ComplaintEvent, ComplaintStatus, EventImmutable
+from .organisation import Category, Department, District, Division, Office
+from .processes import HumanTask, InstanceStatus, ProcessDefinition, ProcessInstance
+from .users import LANE_ROLES, ROLE_LABELS, STAFF_TIERS, Role, User
+
+__all__ = [
+    "Attachment",
+    "Base",
+    "Category",
+    "Complaint",
+    "ComplaintEvent",
+    "ComplaintStatus",
+    "Department",
+    "District",
+    "Division",
+    "EventImmutable",
+    "HumanTask",
+    "InstanceStatus",
+    "LANE_ROLES",
+    "Office",
+    "ProcessDefinition",
+    "ProcessInstance",
+    "ROLE_LABELS",
+    "Role",
+    "STATUS_LABELS",
+    "STAFF_TIERS",
+    "User",
+    "UTCDateTime",
+    "utcnow",
+]

@@ -1,0 +1,52 @@
+"""The province's structure: divisions, districts, departments, categories, offices."""
+from __future__ import annotations
+
+from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .base import Base
+
+
+class Division(Base):
+    __tablename__ = "divisions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(8), unique=True)
+    name: Mapped[str] = mapped_column(String(80))
+    districts: Mapped[list[District]] = relationship(back_populates="division", order_by="District.name")
+
+
+class District(Base):
+    __tablename__ = "districts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(8), unique=True)
+    name: Mapped[str] = mapped_column(String(80))
+    division_id: Mapped[int] = mapped_column(ForeignKey("divisions.id"), index=True)
+    division: Mapped[Division] = relationship(back_populates="districts")
+
+
+class Department(Base):
+    __tablename__ = "departments"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    categories: Mapped[list[Category]] = relationship(back_populates="department", order_by="Category.name")
+
+
+class Category(Base):
+    __tablename__ = "categories"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), index=True)
+    department: Mapped[Department] = relationship(back_populates="categories")
+
+
+class Office(Base):
+    """The office of one department in one district (the 900+ offices of the real system)."""
+
+    __tablename__ = "offices"
+    __table_args__ = (UniqueConstraint("district_id", "department_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    district_id: Mapped[int] = mapped_column(ForeignKey("districts.id"))
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))

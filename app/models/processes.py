@@ -1,0 +1,98 @@
+"""Deployed diagrams, running process instances and the inbox projection."""
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import JSON, Enum, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
+
+from .base import Base, UTCDateTime, utcnow
+from .users import Role
+
+
+class ProcessDefinition(Base):
+    """One deployed version of a diagram. New complaints start on the default one."""
+
+    __tablename__ = "process_definitions"
+    __table_args__ = (UniqueConstraint("process_id", "version"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    process_id: Mapped[str] = mapped_column(String(80))
+    version: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    xml: Mapped[str] = deferred(mapped_column(Text))
+    is_default: Mapped[bool] = mapped_column(default=False)
+    deployed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    deployed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class InstanceStatus(enum.Enum):
+    RUNNING = "running"
+    FINISHED = "finished"
+
+
+class ProcessInstance(Base):
+    __tablename__ = "process_instances"
+    # The timer sweep reads "running instances due now": only due rows are touched.
+    __table_args__ = (Index("ix_process_instances_due", "next_timer_due_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"), unique=True)
+    definition_id: Mapped[int] = mapped_column(ForeignKey("process_definitions.id"), index=True)
+    state: Mapped[dict] = deferred(mapped_column(JSON))
+    status: Mapped[InstanceStatus] = mapped_column(
+        Enum(InstanceStatus, native_enum=False, length=12, values_callable=lambda e: [m.value for m in e]),
+        default=InstanceStatus.RUNNING,
+    )
+    next_timer_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    lock_version: Mapped[int] = mapped_column(Integer, default=1)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    definition: Mapped[ProcessDefinition] = relationship()
+    complaint = relationship("Complaint")
+
+    # Optimistic locking: two writers that loaded the same version cannot both save.
+    __mapper_args__ = {"version_id_col": lock_version}
+
+
+class HumanTask(Base):
+    """The inbox projection of one open (or once open) user task.
+
+    Rewritten in the same transaction each time its process moves; inboxes and
+    dashboards read this table, never the process state.
+    """
+
+    __tablename__ = "human_tasks"
+    __table_args__ = (
+        Index("ix_human_tasks_open_role", "completed_at", "role", "district_id"),
+        Index("ix_human_tasks_open_assignee", "assignee_id", "completed_at"),
+        Index("ix_human_tasks_complaint", "complaint_id", "completed_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_guid: Mapped[str] = mapped_column(String(36), unique=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instances.id"))
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"))
+    element_id: Mapped[str] = mapped_column(String(120))
+    name: Mapped[str] = mapped_column(String(200))
+    form_key: Mapped[str] = mapped_column(String(60))
+    role: Mapped[Role] = mapped_column(
+        Enum(Role, native_enum=False, length=24, values_callable=lambda e: [m.value for m in e])
+    )
+    # Who may work it: the assignee when set, otherwise everyone of `role`
+    # whose own scope matches `scope` (district / division / province / citizen).
+    scope: Mapped[str] = mapped_column(String(12))
+    district_id: Mapped[int | None] = mapped_column(ForeignKey("districts.id"))
+    division_id: Mapped[int | None] = mapped_column(ForeignKey("divisions.id"))
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
+    citizen_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    escalation_level: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    complaint = relationship("Complaint")
+    completed_by = relationship("User", foreign_keys=[completed_by_id])
+    assignee = relationship("User", foreign_keys=[assignee_id])

@@ -1,0 +1,98 @@
+"""People who use the portal: citizens and staff, each with a role and a scope."""
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import Enum, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .base import Base, UTCDateTime, utcnow
+from .organisation import Department, District, Division
+
+
+class Role(enum.Enum):
+    CITIZEN = "citizen"
+    DISTRICT_OFFICER = "district_officer"
+    DEPUTY_COMMISSIONER = "deputy_commissioner"
+    COMMISSIONER = "commissioner"
+    CHIEF_SECRETARY = "chief_secretary"
+    ANALYST = "analyst"
+    ADMIN = "admin"
+
+    @property
+    def label(self) -> str:
+        return ROLE_LABELS[self]
+
+
+ROLE_LABELS = {
+    Role.CITIZEN: "Citizen",
+    Role.DISTRICT_OFFICER: "District Officer",
+    Role.DEPUTY_COMMISSIONER: "Deputy Commissioner",
+    Role.COMMISSIONER: "Commissioner",
+    Role.CHIEF_SECRETARY: "Chief Secretary",
+    Role.ANALYST: "Process analyst",
+    Role.ADMIN: "Administrator",
+}
+
+# Roles that may appear as lanes of a diagram (people who work complaint tasks).
+LANE_ROLES = {
+    Role.CITIZEN,
+    Role.DISTRICT_OFFICER,
+    Role.DEPUTY_COMMISSIONER,
+    Role.COMMISSIONER,
+    Role.CHIEF_SECRETARY,
+}
+STAFF_TIERS = {Role.DISTRICT_OFFICER, Role.DEPUTY_COMMISSIONER, Role.COMMISSIONER, Role.CHIEF_SECRETARY}
+
+
+class User(Base):
+    __tablename__ = "users"
+    __table_args__ = (Index("ix_users_district_role", "district_id", "role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    role: Mapped[Role] = mapped_column(Enum(Role, native_enum=False, length=24, values_callable=lambda e: [m.value for m in e]))
+    full_name: Mapped[str] = mapped_column(String(120))
+    # Staff sign in with a username; citizens with their CNIC or mobile number.
+    username: Mapped[str | None] = mapped_column(String(60), unique=True)
+    cnic: Mapped[str | None] = mapped_column(String(13), unique=True)
+    mobile: Mapped[str | None] = mapped_column(String(12), unique=True)
+    email: Mapped[str | None] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    language: Mapped[str] = mapped_column(String(2), default="en")
+    district_id: Mapped[int | None] = mapped_column(ForeignKey("districts.id"))
+    division_id: Mapped[int | None] = mapped_column(ForeignKey("divisions.id"))
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
+    active: Mapped[bool] = mapped_column(default=True)
+    blocked_reason: Mapped[str | None] = mapped_column(Text)
+    blocked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    blocked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    deactivated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    district: Mapped[District | None] = relationship(foreign_keys=[district_id])
+    division: Mapped[Division | None] = relationship(foreign_keys=[division_id])
+    department: Mapped[Department | None] = relationship(foreign_keys=[department_id])
+
+    # Flask-Login reads these four; they need no Flask import.
+    @property
+    def is_active(self) -> bool:
+        return self.active and self.blocked_at is None
+
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return str(self.id)
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role is not Role.CITIZEN
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.role.value}>"

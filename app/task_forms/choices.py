@@ -1,0 +1,28 @@
+"""Choice lists shared by several task forms."""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from ..models import District, Role, User
+from .registry import FormContext
+
+
+def officer_choices(ctx: FormContext) -> list[tuple[int, str]]:
+    """Active District Officers of the complaint's district, its department first."""
+    officers = ctx.session.scalars(
+        select(User)
+        .where(User.role == Role.DISTRICT_OFFICER, User.district_id == ctx.complaint.district_id, User.active.is_(True))
+        .order_by(User.full_name)
+    ).all()
+    own = [o for o in officers if o.department_id == ctx.complaint.department_id]
+    others = [o for o in officers if o.department_id != ctx.complaint.department_id]
+    return [(o.id, f"{o.full_name} ({o.department.name if o.department else 'no department'})") for o in own + others]
+
+
+def other_district_choices(ctx: FormContext) -> list[tuple[int, str]]:
+    districts = ctx.session.scalars(select(District).where(District.id != ctx.complaint.district_id).order_by(District.name))
+    return [(d.id, d.name) for d in districts]
+
+
+def with_blank(choices, label="Choose…"):
+    return [("", label), *choices]

@@ -1,0 +1,56 @@
+"""The citizen's rating of a resolution."""
+from __future__ import annotations
+
+from wtforms import Form, RadioField, TextAreaField
+from wtforms.validators import InputRequired, Length, ValidationError
+
+from .registry import FormContext, TaskForm, register, text
+
+
+class CitizenRatingForm(Form):
+    rating = RadioField(
+        "How well was it resolved? (1 = very poorly, 5 = very well)",
+        choices=[(str(n), str(n)) for n in range(1, 6)],
+        validators=[InputRequired("Choose a rating from 1 to 5.")],
+    )
+    satisfied = RadioField(
+        "Are you satisfied?",
+        choices=[("yes", "Yes, close my complaint"), ("no", "No, reopen it")],
+        validators=[InputRequired("Say whether you are satisfied.")],
+    )
+    comment = TextAreaField("Comment", validators=[Length(max=2000)])
+
+    def validate_comment(self, field):
+        if self.satisfied.data == "no" and not text(field):
+            raise ValidationError("Tell us what is still wrong, so the DC can act on it.")
+
+
+def _rating_data(form) -> dict:
+    return {
+        "rating": int(form.rating.data),
+        "satisfied": form.satisfied.data == "yes",
+        "comment": text(form.comment) or None,
+    }
+
+
+def _apply_rating(data, ctx: FormContext):
+    complaint = ctx.complaint
+    complaint.rating, complaint.satisfied = data["rating"], data["satisfied"]
+    note = f"Rated {data['rating']}/5" + (f": {data['comment']}" if data["comment"] else "")
+    if data["satisfied"]:
+        return "rated", note
+    complaint.reopen_count += 1
+    complaint.resolved_at = None
+    return "reopened", note
+
+
+register(
+    TaskForm(
+        key="citizen_rating",
+        title="Rate the resolution",
+        form_class=CitizenRatingForm,
+        writes=("rating", "satisfied", "comment"),
+        to_data=_rating_data,
+        apply=_apply_rating,
+    )
+)

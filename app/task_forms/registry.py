@@ -1,0 +1,68 @@
+"""The forms a diagram's user tasks can name with their `formKey` property.
+
+A form key is the contract between a diagram and the portal: it says which
+fields a person fills in, how they are validated, which task-data keys the
+process then reads (`writes`), and what the step changes on the complaint.
+A new user task in a diagram can reuse any key listed here without code.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from sqlalchemy.orm import Session
+from wtforms import Form
+
+from ..models import Complaint, User
+
+
+@dataclass
+class FormContext:
+    """What a form may look at while it is prepared, validated and applied."""
+
+    session: Session
+    complaint: Complaint
+    actor: User | None
+
+
+@dataclass(frozen=True)
+class TaskForm:
+    key: str
+    title: str
+    form_class: type[Form]
+    # Task-data keys the process can read after this form is submitted.
+    writes: tuple[str, ...]
+    to_data: Callable[[Form], dict]
+    # Sets choices that depend on the complaint (officers of its district...).
+    prepare: Callable[[Form, FormContext], None] = lambda form, ctx: None
+    # Changes the complaint row beyond the process state; returns (event kind, note).
+    apply: Callable[[dict, FormContext], tuple[str, str | None]] = lambda data, ctx: ("task_completed", None)
+    accepts_photo: bool = False
+    extra: dict = field(default_factory=dict)
+
+
+_REGISTRY: dict[str, TaskForm] = {}
+
+
+def register(task_form: TaskForm) -> TaskForm:
+    if task_form.key in _REGISTRY:
+        raise ValueError(f"form key {task_form.key!r} registered twice")
+    _REGISTRY[task_form.key] = task_form
+    return task_form
+
+
+def get_task_form(key: str) -> TaskForm:
+    return _REGISTRY[key]
+
+
+def form_keys() -> frozenset[str]:
+    return frozenset(_REGISTRY)
+
+
+def all_task_forms() -> list[TaskForm]:
+    return sorted(_REGISTRY.values(), key=lambda f: f.key)
+
+
+def text(field) -> str:
+    """A text field's value, stripped; empty when the field was not sent at all."""
+    return (field.data or "").strip()

@@ -1,0 +1,136 @@
+"""What every request shares: its database session, sign-in, CSRF, errors, filters."""
+from __future__ import annotations
+
+from datetime import timedelta, timezone
+from functools import wraps
+
+from flask import Flask, abort, current_app, g, render_template, request
+from flask_login import LoginManager, current_user
+from flask_wtf.csrf import CSRFError, CSRFProtect
+
+from .db import make_engine, make_session_factory
+from .models import STATUS_LABELS, Role, User
+from .services.errors import Conflict, Invalid, NotAllowed, NotFound
+from .services.photos import PhotoStore
+
+PAKISTAN_TIME = timezone(timedelta(hours=5), "PKT")
+
+login_manager = LoginManager()
+login_manager.login_view = "public.login"
+login_manager.login_message = "Please sign in to continue."
+csrf = CSRFProtect()
+
+
+def init_app(app: Flask) -> None:
+    engine = make_engine(app.config["DATABASE_URL"])
+    app.extensions["db_engine"] = engine
+    app.extensions["db_sessions"] = make_session_factory(engine)
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    app.teardown_appcontext(_close_session)
+    app.jinja_env.filters["pk_time"] = pk_time
+    app.jinja_env.filters["pk_date"] = pk_date
+    app.jinja_env.globals.update(Role=Role, STATUS_LABELS=STATUS_LABELS)
+    for error, status in ((NotFound, 404), (NotAllowed, 403), (Conflict, 409)):
+        app.register_error_handler(error, _domain_error_page(status))
+    app.register_error_handler(Invalid, _invalid_page)
+    app.register_error_handler(CSRFError, _csrf_page)
+    for status in (403, 404, 405, 413):
+        app.register_error_handler(status, _http_error_page(status))
+
+
+def db():
+    """The session of this request (or CLI command); committed by the view, once."""
+    if "db" not in g:
+        g.db = current_app.extensions["db_sessions"]()
+    return g.db
+
+
+def session_factory():
+    return current_app.extensions["db_sessions"]
+
+
+def photo_store() -> PhotoStore:
+    from pathlib import Path
+
+    return PhotoStore(Path(current_app.config["UPLOAD_DIR"]))
+
+
+def _close_session(_exc):
+    session = g.pop("db", None)
+    if session is not None:
+        session.rollback()  # anything not committed by the view is dropped
+        session.close()
+
+
+@login_manager.user_loader
+def _load_user(user_id: str):
+    user = db().get(User, int(user_id))
+    return user if user is not None and user.is_active else None
+
+
+def roles_required(*roles: Role):
+    """Only signed-in users with one of `roles` pass; others get 403."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            if not current_user.is_authenticated:
+                return login_manager.unauthorized()
+            if current_user.role not in roles:
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def uploaded_photo(name: str = "photo") -> bytes | None:
+    file = request.files.get(name)
+    if file is None or not file.filename:
+        return None
+    return file.read()
+
+
+def pk_time(value):
+    return value.astimezone(PAKISTAN_TIME).strftime("%d %b %Y, %H:%M") if value else ""
+
+
+def pk_date(value):
+    return value.astimezone(PAKISTAN_TIME).strftime("%d %b %Y") if value else ""
+
+
+def _domain_error_page(status):
+    def handler(error):
+        return render_template("error.html", status=status, message=_message(status, error)), status
+
+    return handler
+
+
+def _http_error_page(status):
+    def handler(error):
+        return render_template("error.html", status=status, message=_message(status, error)), status
+
+    return handler
+
+
+def _message(status, error):
+    if status == 404:
+        return "We could not find that page, or it is not yours to see."
+    if status == 403:
+        return "Your account may not do this."
+    if status == 413:
+        return "The upload is too large: a photo may be at most 5 MB."
+    if status == 409:
+        return str(error)
+    return "This request cannot be handled."
+
+
+def _invalid_page(error: Invalid):
+    return render_template("error.html", status=400, message=str(error)), 400
+
+
+def _csrf_page(error):
+    message = "The form expired or did not come from this site. Go back, reload the page and send it again."
+    return render_template("error.html", status=400, message=message), 400
