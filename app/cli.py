@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
+from werkzeug.serving import run_simple
 
 import workflows
 
@@ -110,7 +111,9 @@ def serve(host, port):
 
     threading.Thread(target=sweep_forever, name="timer-sweep", daemon=True).start()
     click.echo(f"Citizen's Portal on http://{host}:{port}/ (timer sweep every {interval} s, in-process)")
-    app.run(host=host, port=port, threaded=True, use_reloader=False)
+    # Werkzeug's threaded server is enough for the embedded default; production
+    # runs the app under gunicorn and the sweep in worker.py instead.
+    run_simple(host, port, app, threaded=True)
 
 
 def init_app(app: Flask) -> None:

@@ -1,7 +1,7 @@
 """What every request shares: its database session, sign-in, CSRF, errors, filters."""
 from __future__ import annotations
 
-from datetime import timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from functools import wraps
 
 from flask import Flask, abort, current_app, g, render_template, request
@@ -9,7 +9,7 @@ from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from .db import make_engine, make_session_factory
-from .models import STATUS_LABELS, Role, User
+from .models import STATUS_LABELS, Role, User, utcnow
 from .services.errors import Conflict, Invalid, NotAllowed, NotFound
 from .services.photos import PhotoStore
 
@@ -30,13 +30,15 @@ def init_app(app: Flask) -> None:
     app.teardown_appcontext(_close_session)
     app.jinja_env.filters["pk_time"] = pk_time
     app.jinja_env.filters["pk_date"] = pk_date
+    app.jinja_env.filters["days_left"] = days_left
+    app.jinja_env.filters["options"] = options
     app.jinja_env.globals.update(Role=Role, STATUS_LABELS=STATUS_LABELS)
     for error, status in ((NotFound, 404), (NotAllowed, 403), (Conflict, 409)):
-        app.register_error_handler(error, _domain_error_page(status))
+        app.register_error_handler(error, _error_page(status))
     app.register_error_handler(Invalid, _invalid_page)
     app.register_error_handler(CSRFError, _csrf_page)
     for status in (403, 404, 405, 413):
-        app.register_error_handler(status, _http_error_page(status))
+        app.register_error_handler(status, _error_page(status))
 
 
 def db():
@@ -101,14 +103,23 @@ def pk_date(value):
     return value.astimezone(PAKISTAN_TIME).strftime("%d %b %Y") if value else ""
 
 
-def _domain_error_page(status):
-    def handler(error):
-        return render_template("error.html", status=status, message=_message(status, error)), status
+def days_left(deadline: datetime | None) -> str:
+    """Days before the process's next deadline (escalation, rating...), for inbox lists."""
+    if deadline is None:
+        return ""
+    days = (deadline - utcnow()).total_seconds() / 86400
+    if days < 0:
+        return "deadline passed"
+    if days < 1:
+        return "less than a day left"
+    return f"{int(days)} day{'s' if int(days) != 1 else ''} left"
 
-    return handler
+
+def options(items, value="id", text="name"):
+    return [(getattr(i, value), getattr(i, text)) for i in items]
 
 
-def _http_error_page(status):
+def _error_page(status):
     def handler(error):
         return render_template("error.html", status=status, message=_message(status, error)), status
 

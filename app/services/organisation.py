@@ -37,7 +37,7 @@ def seed_organisation(session: Session) -> dict[str, int]:
                 session.add(Category(code=cat["code"], name=cat["name"], department=department))
                 counts["categories"] += 1
     session.flush()
-    offices = set(session.execute(select(Office.district_id, Office.department_id)).tuples())
+    offices = {tuple(row) for row in session.execute(select(Office.district_id, Office.department_id))}
     for district in districts.values():
         for department in departments.values():
             if (district.id, department.id) not in offices:

@@ -5,7 +5,7 @@ from wtforms import Form, RadioField, SelectField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 from ..models import District, User
-from .choices import officer_choices, other_district_choices, with_blank
+from .choices import officer_choices, options, other_district_choices, with_blank
 from .registry import FormContext, TaskForm, register, text
 
 
@@ -16,7 +16,7 @@ def _optional_int(value):
 class DcTriageForm(Form):
     decision = RadioField(
         "Decision",
-        choices=[("assign", "Assign to a District Officer"), ("transfer", "Transfer to another district")],
+        choices=options(("assign", "Assign to a District Officer"), ("transfer", "Transfer to another district")),
         validators=[InputRequired("Choose assign or transfer.")],
     )
     officer_id = SelectField("Officer", coerce=_optional_int, validators=[Optional()])
@@ -84,11 +84,11 @@ register(
 class OfficerActionForm(Form):
     outcome = RadioField(
         "Outcome",
-        choices=[
+        choices=options(
             ("resolved", "Resolved"),
             ("systemic", "Needs long-term action (systemic)"),
             ("returned", "Back to the DC: wrong department"),
-        ],
+        ),
         validators=[InputRequired("Choose an outcome.")],
     )
     action_taken = TextAreaField(

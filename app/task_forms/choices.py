@@ -3,11 +3,13 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from wtforms.fields.choices import SelectChoice
+
 from ..models import District, Role, User
 from .registry import FormContext
 
 
-def officer_choices(ctx: FormContext) -> list[tuple[int, str]]:
+def officer_choices(ctx: FormContext) -> list[SelectChoice]:
     """Active District Officers of the complaint's district, its department first."""
     officers = ctx.session.scalars(
         select(User)
@@ -16,13 +18,18 @@ def officer_choices(ctx: FormContext) -> list[tuple[int, str]]:
     ).all()
     own = [o for o in officers if o.department_id == ctx.complaint.department_id]
     others = [o for o in officers if o.department_id != ctx.complaint.department_id]
-    return [(o.id, f"{o.full_name} ({o.department.name if o.department else 'no department'})") for o in own + others]
+    return [SelectChoice(o.id, f"{o.full_name} ({o.department.name if o.department else 'no department'})") for o in own + others]
 
 
-def other_district_choices(ctx: FormContext) -> list[tuple[int, str]]:
+def other_district_choices(ctx: FormContext) -> list[SelectChoice]:
     districts = ctx.session.scalars(select(District).where(District.id != ctx.complaint.district_id).order_by(District.name))
-    return [(d.id, d.name) for d in districts]
+    return [SelectChoice(d.id, d.name) for d in districts]
 
 
 def with_blank(choices, label="Choose…"):
-    return [("", label), *choices]
+    return [SelectChoice("", label), *choices]
+
+
+def options(*pairs: tuple[str, str]) -> list[SelectChoice]:
+    """Fixed choices of a radio or select field: (value, label) pairs."""
+    return [SelectChoice(value, label) for value, label in pairs]

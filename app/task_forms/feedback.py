@@ -4,18 +4,19 @@ from __future__ import annotations
 from wtforms import Form, RadioField, TextAreaField
 from wtforms.validators import InputRequired, Length, ValidationError
 
+from .choices import options
 from .registry import FormContext, TaskForm, register, text
 
 
 class CitizenRatingForm(Form):
     rating = RadioField(
         "How well was it resolved? (1 = very poorly, 5 = very well)",
-        choices=[(str(n), str(n)) for n in range(1, 6)],
+        choices=options(*((str(n), str(n)) for n in range(1, 6))),
         validators=[InputRequired("Choose a rating from 1 to 5.")],
     )
     satisfied = RadioField(
         "Are you satisfied?",
-        choices=[("yes", "Yes, close my complaint"), ("no", "No, reopen it")],
+        choices=options(("yes", "Yes, close my complaint"), ("no", "No, reopen it")),
         validators=[InputRequired("Say whether you are satisfied.")],
     )
     comment = TextAreaField("Comment", validators=[Length(max=2000)])

@@ -6,7 +6,7 @@ from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 from ..models import User
 from .casework import _optional_int
-from .choices import officer_choices, with_blank
+from .choices import officer_choices, options, with_blank
 from .registry import FormContext, TaskForm, register, text
 
 REVIEW_ACTIONS = [
@@ -17,7 +17,7 @@ REVIEW_ACTIONS = [
 
 
 class EscalationReviewForm(Form):
-    action = RadioField("Decision", choices=REVIEW_ACTIONS, validators=[InputRequired("Choose a decision.")])
+    action = RadioField("Decision", choices=options(*REVIEW_ACTIONS), validators=[InputRequired("Choose a decision.")])
     officer_id = SelectField("Officer", coerce=_optional_int, validators=[Optional()])
     instruction = TextAreaField(
         "Instruction", validators=[InputRequired("Write the instruction for the record."), Length(max=2000)]

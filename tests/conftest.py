@@ -1,0 +1,158 @@
+"""Shared fixtures: a migrated database (SQLite, or PostgreSQL with TEST_DATABASE_URL),
+a fresh app per test, user factories and a sign-in helper.
+
+The schema is migrated once per run with Alembic; after each test the rows a
+test can create are deleted, keeping the seeded organisation and the first
+deployed diagram.
+"""
+from __future__ import annotations
+
+import itertools
+import os
+from pathlib import Path
+
+import pytest
+from sqlalchemy import delete, select, text, update
+
+from app import create_app
+from app.db import make_engine, make_session_factory
+from app.models import (
+    Attachment,
+    Complaint,
+    ComplaintEvent,
+    District,
+    HumanTask,
+    ProcessDefinition,
+    ProcessInstance,
+    Role,
+    User,
+)
+from app.services import accounts, organisation, processes
+
+ROOT = Path(__file__).resolve().parent.parent
+PASSWORD = "correct-horse-1"
+
+
+def database_url(tmp_path_factory) -> str:
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        return url
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+
+
+@pytest.fixture(scope="session")
+def db_url(tmp_path_factory):
+    url = database_url(tmp_path_factory)
+    engine = make_engine(url)
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+    app = create_app({"TESTING": True, "DATABASE_URL": url})
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["db", "upgrade"])
+    assert result.exit_code == 0, result.output
+    engine = make_engine(url)
+    with make_session_factory(engine)() as session:
+        organisation.seed_organisation(session)
+        processes.deploy_file(session, ROOT / "bpmn" / "complaint.bpmn")
+        session.commit()
+    engine.dispose()
+    return url
+
+
+@pytest.fixture(scope="session")
+def engine(db_url):
+    engine = make_engine(db_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture()
+def app(db_url, engine, tmp_path):
+    app = create_app(
+        {"TESTING": True, "DATABASE_URL": db_url, "UPLOAD_DIR": str(tmp_path / "uploads"), "WTF_CSRF_ENABLED": False}
+    )
+    yield app
+    app.extensions["db_engine"].dispose()
+    _reset(engine)
+
+
+def _reset(engine):
+    """Delete what tests create; keep the organisation and the first diagram version."""
+    with engine.begin() as conn:
+        for model in (ComplaintEvent, HumanTask, ProcessInstance, Attachment, Complaint):
+            conn.execute(delete(model))
+        conn.execute(update(User).values(blocked_by_id=None))
+        conn.execute(delete(User))
+        first = conn.scalar(select(ProcessDefinition.id).order_by(ProcessDefinition.id).limit(1))
+        conn.execute(delete(ProcessDefinition).where(ProcessDefinition.id != first))
+        conn.execute(update(ProcessDefinition).values(is_default=True))
+
+
+@pytest.fixture()
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture()
+def session(app):
+    """A database session outside any request, as a job or CLI command has."""
+    with app.extensions["db_sessions"]() as session:
+        yield session
+
+
+@pytest.fixture()
+def places(session):
+    """Two districts of one division and one of another, for scope tests."""
+    peshawar = session.scalar(select(District).where(District.name == "Peshawar"))
+    nowshera = session.scalar(select(District).where(District.name == "Nowshera"))
+    mardan = session.scalar(select(District).where(District.name == "Mardan"))
+    assert peshawar.division_id == nowshera.division_id != mardan.division_id
+    return {"peshawar": peshawar, "nowshera": nowshera, "mardan": mardan}
+
+
+_counter = itertools.count(1)
+
+
+@pytest.fixture()
+def make_user(session, places):
+    """make_user(Role.X, district=..., department=...) -> a committed user."""
+
+    def make(role: Role, *, district: District | None = None, department_id: int | None = None, name: str = ""):
+        n = next(_counter)
+        district = district or places["peshawar"]
+        if role is Role.CITIZEN:
+            user = accounts.register_citizen(
+                session,
+                accounts.Registration(
+                    name or f"Citizen {n}", f"{1730100000000 + n:013d}", f"03{n:09d}", district.id, PASSWORD, PASSWORD
+                ),
+            )
+        else:
+            if role is Role.DISTRICT_OFFICER and department_id is None:
+                department_id = organisation.departments(session)[0].id
+            user = accounts.create_staff(
+                session,
+                accounts.StaffInput(
+                    role=role,
+                    full_name=name or f"{role.label} {n}",
+                    username=f"{role.value}.{n}",
+                    password=PASSWORD,
+                    district_id=district.id if role in (Role.DISTRICT_OFFICER, Role.DEPUTY_COMMISSIONER) else None,
+                    division_id=district.division_id if role is Role.COMMISSIONER else None,
+                    department_id=department_id,
+                ),
+            )
+        session.commit()
+        return user
+
+    return make
+
+
+def login(client, user: User) -> None:
+    """Sign in without the form (the form itself is tested once in test_auth)."""
+    with client.session_transaction() as flask_session:
+        flask_session["_user_id"] = str(user.id)
+        flask_session["_fresh"] = True
