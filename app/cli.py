@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 from werkzeug.serving import run_simple
 
 import workflows
@@ -48,6 +48,7 @@ def db_upgrade(revision):
 
 
 @click.command("seed")
+@with_appcontext
 @click.option("--no-demo", is_flag=True, help="Only the organisation and the process, no demo accounts.")
 def seed(no_demo):
     """Seed the province's organisation, deploy bpmn/complaint.bpmn if needed, add demo data."""
@@ -93,6 +94,7 @@ def timers_fire(batch):
 
 
 @click.command("serve")
+@with_appcontext
 @click.option("--host", default="127.0.0.1", envvar="HOST")
 @click.option("--port", default=5000, type=int, envvar="PORT")
 def serve(host, port):

@@ -1,0 +1,46 @@
+# Two commands a new machine needs:  make run  (the portal)  and  make test  (the suite).
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 5000
+export FLASK_APP := app
+
+.PHONY: run test install browser-deps lint clean
+
+$(BIN)/python:
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found: install Python 3.11 or run make PYTHON=python3"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(VENV)/.installed: $(BIN)/python setup.cfg pyproject.toml
+	$(BIN)/pip install -q -e '.[test]'
+	@touch $@
+
+install: $(VENV)/.installed
+
+## The portal on its embedded default: SQLite, no Redis, timer sweep in-process, demo data.
+run: install
+	$(BIN)/flask db upgrade
+	$(BIN)/flask seed
+	HOST=$(HOST) PORT=$(PORT) $(BIN)/flask serve
+
+## The whole suite: layer contracts, then tests on SQLite, then on PostgreSQL when
+## TEST_DATABASE_URL is set (worker tests use TEST_REDIS_URL or local Redis db 15).
+test: install browser-deps
+	$(BIN)/lint-imports
+	env -u TEST_DATABASE_URL $(BIN)/python -m pytest
+	@if [ -n "$$TEST_DATABASE_URL" ]; then \
+		echo "== again on PostgreSQL: $$TEST_DATABASE_URL"; \
+		$(BIN)/python -m pytest -m "not browser"; \
+	fi
+
+## Debian's Chromium for the browser tests (Playwright cannot download browsers here).
+browser-deps:
+	@if [ ! -x /usr/bin/chromium ]; then \
+		if [ "$$(id -u)" = 0 ]; then apt-get install -y -q chromium >/dev/null; \
+		else sudo apt-get install -y -q chromium >/dev/null; fi; \
+	fi
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache

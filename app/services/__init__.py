@@ -1,0 +1,1 @@
+"""Use cases: explicit arguments in, domain errors out; no request objects, no commits."""

@@ -1,0 +1,127 @@
+"""A real portal server and a headless Chromium phone for the browser journey.
+
+The server is the embedded default (`make run`): a fresh SQLite file, migrated
+and seeded with the demo accounts by the operator CLI, then served by
+`flask --app app serve` with CSRF on (development config). TEST_DATABASE_URL is
+deliberately ignored here.
+"""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+STARTUP_SECONDS = 30
+
+
+def pytest_collection_modifyitems(items):
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(item.fspath).parents:
+            item.add_marker(pytest.mark.browser)
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _flask(*args: str) -> list[str]:
+    return [sys.executable, "-m", "flask", "--app", "app", *args]
+
+
+@pytest.fixture(scope="session")
+def portal(tmp_path_factory):
+    """Base URL (with a trailing slash) of a freshly seeded portal."""
+    tmp = tmp_path_factory.mktemp("portal")
+    env = {k: v for k, v in os.environ.items() if k not in ("TEST_DATABASE_URL", "REDIS_URL", "FLASK_APP")}
+    env.update(
+        DATABASE_URL=f"sqlite:///{tmp / 'portal.db'}",
+        UPLOAD_DIR=str(tmp / "uploads"),
+        PORTAL_ENV="development",
+        PYTHONUNBUFFERED="1",
+    )
+    for command in (("db", "upgrade"), ("seed",)):
+        done = subprocess.run(_flask(*command), cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, f"{' '.join(command)} failed:\n{done.stdout}\n{done.stderr}"
+
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}/"
+    log_path = tmp / "serve.log"
+    with open(log_path, "wb") as log:
+        server = subprocess.Popen(
+            _flask("serve", "--host", "127.0.0.1", "--port", str(port)),
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        )
+    try:
+        _wait_until_up(base, server, log_path)
+        yield base
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
+def _wait_until_up(base: str, server: subprocess.Popen, log_path: Path) -> None:
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            pytest.fail(f"the portal exited with {server.returncode}:\n{log_path.read_text()}")
+        try:
+            with urllib.request.urlopen(base, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            time.sleep(0.1)
+    pytest.fail(f"the portal did not answer within {STARTUP_SECONDS} s:\n{log_path.read_text()}")
+
+
+@pytest.fixture(scope="session")
+def browser():
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install -y chromium)")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+PHONE = {
+    "viewport": {"width": 360, "height": 740},
+    "device_scale_factor": 2,
+    "is_mobile": True,
+    "has_touch": True,
+}
+
+
+@pytest.fixture()
+def phone(browser, portal):
+    """A page in a fresh 360×740 phone context; relative URLs resolve against the portal."""
+    context = browser.new_context(base_url=portal, **PHONE)
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    yield page
+    context.close()
