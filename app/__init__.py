@@ -23,9 +23,9 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     web.init_app(app)
 
-    from .blueprints import citizen, complaints, files, inbox, manage, public
+    from .blueprints import admin, citizen, complaints, files, inbox, manage, public
 
-    for blueprint in (public.bp, citizen.bp, complaints.bp, inbox.bp, manage.bp, files.bp):
+    for blueprint in (public.bp, citizen.bp, complaints.bp, inbox.bp, manage.bp, admin.bp, files.bp):
         app.register_blueprint(blueprint)
 
     from . import cli
