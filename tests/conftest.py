@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import itertools
 import os
+import uuid
 from pathlib import Path
 
 import pytest
-from sqlalchemy import delete, select, text, update
+from sqlalchemy import delete, make_url, select, text, update
 
 from app import create_app
 from app.db import make_engine, make_session_factory
@@ -33,33 +34,37 @@ ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "correct-horse-1"
 
 
-def database_url(tmp_path_factory) -> str:
-    url = os.environ.get("TEST_DATABASE_URL")
-    if url:
-        return url
-    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
-
-
 @pytest.fixture(scope="session")
 def db_url(tmp_path_factory):
-    url = database_url(tmp_path_factory)
-    engine = make_engine(url)
-    if engine.dialect.name == "postgresql":
-        with engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
-    app = create_app({"TESTING": True, "DATABASE_URL": url})
-    runner = app.test_cli_runner()
-    result = runner.invoke(args=["db", "upgrade"])
+    """A fresh, migrated database for this run, seeded with the organisation and the diagram.
+
+    With TEST_DATABASE_URL (PostgreSQL) each run gets its own database, created
+    beside the given one and dropped afterwards, so runs side by side never meet.
+    """
+    base = os.environ.get("TEST_DATABASE_URL")
+    if base:
+        url = make_url(base)
+        name = f"{url.database}_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+        admin = make_engine(base, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        test_url = url.set(database=name).render_as_string(hide_password=False)
+    else:
+        test_url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+    app = create_app({"TESTING": True, "DATABASE_URL": test_url})
+    result = app.test_cli_runner().invoke(args=["db", "upgrade"])
     assert result.exit_code == 0, result.output
-    engine = make_engine(url)
+    engine = make_engine(test_url)
     with make_session_factory(engine)() as session:
         organisation.seed_organisation(session)
         processes.deploy_file(session, ROOT / "bpmn" / "complaint.bpmn")
         session.commit()
     engine.dispose()
-    return url
+    yield test_url
+    if base:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -81,14 +86,27 @@ def app(db_url, engine, tmp_path):
 
 def _reset(engine):
     """Delete what tests create; keep the organisation and the first diagram version."""
+    tables = [m.__tablename__ for m in (ComplaintEvent, HumanTask, ProcessInstance, Attachment, Complaint)]
     with engine.begin() as conn:
-        for model in (ComplaintEvent, HumanTask, ProcessInstance, Attachment, Complaint):
-            conn.execute(delete(model))
+        # The timeline refuses row deletes (a trigger); emptying the tables is an operator's act.
+        if engine.dialect.name == "postgresql":
+            conn.execute(text(f"TRUNCATE {', '.join(tables)}"))
+        else:
+            conn.execute(text("DROP TRIGGER IF EXISTS complaint_events_no_delete"))
+            for table in tables:
+                conn.execute(text(f"DELETE FROM {table}"))
+            conn.execute(text(_SQLITE_NO_DELETE))
         conn.execute(update(User).values(blocked_by_id=None))
         conn.execute(delete(User))
         first = conn.scalar(select(ProcessDefinition.id).order_by(ProcessDefinition.id).limit(1))
         conn.execute(delete(ProcessDefinition).where(ProcessDefinition.id != first))
         conn.execute(update(ProcessDefinition).values(is_default=True))
+
+
+_SQLITE_NO_DELETE = """
+CREATE TRIGGER complaint_events_no_delete BEFORE DELETE ON complaint_events
+BEGIN SELECT RAISE(ABORT, 'complaint_events is append-only'); END
+"""
 
 
 @pytest.fixture()

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Select, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 import workflows
 
@@ -180,7 +180,10 @@ def complaints_query(user: User, filters: ComplaintFilters | None = None, *, now
     if filters.overdue:
         # Overdue: open and already escalated at least once, i.e. past the first deadline.
         query = query.where(Complaint.status != ComplaintStatus.CLOSED, Complaint.escalation_level > 0)
-    return query.order_by(Complaint.created_at.desc(), Complaint.id.desc())
+    # The list shows each complaint's district and department: load them in the same query.
+    return query.options(joinedload(Complaint.district), joinedload(Complaint.department)).order_by(
+        Complaint.created_at.desc(), Complaint.id.desc()
+    )
 
 
 def timeline(session: Session, complaint: Complaint) -> list[ComplaintEvent]:

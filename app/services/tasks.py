@@ -27,7 +27,7 @@ def inbox_for(session: Session, user: User, *, limit: int = 200) -> list[HumanTa
         session.scalars(
             select(HumanTask)
             .where(task_filter(user))
-            .options(joinedload(HumanTask.complaint))
+            .options(joinedload(HumanTask.complaint).joinedload(Complaint.district))
             .order_by(HumanTask.created_at, HumanTask.id)
             .limit(limit)
         )
