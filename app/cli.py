@@ -14,7 +14,7 @@ from werkzeug.serving import run_simple
 import workflows
 
 from .services import demo, processes
-from .services.timers import fire_due_timers
+from .services.timers import sweep
 from .web import db, session_factory
 
 log = logging.getLogger(__name__)
@@ -79,18 +79,11 @@ def process_deploy(path, not_default):
 
 
 @timers_cli.command("fire")
-@click.option("--batch", type=int, default=None, help="How many due instances at most.")
+@click.option("--batch", type=int, default=None, help="Instances read per batch (default TIMER_SWEEP_BATCH).")
 def timers_fire(batch):
     """Fire every BPMN timer that is due now, once."""
-    total = failed = 0
-    batch = batch or current_app.config["TIMER_SWEEP_BATCH"]
-    while True:
-        result = fire_due_timers(session_factory(), batch=batch)
-        total += len(result.fired)
-        failed += len(result.failed)
-        if len(result.fired) + len(result.failed) < batch or not result.fired:
-            break
-    click.echo(f"fired timers of {total} process instance(s); {failed} failed")
+    result = sweep(session_factory(), batch=batch or current_app.config["TIMER_SWEEP_BATCH"])
+    click.echo(f"fired timers of {len(result.fired)} process instance(s); {len(result.failed)} failed")
 
 
 @click.command("serve")
@@ -106,7 +99,7 @@ def serve(host, port):
         while True:
             try:
                 with app.app_context():
-                    fire_due_timers(session_factory(), batch=app.config["TIMER_SWEEP_BATCH"])
+                    sweep(session_factory(), batch=app.config["TIMER_SWEEP_BATCH"])
             except Exception:
                 log.exception("timer sweep failed; retrying in %s s", interval)
             time.sleep(interval)

@@ -46,6 +46,9 @@ class ProcessInstance(Base):
     )
     next_timer_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     lock_version: Mapped[int] = mapped_column(Integer, default=1)
+    # Set by the timer sweep when firing fails; it then retries with a growing delay.
+    timer_failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    timer_error: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     definition: Mapped[ProcessDefinition] = relationship()

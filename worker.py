@@ -1,0 +1,219 @@
+"""The background worker: an RQ worker on queue `portal` plus the periodic timer sweep.
+
+Production
+----------
+Run it next to the web processes, with the same settings they have:
+
+    PORTAL_ENV=production SECRET_KEY=... REDIS_URL=redis://redis:6379/0 \\
+    DATABASE_URL=postgresql+psycopg://portal@db/portal python worker.py
+
+under a supervisor that restarts it (a systemd unit with Restart=always, a
+container with a restart policy). `python worker.py` starts two processes:
+
+- an RQ worker that works the `portal` queue (a forking `Worker`: each job runs
+  in a fresh child; `--simple` runs jobs in the worker process itself, which is
+  ~4x faster for short jobs but lets a crashing job take the worker down);
+- RQ's CronScheduler, which enqueues `app.jobs.sweep_timers` every
+  TIMER_SWEEP_SECONDS (default 60) seconds: it fires the BPMN timers that are
+  due (15-day escalation to the Commissioner, 7 more days to the Chief
+  Secretary, rating deadlines, systemic reviews).
+
+This process only supervises the two. SIGTERM or SIGINT (Ctrl+C) stops both:
+the worker finishes the job it is running (warm shutdown), then everything
+exits with status 0; a second signal interrupts the running job (cold
+shutdown). A stop timeout of a minute or two is plenty (systemd
+TimeoutStopSec=120): a sweep cut short loses nothing, as every instance is
+fired in its own transaction and the next sweep picks up the rest. If either child dies on its own, the other
+is stopped and worker.py exits with status 1 so the supervisor restarts it;
+if worker.py itself is killed (even by SIGKILL) the children get SIGTERM from
+the kernel (Linux PR_SET_PDEATHSIG) and stop as above.
+
+Scaling out: several machines may each run worker.py (and one machine several,
+for more job throughput). Each runs its own scheduler, so with N of them the
+sweep runs about N times per interval. That is safe: the sweep locks each due
+instance with FOR UPDATE SKIP LOCKED and checks it is still due before firing,
+so concurrent sweeps share the due instances and never fire a timer twice;
+a sweep that finds nothing due costs one indexed query. A sweep job left in
+the queue for longer than one interval is dropped, the next one replaces it.
+
+Options: `--burst` works the jobs already queued, then exits (no scheduler;
+for tests and one-off operations); `--simple` uses rq's SimpleWorker.
+REDIS_URL is required; the database and the rest come from the environment
+exactly as for the web app (see config/__init__.py).
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import logging
+import multiprocessing
+import multiprocessing.connection
+import os
+import signal
+import sys
+
+QUEUE = "portal"
+# A sweep fires instances one transaction each; this bounds a pathological one.
+SWEEP_JOB_TIMEOUT = 15 * 60
+SWEEP_RESULT_TTL = 24 * 3600
+
+log = logging.getLogger("worker")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Citizen's Portal background worker (RQ + timer sweep).")
+    parser.add_argument("--burst", action="store_true", help="work the queued jobs, then exit; no timer sweep schedule")
+    parser.add_argument("--simple", action="store_true", help="run jobs in the worker process (rq SimpleWorker), no fork")
+    args = parser.parse_args(argv)
+
+    redis_url = os.environ.get("REDIS_URL", "").strip()
+    if not redis_url:
+        print("worker.py: REDIS_URL is not set; set it to the Redis the web app enqueues to, "
+              "e.g. REDIS_URL=redis://127.0.0.1:6379/0", file=sys.stderr)
+        return 2
+    _configure_logging()
+    problem = _check_settings(redis_url)
+    if problem:
+        print(f"worker.py: {problem}", file=sys.stderr)
+        return 2
+    if args.burst:
+        return run_worker(redis_url, simple=args.simple, burst=True)
+    from app.jobs import get_app
+
+    interval = int(get_app().config["TIMER_SWEEP_SECONDS"])
+    return supervise(redis_url, simple=args.simple, interval=interval)
+
+
+def _check_settings(redis_url: str) -> str | None:
+    """Refuse to start with bad settings or no Redis, rather than fail on the first job."""
+    from redis import Redis
+    from redis.exceptions import RedisError
+
+    from app.jobs import get_app
+    from config import ConfigError
+
+    try:
+        get_app()
+    except ConfigError as error:
+        return f"bad settings: {error}"
+    try:
+        with Redis.from_url(redis_url) as connection:
+            connection.ping()
+    except (RedisError, ValueError) as error:
+        return f"cannot reach Redis at REDIS_URL ({error})"
+    return None
+
+
+def run_worker(redis_url: str, *, simple: bool, burst: bool) -> int:
+    from redis import Redis
+    from rq import Queue, SimpleWorker, Worker
+
+    from app.jobs import get_app
+
+    get_app()  # built before the first fork: every work horse inherits it
+    connection = Redis.from_url(redis_url)
+    worker_class = SimpleWorker if simple else Worker
+    worker = worker_class([Queue(QUEUE, connection=connection)], connection=connection)
+    worker.work(burst=burst, logging_level="INFO")
+    return 0
+
+
+def run_scheduler(redis_url: str, interval: int) -> None:
+    from redis import Redis
+    from rq.cron import CronScheduler
+
+    from app.jobs import sweep_timers
+
+    scheduler = CronScheduler(connection=Redis.from_url(redis_url))
+    scheduler.register(
+        sweep_timers,
+        QUEUE,
+        interval=interval,
+        job_timeout=SWEEP_JOB_TIMEOUT,
+        ttl=max(interval, 1),
+        result_ttl=SWEEP_RESULT_TTL,
+    )
+    scheduler.start()  # installs its SIGTERM/SIGINT handlers: main thread of this process
+
+
+def _worker_child(redis_url: str, simple: bool, parent: int) -> None:
+    _detach(parent)
+    _configure_logging()
+    sys.exit(run_worker(redis_url, simple=simple, burst=False))
+
+
+def _scheduler_child(redis_url: str, interval: int, parent: int) -> None:
+    _detach(parent)
+    _configure_logging()
+    run_scheduler(redis_url, interval)
+
+
+def supervise(redis_url: str, *, simple: bool, interval: int) -> int:
+    """Run the worker and the scheduler as two children; stop both on SIGTERM/SIGINT."""
+    context = multiprocessing.get_context("spawn")
+    children = [
+        context.Process(target=_worker_child, args=(redis_url, simple, os.getpid()), name="rq-worker"),
+        context.Process(target=_scheduler_child, args=(redis_url, interval, os.getpid()), name="timer-sweep-scheduler"),
+    ]
+    signals = 0
+
+    def stop_children():
+        for child in children:
+            if child.pid is not None and child.exitcode is None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(child.pid, signal.SIGTERM)
+
+    def forward(signum, _frame):
+        # The children sit in their own process groups, so a terminal's Ctrl+C
+        # reaches them once, through here: first signal warm, second cold.
+        nonlocal signals
+        signals += 1
+        log.info("worker.py: got %s, stopping the worker and the scheduler", signal.Signals(signum).name)
+        stop_children()
+
+    signal.signal(signal.SIGTERM, forward)
+    signal.signal(signal.SIGINT, forward)
+    for child in children:
+        child.start()
+    if signals:  # a signal came while the children were starting
+        stop_children()
+    log.info("worker.py: RQ worker pid %s on queue %r; timer sweep every %s s (scheduler pid %s)",
+             children[0].pid, QUEUE, interval, children[1].pid)
+
+    ended = multiprocessing.connection.wait([child.sentinel for child in children])
+    crashed = not signals
+    if crashed:
+        dead = [child for child in children if child.sentinel in ended]
+        for child in dead:
+            child.join()  # the sentinel closes a moment before the exit status is there
+        dead = [f"{c.name} (exit code {c.exitcode})" for c in dead]
+        log.error("worker.py: %s stopped on its own; stopping the rest", ", ".join(dead))
+        stop_children()
+    for child in children:
+        child.join()
+    if crashed or any(child.exitcode != 0 for child in children):
+        return 1
+    log.info("worker.py: stopped cleanly")
+    return 0
+
+
+def _detach(parent: int) -> None:
+    """Leave the terminal's process group (signals come through the supervisor only),
+    but get SIGTERM (a warm shutdown) if the supervisor dies, even by SIGKILL."""
+    os.setpgid(0, 0)
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    if os.getppid() != parent:
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
+def _configure_logging() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(process)d %(name)s %(levelname)s %(message)s")
+    # SpiffWorkflow logs every task state change at INFO: a dozen lines per fired timer.
+    logging.getLogger("spiff").setLevel(logging.WARNING)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
