@@ -1,0 +1,159 @@
+"""Small helpers shared by the web-page tests: drive complaints through the
+services (as the clicks of other people would), make real photos, read pages."""
+from __future__ import annotations
+
+import functools
+import io
+import re
+from html import unescape
+from pathlib import Path
+
+from PIL import Image
+from sqlalchemy import func, select
+from werkzeug.datastructures import FileStorage, MultiDict
+from werkzeug.security import generate_password_hash
+from werkzeug.test import stream_encode_multipart
+
+from app.models import Complaint, ComplaintEvent, HumanTask, User
+from app.services import accounts, complaints, organisation, tasks
+from app.services.photos import PhotoStore
+
+DESCRIPTION = "The streetlight in front of house 12 has been broken for three weeks."
+
+
+def cheap_password_hashing(monkeypatch) -> None:
+    """Make user factories fast: tests that never check a password need no scrypt (~0.1 s a user)."""
+    cheap = functools.partial(generate_password_hash, method="pbkdf2:sha256:1")
+    monkeypatch.setattr(accounts, "generate_password_hash", cheap)
+
+
+def category(session, department_index: int = 0):
+    """The first category of the n-th department (departments sorted by name)."""
+    return organisation.categories_by_department(session)[department_index][1][0]
+
+
+def lodge(session, citizen, district, *, department_index=0, subject="Broken streetlight", photo=None, store=None):
+    """A citizen lodges a complaint through the service; committed."""
+    complaint = complaints.submit_complaint(
+        session,
+        citizen,
+        complaints.ComplaintInput(category(session, department_index).id, district.id, subject, DESCRIPTION),
+        photo=photo,
+        store=store,
+    )
+    session.commit()
+    return complaint
+
+
+def store_of(app) -> PhotoStore:
+    return PhotoStore(Path(app.config["UPLOAD_DIR"]))
+
+
+def reread(session) -> None:
+    """See what requests committed meanwhile: end this session's transaction, forget loaded rows.
+
+    Both are needed: rollback() is a no-op (and expires nothing) when no transaction is open.
+    """
+    session.rollback()
+    session.expire_all()
+
+
+def open_tasks(session, complaint) -> list[HumanTask]:
+    reread(session)
+    return list(
+        session.scalars(
+            select(HumanTask)
+            .where(HumanTask.complaint_id == complaint.id, HumanTask.completed_at.is_(None))
+            .order_by(HumanTask.id)
+        )
+    )
+
+
+def complete(session, complaint, actor, **fields) -> HumanTask:
+    """`actor` completes the one open task of `complaint` they may work; committed."""
+    workable = [t for t in open_tasks(session, complaint) if tasks.may_work(actor, t)]
+    assert len(workable) == 1, f"{actor} can work {len(workable)} tasks of complaint {complaint.id}"
+    tasks.complete_task(session, workable[0].id, actor, MultiDict(fields))
+    session.commit()
+    return workable[0]
+
+
+def assign(session, complaint, dc, officer) -> HumanTask:
+    return complete(session, complaint, dc, decision="assign", officer_id=str(officer.id), instruction="Please fix")
+
+
+def events(session, complaint) -> list[str]:
+    reread(session)
+    return list(
+        session.scalars(
+            select(ComplaintEvent.kind).where(ComplaintEvent.complaint_id == complaint.id).order_by(ComplaintEvent.id)
+        )
+    )
+
+
+def fresh(session, model, row_id):
+    reread(session)
+    return session.get(model, row_id)
+
+
+def count(session, model) -> int:
+    return session.scalar(select(func.count()).select_from(model))
+
+
+def snapshot(session) -> tuple:
+    """What a POST could change: rows created and the account flags it could flip."""
+    reread(session)
+    flags = session.execute(select(User.id, User.active, User.blocked_at).order_by(User.id)).all()
+    open_count = session.scalar(select(func.count()).select_from(HumanTask).where(HumanTask.completed_at.is_(None)))
+    return count(session, Complaint), count(session, ComplaintEvent), open_count, tuple(map(tuple, flags))
+
+
+def image_bytes(image_format: str) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8), (200, 30, 30)).save(buffer, format=image_format)
+    return buffer.getvalue()
+
+
+def jpeg_bytes() -> bytes:
+    return image_bytes("JPEG")
+
+
+def png_bytes() -> bytes:
+    return image_bytes("PNG")
+
+
+def post_with_photo(client, path, form: dict, photo: bytes, filename: str = "photo.jpg"):
+    """POST a form with a file the way a browser does (declared type from the file name).
+
+    The body is encoded in memory: the test client would spool a large one to a
+    temporary file it never closes, which `filterwarnings = error` turns into a failure.
+    """
+    data = MultiDict(form)
+    data["photo"] = FileStorage(io.BytesIO(photo), filename=filename, content_type="image/jpeg")
+    stream, length, boundary = stream_encode_multipart(data, use_tempfile=False)
+    return client.post(
+        path, input_stream=stream, content_length=length, content_type=f'multipart/form-data; boundary="{boundary}"'
+    )
+
+
+def text_of(response) -> str:
+    """The page as text with entities decoded, so assertions read like the screen."""
+    return unescape(response.get_data(as_text=True))
+
+
+def field_value(response, name: str) -> str | None:
+    """The value attribute of <input name=...>, or None when the page has no such input."""
+    match = re.search(rf'<input[^>]*name="{name}"[^>]*value="([^"]*)"', response.get_data(as_text=True))
+    return unescape(match.group(1)) if match else None
+
+
+def complaint_form(complaint_category, district, **overrides) -> dict:
+    form = {
+        "category_id": str(complaint_category.id),
+        "district_id": str(district.id),
+        "subject": "Overflowing drain",
+        "description": "The drain on Main Bazaar road overflows every time it rains.",
+        "address": "Main Bazaar, near the mosque",
+    }
+    form.update(overrides)
+    return form

@@ -1,0 +1,193 @@
+"""Who may open which page: every endpoint × every role, one test id per cell.
+
+The world: a citizen of Peshawar lodged a complaint with a photo; the DC of
+Peshawar assigned it to a District Officer of its department, whose
+"record the action" task is open. Each role then calls each endpoint once.
+
+Legend: 200 / 403 / 404 are statuses; "→/path" is a 302 redirect whose path
+matches the regular expression; LOGIN is the redirect an anonymous visitor
+gets to the sign-in page. A 404 means "not in your scope" (we do not say
+whether it exists); a 403 means "your role never does this".
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import pytest
+
+from app.models import Role, User
+from app.services import accounts, complaints, organisation
+from tests.app.helpers import assign, cheap_password_hashing, jpeg_bytes, lodge, open_tasks, snapshot, store_of
+from tests.conftest import PASSWORD, login
+
+ROLES = (
+    "owner",  # the citizen who lodged the complaint (Peshawar)
+    "other_citizen",  # a neighbour in Peshawar
+    "officer",  # District Officer of Peshawar, the complaint's department, assigned to it
+    "officer_other_dept",  # District Officer of Peshawar, another department
+    "dc",  # Deputy Commissioner of Peshawar
+    "dc_other_district",  # DC of Nowshera (same division)
+    "commissioner",  # Commissioner of Peshawar division
+    "commissioner_other_division",  # Commissioner of Mardan division
+    "chief_secretary",
+    "analyst",
+    "admin",
+    "anonymous",
+)
+LOGIN = "→/login"
+MY, INBOX, LIST = "→/my/complaints", "→/inbox", "→/complaints"
+LODGED = r"→/complaints/\d+"
+OFFICERS, CITIZENS, STAFF = "→/district/officers", "→/district/citizens", "→/admin/staff"
+
+# fmt: off
+#                                               owner   other   off.   off.2  dc        dc2       comm   comm2  cs     analyst  admin  anon
+EXPECTED = {
+    "GET /":                                   (MY,     MY,     INBOX, INBOX, INBOX,    INBOX,    INBOX, INBOX, INBOX, LIST,    LIST,  200),
+    "GET /login":                              (200,    200,    200,   200,   200,      200,      200,   200,   200,   200,     200,   200),
+    "GET /register":                           (200,    200,    200,   200,   200,      200,      200,   200,   200,   200,     200,   200),
+    # Open to everyone; sent empty here, so refused (the forms are tested in test_auth).
+    "POST /login":                             (401,    401,    401,   401,   401,      401,      401,   401,   401,   401,     401,   401),
+    "POST /register":                          (400,    400,    400,   400,   400,      400,      400,   400,   400,   400,     400,   400),
+    "GET /my/complaints":                      (200,    200,    403,   403,   403,      403,      403,   403,   403,   403,     403,   LOGIN),
+    "GET /my/complaints/new":                  (200,    200,    403,   403,   403,      403,      403,   403,   403,   403,     403,   LOGIN),
+    "POST /my/complaints/new":                 (LODGED, LODGED, 403,   403,   403,      403,      403,   403,   403,   403,     403,   LOGIN),
+    "GET /complaints":                         (403,    403,    200,   200,   200,      200,      200,   200,   200,   200,     200,   LOGIN),
+    "GET /complaints/<id>":                    (200,    404,    200,   404,   200,      404,      200,   404,   200,   200,     200,   LOGIN),
+    "GET /inbox":                              (200,    200,    200,   200,   200,      200,      200,   200,   200,   403,     403,   LOGIN),
+    "GET /tasks/<id>":                         (200,    404,    200,   404,   200,      404,      200,   404,   200,   200,     200,   LOGIN),
+    "POST /tasks/<id>":                        (404,    404,    INBOX, 404,   404,      404,      404,   404,   404,   404,     404,   LOGIN),
+    "GET /attachments/<id>":                   (200,    404,    200,   404,   200,      404,      200,   404,   200,   200,     200,   LOGIN),
+    "GET /district/officers":                  (403,    403,    403,   403,   200,      200,      403,   403,   403,   403,     403,   LOGIN),
+    "POST /district/officers":                 (403,    403,    403,   403,   OFFICERS, OFFICERS, 403,   403,   403,   403,     403,   LOGIN),
+    "POST /district/officers/<id>/deactivate": (403,    403,    403,   403,   OFFICERS, 404,      403,   403,   403,   403,     403,   LOGIN),
+    "GET /district/citizens":                  (403,    403,    403,   403,   200,      200,      403,   403,   403,   403,     403,   LOGIN),
+    "POST /district/citizens/<id>/block":      (403,    403,    403,   403,   CITIZENS, 404,      403,   403,   403,   403,     403,   LOGIN),
+    "POST /district/citizens/<id>/unblock":    (403,    403,    403,   403,   CITIZENS, 404,      403,   403,   403,   403,     403,   LOGIN),
+    "GET /admin/staff":                        (403,    403,    403,   403,   403,      403,      403,   403,   403,   403,     200,   LOGIN),
+    "POST /admin/staff":                       (403,    403,    403,   403,   403,      403,      403,   403,   403,   403,     STAFF, LOGIN),
+    "POST /logout":                            ("→/",   "→/",   "→/",  "→/",  "→/",     "→/",     "→/",  "→/",  "→/",  "→/",    "→/",  LOGIN),
+}
+# fmt: on
+# POSTs that change data when they succeed; for them a refused call must change nothing.
+CHANGING = {endpoint for endpoint in EXPECTED if endpoint.startswith("POST") and endpoint != "POST /logout"}
+CELLS = [
+    pytest.param(endpoint, role, row[i], id=f"{endpoint} | {role}")
+    for endpoint, row in EXPECTED.items()
+    for i, role in enumerate(ROLES)
+]
+
+
+def test_the_table_covers_every_role_and_every_route(app):
+    assert all(len(row) == len(ROLES) for row in EXPECTED.values())
+    rules = {(method, re.sub(r"<[^>]+>", "<id>", rule.rule)) for rule in app.url_map.iter_rules()
+             for method in rule.methods - {"HEAD", "OPTIONS"} if rule.endpoint != "static"}
+    assert rules == {tuple(endpoint.split(" ")) for endpoint in EXPECTED}
+
+
+@dataclass
+class World:
+    owner: User
+    officer: User
+    dc: User
+    blocked: User
+    complaint_id: int
+    task_id: int
+    attachment_id: int
+    department_ids: list[int]
+
+
+@pytest.fixture()
+def world(app, session, make_user, places, monkeypatch):
+    cheap_password_hashing(monkeypatch)
+    owner, dc = make_user(Role.CITIZEN), make_user(Role.DEPUTY_COMMISSIONER)
+    complaint = lodge(session, owner, places["peshawar"], photo=jpeg_bytes(), store=store_of(app))
+    officer = make_user(Role.DISTRICT_OFFICER, department_id=complaint.department_id)
+    assign(session, complaint, dc, officer)
+    (action,) = open_tasks(session, complaint)
+    blocked = make_user(Role.CITIZEN)
+    accounts.block_citizen(session, dc, blocked.id, "Abusive language in complaints")
+    session.commit()
+    (attachment,) = complaints.attachments_of(session, complaint)
+    departments = [d.id for d in organisation.departments(session)]
+    return World(owner, officer, dc, blocked, complaint.id, action.id, attachment.id, departments)
+
+
+def actor_for(role: str, world: World, make_user, places) -> User | None:
+    other_department = next(d for d in world.department_ids if d != world.officer.department_id)
+    build = {
+        "owner": lambda: world.owner,
+        "other_citizen": lambda: make_user(Role.CITIZEN),
+        "officer": lambda: world.officer,
+        "officer_other_dept": lambda: make_user(Role.DISTRICT_OFFICER, department_id=other_department),
+        "dc": lambda: world.dc,
+        "dc_other_district": lambda: make_user(Role.DEPUTY_COMMISSIONER, district=places["nowshera"]),
+        "commissioner": lambda: make_user(Role.COMMISSIONER),
+        "commissioner_other_division": lambda: make_user(Role.COMMISSIONER, district=places["mardan"]),
+        "chief_secretary": lambda: make_user(Role.CHIEF_SECRETARY),
+        "analyst": lambda: make_user(Role.ANALYST),
+        "admin": lambda: make_user(Role.ADMIN),
+        "anonymous": lambda: None,
+    }
+    return build[role]()
+
+
+def request_for(endpoint: str, world: World, session) -> tuple[str, str, dict | None]:
+    method, rule = endpoint.split(" ")
+    target = {
+        "/complaints/<id>": world.complaint_id,
+        "/tasks/<id>": world.task_id,
+        "/attachments/<id>": world.attachment_id,
+        "/district/officers/<id>/deactivate": world.officer.id,
+        "/district/citizens/<id>/block": world.owner.id,
+        "/district/citizens/<id>/unblock": world.blocked.id,
+    }.get(rule)
+    path = rule.replace("<id>", str(target))
+    forms = {
+        "POST /my/complaints/new": {
+            "category_id": str(organisation.categories_by_department(session)[0][1][0].id),
+            "district_id": str(world.owner.district_id),
+            "subject": "No water supply",
+            "description": "There has been no water in our street for four days now.",
+        },
+        "POST /tasks/<id>": {"outcome": "resolved", "action_taken": "Replaced the bulb"},
+        "POST /district/officers": {
+            "full_name": "Inspector Gul Khan",
+            "username": "gul.khan",
+            "password": PASSWORD,
+            "department_id": str(world.department_ids[0]),
+        },
+        "POST /district/citizens/<id>/block": {"reason": "Filed forty fake complaints"},
+        "POST /admin/staff": {
+            "role": "commissioner",
+            "full_name": "Commissioner Malakand",
+            "username": "commissioner.malakand",
+            "password": PASSWORD,
+            "division_id": str(world.owner.division_id),
+        },
+    }
+    return method, path, forms.get(endpoint, {}) if method == "POST" else None
+
+
+@pytest.mark.parametrize(("endpoint", "role", "expected"), CELLS)
+def test_access(client, session, world, make_user, places, endpoint, role, expected):
+    actor = actor_for(role, world, make_user, places)
+    if actor is not None:
+        login(client, actor)
+    method, path, form = request_for(endpoint, world, session)
+    before = snapshot(session)
+
+    response = client.open(path, method=method, data=form)
+    status, location = response.status_code, response.headers.get("Location", "")
+    response.close()
+
+    if isinstance(expected, int):
+        assert status == expected, f"{role} {method} {path}: {status} {location}"
+    else:
+        assert status == 302, f"{role} {method} {path}: {status}, expected a redirect"
+        assert re.fullmatch(expected[1:], urlsplit(location).path), location
+    if endpoint in CHANGING:
+        changed = snapshot(session) != before
+        succeeded = isinstance(expected, str) and expected != LOGIN
+        assert changed == succeeded, f"{role} {method} {path}: data changed={changed}"

@@ -1,0 +1,158 @@
+"""With CSRF protection on (as in production), a POST without the form's token
+is refused and changes nothing; with the token of the rendered page it works."""
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import select
+
+from app import create_app
+from app.models import Complaint, Role
+from app.services import accounts
+from tests.app.helpers import (
+    category,
+    cheap_password_hashing,
+    complaint_form,
+    lodge,
+    open_tasks,
+    snapshot,
+    text_of,
+)
+from tests.conftest import PASSWORD, login
+
+CSRF_MESSAGE = "The form expired or did not come from this site."
+
+
+@pytest.fixture()
+def csrf_app(app):
+    """A second app on the same database as `app` (whose teardown empties it), with CSRF on."""
+    protected = create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": app.config["DATABASE_URL"],
+            "UPLOAD_DIR": app.config["UPLOAD_DIR"],
+            "WTF_CSRF_ENABLED": True,
+        }
+    )
+    yield protected
+    protected.extensions["db_engine"].dispose()
+
+
+@pytest.fixture()
+def csrf_client(csrf_app):
+    return csrf_app.test_client()
+
+
+@pytest.fixture()
+def people(session, make_user, places, monkeypatch):
+    cheap_password_hashing(monkeypatch)
+    citizen, dc, admin = make_user(Role.CITIZEN), make_user(Role.DEPUTY_COMMISSIONER), make_user(Role.ADMIN)
+    complaint = lodge(session, citizen, places["peshawar"])
+    officer = make_user(Role.DISTRICT_OFFICER, department_id=complaint.department_id)
+    blocked = make_user(Role.CITIZEN)
+    accounts.block_citizen(session, dc, blocked.id, "Abusive language in complaints")
+    session.commit()
+    (triage,) = open_tasks(session, complaint)
+    return {
+        "citizen": citizen,
+        "dc": dc,
+        "admin": admin,
+        "officer": officer,
+        "blocked": blocked,
+        "triage": triage,
+        "peshawar": places["peshawar"],
+        "category": category(session),
+    }
+
+
+CASES = ["login", "register", "logout", "lodge", "task", "add-officer", "deactivate", "block", "unblock", "admin-staff"]
+
+
+def post_cases(p):
+    """name: (path, who is signed in, a form that would succeed with a token)."""
+    registration = {"full_name": "Bilal Ahmad", "cnic": "1730112345671", "mobile": "03001234567",
+                    "district_id": str(p["peshawar"].id), "password": PASSWORD, "password_confirm": PASSWORD}
+    officer = {"full_name": "Inspector Gul Khan", "username": "gul.khan", "password": PASSWORD,
+               "department_id": str(p["officer"].department_id)}
+    staff = {"role": "analyst", "full_name": "Sana Analyst", "username": "sana", "password": PASSWORD}
+    return {
+        "login": ("/login", None, {"login": p["citizen"].cnic, "password": PASSWORD}),
+        "register": ("/register", None, registration),
+        "logout": ("/logout", p["citizen"], {}),
+        "lodge": ("/my/complaints/new", p["citizen"], complaint_form(p["category"], p["peshawar"])),
+        "task": (f"/tasks/{p['triage'].id}", p["dc"], {"decision": "assign", "officer_id": str(p["officer"].id)}),
+        "add-officer": ("/district/officers", p["dc"], officer),
+        "deactivate": (f"/district/officers/{p['officer'].id}/deactivate", p["dc"], {}),
+        "block": (f"/district/citizens/{p['citizen'].id}/block", p["dc"], {"reason": "Filed forty fake complaints"}),
+        "unblock": (f"/district/citizens/{p['blocked'].id}/unblock", p["dc"], {}),
+        "admin-staff": ("/admin/staff", p["admin"], staff),
+    }
+
+
+def test_every_post_endpoint_is_covered(csrf_app, people):
+    posts = {re.sub(r"<[^>]+>", "X", r.rule) for r in csrf_app.url_map.iter_rules() if "POST" in r.methods}
+    covered = {re.sub(r"\d+", "X", path) for path, _, _ in post_cases(people).values()}
+    assert posts == covered and set(post_cases(people)) == set(CASES)
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_post_without_token_is_refused_and_changes_nothing(csrf_client, session, people, case):
+    path, user, form = post_cases(people)[case]
+    if user is not None:
+        login(csrf_client, user)
+    before = snapshot(session)
+
+    response = csrf_client.post(path, data=form)
+
+    assert response.status_code == 400
+    assert CSRF_MESSAGE in text_of(response)
+    assert snapshot(session) == before
+    with csrf_client.session_transaction() as flask_session:
+        signed_in_as = flask_session.get("_user_id")
+    assert signed_in_as == (str(user.id) if user else None)  # neither signed in nor out
+
+
+def test_a_wrong_token_is_refused_too(csrf_client, session, people):
+    login(csrf_client, people["citizen"])
+    csrf_client.get("/my/complaints/new")
+    form = complaint_form(people["category"], people["peshawar"], csrf_token="forged-token")
+
+    response = csrf_client.post("/my/complaints/new", data=form)
+
+    assert response.status_code == 400 and CSRF_MESSAGE in text_of(response)
+    assert session.scalar(select(Complaint.id).where(Complaint.subject == "Overflowing drain")) is None
+
+
+def token_in(response) -> str:
+    match = re.search(r'name="csrf_token" value="([^"]+)"', response.get_data(as_text=True))
+    assert match, "the page renders no CSRF token"
+    return match.group(1)
+
+
+def test_lodging_with_the_token_of_the_rendered_page_works(csrf_client, session, people):
+    login(csrf_client, people["citizen"])
+    token = token_in(csrf_client.get("/my/complaints/new"))
+
+    response = csrf_client.post(
+        "/my/complaints/new", data=complaint_form(people["category"], people["peshawar"], csrf_token=token)
+    )
+
+    assert response.status_code == 302
+    complaint = session.scalar(select(Complaint).where(Complaint.subject == "Overflowing drain"))
+    assert complaint is not None and response.headers["Location"] == f"/complaints/{complaint.id}"
+    assert complaint.tracking_number in text_of(csrf_client.get(response.headers["Location"]))
+
+
+def test_completing_a_task_with_the_token_of_the_task_page_works(csrf_client, session, people):
+    login(csrf_client, people["dc"])
+    triage = people["triage"]
+    token = token_in(csrf_client.get(f"/tasks/{triage.id}"))
+
+    response = csrf_client.post(
+        f"/tasks/{triage.id}", data={"decision": "assign", "officer_id": str(people["officer"].id), "csrf_token": token}
+    )
+
+    assert response.status_code == 302 and response.headers["Location"] == "/inbox"
+    (action,) = open_tasks(session, triage.complaint)
+    assert action.form_key == "officer_action" and action.assignee_id == people["officer"].id
