@@ -57,11 +57,11 @@ def officers():
 @roles_required(Role.DEPUTY_COMMISSIONER)
 def deactivate(officer_id: int):
     session = db()
-    stuck = accounts.deactivate_officer(session, current_user, officer_id)
+    result = accounts.deactivate_officer(session, current_user, officer_id)
     session.commit()
-    flash("The officer is deactivated; their open complaints are back in your inbox.")
-    if stuck:
-        flash(f"{len(stuck)} complaint(s) could not be taken back automatically: {stuck}", "error")
+    flash(f"The officer is deactivated; {len(result.returned)} open complaint(s) are back in your inbox.")
+    if result.stuck:
+        flash(f"{len(result.stuck)} complaint(s) could not be taken back automatically: {result.stuck}", "error")
     return redirect(url_for("manage.officers"))
 
 

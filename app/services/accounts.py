@@ -167,12 +167,14 @@ def officers_of(session: Session, dc: User) -> list[User]:
     )
 
 
-def deactivate_officer(session: Session, dc: User, officer_id: int, *, now: datetime | None = None) -> list[int]:
-    """Deactivate an officer of the DC's district; their open tasks go back to the DC.
+@dataclass
+class Deactivation:
+    returned: list[int]  # complaints now back with the DC
+    stuck: list[int]  # complaints whose diagram has no catcher for the redirect signal
 
-    Returns the ids of complaints whose open task could not be redirected
-    (the running diagram has no catcher for the redirect signal there).
-    """
+
+def deactivate_officer(session: Session, dc: User, officer_id: int, *, now: datetime | None = None) -> Deactivation:
+    """Deactivate an officer of the DC's district; their open tasks go back to the DC."""
     now = now or utcnow()
     officer = session.get(User, officer_id)
     if dc.role is not Role.DEPUTY_COMMISSIONER or officer is None or officer.role is not Role.DISTRICT_OFFICER:
@@ -181,7 +183,7 @@ def deactivate_officer(session: Session, dc: User, officer_id: int, *, now: date
         raise NotFound(f"officer {officer_id}")
     officer.active = False
     officer.deactivated_at = now
-    stuck = []
+    returned, stuck = [], []
     instance_ids = session.scalars(
         select(HumanTask.instance_id)
         .where(HumanTask.assignee_id == officer.id, HumanTask.completed_at.is_(None))
@@ -198,10 +200,13 @@ def deactivate_officer(session: Session, dc: User, officer_id: int, *, now: date
         if not caught:
             stuck.append(complaint.id)
             continue
+        returned.append(complaint.id)
+        if complaint.officer_id == officer.id:
+            complaint.officer_id = None
         session.add(ComplaintEvent(complaint_id=complaint.id, actor_id=dc.id, kind="returned_to_dc", note=note, created_at=now))
         sync_instance(session, complaint, instance, workflow, actor=dc, now=now)
     session.flush()
-    return stuck
+    return Deactivation(returned, stuck)
 
 
 def citizens_of(session: Session, dc: User, *, search: str = "", limit: int = 100) -> list[User]:

@@ -95,6 +95,8 @@ def start_process_for(session: Session, complaint: Complaint, *, now: datetime |
             "complaint_id": complaint.id,
             "district_id": complaint.district_id,
             "department_id": complaint.department_id,
+            # Diagram scripts may read it before anyone is assigned.
+            "officer_id": None,
         },
     )
     instance = ProcessInstance(complaint_id=complaint.id, definition_id=definition.id, state={})

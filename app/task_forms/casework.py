@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from wtforms import Form, RadioField, SelectField, TextAreaField
-from wtforms.validators import InputRequired, Length, Optional, ValidationError
+from wtforms.validators import InputRequired, Length, ValidationError
 
 from ..models import District, User
 from .choices import officer_choices, options, other_district_choices, with_blank
@@ -19,9 +19,9 @@ class DcTriageForm(Form):
         choices=options(("assign", "Assign to a District Officer"), ("transfer", "Transfer to another district")),
         validators=[InputRequired("Choose assign or transfer.")],
     )
-    officer_id = SelectField("Officer", coerce=_optional_int, validators=[Optional()])
+    officer_id = SelectField("Officer", coerce=_optional_int)
     instruction = TextAreaField("Instruction to the officer", validators=[Length(max=2000)])
-    target_district_id = SelectField("Transfer to district", coerce=_optional_int, validators=[Optional()])
+    target_district_id = SelectField("Transfer to district", coerce=_optional_int)
     reason = TextAreaField("Reason for the transfer", validators=[Length(max=2000)])
 
     def validate_officer_id(self, field):

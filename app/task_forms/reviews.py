@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from wtforms import Form, RadioField, SelectField, TextAreaField
-from wtforms.validators import InputRequired, Length, Optional, ValidationError
+from wtforms.validators import InputRequired, Length, ValidationError
 
 from ..models import User
 from .casework import _optional_int
@@ -18,18 +18,24 @@ REVIEW_ACTIONS = [
 
 class EscalationReviewForm(Form):
     action = RadioField("Decision", choices=options(*REVIEW_ACTIONS), validators=[InputRequired("Choose a decision.")])
-    officer_id = SelectField("Officer", coerce=_optional_int, validators=[Optional()])
+    officer_id = SelectField("Officer", coerce=_optional_int)
     instruction = TextAreaField(
         "Instruction", validators=[InputRequired("Write the instruction for the record."), Length(max=2000)]
     )
 
+    # Set by prepare: the officer holding the complaint now, if any.
+    current_officer_id = None
+
     def validate_officer_id(self, field):
         if self.action.data == "reassign" and not field.data:
             raise ValidationError("Choose the officer to reassign it to.")
+        if self.action.data == "systemic" and not (field.data or self.current_officer_id):
+            raise ValidationError("No officer holds it yet: choose who takes the long-term action.")
 
 
 def _prepare_review(form, ctx: FormContext):
     form.officer_id.choices = with_blank(officer_choices(ctx), "Keep the current officer")
+    form.current_officer_id = ctx.complaint.officer_id
 
 
 def _review_data(form) -> dict:

@@ -8,9 +8,8 @@ from pathlib import Path
 import pytest
 import time_machine
 from sqlalchemy import select
-from sqlalchemy.exc import SAWarning
 
-from app.models import Attachment, Complaint, ComplaintStatus, Role
+from app.models import Attachment, Complaint, ComplaintStatus, HumanTask, Role, utcnow
 from app.services import timers
 from tests.app.helpers import (
     assign, category, cheap_password_hashing, complaint_form, complete, events, field_value, fresh,
@@ -195,20 +194,12 @@ def test_citizen_sees_staff_by_role_on_a_task_page(app, client, session, triaged
     assert f"This step is with {officer.full_name}." in staff_page and f"· {dc.full_name}" in staff_page
 
 
-# Optional() on the select fields stops WTForms' validation chain before the inline
-# validate_officer_id / validate_target_district_id run, so a blank choice passes the
-# form and the apply step crashes (app/task_forms, reported; not fixable from the web layer).
-FORM_BUG = pytest.mark.xfail(
-    strict=True, raises=(SAWarning, AttributeError), reason="task_forms: Optional() skips the required-when check"
-)
-
-
 @pytest.mark.parametrize(("form", "field", "message"), [
     pytest.param({}, "decision", "Choose assign or transfer.", id="no-decision"),
     pytest.param({"decision": "assign"}, "officer_id", "Choose the officer who will handle it.",
-                 id="assign-without-officer", marks=FORM_BUG),
+                 id="assign-without-officer"),
     pytest.param({"decision": "transfer", "reason": "Wrong district"}, "target_district_id",
-                 "Choose the district it belongs to.", id="transfer-without-district", marks=FORM_BUG),
+                 "Choose the district it belongs to.", id="transfer-without-district"),
     pytest.param({"decision": "transfer", "target_district_id": "NOWSHERA"}, "reason",
                  "Say why it belongs to another district.", id="transfer-without-reason"),
     pytest.param({"decision": "assign", "officer_id": "999999"}, "officer_id", "Not a valid choice.",
@@ -287,3 +278,22 @@ def test_citizen_rejects_the_resolution_and_it_goes_back_to_the_dc(client, sessi
     assert complaint.status is ComplaintStatus.SUBMITTED and complaint.reopen_count == 1
     assert [t.form_key for t in open_tasks(session, complaint)] == ["dc_triage"]
     assert events(session, complaint)[-1] == "reopened"
+
+
+def test_a_reviewer_must_name_an_officer_to_reassign(client, session, places, triaged, make_user):
+    complaint, _, _, _ = triaged
+    commissioner = make_user(Role.COMMISSIONER, district=places["peshawar"])
+    instance_id = session.scalar(select(HumanTask.instance_id).where(HumanTask.complaint_id == complaint.id))
+    with time_machine.travel(utcnow() + timedelta(days=15, minutes=1)):
+        assert timers.fire_instance_timers(session, instance_id, now=utcnow())
+        session.commit()
+    review = session.scalar(select(HumanTask).where(HumanTask.role == Role.COMMISSIONER, HumanTask.completed_at.is_(None)))
+    login(client, commissioner)
+    for action, message in (
+        ("reassign", "Choose the officer to reassign it to."),
+        ("systemic", "No officer holds it yet: choose who takes the long-term action."),
+    ):
+        response = client.post(f"/tasks/{review.id}", data={"action": action, "instruction": "Act now."})
+        assert response.status_code == 400
+        assert f'<span class="field-error" id="officer_id-error">{message}</span>' in response.get_data(as_text=True)
+    assert [t.form_key for t in open_tasks(session, complaint)] == ["dc_triage", "escalation_review"]

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 from werkzeug.security import check_password_hash
 
-from app.models import HumanTask, Role, User
+from app.models import Complaint, HumanTask, Role, User
 from app.services import accounts, organisation
 from tests.app.helpers import (
     assign,
@@ -97,8 +97,9 @@ def test_deactivating_an_officer_sends_open_work_back_to_the_dc(app, client, ses
 
     assert response.status_code == 302
     page = text_of(client.get(response.headers["Location"]))
-    assert "their open complaints are back in your inbox" in page and "could not be taken back" not in page
+    assert "1 open complaint(s) are back in your inbox" in page and "could not be taken back" not in page
     assert fresh(session, User, officer.id).active is False
+    assert fresh(session, Complaint, complaint.id).officer_id is None
     assert session.get(HumanTask, action.id).completed_at is not None
     (triage,) = open_tasks(session, complaint)
     assert triage.form_key == "dc_triage" and triage.role is Role.DEPUTY_COMMISSIONER
