@@ -25,9 +25,10 @@ run: install
 	$(BIN)/flask seed
 	HOST=$(HOST) PORT=$(PORT) $(BIN)/flask serve
 
-## The whole suite: layer contracts, then tests on SQLite, then on PostgreSQL when
+## The whole suite: pyflakes and layer contracts, then tests on SQLite, then on PostgreSQL when
 ## TEST_DATABASE_URL is set (worker tests use TEST_REDIS_URL or local Redis db 15).
 test: install browser-deps
+	$(BIN)/ruff check --select F,E9 app workflows config tests worker.py
 	$(BIN)/lint-imports
 	env -u TEST_DATABASE_URL $(BIN)/python -m pytest
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
-from werkzeug.datastructures import MultiDict
 
 import workflows
-from app.models import ComplaintStatus, HumanTask, ProcessInstance, Role
-from app.services import complaints, organisation, processes, tasks
+from app.models import ComplaintStatus, ProcessInstance, Role
+from app.services import processes, tasks
+from tests.app.helpers import complete, lodge, open_tasks
 
 SHIPPED = (Path(__file__).resolve().parents[2] / "bpmn" / "complaint.bpmn").read_text()
 
@@ -46,30 +46,6 @@ def variant_xml() -> bytes:
     return xml.encode()
 
 
-def lodge(session, citizen, district):
-    category = organisation.categories_by_department(session)[0][1][0]
-    complaint = complaints.submit_complaint(
-        session,
-        citizen,
-        complaints.ComplaintInput(category.id, district.id, "Water pipe leaking", "The main water pipe leaks on our street."),
-    )
-    session.commit()
-    return complaint
-
-
-def open_tasks(session, complaint):
-    return session.scalars(
-        select(HumanTask).where(HumanTask.complaint_id == complaint.id, HumanTask.completed_at.is_(None))
-    ).all()
-
-
-def work(session, complaint, actor, fields):
-    (task,) = [t for t in open_tasks(session, complaint) if tasks.may_work(actor, t)]
-    tasks.complete_task(session, task.id, actor, MultiDict(fields))
-    session.commit()
-    return task
-
-
 def test_an_extra_step_runs_through_the_same_services(session, make_user, places):
     citizen, dc = make_user(Role.CITIZEN), make_user(Role.DEPUTY_COMMISSIONER)
     on_v1 = lodge(session, citizen, places["peshawar"])
@@ -80,8 +56,8 @@ def test_an_extra_step_runs_through_the_same_services(session, make_user, places
     on_v2 = lodge(session, citizen, places["peshawar"])
     officer = make_user(Role.DISTRICT_OFFICER, department_id=on_v2.department_id)
     for complaint in (on_v1, on_v2):
-        work(session, complaint, dc, {"decision": "assign", "officer_id": str(officer.id)})
-        work(session, complaint, officer, {"outcome": "resolved", "action_taken": "Pipe replaced."})
+        complete(session, complaint, dc, decision="assign", officer_id=str(officer.id))
+        complete(session, complaint, officer, outcome="resolved", action_taken="Pipe replaced.")
 
     # v1 goes straight to the citizen; v2 first gives the DC the new step.
     assert [t.form_key for t in open_tasks(session, on_v1)] == ["citizen_rating"]
@@ -94,7 +70,7 @@ def test_an_extra_step_runs_through_the_same_services(session, make_user, places
     assert verification in tasks.inbox_for(session, dc)
     assert on_v2.status is ComplaintStatus.IN_PROGRESS
 
-    work(session, on_v2, dc, {"response": "Visited the street; the pipe is fixed."})
+    complete(session, on_v2, dc, response="Visited the street; the pipe is fixed.")
     assert [t.form_key for t in open_tasks(session, on_v2)] == ["citizen_rating"]
     assert on_v2.status is ComplaintStatus.RESOLVED
 

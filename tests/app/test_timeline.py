@@ -6,7 +6,7 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import DatabaseError
 
 from app.models import ComplaintEvent, EventImmutable, Role
-from tests.app.test_smoke_flow import lodge
+from tests.app.helpers import lodge
 
 
 def test_events_cannot_be_edited_or_deleted(session, make_user, places, engine):
