@@ -18,6 +18,11 @@ from sqlalchemy import delete, make_url, select, text, update
 from app import create_app
 from app.db import make_engine, make_session_factory
 from app.models import (
+    ApiKey,
+    ApiToken,
+    IdempotencyKey,
+    Notification,
+    RateLimitCounter,
     Attachment,
     Complaint,
     ComplaintEvent,
@@ -86,7 +91,21 @@ def app(db_url, engine, tmp_path):
 
 def _reset(engine):
     """Delete what tests create; keep the organisation and the first diagram version."""
-    tables = [m.__tablename__ for m in (ComplaintEvent, HumanTask, ProcessInstance, Attachment, Complaint)]
+    tables = [
+        m.__tablename__
+        for m in (
+            Notification,
+            IdempotencyKey,
+            ApiToken,
+            ApiKey,
+            RateLimitCounter,
+            ComplaintEvent,
+            HumanTask,
+            ProcessInstance,
+            Attachment,
+            Complaint,
+        )
+    ]
     with engine.begin() as conn:
         # The timeline refuses row deletes (a trigger); emptying the tables is an operator's act.
         if engine.dialect.name == "postgresql":

@@ -1,11 +1,20 @@
 """Database models. Import them from here."""
+from .api import ApiKey, ApiToken, IdempotencyKey, RateLimitCounter
 from .base import Base, UTCDateTime, utcnow
 from .complaints import STATUS_LABELS, Attachment, Complaint, ComplaintEvent, ComplaintStatus, EventImmutable
+from .notifications import Channel, DeliveryStatus, Notification
 from .organisation import Category, Department, District, Division, Office
 from .processes import HumanTask, InstanceStatus, ProcessDefinition, ProcessInstance
 from .users import LANE_ROLES, ROLE_LABELS, STAFF_TIERS, Role, User
 
 __all__ = [
+    "ApiKey",
+    "ApiToken",
+    "Channel",
+    "DeliveryStatus",
+    "IdempotencyKey",
+    "Notification",
+    "RateLimitCounter",
     "Attachment",
     "Base",
     "Category",
