@@ -91,7 +91,10 @@ def post_cases(p):
 
 
 def test_every_post_endpoint_is_covered(csrf_app, people):
-    posts = {re.sub(r"<[^>]+>", "X", r.rule) for r in csrf_app.url_map.iter_rules() if "POST" in r.methods}
+    # /api and /open311 take bearer tokens and API keys, never the session cookie, so
+    # they carry no CSRF token (their tests show a cookie alone is refused there).
+    posts = {re.sub(r"<[^>]+>", "X", r.rule) for r in csrf_app.url_map.iter_rules()
+             if "POST" in r.methods and not r.rule.startswith(("/api/", "/open311/"))}
     covered = {re.sub(r"\d+", "X", path) for path, _, _ in post_cases(people).values()}
     assert posts == covered and set(post_cases(people)) == set(CASES)
 
