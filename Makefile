@@ -4,6 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
+NPM ?= npm
 export FLASK_APP := app
 
 .PHONY: run test install browser-deps lint clean
@@ -17,7 +18,13 @@ $(VENV)/.installed: $(BIN)/python setup.cfg pyproject.toml
 	$(BIN)/pip install -q -e '.[test]'
 	@touch $@
 
-install: $(VENV)/.installed
+install: $(VENV)/.installed node_modules/.installed
+
+## The analyst workbench's BPMN modeler (bpmn-js) comes from the npm registry, pinned by package-lock.json.
+node_modules/.installed: package.json package-lock.json
+	@command -v $(NPM) >/dev/null 2>&1 || { echo "$(NPM) not found: install Node.js 18+ with npm (Debian: apt-get install nodejs npm); the analyst workbench serves bpmn-js from node_modules"; exit 1; }
+	$(NPM) ci --no-audit --no-fund
+	@touch $@
 
 ## The portal on its embedded default: SQLite, no Redis, timer sweep in-process, demo data.
 run: install
@@ -44,4 +51,4 @@ browser-deps:
 	fi
 
 clean:
-	rm -rf $(VENV) instance .pytest_cache
+	rm -rf $(VENV) node_modules instance .pytest_cache

@@ -16,7 +16,9 @@ container with a restart policy). `python worker.py` starts two processes:
 - RQ's CronScheduler, which enqueues `app.jobs.sweep_timers` every
   TIMER_SWEEP_SECONDS (default 60) seconds: it fires the BPMN timers that are
   due (15-day escalation to the Commissioner, 7 more days to the Chief
-  Secretary, rating deadlines, systemic reviews).
+  Secretary, rating deadlines, systemic reviews); and the notification jobs
+  of app.jobs: outbox delivery every NOTIFY_DELIVERY_SECONDS (10), reminder
+  timers every TIMER_SWEEP_SECONDS, the escalation digest at NOTIFY_DIGEST_CRON.
 
 This process only supervises the two. SIGTERM or SIGINT (Ctrl+C) stops both:
 the worker finishes the job it is running (warm shutdown), then everything
@@ -122,7 +124,7 @@ def run_scheduler(redis_url: str, interval: int) -> None:
     from redis import Redis
     from rq.cron import CronScheduler
 
-    from app.jobs import sweep_timers
+    from app.jobs import get_app, notification_schedules, sweep_timers
 
     scheduler = CronScheduler(connection=Redis.from_url(redis_url))
     scheduler.register(
@@ -133,6 +135,8 @@ def run_scheduler(redis_url: str, interval: int) -> None:
         ttl=max(interval, 1),
         result_ttl=SWEEP_RESULT_TTL,
     )
+    for job, options in notification_schedules(get_app()):  # outbox delivery, reminder timers, daily digest
+        scheduler.register(job, QUEUE, **options)
     scheduler.start()  # installs its SIGTERM/SIGINT handlers: main thread of this process
 
 

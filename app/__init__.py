@@ -23,9 +23,11 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     web.init_app(app)
 
-    from .blueprints import admin, citizen, complaints, files, inbox, manage, public
+    from .blueprints import admin, admin_keys, analyst, citizen, complaints, files, inbox, manage, notifications, open311, public
 
-    for blueprint in (public.bp, citizen.bp, complaints.bp, inbox.bp, manage.bp, admin.bp, files.bp):
+    from . import api
+
+    for blueprint in (public.bp, citizen.bp, complaints.bp, inbox.bp, manage.bp, admin.bp, admin_keys.bp, files.bp, open311.bp, api.bp, notifications.bp, analyst.bp):
         app.register_blueprint(blueprint)
 
     from . import cli

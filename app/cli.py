@@ -13,6 +13,7 @@ from werkzeug.serving import run_simple
 
 import workflows
 
+from .jobs import notification_round
 from .services import demo, processes
 from .services.timers import sweep
 from .web import db, session_factory
@@ -100,6 +101,7 @@ def serve(host, port):
             try:
                 with app.app_context():
                     sweep(session_factory(), batch=app.config["TIMER_SWEEP_BATCH"])
+                    notification_round(app)  # reminder timers, then the outbox (SMS/email; the log when unset)
             except Exception:
                 log.exception("timer sweep failed; retrying in %s s", interval)
             time.sleep(interval)

@@ -15,7 +15,7 @@ import os
 from flask import Flask
 
 from . import create_app
-from .services import timers
+from .services import channels, delivery, digests, reminders, timers
 
 log = logging.getLogger(__name__)
 
@@ -55,3 +55,81 @@ def sweep_timers() -> dict[str, int]:
     else:
         log.info("timer sweep: %d instance(s) fired", len(result.fired))
     return {"fired": len(result.fired), "failed": len(failed)}
+
+
+# Notifications -------------------------------------------------------------
+QUEUE = "portal"  # the queue worker.py works
+# While this key lives (2 s) a delivery job was just queued: a burst of commits enqueues one
+# job, and a row it misses waits at most for the next scheduled round.
+DELIVER_SOON_KEY = "portal:deliver-notifications-soon"
+
+
+def deliver_notifications() -> dict[str, int]:
+    """Send the SMS and email notifications that are due (the outbox), in batches.
+
+    Scheduled every NOTIFY_DELIVERY_SECONDS by worker.py and enqueued right after
+    each commit that wrote notifications. Each message is sent and marked SENT in
+    its own transaction (FOR UPDATE SKIP LOCKED), so several workers share the
+    outbox; failures are retried with backoff, then parked for an administrator.
+    """
+    result = deliver_outbox(get_app())
+    return {"sent": len(result.sent), "failed": len(result.failed), "parked": len(result.parked)}
+
+
+def sweep_reminders() -> dict[str, int]:
+    """Fire the diagram's reminder timers that are due (e.g. 3 days before an escalation)."""
+    app = get_app()
+    fired = reminders.fire_due_reminders(app.extensions["db_sessions"], batch=app.config["TIMER_SWEEP_BATCH"])
+    log.info("reminder sweep: %d instance(s) fired", len(fired))
+    return {"fired": len(fired)}
+
+
+def send_digests() -> dict[str, int]:
+    """Queue the daily digest of new escalations for Commissioners and the Chief Secretary."""
+    sent = digests.send_escalation_digests(get_app().extensions["db_sessions"])
+    log.info("escalation digests: %d queued", sent)
+    return {"queued": sent}
+
+
+def deliver_outbox(app: Flask) -> delivery.DeliveryResult:
+    return delivery.deliver_due(
+        app.extensions["db_sessions"],
+        channels.senders_from_settings(app.config),
+        delivery.DeliverySettings.from_settings(app.config),
+    )
+
+
+def notification_round(app: Flask) -> None:
+    """Reminders due, then the outbox: what the embedded server (`flask serve`) runs in-process."""
+    reminders.fire_due_reminders(app.extensions["db_sessions"], batch=app.config["TIMER_SWEEP_BATCH"])
+    deliver_outbox(app)
+
+
+def notification_schedules(app: Flask) -> list[tuple]:
+    """(job, CronScheduler.register options) for worker.py's scheduler."""
+    config = app.config
+    every = int(config["NOTIFY_DELIVERY_SECONDS"])
+    sweep = int(config["TIMER_SWEEP_SECONDS"])
+    return [
+        (deliver_notifications, {"interval": every, "job_timeout": 15 * 60, "ttl": max(every, 1), "result_ttl": 3600}),
+        (sweep_reminders, {"interval": sweep, "job_timeout": 15 * 60, "ttl": max(sweep, 1), "result_ttl": 3600}),
+        (send_digests, {"cron": config["NOTIFY_DIGEST_CRON"], "job_timeout": 30 * 60, "result_ttl": 7 * 24 * 3600}),
+    ]
+
+
+def deliver_soon(redis_url: str) -> bool:
+    """Enqueue a delivery job now. Never raises: if Redis is down the notifications
+    wait in the outbox and the scheduled delivery sends them once it is back."""
+    from redis import Redis
+    from rq import Queue
+
+    try:
+        with Redis.from_url(redis_url, socket_connect_timeout=1, socket_timeout=1) as connection:
+            if connection.set(DELIVER_SOON_KEY, 1, nx=True, px=2000):
+                Queue(QUEUE, connection=connection).enqueue(
+                    deliver_notifications, job_timeout=15 * 60, result_ttl=3600, ttl=3600
+                )
+        return True
+    except Exception as error:  # a hint only: the commit it follows has happened
+        log.warning("could not enqueue notification delivery (%s); the schedule will send them", error)
+        return False

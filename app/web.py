@@ -129,8 +129,17 @@ def options(items, value="id", text="name"):
     return [(getattr(i, value), getattr(i, text)) for i in items]
 
 
+def register_error_renderer(app: Flask, prefix: str, render) -> None:
+    """Paths under `prefix` (a machine interface) get `render(error, status)` instead of an HTML error page."""
+    app.extensions.setdefault("error_renderers", {})[prefix] = render
+
+
 def _error_page(status):
     def handler(error):
+        # Unknown URLs and wrong methods never reach a blueprint's own handlers.
+        for prefix, render in current_app.extensions.get("error_renderers", {}).items():
+            if request.path.startswith(prefix):
+                return render(error, status)
         return render_template("error.html", status=status, message=_message(status, error)), status
 
     return handler

@@ -27,9 +27,34 @@ class BaseConfig:
     MAX_CONTENT_LENGTH = 6 * 1024 * 1024
     TIMER_SWEEP_BATCH = int(os.environ.get("TIMER_SWEEP_BATCH", "200"))
     TIMER_SWEEP_SECONDS = int(os.environ.get("TIMER_SWEEP_SECONDS", "60"))
+    # Notifications (app/services/channels.py): SMS through an HTTP gateway, email
+    # through SMTP; with neither set, messages go to the log (development).
+    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")  # links in SMS and email
+    SMS_GATEWAY_URL = os.environ.get("SMS_GATEWAY_URL", "")
+    SMS_GATEWAY_TOKEN = os.environ.get("SMS_GATEWAY_TOKEN", "")
+    SMTP_HOST = os.environ.get("SMTP_HOST", "")
+    SMTP_PORT = int(os.environ.get("SMTP_PORT", "587"))
+    SMTP_USER = os.environ.get("SMTP_USER", "")
+    SMTP_PASSWORD = os.environ.get("SMTP_PASSWORD", "")
+    SMTP_FROM = os.environ.get("SMTP_FROM", "Citizen's Portal <no-reply@localhost>")
+    SMTP_STARTTLS = os.environ.get("SMTP_STARTTLS", "true").lower() in ("1", "true", "yes")
+    NOTIFY_BATCH = int(os.environ.get("NOTIFY_BATCH", "100"))  # messages per delivery round
+    NOTIFY_MAX_ATTEMPTS = int(os.environ.get("NOTIFY_MAX_ATTEMPTS", "6"))  # then parked for an administrator
+    NOTIFY_RETRY_SECONDS = int(os.environ.get("NOTIFY_RETRY_SECONDS", "60"))  # first retry; doubles each time
+    NOTIFY_DELIVERY_SECONDS = int(os.environ.get("NOTIFY_DELIVERY_SECONDS", "10"))  # worker.py delivery schedule
+    NOTIFY_DIGEST_CRON = os.environ.get("NOTIFY_DIGEST_CRON", "0 3 * * *")  # daily digest: 08:00 PKT
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     WTF_CSRF_TIME_LIMIT = None  # a citizen on a slow phone may take long over a form
+    # Mobile app API (/api/v1): how long a bearer token lives, and fixed-window rate
+    # limits kept in the database so every web process shares them.
+    API_TOKEN_LIFETIME_DAYS = int(os.environ.get("API_TOKEN_LIFETIME_DAYS", "30"))
+    API_SIGN_IN_LIMIT = int(os.environ.get("API_SIGN_IN_LIMIT", "10"))  # per IP address and login
+    API_SIGN_IN_WINDOW_SECONDS = int(os.environ.get("API_SIGN_IN_WINDOW_SECONDS", "60"))
+    API_REGISTER_LIMIT = int(os.environ.get("API_REGISTER_LIMIT", "10"))  # per IP address
+    API_REGISTER_WINDOW_SECONDS = int(os.environ.get("API_REGISTER_WINDOW_SECONDS", "3600"))
+    API_SUBMIT_LIMIT = int(os.environ.get("API_SUBMIT_LIMIT", "20"))  # per citizen
+    API_SUBMIT_WINDOW_SECONDS = int(os.environ.get("API_SUBMIT_WINDOW_SECONDS", "3600"))
     TESTING = False
 
     @classmethod

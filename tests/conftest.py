@@ -115,11 +115,11 @@ def _reset(engine):
             for table in tables:
                 conn.execute(text(f"DELETE FROM {table}"))
             conn.execute(text(_SQLITE_NO_DELETE))
-        conn.execute(update(User).values(blocked_by_id=None))
-        conn.execute(delete(User))
         first = conn.scalar(select(ProcessDefinition.id).order_by(ProcessDefinition.id).limit(1))
         conn.execute(delete(ProcessDefinition).where(ProcessDefinition.id != first))
-        conn.execute(update(ProcessDefinition).values(is_default=True))
+        conn.execute(update(ProcessDefinition).values(is_default=True, deployed_by_id=None))
+        conn.execute(update(User).values(blocked_by_id=None))
+        conn.execute(delete(User))
 
 
 _SQLITE_NO_DELETE = """

@@ -8,12 +8,14 @@ from .engine import (
     final_data,
     fire_timers,
     is_finished,
+    next_notice_due,
     next_timer_due,
     open_tasks,
     restore_process,
     save_state,
     send_signal,
     start_process,
+    take_notices,
 )
 
 __all__ = [
@@ -28,6 +30,7 @@ __all__ = [
     "final_data",
     "fire_timers",
     "is_finished",
+    "next_notice_due",
     "next_timer_due",
     "open_tasks",
     "parse_diagram",
@@ -35,4 +38,27 @@ __all__ = [
     "save_state",
     "send_signal",
     "start_process",
+    "take_notices",
+]
+
+# The analyst's tools: warnings and instance views, simulation, migration.
+from .inspect import InstanceView, OpenElement, WaitingTimer, diagram_warnings, instance_view  # noqa: E402
+from .migration import MigrationCheck, MigrationRefused, check_migration, migrate_state  # noqa: E402
+from .simulate import Scenario, ScenarioAnswer, SimStep, SimulationResult, simulate  # noqa: E402
+
+__all__ += [
+    "InstanceView",
+    "MigrationCheck",
+    "MigrationRefused",
+    "OpenElement",
+    "Scenario",
+    "ScenarioAnswer",
+    "SimStep",
+    "SimulationResult",
+    "WaitingTimer",
+    "check_migration",
+    "diagram_warnings",
+    "instance_view",
+    "migrate_state",
+    "simulate",
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, Enum, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Enum, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
 from .base import Base, UTCDateTime, utcnow
@@ -34,7 +34,10 @@ class InstanceStatus(enum.Enum):
 class ProcessInstance(Base):
     __tablename__ = "process_instances"
     # The timer sweep reads "running instances due now": only due rows are touched.
-    __table_args__ = (Index("ix_process_instances_due", "next_timer_due_at"),)
+    __table_args__ = (
+        Index("ix_process_instances_due", "next_timer_due_at"),
+        Index("ix_process_instances_notice_due", "next_notice_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"), unique=True)
@@ -45,6 +48,8 @@ class ProcessInstance(Base):
         default=InstanceStatus.RUNNING,
     )
     next_timer_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When a reminder timer of the diagram fires (not a deadline; see workflows.next_notice_due).
+    next_notice_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     lock_version: Mapped[int] = mapped_column(Integer, default=1)
     # Set by the timer sweep when firing fails; it then retries with a growing delay.
     timer_failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
@@ -70,6 +75,9 @@ class HumanTask(Base):
         Index("ix_human_tasks_open_role", "completed_at", "role", "district_id"),
         Index("ix_human_tasks_open_assignee", "assignee_id", "completed_at"),
         Index("ix_human_tasks_complaint", "complaint_id", "completed_at"),
+        # The daily digest reads the escalations of one day (a few rows of millions).
+        Index("ix_human_tasks_escalated", "created_at", postgresql_where=text("escalation_level IS NOT NULL"),
+              sqlite_where=text("escalation_level IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -12,7 +12,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 import workflows
 
 from ..models import ComplaintEvent, Department, District, Division, HumanTask, ProcessInstance, Role, User, utcnow
-from . import processes
+from . import notifications, processes
 from .errors import Invalid, NotAllowed, NotFound
 from .projection import sync_instance
 
@@ -80,6 +80,7 @@ def register_citizen(session: Session, data: Registration) -> User:
     )
     session.add(user)
     session.flush()
+    notifications.notify_user_registered(session, user)
     return user
 
 

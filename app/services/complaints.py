@@ -22,7 +22,7 @@ from ..models import (
     User,
     utcnow,
 )
-from . import processes
+from . import notifications, processes
 from .errors import Invalid, NotAllowed, NotFound
 from .photos import PhotoStore
 from .projection import sync_instance
@@ -82,6 +82,7 @@ def submit_complaint(
             complaint_id=complaint.id, actor_id=citizen.id, kind="lodged", note=complaint.subject, created_at=now
         )
     )
+    notifications.notify_complaint_event(session, complaint, "lodged", now=now)
     start_process_for(session, complaint, now=now)
     return complaint
 

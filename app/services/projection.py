@@ -24,6 +24,7 @@ from ..models import (
     User,
     utcnow,
 )
+from . import notifications
 
 # The scope column that decides who works a task of each lane when it has no assignee.
 LANE_SCOPE = {
@@ -72,8 +73,10 @@ def sync_instance(
                 _record_escalation(session, complaint, row, task.escalation_level, now)
         row.assignee_id = _user_id(task.assignee)
 
+    notifications.notify_process_move(session, complaint, workflow, new_rows, now=now)  # takes notices: before saving
     instance.state = workflows.save_state(workflow)
     instance.next_timer_due_at = workflows.next_timer_due(workflow)
+    instance.next_notice_at = workflows.next_notice_due(workflow)
     complaint.next_deadline_at = instance.next_timer_due_at
     complaint.updated_at = now
     _project_status(session, complaint, instance, workflow, open_tasks, now)

@@ -13,7 +13,7 @@ import workflows
 
 from ..models import Complaint, ComplaintEvent, HumanTask, ProcessInstance, User, utcnow
 from ..task_forms import FormContext, get_task_form
-from . import processes
+from . import notifications, processes
 from .complaints import add_photo
 from .errors import Conflict, Invalid, NotFound
 from .photos import PhotoStore
@@ -118,6 +118,7 @@ def complete_task(
         add_photo(session, complaint, actor, photo, store, purpose="evidence")
         note = (note or "") + " (photo attached)"
     session.add(ComplaintEvent(complaint_id=complaint.id, actor_id=actor.id, kind=kind, note=note, created_at=now))
+    notifications.notify_complaint_event(session, complaint, kind, now=now)
     try:
         new_tasks = sync_instance(
             session, complaint, instance, workflow, actor=actor, completed_task_id=task.task_guid, now=now

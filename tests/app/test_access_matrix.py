@@ -16,9 +16,10 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import pytest
+from sqlalchemy import select
 
-from app.models import Role, User
-from app.services import accounts, complaints, organisation
+from app.models import Channel, Notification, ProcessDefinition, Role, User
+from app.services import accounts, api_keys, complaints, organisation
 from tests.app.helpers import assign, cheap_password_hashing, jpeg_bytes, lodge, open_tasks, snapshot, store_of
 from tests.conftest import PASSWORD, login
 
@@ -40,6 +41,7 @@ LOGIN = "→/login"
 MY, INBOX, LIST = "→/my/complaints", "→/inbox", "→/complaints"
 LODGED = r"→/complaints/\d+"
 OFFICERS, CITIZENS, STAFF = "→/district/officers", "→/district/citizens", "→/admin/staff"
+NOTES, DELIVERY = "→/notifications", "→/admin/notifications"
 
 # fmt: off
 #                                               owner   other   off.   off.2  dc        dc2       comm   comm2  cs     analyst  admin  anon
@@ -67,11 +69,38 @@ EXPECTED = {
     "POST /district/citizens/<id>/unblock":    (403,    403,    403,   403,   CITIZENS, 404,      403,   403,   403,   403,     403,   LOGIN),
     "GET /admin/staff":                        (403,    403,    403,   403,   403,      403,      403,   403,   403,   403,     200,   LOGIN),
     "POST /admin/staff":                       (403,    403,    403,   403,   403,      403,      403,   403,   403,   403,     STAFF, LOGIN),
+    # The API-key page answers its POSTs with itself (a new key is shown once); tests/open311 checks what they change.
+    "GET /admin/api-keys":                     (403,    403,    403,   403,   403,      403,      403,   403,   403,   403,     200,   LOGIN),
+    "POST /admin/api-keys":                    (403,    403,    403,   403,   403,      403,      403,   403,   403,   403,     200,   LOGIN),
+    "POST /admin/api-keys/<id>/revoke":        (403,    403,    403,   403,   403,      403,      403,   403,   403,   403,     200,   LOGIN),
+    # Notifications: reading and retrying change only notification rows; tests/notifications/test_pages.py checks those.
+    "GET /notifications":                      (200,    200,    200,   200,   200,      200,      200,   200,   200,   200,     200,   LOGIN),
+    "POST /notifications/<id>/read":           (NOTES,  404,    404,   404,   404,      404,      404,   404,   404,   404,     404,   LOGIN),
+    "POST /notifications/read-all":            (NOTES,  NOTES,  NOTES, NOTES, NOTES,    NOTES,    NOTES, NOTES, NOTES, NOTES,   NOTES, LOGIN),
+    "GET /admin/notifications":                (403,    403,    403,   403,   403,      403,      403,   403,   403,   403,     200,   LOGIN),
+    "POST /admin/notifications/<id>/retry":    (403,    403,    403,   403,   403,      403,      403,   403,   403,   403,     DELIVERY, LOGIN),
+    "POST /admin/notifications/retry-parked":  (403,    403,    403,   403,   403,      403,      403,   403,   403,   403,     DELIVERY, LOGIN),
+    # The process analyst's workbench (tests/app/test_analyst_pages.py); its POSTs are sent empty here, so refused.
+    "GET /analyst":                            (403,    403,    403,   403,   403,      403,      403,   403,   403,   200,     200,   LOGIN),
+    "POST /analyst/default":                   (403,    403,    403,   403,   403,      403,      403,   403,   403,   400,     400,   LOGIN),
+    "GET /analyst/versions/<id>":              (403,    403,    403,   403,   403,      403,      403,   403,   403,   200,     200,   LOGIN),
+    "GET /analyst/versions/<id>/xml":          (403,    403,    403,   403,   403,      403,      403,   403,   403,   200,     200,   LOGIN),
+    "GET /analyst/forms":                      (403,    403,    403,   403,   403,      403,      403,   403,   403,   200,     200,   LOGIN),
+    "GET /analyst/modeler":                    (403,    403,    403,   403,   403,      403,      403,   403,   403,   200,     200,   LOGIN),
+    "POST /analyst/validate":                  (403,    403,    403,   403,   403,      403,      403,   403,   403,   400,     400,   LOGIN),
+    "POST /analyst/deploy":                    (403,    403,    403,   403,   403,      403,      403,   403,   403,   400,     400,   LOGIN),
+    "POST /analyst/simulate":                  (403,    403,    403,   403,   403,      403,      403,   403,   403,   400,     400,   LOGIN),
+    "GET /analyst/migrate":                    (403,    403,    403,   403,   403,      403,      403,   403,   403,   200,     200,   LOGIN),
+    "POST /analyst/migrate":                   (403,    403,    403,   403,   403,      403,      403,   403,   403,   400,     400,   LOGIN),
+    "GET /complaints/<id>/process":            (200,    404,    200,   404,   200,      404,      200,   404,   200,   200,     200,   LOGIN),
+    # bpmn-js's prebuilt files (an allow-list under node_modules), public like /static.
+    "GET /vendor/bpmn-js/<id>":                (200,    200,    200,   200,   200,      200,      200,   200,   200,   200,     200,   200),
     "POST /logout":                            ("→/",   "→/",   "→/",  "→/",  "→/",     "→/",     "→/",  "→/",  "→/",  "→/",    "→/",  LOGIN),
 }
 # fmt: on
 # POSTs that change data when they succeed; for them a refused call must change nothing.
-CHANGING = {endpoint for endpoint in EXPECTED if endpoint.startswith("POST") and endpoint != "POST /logout"}
+CHANGING = {endpoint for endpoint in EXPECTED
+            if endpoint.startswith("POST") and endpoint != "POST /logout" and "notifications" not in endpoint}
 CELLS = [
     pytest.param(endpoint, role, row[i], id=f"{endpoint} | {role}")
     for endpoint, row in EXPECTED.items()
@@ -102,6 +131,8 @@ class World:
     task_id: int
     attachment_id: int
     department_ids: list[int]
+    api_key_id: int
+    notification_ids: dict  # the owner's "complaint received" messages, by channel
 
 
 @pytest.fixture()
@@ -114,10 +145,13 @@ def world(app, session, make_user, places, monkeypatch):
     (action,) = open_tasks(session, complaint)
     blocked = make_user(Role.CITIZEN)
     accounts.block_citizen(session, dc, blocked.id, "Abusive language in complaints")
+    api_key, _ = api_keys.issue_api_key(session, make_user(Role.ADMIN), "Civic app")
     session.commit()
     (attachment,) = complaints.attachments_of(session, complaint)
     departments = [d.id for d in organisation.departments(session)]
-    return World(owner, officer, dc, blocked, complaint.id, action.id, attachment.id, departments)
+    received = session.execute(select(Notification.channel, Notification.id).where(
+        Notification.user_id == owner.id, Notification.template == "complaint_received")).all()
+    return World(owner, officer, dc, blocked, complaint.id, action.id, attachment.id, departments, api_key.id, dict(received))
 
 
 def actor_for(role: str, world: World, make_user, places) -> User | None:
@@ -148,6 +182,13 @@ def request_for(endpoint: str, world: World, session) -> tuple[str, str, dict | 
         "/district/officers/<id>/deactivate": world.officer.id,
         "/district/citizens/<id>/block": world.owner.id,
         "/district/citizens/<id>/unblock": world.blocked.id,
+        "/admin/api-keys/<id>/revoke": world.api_key_id,
+        "/notifications/<id>/read": world.notification_ids[Channel.IN_APP],
+        "/admin/notifications/<id>/retry": world.notification_ids[Channel.SMS],
+        "/analyst/versions/<id>": session.scalar(select(ProcessDefinition.id).order_by(ProcessDefinition.id)),
+        "/analyst/versions/<id>/xml": session.scalar(select(ProcessDefinition.id).order_by(ProcessDefinition.id)),
+        "/complaints/<id>/process": world.complaint_id,
+        "/vendor/bpmn-js/<id>": "bpmn-navigated-viewer.production.min.js",
     }.get(rule)
     path = rule.replace("<id>", str(target))
     forms = {
@@ -172,6 +213,7 @@ def request_for(endpoint: str, world: World, session) -> tuple[str, str, dict | 
             "password": PASSWORD,
             "division_id": str(world.owner.division_id),
         },
+        "POST /admin/api-keys": {"name": "Peshawar civic app"},
     }
     return method, path, forms.get(endpoint, {}) if method == "POST" else None
 

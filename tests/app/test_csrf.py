@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import select
 
 from app import create_app
-from app.models import Complaint, Role
-from app.services import accounts
+from app.models import Channel, Complaint, Notification, Role
+from app.services import accounts, api_keys
 from tests.app.helpers import (
     category,
     cheap_password_hashing,
@@ -19,9 +19,10 @@ from tests.app.helpers import (
     snapshot,
     text_of,
 )
-from tests.conftest import PASSWORD, login
+from tests.conftest import PASSWORD, ROOT, login
 
 CSRF_MESSAGE = "The form expired or did not come from this site."
+DIAGRAM = (ROOT / "bpmn" / "complaint.bpmn").read_text()
 
 
 @pytest.fixture()
@@ -52,6 +53,7 @@ def people(session, make_user, places, monkeypatch):
     officer = make_user(Role.DISTRICT_OFFICER, department_id=complaint.department_id)
     blocked = make_user(Role.CITIZEN)
     accounts.block_citizen(session, dc, blocked.id, "Abusive language in complaints")
+    api_key, _ = api_keys.issue_api_key(session, admin, "Civic app")
     session.commit()
     (triage,) = open_tasks(session, complaint)
     return {
@@ -63,10 +65,16 @@ def people(session, make_user, places, monkeypatch):
         "triage": triage,
         "peshawar": places["peshawar"],
         "category": category(session),
+        "api_key": api_key,
+        "sms": session.scalar(select(Notification).where(Notification.user_id == citizen.id, Notification.channel == Channel.SMS).limit(1)),
+        "in_app": session.scalar(select(Notification).where(Notification.user_id == citizen.id, Notification.channel == Channel.IN_APP).limit(1)),
     }
 
 
-CASES = ["login", "register", "logout", "lodge", "task", "add-officer", "deactivate", "block", "unblock", "admin-staff"]
+CASES = ["login", "register", "logout", "lodge", "task", "add-officer", "deactivate", "block", "unblock", "admin-staff",
+         "api-key-issue", "api-key-revoke", "notification-read", "notifications-read-all", "notification-retry",
+         "notifications-retry-parked", "analyst-default", "analyst-validate", "analyst-simulate", "analyst-deploy",
+         "analyst-migrate"]
 
 
 def post_cases(p):
@@ -87,6 +95,17 @@ def post_cases(p):
         "block": (f"/district/citizens/{p['citizen'].id}/block", p["dc"], {"reason": "Filed forty fake complaints"}),
         "unblock": (f"/district/citizens/{p['blocked'].id}/unblock", p["dc"], {}),
         "admin-staff": ("/admin/staff", p["admin"], staff),
+        "api-key-issue": ("/admin/api-keys", p["admin"], {"name": "Peshawar civic app"}),
+        "api-key-revoke": (f"/admin/api-keys/{p['api_key'].id}/revoke", p["admin"], {}),
+        "notification-read": (f"/notifications/{p['in_app'].id}/read", p["citizen"], {}),
+        "notifications-read-all": ("/notifications/read-all", p["citizen"], {}),
+        "notification-retry": (f"/admin/notifications/{p['sms'].id}/retry", p["admin"], {}),
+        "notifications-retry-parked": ("/admin/notifications/retry-parked", p["admin"], {}),
+        "analyst-default": ("/analyst/default", p["admin"], {"definition_id": "1"}),
+        "analyst-validate": ("/analyst/validate", p["admin"], {"xml": DIAGRAM}),
+        "analyst-simulate": ("/analyst/simulate", p["admin"], {"xml": DIAGRAM, "scenario": "{}"}),
+        "analyst-deploy": ("/analyst/deploy", p["admin"], {"xml": DIAGRAM, "make_default": "1"}),
+        "analyst-migrate": ("/analyst/migrate", p["admin"], {"source": "1", "target": "1", "all": "1"}),
     }
 
 

@@ -1,0 +1,34 @@
+"""The smartphone app's JSON API, /api/v1: bearer tokens, problem-details errors, an OpenAPI document.
+
+Routes live in account.py, complaints.py, tasks.py and docs.py; the document
+they must match is openapi.py (a test checks both ways).
+"""
+from __future__ import annotations
+
+from flask import Blueprint
+from werkzeug.exceptions import HTTPException
+
+from ..services.errors import Conflict, Invalid, NotAllowed, NotFound
+from ..web import csrf, register_error_renderer
+from .problems import ApiProblem, from_http_error, problem
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+# Bearer tokens only: the session cookie is never read here, so there is nothing for CSRF to forge.
+csrf.exempt(bp)
+
+# Flask's own errors for /api/ paths that reach no view (unknown URL, wrong method) as problem documents.
+bp.record_once(lambda state: register_error_renderer(state.app, "/api/", from_http_error))
+
+# Codes registered one by one: the app's HTML handler for a code would otherwise win over a class handler here.
+for _code in (400, 401, 403, 404, 405, 409, 413, 415, 422, 429, 500):
+    bp.register_error_handler(_code, from_http_error)
+bp.register_error_handler(HTTPException, from_http_error)
+bp.register_error_handler(ApiProblem, lambda error: error.response())
+bp.register_error_handler(NotFound, lambda error: problem(404, "There is no such thing, or it is not yours to see."))
+bp.register_error_handler(NotAllowed, lambda error: problem(403, str(error)))
+bp.register_error_handler(Conflict, lambda error: problem(409, str(error)))
+bp.register_error_handler(
+    Invalid, lambda error: problem(422, "Some fields are wrong: see errors.", errors=error.errors)
+)
+
+from . import account, complaints, docs, tasks  # noqa: E402,F401  (they add their routes to bp)

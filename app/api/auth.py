@@ -1,0 +1,58 @@
+"""Bearer-token sign-in for the API. The session cookie is never looked at here:
+a browser signed in to the pages gets 401 on the API, so no page can be made
+to call it on a user's behalf (and the API needs no CSRF token)."""
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import g, request
+
+from ..models import Role, User, utcnow
+from ..services import api_tokens
+from ..web import db
+from .problems import ApiProblem
+
+REALM = "Citizen's Portal API"
+
+
+def bearer_token() -> str | None:
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    token = token.strip()
+    return token if scheme.lower() == "bearer" and token else None
+
+
+def unauthorized(detail: str, *, invalid: bool = False) -> ApiProblem:
+    challenge = f'Bearer realm="{REALM}"' + (', error="invalid_token"' if invalid else "")
+    return ApiProblem(401, detail, headers={"WWW-Authenticate": challenge})
+
+
+def token_required(*roles: Role):
+    """The caller must send a live bearer token; with `roles`, their role must be one of them (else 403)."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            token = bearer_token()
+            if token is None:
+                raise unauthorized("Send an access token: Authorization: Bearer <token> (from POST /api/v1/auth/token).")
+            session = db()
+            now = utcnow()
+            try:
+                row = api_tokens.authenticate_token(session, token, now=now)
+            except api_tokens.TokenRefused as refused:
+                raise unauthorized(str(refused), invalid=True) from None
+            if row.last_used_at == now:
+                # Its own small unit of work: views that only read never commit.
+                session.commit()
+            g.api_token, g.api_user = row, row.user
+            if roles and row.user.role not in roles:
+                raise ApiProblem(403, "Your account's role may not do this.")
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def api_user() -> User:
+    return g.api_user

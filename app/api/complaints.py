@@ -1,0 +1,135 @@
+"""A citizen's complaints: lodge (with an Idempotency-Key), list, read, rate; and their photos."""
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from flask import request, send_file, url_for
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
+from werkzeug.datastructures import MultiDict
+
+from ..models import Complaint, ComplaintStatus, Role
+from ..services import complaints, idempotency, tasks
+from ..web import db, photo_store
+from . import bp, serializers
+from .auth import api_user, token_required
+from .inputs import JSON, Fields, body, idempotency_key, json_object, query_choice, query_int, row_id
+from .limits import enforce
+from .problems import ApiProblem
+
+# The registered form of the citizen's rating step (a form key, not a task id of any diagram).
+RATING_FORM = "citizen_rating"
+STATUS_FILTERS = ["open", *(s.value for s in ComplaintStatus)]
+REPLAY_HEADER = "Idempotent-Replayed"
+
+
+@bp.post("/complaints")
+@token_required(Role.CITIZEN)
+def submit():
+    citizen, session = api_user(), db()
+    key = idempotency_key()
+    source, photo = body(multipart=True)
+    fields = Fields(source, typed=request.mimetype == JSON)
+    district_id = row_id(fields.integer("district_id"), "field")
+    data = complaints.ComplaintInput(
+        category_id=row_id(fields.integer("category_id"), "field"),
+        district_id=district_id if "district_id" in source else citizen.district_id,
+        subject=fields.string("subject"),
+        description=fields.string("description"),
+        address=fields.string("address"),
+        latitude=fields.number("latitude"),
+        longitude=fields.number("longitude"),
+    )
+    fields.check()
+    # Of what was understood, not of the raw bytes: the same complaint sent as JSON or multipart is the same request.
+    fingerprint = idempotency.request_hash(asdict(data), photo)
+    if key is not None:
+        earlier = idempotency.find_replay(session, citizen, key, fingerprint)
+        if earlier is not None:
+            # Before the rate limit: a phone retrying on a bad network is not flooding us.
+            return _created(session, earlier, replayed=True)
+    enforce("submit", str(citizen.id))
+    submission = idempotency.submit_once(session, citizen, key, fingerprint, data, photo=photo, store=photo_store())
+    session.commit()
+    return _created(session, submission.complaint, replayed=submission.replayed)
+
+
+@bp.get("/complaints")
+@token_required(Role.CITIZEN)
+def my_complaints():
+    page = query_int("page", 1, minimum=1, maximum=100_000)
+    per_page = query_int("per_page", 20, minimum=1, maximum=100)
+    status = query_choice("status", STATUS_FILTERS)
+    session = db()
+    query = complaints.complaints_query(api_user(), complaints.ComplaintFilters(status=status))
+    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    rows = session.scalars(
+        query.options(joinedload(Complaint.category)).limit(per_page).offset((page - 1) * per_page)
+    ).all()
+    return {
+        "items": [serializers.complaint_summary(c) for c in rows],
+        "page": page,
+        "per_page": per_page,
+        "total": total,
+        "pages": max((total + per_page - 1) // per_page, 1),
+    }
+
+
+@bp.get("/complaints/<int:complaint_id>")
+@token_required()
+def complaint(complaint_id: int):
+    session = db()
+    found = complaints.get_complaint_for(session, api_user(), row_id(complaint_id, "complaint"))
+    return _detail(session, found)
+
+
+@bp.post("/complaints/<int:complaint_id>/rating")
+@token_required(Role.CITIZEN)
+def rate(complaint_id: int):
+    citizen, session = api_user(), db()
+    found = complaints.get_complaint_for(session, citizen, row_id(complaint_id, "complaint"))
+    fields = Fields(json_object(), typed=True)
+    rating, satisfied, comment = fields.integer("rating"), fields.boolean("satisfied"), fields.string("comment")
+    fields.check()
+    task = tasks.open_task_of_complaint(session, citizen, found)
+    if task is None or task.form_key != RATING_FORM:
+        raise ApiProblem(409, "This complaint is not awaiting your rating.")
+    # The rating page's own form validates it, so the API and the page accept exactly the same.
+    formdata = MultiDict(
+        {
+            "rating": "" if rating is None else str(rating),
+            "satisfied": {True: "yes", False: "no"}.get(satisfied, ""),
+            "comment": comment,
+        }
+    )
+    tasks.complete_task(session, task.id, citizen, formdata)
+    session.commit()
+    return _detail(session, found)
+
+
+@bp.get("/attachments/<int:attachment_id>")
+@token_required()
+def attachment(attachment_id: int):
+    found = complaints.get_attachment_for(db(), api_user(), row_id(attachment_id, "attachment"))
+    response = send_file(photo_store().path_of(found.storage_key), mimetype=found.content_type, max_age=0)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _detail(session, found: Complaint) -> dict:
+    viewer = api_user()
+    return serializers.complaint_detail(
+        found,
+        viewer,
+        events=complaints.timeline(session, found),
+        open_tasks=complaints.open_tasks_of(session, found),
+        attachments=complaints.attachments_of(session, found),
+        my_task=tasks.open_task_of_complaint(session, viewer, found),
+    )
+
+
+def _created(session, found: Complaint, *, replayed: bool):
+    headers = {"Location": url_for("api.complaint", complaint_id=found.id)}
+    if replayed:
+        headers[REPLAY_HEADER] = "true"
+    return _detail(session, found), 201, headers

@@ -1,0 +1,288 @@
+"""The OpenAPI 3.1 document of /api/v1, written by hand and checked against the routes by the tests.
+
+Served as /api/v1/openapi.json and rendered as the docs page /api/v1/docs.
+"""
+from __future__ import annotations
+
+from .openapi_schemas import PARAMETERS, RESPONSES, SCHEMAS, ref
+
+PROBLEM_NAMES = {
+    400: "BadRequest",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "NotFound",
+    409: "Conflict",
+    413: "TooLarge",
+    415: "UnsupportedMediaType",
+    422: "Invalid",
+    429: "TooManyRequests",
+}
+PUBLIC: list = []  # `security: []`: no token needed
+
+COMPLAINT_EXAMPLE = {
+    "category_id": 12,
+    "district_id": 27,
+    "subject": "Broken streetlight",
+    "description": "The streetlight in front of house 12 has been broken for three weeks.",
+    "address": "House 12, Gulbahar, Peshawar",
+    "latitude": 34.0151,
+    "longitude": 71.5249,
+}
+TOKEN_EXAMPLE = {
+    "token": "Zx1m0n7u3cY2rQk2f3bq6m4d9yS8vT1wP0aL5hJ7kE4",
+    "token_type": "Bearer",
+    "expires_at": "2026-12-31T09:30:00+00:00",
+    "user": {
+        "id": 42,
+        "role": "citizen",
+        "role_label": "Citizen",
+        "full_name": "Bilal Ahmad",
+        "username": None,
+        "cnic": "1730112345671",
+        "mobile": "03001234567",
+        "email": None,
+        "language": "en",
+        "district": {"id": 27, "name": "Peshawar"},
+        "division": {"id": 5, "name": "Peshawar"},
+        "department": None,
+        "created_at": "2026-12-01T09:30:00+00:00",
+    },
+}
+
+
+def problems(*codes: int) -> dict:
+    return {str(code): {"$ref": f"#/components/responses/{PROBLEM_NAMES[code]}"} for code in codes}
+
+
+def json_body(schema_name: str, example: dict | None = None) -> dict:
+    content = {"schema": ref(schema_name)}
+    if example is not None:
+        content["example"] = example
+    return {"required": True, "content": {"application/json": content}}
+
+
+def answer(description: str, schema_name: str | None = None, *, example=None, headers=None, media="application/json") -> dict:
+    response = {"description": description}
+    if schema_name:
+        response["content"] = {media: {"schema": ref(schema_name)}}
+        if example is not None:
+            response["content"][media]["example"] = example
+    if headers:
+        response["headers"] = headers
+    return response
+
+
+def operation(operation_id: str, tag: str, summary: str, responses: dict, **more) -> dict:
+    return {"operationId": operation_id, "tags": [tag], "summary": summary, **more, "responses": responses}
+
+
+def param(name: str) -> dict:
+    return {"$ref": f"#/components/parameters/{name}"}
+
+
+LOCATION = {"Location": {"required": True, "schema": {"type": "string"}, "description": "The created resource's URL"}}
+
+PATHS = {
+    "/auth/register": {
+        "post": operation(
+            "register", "Account", "Register as a citizen (and sign in)",
+            description="Creates a citizen account and answers with a bearer token, as a sign-in would. "
+            "Rate-limited per IP address.",
+            security=PUBLIC,
+            requestBody=json_body(
+                "Registration",
+                {"full_name": "Bilal Ahmad", "cnic": "17301-1234567-1", "mobile": "0300-1234567", "district_id": 27,
+                 "password": "a long passphrase"},
+            ),
+            responses={
+                "201": answer("Registered and signed in", "Token", example=TOKEN_EXAMPLE, headers=LOCATION),
+                **problems(400, 413, 415, 422, 429),
+            },
+        )
+    },
+    "/auth/token": {
+        "post": operation(
+            "signIn", "Account", "Sign in: get a bearer token",
+            description="The token expires after the configured lifetime (30 days by default) or when revoked by signing out. "
+            "Rate-limited per IP address and login. A blocked or deactivated account gets 403.",
+            security=PUBLIC,
+            requestBody=json_body("SignIn", {"login": "17301-1234567-1", "password": "a long passphrase"}),
+            responses={
+                "200": answer("Signed in", "Token", example=TOKEN_EXAMPLE),
+                **problems(400, 401, 403, 413, 415, 422, 429),
+            },
+        ),
+        "delete": operation(
+            "signOut", "Account", "Sign out: revoke this token",
+            responses={"204": {"description": "Revoked; the token no longer works"}, **problems(401)},
+        ),
+    },
+    "/me": {
+        "get": operation("me", "Account", "My profile", responses={"200": answer("The signed-in account", "User"), **problems(401)})
+    },
+    "/districts": {
+        "get": operation(
+            "districts", "Look-ups", "Districts", security=PUBLIC,
+            responses={"200": answer("All districts, by name", "DistrictList",
+                                     example={"items": [{"id": 27, "code": "PSH", "name": "Peshawar", "division": {"id": 5, "name": "Peshawar"}}]})},
+        )
+    },
+    "/departments": {
+        "get": operation("departments", "Look-ups", "Departments", security=PUBLIC,
+                         responses={"200": answer("All departments, by name", "DepartmentList")})
+    },
+    "/categories": {
+        "get": operation(
+            "categories", "Look-ups", "Complaint categories", security=PUBLIC,
+            parameters=[{"name": "department_id", "in": "query", "required": False, "description": "Only this department's",
+                         "schema": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}}],
+            responses={"200": answer("Categories, by department", "CategoryList"), **problems(400)},
+        )
+    },
+    "/complaints": {
+        "post": operation(
+            "submitComplaint", "Complaints", "Lodge a complaint",
+            description="Citizens only. multipart/form-data (with an optional `photo`) or JSON (no photo). "
+            "Send an `Idempotency-Key` so that a retry after a lost answer never lodges a second complaint. "
+            "Rate-limited per citizen (a replay is not counted).",
+            parameters=[param("IdempotencyKey")],
+            requestBody={
+                "required": True,
+                "content": {
+                    "multipart/form-data": {"schema": ref("NewComplaintWithPhoto"),
+                                            "encoding": {"photo": {"contentType": "image/jpeg, image/png"}}},
+                    "application/json": {"schema": ref("NewComplaint"), "example": COMPLAINT_EXAMPLE},
+                },
+            },
+            responses={
+                "201": answer(
+                    "Lodged (or, with a used Idempotency-Key, the complaint that key lodged)", "ComplaintDetail",
+                    headers={**LOCATION, "Idempotent-Replayed": {"schema": {"type": "string", "const": "true"},
+                                                                  "description": "Present on a replay"}},
+                ),
+                **problems(400, 401, 403, 413, 415, 422, 429),
+            },
+        ),
+        "get": operation(
+            "myComplaints", "Complaints", "My complaints, newest first",
+            description="Citizens only.",
+            parameters=[
+                {"name": "page", "in": "query", "required": False, "schema": {"type": "integer", "minimum": 1, "maximum": 100000, "default": 1}},
+                {"name": "per_page", "in": "query", "required": False, "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 20}},
+                {"name": "status", "in": "query", "required": False, "description": "`open` is every status but closed",
+                 "schema": {"type": "string", "enum": ["open", "submitted", "in_progress", "resolved", "systemic", "closed"]}},
+            ],
+            responses={"200": answer("One page", "ComplaintPage"), **problems(400, 401, 403)},
+        ),
+    },
+    "/complaints/{complaint_id}": {
+        "get": operation(
+            "complaint", "Complaints", "One complaint, its timeline and its current step",
+            description="Citizens read their own; staff those in their scope (district, division, province).",
+            parameters=[param("ComplaintId")],
+            responses={"200": answer("The complaint", "ComplaintDetail"), **problems(401, 404)},
+        )
+    },
+    "/complaints/{complaint_id}/rating": {
+        "post": operation(
+            "rateComplaint", "Complaints", "Rate the resolution",
+            description="When the complaint waits for the citizen's rating (`my_task` is the rating step). "
+            "Satisfied closes it; not satisfied (with a comment) reopens it. Validated like the rating page.",
+            parameters=[param("ComplaintId")],
+            requestBody=json_body("Rating", {"rating": 4, "satisfied": True, "comment": "Fixed in two days, thank you."}),
+            responses={
+                "200": answer("Rated: the complaint as it is now", "ComplaintDetail"),
+                **problems(400, 401, 403, 404, 409, 413, 415, 422),
+            },
+        )
+    },
+    "/attachments/{attachment_id}": {
+        "get": operation(
+            "attachment", "Complaints", "A photo of a complaint",
+            parameters=[param("AttachmentId")],
+            responses={
+                "200": {"description": "The photo",
+                        "content": {"image/jpeg": {"schema": {"type": "string", "format": "binary"}},
+                                    "image/png": {"schema": {"type": "string", "format": "binary"}}}},
+                **problems(401, 404),
+            },
+        )
+    },
+    "/tasks": {
+        "get": operation(
+            "inbox", "Tasks", "My inbox: open tasks that are mine, oldest first",
+            description="For the people who work complaints (and citizens' rating steps); analysts and administrators get 403.",
+            responses={"200": answer("Open tasks", "TaskList"), **problems(401, 403)},
+        )
+    },
+    "/tasks/{task_id}": {
+        "get": operation(
+            "task", "Tasks", "One task and its form's fields",
+            description="`form.fields` describe what to send to complete it (the same form the web page shows).",
+            parameters=[param("TaskId")],
+            responses={"200": answer("The task", "TaskDetail"), **problems(401, 404)},
+        )
+    },
+    "/tasks/{task_id}/completion": {
+        "post": operation(
+            "completeTask", "Tasks", "Complete a task",
+            description="Send the form's fields (JSON, or multipart/form-data with a `photo` when the form accepts one). "
+            "Validated exactly as on the web page. 409 when somebody completed it first: `completed_by` says who.",
+            parameters=[param("TaskId")],
+            requestBody={
+                "required": True,
+                "content": {
+                    "application/json": {"schema": ref("TaskInput"),
+                                         "example": {"decision": "assign", "officer_id": 17, "instruction": "Please fix it this week."}},
+                    "multipart/form-data": {"schema": ref("TaskInputWithPhoto")},
+                },
+            },
+            responses={"200": answer("Completed; the process moved on", "Completion"), **problems(400, 401, 404, 409, 413, 415, 422)},
+        )
+    },
+    "/openapi.json": {
+        "get": operation("openapi", "About", "This document", security=PUBLIC,
+                         responses={"200": {"description": "OpenAPI 3.1", "content": {"application/json": {"schema": {"type": "object"}}}}})
+    },
+    "/docs": {
+        "get": operation("docs", "About", "This document as a readable page", security=PUBLIC,
+                         responses={"200": {"description": "HTML", "content": {"text/html": {"schema": {"type": "string"}}}}})
+    },
+}
+
+DESCRIPTION = """The Citizen's Portal's API for its smartphone app and for other government systems.
+
+**Sign in** with `POST /auth/token` (or register with `POST /auth/register`) and send the token on every call as
+`Authorization: Bearer <token>`. Tokens expire (30 days by default) and signing out revokes them. The session
+cookie of the web pages is never accepted here.
+
+**Errors** are always RFC 9457 problem details (`application/problem+json`) with `type`, `title`, `status` and
+`detail`; 400 and 422 add `errors`, the messages for each field. Status codes: 400 unreadable request, 401 no or
+bad token, 403 your role may not, 404 missing or not yours, 405 wrong method, 409 somebody was first, 413 too
+large, 415 wrong media type, 422 invalid fields, 429 rate-limited (see `Retry-After`).
+
+**Retries**: send an `Idempotency-Key` header when lodging a complaint; repeating the request with the same key
+returns the first complaint, never a second one."""
+
+
+def document(server_url: str = "/api/v1") -> dict:
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Citizen's Portal API", "version": "1.0.0", "description": DESCRIPTION},
+        "servers": [{"url": server_url}],
+        "security": [{"bearer": []}],
+        "tags": [
+            {"name": "Account", "description": "Register, sign in and out, my profile"},
+            {"name": "Look-ups", "description": "What the forms offer to choose from"},
+            {"name": "Complaints", "description": "A citizen's complaints"},
+            {"name": "Tasks", "description": "Working complaints: the inbox and task forms"},
+            {"name": "About", "description": "This description"},
+        ],
+        "paths": PATHS,
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "description": "From POST /auth/token"}},
+            "schemas": SCHEMAS,
+            "parameters": PARAMETERS,
+            "responses": RESPONSES,
+        },
+    }

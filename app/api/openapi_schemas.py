@@ -1,0 +1,355 @@
+"""Schemas, parameters and shared responses of the OpenAPI document (see openapi.py)."""
+from __future__ import annotations
+
+from ..services.accounts import MIN_PASSWORD
+from ..services.idempotency import MAX_KEY_LENGTH
+
+MAX_ID = 2**31 - 1
+DATE_TIME = {"type": "string", "format": "date-time"}
+ID = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
+STATUSES = ["submitted", "in_progress", "resolved", "systemic", "closed"]
+ROLES = ["citizen", "district_officer", "deputy_commissioner", "commissioner", "chief_secretary", "analyst", "admin"]
+
+
+def ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def nullable(schema: dict) -> dict:
+    if set(schema) <= {"type", "format", "description"} and isinstance(schema.get("type"), str):
+        return {**schema, "type": [schema["type"], "null"]}
+    return {"anyOf": [schema, {"type": "null"}]}
+
+
+def obj(properties: dict, *, required: list[str] | None = None, description: str = "") -> dict:
+    """An object whose listed properties are all present unless `required` says otherwise."""
+    schema = {"type": "object", "properties": properties, "required": list(properties) if required is None else required}
+    if description:
+        schema["description"] = description
+    return schema
+
+
+def items_of(name: str) -> dict:
+    return obj({"items": {"type": "array", "items": ref(name)}})
+
+
+REF = obj({"id": {"type": "integer"}, "name": {"type": "string"}}, description="A named record, by id.")
+
+PERSON = obj(
+    {
+        "role": {"type": "string", "enum": ROLES},
+        "role_label": {"type": "string"},
+        "name": nullable({"type": "string", "description": "null when a citizen reads about staff"}),
+    },
+    description="Who did or holds something. Citizens see staff by role only.",
+)
+
+NEW_COMPLAINT = {
+    "category_id": ID,
+    "district_id": {**ID, "description": "Default: the citizen's own district"},
+    "subject": {"type": "string", "minLength": 5, "maxLength": 150},
+    "description": {"type": "string", "minLength": 20, "maxLength": 5000},
+    "address": {"type": "string", "maxLength": 300},
+    "latitude": {"type": "number", "minimum": -90, "maximum": 90, "description": "With longitude, or neither"},
+    "longitude": {"type": "number", "minimum": -180, "maximum": 180},
+}
+
+SCHEMAS = {
+    "Problem": obj(
+        {
+            "type": {"type": "string", "description": "A URI naming the kind of problem; about:blank when the status says it all."},
+            "title": {"type": "string"},
+            "status": {"type": "integer", "minimum": 400, "maximum": 599},
+            "detail": {"type": "string", "description": "What went wrong and what to do, for a person."},
+            "errors": {
+                "type": "object",
+                "description": "400 and 422: what is wrong with each field (`_form` for the request as a whole).",
+                "additionalProperties": {"type": "array", "items": {"type": "string"}},
+            },
+            "completed_by": nullable(ref("Person")),
+            "completed_at": nullable(DATE_TIME),
+        },
+        required=["type", "title", "status"],
+        description="RFC 9457 problem details (media type application/problem+json).",
+    ),
+    "Ref": REF,
+    "Person": PERSON,
+    "Token": obj(
+        {
+            "token": {"type": "string", "description": "Send it as `Authorization: Bearer <token>`; shown once."},
+            "token_type": {"type": "string", "const": "Bearer"},
+            "expires_at": DATE_TIME,
+            "user": ref("User"),
+        }
+    ),
+    "User": obj(
+        {
+            "id": {"type": "integer"},
+            "role": {"type": "string", "enum": ROLES},
+            "role_label": {"type": "string"},
+            "full_name": {"type": "string"},
+            "username": nullable({"type": "string"}),
+            "cnic": nullable({"type": "string"}),
+            "mobile": nullable({"type": "string"}),
+            "email": nullable({"type": "string"}),
+            "language": {"type": "string"},
+            "district": nullable(ref("Ref")),
+            "division": nullable(ref("Ref")),
+            "department": nullable(ref("Ref")),
+            "created_at": DATE_TIME,
+        }
+    ),
+    "District": obj(
+        {"id": {"type": "integer"}, "code": {"type": "string"}, "name": {"type": "string"}, "division": ref("Ref")}
+    ),
+    "Department": obj({"id": {"type": "integer"}, "code": {"type": "string"}, "name": {"type": "string"}}),
+    "Category": obj(
+        {
+            "id": {"type": "integer"},
+            "code": {"type": "string"},
+            "name": {"type": "string"},
+            "department_id": {"type": "integer"},
+        }
+    ),
+    "DistrictList": items_of("District"),
+    "DepartmentList": items_of("Department"),
+    "CategoryList": items_of("Category"),
+    "ComplaintSummary": obj(
+        {
+            "id": {"type": "integer"},
+            "tracking_number": {"type": "string", "examples": ["KP-2611-0000042"]},
+            "subject": {"type": "string"},
+            "status": {"type": "string", "enum": STATUSES},
+            "status_label": {"type": "string"},
+            "category": ref("Ref"),
+            "department": ref("Ref"),
+            "district": ref("Ref"),
+            "escalation_level": {"type": "integer", "description": "0; 1 after the Commissioner's review; 2 after the Chief Secretary's"},
+            "rating": nullable({"type": "integer"}),
+            "satisfied": nullable({"type": "boolean"}),
+            "closure": nullable({"type": "string"}),
+            "created_at": DATE_TIME,
+            "updated_at": DATE_TIME,
+            "url": {"type": "string"},
+        }
+    ),
+    "ComplaintPage": obj(
+        {
+            "items": {"type": "array", "items": ref("ComplaintSummary")},
+            "page": {"type": "integer", "minimum": 1},
+            "per_page": {"type": "integer", "minimum": 1, "maximum": 100},
+            "total": {"type": "integer", "minimum": 0},
+            "pages": {"type": "integer", "minimum": 1},
+        },
+        description="One page of a list, newest first.",
+    ),
+    "Step": obj(
+        {
+            "name": {"type": "string", "description": "The open task's name in the diagram"},
+            "role": {"type": "string", "enum": ROLES},
+            "role_label": {"type": "string"},
+            "assignee": nullable(ref("Person")),
+            "since": DATE_TIME,
+            "due_at": nullable(DATE_TIME),
+        },
+        description="Where the complaint is now: an open task and who holds it.",
+    ),
+    "Event": obj(
+        {
+            "id": {"type": "integer"},
+            "kind": {"type": "string", "examples": ["lodged", "assigned", "resolved", "escalated", "rated", "reopened"]},
+            "note": nullable({"type": "string"}),
+            "at": DATE_TIME,
+            "actor": nullable(ref("Person")),
+        },
+        description="A line of the timeline (actor null: the portal itself, e.g. an escalation).",
+    ),
+    "Attachment": obj(
+        {
+            "id": {"type": "integer"},
+            "purpose": {"type": "string", "enum": ["complaint", "evidence"]},
+            "content_type": {"type": "string", "enum": ["image/jpeg", "image/png"]},
+            "size": {"type": "integer"},
+            "url": {"type": "string", "description": "GET it with the same bearer token"},
+        }
+    ),
+    "TaskRef": obj({"id": {"type": "integer"}, "name": {"type": "string"}, "form_key": {"type": "string"}, "url": {"type": "string"}}),
+    "ComplaintDetail": {
+        "allOf": [
+            ref("ComplaintSummary"),
+            obj(
+                {
+                    "description": {"type": "string"},
+                    "address": nullable({"type": "string"}),
+                    "latitude": nullable({"type": "number"}),
+                    "longitude": nullable({"type": "number"}),
+                    "next_deadline_at": nullable(DATE_TIME),
+                    "reopen_count": {"type": "integer"},
+                    "resolved_at": nullable(DATE_TIME),
+                    "closed_at": nullable(DATE_TIME),
+                    "current_step": {"type": "array", "items": ref("Step")},
+                    "my_task": nullable(ref("TaskRef")),
+                    "timeline": {"type": "array", "items": ref("Event")},
+                    "attachments": {"type": "array", "items": ref("Attachment")},
+                }
+            ),
+        ],
+        "description": "A complaint with its timeline and its current step. `my_task` is the caller's open task on it (a citizen's rating).",
+    },
+    "Task": obj(
+        {
+            "id": {"type": "integer"},
+            "name": {"type": "string"},
+            "form_key": {"type": "string", "examples": ["dc_triage", "officer_action", "citizen_rating"]},
+            "url": {"type": "string"},
+            "role": {"type": "string", "enum": ROLES},
+            "escalation_level": nullable({"type": "integer"}),
+            "created_at": DATE_TIME,
+            "due_at": nullable(DATE_TIME),
+            "completed_at": nullable(DATE_TIME),
+            "complaint": obj(
+                {
+                    "id": {"type": "integer"},
+                    "tracking_number": {"type": "string"},
+                    "subject": {"type": "string"},
+                    "status": {"type": "string", "enum": STATUSES},
+                    "district": ref("Ref"),
+                    "next_deadline_at": nullable(DATE_TIME),
+                    "url": {"type": "string"},
+                }
+            ),
+        }
+    ),
+    "TaskList": items_of("Task"),
+    "FormField": obj(
+        {
+            "name": {"type": "string", "description": "The key to send when completing the task"},
+            "type": {"type": "string", "examples": ["choice", "text", "string", "integer", "boolean"]},
+            "label": {"type": "string"},
+            "required": {
+                "type": "boolean",
+                "description": "Always required. Some fields are required only with a certain choice (e.g. the officer when assigning); a 422 says so.",
+            },
+            "max_length": nullable({"type": "integer"}),
+            "choices": nullable(
+                {
+                    "type": "array",
+                    "items": obj({"value": {"type": "string"}, "label": {"type": "string"}}),
+                }
+            ),
+        }
+    ),
+    "TaskDetail": {
+        "allOf": [
+            ref("Task"),
+            obj(
+                {
+                    "open": {"type": "boolean"},
+                    "may_work": {"type": "boolean", "description": "true when the caller may complete it now"},
+                    "completed_by": nullable(ref("Person")),
+                    "form": obj(
+                        {
+                            "key": {"type": "string"},
+                            "accepts_photo": {"type": "boolean"},
+                            "fields": {"type": "array", "items": ref("FormField")},
+                        }
+                    ),
+                }
+            ),
+        ]
+    },
+    "Completion": obj(
+        {
+            "task": ref("Task"),
+            "complaint": obj(
+                {
+                    "id": {"type": "integer"},
+                    "status": {"type": "string", "enum": STATUSES},
+                    "status_label": {"type": "string"},
+                    "url": {"type": "string"},
+                }
+            ),
+            "next_steps": {"type": "array", "items": ref("Step")},
+        }
+    ),
+    "Registration": obj(
+        {
+            "full_name": {"type": "string", "minLength": 3, "maxLength": 120},
+            "cnic": {"type": "string", "description": "13 digits, dashes allowed", "examples": ["17301-1234567-1"]},
+            "mobile": {"type": "string", "description": "A Pakistani mobile number", "examples": ["0300-1234567"]},
+            "district_id": ID,
+            "password": {"type": "string", "minLength": MIN_PASSWORD},
+        },
+        description="A citizen registers; the answer signs them in.",
+    ),
+    "SignIn": obj(
+        {
+            "login": {"type": "string", "minLength": 1, "description": "CNIC, mobile number, or a staff username"},
+            "password": {"type": "string", "minLength": 1},
+        }
+    ),
+    "NewComplaint": obj(NEW_COMPLAINT, required=["category_id", "subject", "description"]),
+    "NewComplaintWithPhoto": obj(
+        {**NEW_COMPLAINT, "photo": {"type": "string", "format": "binary", "description": "JPEG or PNG, at most 5 MB"}},
+        required=["category_id", "subject", "description"],
+    ),
+    "Rating": obj(
+        {
+            "rating": {"type": "integer", "minimum": 1, "maximum": 5},
+            "satisfied": {"type": "boolean", "description": "false reopens the complaint"},
+            "comment": {"type": "string", "maxLength": 2000, "description": "Required when not satisfied"},
+        },
+        required=["rating", "satisfied"],
+    ),
+    "TaskInput": {
+        "type": "object",
+        "description": "The task form's fields by name (see the task's `form.fields`): strings, or numbers for ids.",
+        "additionalProperties": {"type": ["string", "integer", "number", "boolean"]},
+    },
+    "TaskInputWithPhoto": {
+        "type": "object",
+        "description": "The same fields as form values, and a photo when the form accepts one.",
+        "properties": {"photo": {"type": "string", "format": "binary"}},
+        "additionalProperties": {"type": "string"},
+    },
+}
+
+PARAMETERS = {
+    "ComplaintId": {"name": "complaint_id", "in": "path", "required": True, "schema": ID},
+    "TaskId": {"name": "task_id", "in": "path", "required": True, "schema": ID},
+    "AttachmentId": {"name": "attachment_id", "in": "path", "required": True, "schema": ID},
+    "IdempotencyKey": {
+        "name": "Idempotency-Key",
+        "in": "header",
+        "required": False,
+        "description": "Any unique string per complaint (a UUID). Retrying with the same key and body returns the first "
+        "complaint (201, with `Idempotent-Replayed: true`) instead of lodging another; the same key with another body is 422.",
+        "schema": {"type": "string", "pattern": f"^[!-~]{{1,{MAX_KEY_LENGTH}}}$"},
+        "example": "6f1c1d2e-8a4b-4f7e-9a51-0d2f4b8c9e10",
+    },
+}
+
+PROBLEM_CONTENT = {"application/problem+json": {"schema": ref("Problem")}}
+RESPONSES = {
+    "BadRequest": {"description": "The body or a parameter cannot be read (not JSON, not a number...).", "content": PROBLEM_CONTENT},
+    "Unauthorized": {
+        "description": "No token, or the token is unknown, expired or revoked.",
+        "headers": {"WWW-Authenticate": {"required": True, "schema": {"type": "string"}, "description": 'Bearer realm="..."'}},
+        "content": PROBLEM_CONTENT,
+    },
+    "Forbidden": {"description": "Your role may not do this.", "content": PROBLEM_CONTENT},
+    "NotFound": {"description": "It does not exist, or it is not yours to see (we do not say which).", "content": PROBLEM_CONTENT},
+    "Conflict": {"description": "Somebody was first, or the complaint is not at this step.", "content": PROBLEM_CONTENT},
+    "TooLarge": {"description": "The body is larger than 6 MB.", "content": PROBLEM_CONTENT},
+    "UnsupportedMediaType": {
+        "description": "The body's media type is not one this URL takes.",
+        "headers": {"Accept-Post": {"schema": {"type": "string"}}},
+        "content": PROBLEM_CONTENT,
+    },
+    "Invalid": {"description": "Some fields are wrong: `errors` says which and why.", "content": PROBLEM_CONTENT},
+    "TooManyRequests": {
+        "description": "Over the rate limit: wait `Retry-After` seconds.",
+        "headers": {"Retry-After": {"required": True, "schema": {"type": "string", "pattern": "^[0-9]+$"}}},
+        "content": PROBLEM_CONTENT,
+    },
+}

@@ -1,0 +1,174 @@
+"""JSON shapes of the API's resources (the OpenAPI document describes the same shapes).
+
+Citizens see staff by their role, never by name, as on the pages.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import url_for
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, InputRequired, Length
+
+from ..models import STATUS_LABELS, Attachment, Complaint, ComplaintEvent, HumanTask, Role, User
+
+FIELD_TYPES = {
+    "RadioField": "choice",
+    "SelectField": "choice",
+    "TextAreaField": "text",
+    "StringField": "string",
+    "IntegerField": "integer",
+    "DecimalField": "number",
+    "FloatField": "number",
+    "BooleanField": "boolean",
+}
+
+
+def when(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def ref(row) -> dict | None:
+    return {"id": row.id, "name": row.name} if row is not None else None
+
+
+def user(u: User) -> dict:
+    return {
+        "id": u.id,
+        "role": u.role.value,
+        "role_label": u.role.label,
+        "full_name": u.full_name,
+        "username": u.username,
+        "cnic": u.cnic,
+        "mobile": u.mobile,
+        "email": u.email,
+        "language": u.language,
+        "district": ref(u.district),
+        "division": ref(u.division),
+        "department": ref(u.department),
+        "created_at": when(u.created_at),
+    }
+
+
+def person(u: User | None, viewer: User) -> dict | None:
+    if u is None:
+        return None
+    shown = viewer.is_staff or u.role is Role.CITIZEN
+    return {"role": u.role.value, "role_label": u.role.label, "name": u.full_name if shown else None}
+
+
+def complaint_summary(c: Complaint) -> dict:
+    return {
+        "id": c.id,
+        "tracking_number": c.tracking_number,
+        "subject": c.subject,
+        "status": c.status.value,
+        "status_label": STATUS_LABELS[c.status],
+        "category": ref(c.category),
+        "department": ref(c.department),
+        "district": ref(c.district),
+        "escalation_level": c.escalation_level,
+        "rating": c.rating,
+        "satisfied": c.satisfied,
+        "closure": c.closure,
+        "created_at": when(c.created_at),
+        "updated_at": when(c.updated_at),
+        "url": url_for("api.complaint", complaint_id=c.id),
+    }
+
+
+def complaint_detail(
+    c: Complaint,
+    viewer: User,
+    *,
+    events: list[ComplaintEvent],
+    open_tasks: list[HumanTask],
+    attachments: list[Attachment],
+    my_task: HumanTask | None,
+) -> dict:
+    return {
+        **complaint_summary(c),
+        "description": c.description,
+        "address": c.address,
+        "latitude": c.latitude,
+        "longitude": c.longitude,
+        "next_deadline_at": when(c.next_deadline_at),
+        "reopen_count": c.reopen_count,
+        "resolved_at": when(c.resolved_at),
+        "closed_at": when(c.closed_at),
+        "current_step": [step(t, viewer) for t in open_tasks],
+        "my_task": task_ref(my_task) if my_task else None,
+        "timeline": [event(e, viewer) for e in events],
+        "attachments": [attachment(a) for a in attachments],
+    }
+
+
+def step(t: HumanTask, viewer: User) -> dict:
+    """An open task as "where the complaint is now": its name and who holds it."""
+    return {
+        "name": t.name,
+        "role": t.role.value,
+        "role_label": t.role.label,
+        "assignee": person(t.assignee, viewer),
+        "since": when(t.created_at),
+        "due_at": when(t.due_at),
+    }
+
+
+def event(e: ComplaintEvent, viewer: User) -> dict:
+    return {"id": e.id, "kind": e.kind, "note": e.note, "at": when(e.created_at), "actor": person(e.actor, viewer)}
+
+
+def attachment(a: Attachment) -> dict:
+    return {
+        "id": a.id,
+        "purpose": a.purpose,
+        "content_type": a.content_type,
+        "size": a.size,
+        "url": url_for("api.attachment", attachment_id=a.id),
+    }
+
+
+def task_ref(t: HumanTask) -> dict:
+    return {"id": t.id, "name": t.name, "form_key": t.form_key, "url": url_for("api.task", task_id=t.id)}
+
+
+def task(t: HumanTask) -> dict:
+    c = t.complaint
+    return {
+        **task_ref(t),
+        "role": t.role.value,
+        "escalation_level": t.escalation_level,
+        "created_at": when(t.created_at),
+        "due_at": when(t.due_at),
+        "completed_at": when(t.completed_at),
+        "complaint": {
+            "id": c.id,
+            "tracking_number": c.tracking_number,
+            "subject": c.subject,
+            "status": c.status.value,
+            "district": ref(c.district),
+            "next_deadline_at": when(c.next_deadline_at),
+            "url": url_for("api.complaint", complaint_id=c.id),
+        },
+    }
+
+
+def form_fields(form) -> list[dict]:
+    """Describe a registered WTForms form: what a client must send to complete the task."""
+    return [form_field(f) for f in form]
+
+
+def form_field(f) -> dict:
+    described = {
+        "name": f.name,
+        "type": FIELD_TYPES.get(f.type, f.type.removesuffix("Field").lower()),
+        "label": str(f.label.text),
+        "required": any(isinstance(v, (InputRequired, DataRequired)) for v in f.validators),
+        "max_length": next((v.max for v in f.validators if isinstance(v, Length) and v.max >= 0), None),
+        "choices": None,
+    }
+    if getattr(f, "choices", None) is not None:
+        choices = [SelectChoice.from_input(c) for c in f.choices]
+        described["choices"] = [{"value": "" if c.value is None else str(c.value), "label": str(c.label)} for c in choices]
+    return described

@@ -1,0 +1,76 @@
+"""Working tasks from another system: my inbox, one task with its form, completing it."""
+from __future__ import annotations
+
+from ..models import Role
+from ..services import tasks
+from ..services.errors import Conflict
+from ..web import db, photo_store
+from . import bp, serializers
+from .auth import api_user, token_required
+from .inputs import body, form_data, row_id
+from .problems import ApiProblem
+
+# Everybody who works tasks (a citizen's are ratings); analysts and administrators have no inbox.
+WORKERS = (Role.DISTRICT_OFFICER, Role.DEPUTY_COMMISSIONER, Role.COMMISSIONER, Role.CHIEF_SECRETARY, Role.CITIZEN)
+
+
+@bp.get("/tasks")
+@token_required(*WORKERS)
+def inbox():
+    return {"items": [serializers.task(t) for t in tasks.inbox_for(db(), api_user())]}
+
+
+@bp.get("/tasks/<int:task_id>")
+@token_required()
+def task(task_id: int):
+    session, user = db(), api_user()
+    found = tasks.get_task_for(session, user, row_id(task_id, "task"))
+    return _task_detail(session, found)
+
+
+@bp.post("/tasks/<int:task_id>/completion")
+@token_required()
+def complete(task_id: int):
+    session, user = db(), api_user()
+    task_id = row_id(task_id, "task")
+    source, photo = body(multipart=True)
+    formdata = form_data(source)
+    try:
+        completion = tasks.complete_task(session, task_id, user, formdata, photo=photo, store=photo_store())
+    except Conflict as conflict:
+        session.rollback()
+        found = tasks.get_task_for(session, user, task_id)
+        raise ApiProblem(
+            409,
+            str(conflict),
+            completed_by=serializers.person(found.completed_by, user),
+            completed_at=serializers.when(found.completed_at),
+        ) from None
+    session.commit()
+    complaint = completion.task.complaint
+    return {
+        "task": serializers.task(completion.task),
+        "complaint": {
+            "id": complaint.id,
+            "status": complaint.status.value,
+            "status_label": complaint.status.label,
+            "url": serializers.complaint_summary(complaint)["url"],
+        },
+        "next_steps": [serializers.step(t, user) for t in completion.new_tasks],
+    }
+
+
+def _task_detail(session, found) -> dict:
+    user = api_user()
+    form = tasks.build_form(session, found, user)
+    return {
+        **serializers.task(found),
+        "open": found.completed_at is None,
+        "may_work": found.completed_at is None and tasks.may_work(user, found),
+        "completed_by": serializers.person(found.completed_by, user),
+        "form": {
+            "key": found.form_key,
+            "accepts_photo": tasks.accepts_photo(found),
+            "fields": serializers.form_fields(form),
+        },
+    }

@@ -1,0 +1,116 @@
+"""Notifications: each user's in-app list, the administrators' view of the outbox,
+and the operator commands (`flask --app app notifications digest | deliver | reminders`)."""
+from __future__ import annotations
+
+from functools import partial
+
+import click
+from flask import Blueprint, current_app, flash, redirect, render_template, url_for
+from flask_login import current_user, login_required
+
+from .. import jobs
+from ..models import Role
+from ..services import delivery, digests, notifications, reminders
+from ..web import db, roles_required, session_factory
+
+bp = Blueprint("notifications", __name__, cli_group="notifications")
+
+
+@bp.record_once
+def _deliver_soon_after_commit(state):
+    # Installed with the blueprint (so every app that shows notifications gets it):
+    # a commit that wrote SMS or email rows enqueues a delivery job at once; if
+    # Redis is down the rows wait for the scheduled delivery.
+    redis_url = state.app.config.get("REDIS_URL")
+    if redis_url:
+        delivery.deliver_after_commit(state.app.extensions["db_sessions"], partial(jobs.deliver_soon, redis_url))
+
+
+@bp.app_context_processor
+def _unread_badge():
+    def unread_notifications() -> int:
+        if not current_user.is_authenticated:
+            return 0
+        return notifications.unread_count(db(), current_user)
+
+    return {"unread_notifications": unread_notifications}
+
+
+@bp.route("/notifications")
+@login_required
+def index():
+    items = notifications.notifications_for(db(), current_user)
+    return render_template("notifications/index.html", items=items)
+
+
+@bp.post("/notifications/<int:notification_id>/read")
+@login_required
+def read(notification_id):
+    session = db()
+    notifications.mark_read(session, current_user, notification_id)
+    session.commit()
+    return redirect(url_for("notifications.index"))
+
+
+@bp.post("/notifications/read-all")
+@login_required
+def read_all():
+    session = db()
+    count = notifications.mark_all_read(session, current_user)
+    session.commit()
+    if count:
+        flash(f"Marked {count} notification{'s' if count != 1 else ''} as read.")
+    return redirect(url_for("notifications.index"))
+
+
+@bp.route("/admin/notifications")
+@roles_required(Role.ADMIN)
+def outbox():
+    session = db()
+    return render_template(
+        "admin/notifications.html",
+        items=delivery.troubled_notifications(session, current_user),
+        counts=delivery.outbox_counts(session, current_user),
+        max_attempts=current_app.config["NOTIFY_MAX_ATTEMPTS"],
+    )
+
+
+@bp.post("/admin/notifications/<int:notification_id>/retry")
+@roles_required(Role.ADMIN)
+def retry(notification_id):
+    session = db()
+    notification = delivery.retry_notification(session, current_user, notification_id)
+    session.commit()
+    flash(f"Notification {notification.id} goes out with the next delivery round.")
+    return redirect(url_for("notifications.outbox"))
+
+
+@bp.post("/admin/notifications/retry-parked")
+@roles_required(Role.ADMIN)
+def retry_parked():
+    session = db()
+    count = delivery.retry_parked(session, current_user)
+    session.commit()
+    flash(f"{count} parked notification{'s' if count != 1 else ''} go out with the next delivery round.")
+    return redirect(url_for("notifications.outbox"))
+
+
+@bp.cli.command("digest")
+def digest_command():
+    """Queue today's digest of new escalations for Commissioners and the Chief Secretary."""
+    queued = digests.send_escalation_digests(session_factory())
+    click.echo(f"queued the escalation digest for {queued} person(s)")
+
+
+@bp.cli.command("deliver")
+def deliver_command():
+    """Send the SMS and email notifications that are due now, once."""
+    result = jobs.deliver_outbox(current_app._get_current_object())
+    click.echo(f"sent {len(result.sent)}, failed {len(result.failed)} (will retry), parked {len(result.parked)}")
+
+
+@bp.cli.command("reminders")
+def reminders_command():
+    """Fire the reminder timers of the diagram that are due now, once."""
+    fired = reminders.fire_due_reminders(session_factory(), batch=current_app.config["TIMER_SWEEP_BATCH"])
+    click.echo(f"fired reminder timers of {len(fired)} process instance(s)")

@@ -1,0 +1,177 @@
+/* The BPMN modeler page: open a version or a file, edit, validate, simulate, deploy. */
+(function () {
+  'use strict';
+  const W = window.Workbench;
+  const el = W.el;
+  const root = document.getElementById('workbench');
+  if (!root || typeof window.BpmnJS !== 'function') return;
+
+  const config = {
+    xmlUrl: root.dataset.xmlUrl,
+    filename: root.dataset.filename || 'diagram.bpmn',
+    validateUrl: root.dataset.validateUrl,
+    deployUrl: root.dataset.deployUrl,
+    simulateUrl: root.dataset.simulateUrl,
+    csrf: root.dataset.csrf,
+    catalogue: W.readJson(root, 'catalogue', []),
+    statuses: W.readJson(root, 'statuses', []),
+    roles: W.readJson(root, 'roles', [])
+  };
+  const modeler = new window.BpmnJS({
+    container: '#canvas',
+    moddleExtensions: { spiffworkflow: window.SpiffWorkflowModdle }
+  });
+  const panel = new W.PropertiesPanel(modeler, document.getElementById('properties'), config.catalogue, config.statuses, config.roles);
+  const status = document.getElementById('modeler-status');
+  const problems = document.getElementById('problems');
+  let marked = [];
+  let filename = config.filename;
+
+  function say(text, kind) {
+    status.textContent = text;
+    status.className = 'flash' + (kind ? ' ' + kind : '');
+    status.hidden = !text;
+  }
+
+  async function open(xml, name) {
+    try {
+      const result = await modeler.importXML(xml);
+      filename = name || filename;
+      document.getElementById('draft-name').textContent = filename;
+      modeler.get('canvas').zoom('fit-viewport');
+      clearProblems();
+      panel.show(null);
+      if (result.warnings.length) {
+        // moddle skips what it cannot read; saving would drop it, so say so.
+        say('Opened ' + filename + ', but some parts could not be read and would be lost on deploy: ' +
+          result.warnings.map(function (w) { return w.message; }).join('; '), 'error');
+      } else {
+        say('');
+      }
+      root.dataset.ready = 'true';
+    } catch (error) {
+      say('This file is not a BPMN diagram bpmn-js can open: ' + error.message, 'error');
+    }
+  }
+
+  async function currentXml() {
+    const saved = await modeler.saveXML({ format: true });
+    return saved.xml;
+  }
+
+  function clearProblems() {
+    const canvas = modeler.get('canvas');
+    marked.forEach(function (mark) { canvas.removeMarker(mark[0], mark[1]); });
+    marked = [];
+    problems.replaceChildren();
+  }
+
+  function mark(elementId, marker) {
+    if (elementId && modeler.get('elementRegistry').get(elementId)) {
+      modeler.get('canvas').addMarker(elementId, marker);
+      marked.push([elementId, marker]);
+    }
+  }
+
+  function reveal(elementId) {
+    const element = modeler.get('elementRegistry').get(elementId);
+    if (!element) return;
+    modeler.get('canvas').scrollToElement(element);
+    modeler.get('selection').select(element);
+  }
+
+  function problemItem(problem, marker) {
+    mark(problem.element_id, marker);
+    const where = problem.element_id
+      ? el('button', { type: 'button', className: 'link', text: problem.element_id, onclick: function () { reveal(problem.element_id); } })
+      : 'diagram';
+    return el('li', { className: marker, 'data-element-id': problem.element_id || '' }, [
+      where, problem.line ? ' (line ' + problem.line + ')' : '', ': ' + problem.message
+    ]);
+  }
+
+  function showProblems(report) {
+    clearProblems();
+    const errors = report.errors || [];
+    const warnings = report.warnings || [];
+    problems.append(el('h3', {
+      id: 'problems-summary',
+      text: errors.length ? errors.length + ' error' + (errors.length === 1 ? '' : 's') + ': it cannot be deployed'
+        : 'No errors: it can be deployed'
+    }));
+    if (errors.length) problems.append(el('ul', { className: 'problems errors' }, errors.map(function (p) { return problemItem(p, 'has-error'); })));
+    if (warnings.length) {
+      problems.append(el('h3', { text: warnings.length + ' warning' + (warnings.length === 1 ? '' : 's') }));
+      problems.append(el('ul', { className: 'problems warnings' }, warnings.map(function (p) { return problemItem(p, 'has-warning'); })));
+    }
+  }
+
+  async function validate() {
+    say('Validating…');
+    const result = await W.postForm(config.validateUrl, config.csrf, { xml: await currentXml(), filename: filename });
+    if (result.body && result.status === 200) {
+      showProblems(result.body);
+      say(result.body.errors.length ? 'The diagram has errors.' : 'The diagram is valid.', result.body.errors.length ? 'error' : '');
+    } else {
+      say(W.describeFailure(result), 'error');
+    }
+  }
+
+  async function deploy() {
+    const makeDefault = document.getElementById('make-default').checked;
+    say('Deploying…');
+    const result = await W.postForm(config.deployUrl, config.csrf, {
+      xml: await currentXml(), filename: filename, make_default: makeDefault ? '1' : ''
+    });
+    const body = result.body;
+    if (result.status === 201 && body) {
+      clearProblems();
+      const message = 'Deployed ' + body.process_id + ' version ' + body.version +
+        (body.is_default ? ', now the default for new complaints.' : '; the default version is unchanged.');
+      say(message);
+      status.append(' ', el('a', { href: body.list_url, text: 'See all versions' }));
+    } else if (body && body.errors) {
+      showProblems(body);
+      say('Not deployed: the diagram has errors.', 'error');
+    } else {
+      say(W.describeFailure(result), 'error');
+    }
+  }
+
+  function download() {
+    currentXml().then(function (xml) {
+      const link = el('a', { href: URL.createObjectURL(new Blob([xml], { type: 'application/xml' })), download: filename });
+      document.body.append(link);
+      link.click();
+      link.remove();
+    });
+  }
+
+  document.getElementById('validate').addEventListener('click', validate);
+  document.getElementById('deploy').addEventListener('click', deploy);
+  document.getElementById('download-draft').addEventListener('click', download);
+  document.getElementById('upload').addEventListener('change', function (event) {
+    const file = event.target.files[0];
+    if (file) file.text().then(function (xml) { open(xml, file.name); });
+  });
+
+  if (W.Simulation) {
+    new W.Simulation(modeler, {
+      form: document.getElementById('scenario'),
+      results: document.getElementById('simulation'),
+      url: config.simulateUrl,
+      csrf: config.csrf,
+      catalogue: config.catalogue,
+      currentXml: currentXml
+    });
+  }
+
+  if (config.xmlUrl) {
+    fetch(config.xmlUrl, { credentials: 'same-origin' })
+      .then(function (response) { return response.text(); })
+      .then(function (xml) { open(xml, config.filename); });
+  } else {
+    modeler.createDiagram().then(function () { root.dataset.ready = 'true'; });
+  }
+  window.workbenchModeler = modeler; // for the browser test and the console
+})();

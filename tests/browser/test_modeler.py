@@ -1,0 +1,178 @@
+"""The analyst workbench in a real Chromium against a real, seeded portal.
+
+The demo analyst opens the modeler on the shipped diagram, shortens the
+15-day escalation timer to 10 days through the side panel, validates (no
+errors), simulates an unassigned complaint (it escalates on day 10), deploys,
+and sees version 2 listed as the default; the deployed XML carries the new
+timer. A file from another modeler opens and keeps its extensions. Staff open a complaint's process view from its page;
+the citizen's "where is my complaint" view fits a 360 px phone and names no
+staff. No page may break the Content-Security-Policy.
+"""
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.browser.test_journey import PASSWORD, PASSWORD_LABEL, check_page, sign_in, sign_out
+
+pytestmark = pytest.mark.browser
+
+DESK = {"viewport": {"width": 1400, "height": 1000}}
+# Every violation of the Content-Security-Policy the page reports (init scripts are not subject to it).
+WATCH_CSP = """window.cspViolations = [];
+document.addEventListener('securitypolicyviolation',
+    e => window.cspViolations.push(e.violatedDirective + ' ' + (e.sourceFile || '') + ':' + e.lineNumber));"""
+DEMO_STAFF_NAMES = ("Deputy Commissioner Peshawar", "Bilal Ahmad", "Dr. Nadia Shah", "Sana Process Analyst")
+
+
+@pytest.fixture()
+def desk(browser, portal):
+    """A desktop-sized page: the modeler is a tool for a wide screen."""
+    context = browser.new_context(base_url=portal, **DESK)
+    context.set_default_timeout(15_000)
+    context.add_init_script(WATCH_CSP)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    yield page
+    context.close()
+    assert errors == [], f"script errors: {errors}"
+
+
+def sign_in_at_desk(page: Page, login: str) -> None:
+    """As test_journey.sign_in, without its 360 px check (this page is wide on purpose)."""
+    page.goto("login")
+    page.get_by_label("Mobile number, CNIC or staff username").fill(login)
+    page.get_by_label(PASSWORD_LABEL).fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+
+
+def csp_violations(page: Page) -> list[str]:
+    return page.evaluate("() => window.cspViolations")
+
+
+def diagram_ready(page: Page, selector: str) -> None:
+    expect(page.locator(f"{selector}[data-ready=true]")).to_be_attached()
+
+
+def test_change_a_timer_validate_deploy_and_see_the_new_version(desk: Page):
+    sign_in_at_desk(desk, "analyst")
+    desk.goto("analyst")
+    shipped = desk.locator("table.versions tbody tr").filter(has_text="v1")
+    expect(shipped.get_by_text("Default")).to_be_visible()
+    shipped.get_by_role("link", name="Edit a copy").click()
+    diagram_ready(desk, "#workbench")
+
+    desk.locator('[data-element-id="unresolved_15_days"]').first.click()
+    timer = desk.get_by_label("Timer expression")
+    expect(timer).to_have_value('"P15D"')
+    expect(desk.get_by_label("Timer kind")).to_have_value("timeDuration")
+    timer.fill('"P10D"')
+    timer.press("Tab")
+
+    desk.get_by_role("button", name="Validate").click()
+    expect(desk.locator("#problems-summary")).to_have_text("No errors: it can be deployed")
+
+    # "With this diagram, a complaint left unassigned goes to the Commissioner on day 10."
+    desk.locator("#sim-dc_triage-0-outcome").select_option(label="Leave it waiting (never completed)")
+    desk.get_by_role("button", name="Run the simulation").click()
+    escalation = desk.locator("#simulation-steps tr").filter(has_text="Timer fires").filter(has_text="unresolved_15_days")
+    expect(escalation.locator("td").first).to_have_text("10")
+    review = desk.locator("#simulation-steps tr").filter(has_text="Task opens").filter(has_text="commissioner_review")
+    expect(review.locator("td").first).to_have_text("10")
+
+    desk.get_by_label("Make it the default for new complaints").check()
+    desk.get_by_role("button", name="Deploy as a new version").click()
+    expect(desk.locator("#modeler-status")).to_contain_text("Deployed complaint version 2, now the default")
+    assert csp_violations(desk) == []
+
+    desk.get_by_role("link", name="See all versions").click()
+    newest = desk.locator("table.versions tbody tr").first
+    expect(newest).to_contain_text("v2")
+    expect(newest).to_contain_text("by Sana Process Analyst")
+    expect(newest.get_by_text("Default")).to_be_visible()
+    expect(desk.locator("table.versions tbody tr").filter(has_text="v1").get_by_role("button", name="Make default")).to_be_visible()
+    deployed = desk.request.get(newest.get_by_role("link", name="Download").get_attribute("href")).text()
+    assert '"P10D"' in deployed and '"P15D"' not in deployed
+    assert 'spiffworkflow:property name="formKey" value="dc_triage"' in deployed
+
+
+def test_a_broken_timer_is_shown_on_its_element(desk: Page):
+    sign_in_at_desk(desk, "analyst")
+    desk.goto("analyst/modeler")
+    diagram_ready(desk, "#workbench")
+
+    desk.locator('[data-element-id="unresolved_15_days"]').first.click()
+    desk.get_by_label("Timer expression").fill("P10D")
+    expect(desk.locator("#timer-expression-warning")).to_contain_text('Write it in quotes: "P10D"')
+    desk.get_by_label("Timer expression").press("Tab")
+    desk.get_by_role("button", name="Validate").click()
+
+    expect(desk.locator("#problems-summary")).to_have_text("1 error: it cannot be deployed")
+    expect(desk.locator(".problems.errors li")).to_contain_text("unresolved_15_days")
+    expect(desk.locator('.djs-element.has-error[data-element-id="unresolved_15_days"]')).to_have_count(1)
+
+    # A lane's name is its role: the panel offers the roles.
+    desk.evaluate("""() => { const m = window.workbenchModeler;
+        m.get('selection').select(m.get('elementRegistry').get('lane_commissioner')); }""")
+    expect(desk.get_by_label("Role (the lane's name)")).to_have_value("commissioner")
+
+
+def test_open_a_file_made_in_another_modeler(desk: Page, tmp_path):
+    sign_in_at_desk(desk, "analyst")
+    desk.goto("analyst")
+    download = desk.locator("table.versions tbody tr").filter(has_text="v1").get_by_role("link", name="Download")
+    shipped = desk.request.get(download.get_attribute("href")).text()
+    # What Camunda Modeler adds: its own namespace and attributes, which must survive an edit.
+    drawn_elsewhere = shipped.replace(
+        'xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"',
+        'xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:camunda="http://camunda.org/schema/1.0/bpmn"',
+    ).replace('<bpmn:userTask id="dc_triage" name="Assign to an officer or transfer">',
+              '<bpmn:userTask id="dc_triage" name="Triage the complaint" camunda:asyncBefore="true">')
+    assert "Triage the complaint" in drawn_elsewhere
+    draft = tmp_path / "camunda-draft.bpmn"
+    draft.write_text(drawn_elsewhere)
+    desk.goto("analyst/modeler")
+    diagram_ready(desk, "#workbench")
+
+    desk.locator("#upload").set_input_files(str(draft))
+
+    expect(desk.locator("#draft-name")).to_have_text("camunda-draft.bpmn")
+    desk.locator('[data-element-id="dc_triage"]').first.click()
+    expect(desk.get_by_label("Form (formKey)")).to_have_value("dc_triage")
+    desk.get_by_label("Status the citizen sees").select_option("in_progress")
+    desk.get_by_role("button", name="Validate").click()
+    expect(desk.locator("#problems-summary")).to_have_text("No errors: it can be deployed")
+    saved = desk.evaluate("() => window.workbenchModeler.saveXML({format: true}).then(r => r.xml)")
+    assert 'name="Triage the complaint" camunda:asyncBefore="true"' in saved
+    assert '<spiffworkflow:property name="status" value="in_progress" />' in saved
+    assert "<spiffworkflow:payloadExpression>" in saved  # the signal's payload survives the round trip
+
+
+def test_staff_open_the_process_view_from_the_complaint_page(desk: Page):
+    sign_in_at_desk(desk, "dc.peshawar")
+    desk.goto("complaints")
+    desk.get_by_role("link", name="Garbage not collected in Hayatabad Phase 3").click()
+    desk.get_by_role("link", name="Process diagram").click()
+    diagram_ready(desk, "#diagram")
+
+    expect(desk.locator(".djs-element.done").first).to_be_attached()
+    expect(desk.locator('.djs-element.open[data-element-id="officer_action"]')).to_have_count(1)
+    expect(desk.locator("main")).to_contain_text("Bilal Ahmad (TMO)")
+    assert csp_violations(desk) == []
+
+
+def test_the_citizen_sees_where_the_complaint_is_on_a_phone(phone: Page):
+    phone.add_init_script(WATCH_CSP)
+    sign_in(phone, "03001234567")
+    phone.get_by_role("link", name="Garbage not collected in Hayatabad Phase 3").click()
+    phone.get_by_role("link", name="Where is my complaint?").click()
+    check_page(phone)
+    diagram_ready(phone, "#diagram")
+
+    text = phone.locator("main").inner_text()
+    assert "District Officer" in text
+    assert not [name for name in DEMO_STAFF_NAMES if name in text]
+    assert csp_violations(phone) == []
+    sign_out(phone)
