@@ -29,6 +29,7 @@ def init_app(app: Flask) -> None:
     csrf.init_app(app)
     app.teardown_appcontext(_close_session)
     app.after_request(_security_headers)
+    app.before_request(_refuse_nul_characters)
     app.jinja_env.filters["pk_time"] = pk_time
     app.jinja_env.filters["pk_date"] = pk_date
     app.jinja_env.filters["days_left"] = days_left
@@ -38,7 +39,7 @@ def init_app(app: Flask) -> None:
         app.register_error_handler(error, _error_page(status))
     app.register_error_handler(Invalid, _invalid_page)
     app.register_error_handler(CSRFError, _csrf_page)
-    for status in (403, 404, 405, 413):
+    for status in (400, 403, 404, 405, 413):
         app.register_error_handler(status, _error_page(status))
 
 
@@ -64,6 +65,17 @@ def _close_session(_exc):
     if session is not None:
         session.rollback()  # anything not committed by the view is dropped
         session.close()
+
+
+def _refuse_nul_characters():
+    """PostgreSQL cannot store a NUL character in text: refuse it up front with a 400
+    instead of failing deep in a transaction. (/api/ answers per field itself.)"""
+    if request.path.startswith("/api/"):
+        return None
+    values = [*request.args.values(), *(request.form.values() if request.method == "POST" else ())]
+    if any("\x00" in value for value in values):
+        abort(400)
+    return None
 
 
 def _security_headers(response):

@@ -55,6 +55,9 @@ class BaseConfig:
     API_REGISTER_WINDOW_SECONDS = int(os.environ.get("API_REGISTER_WINDOW_SECONDS", "3600"))
     API_SUBMIT_LIMIT = int(os.environ.get("API_SUBMIT_LIMIT", "20"))  # per citizen
     API_SUBMIT_WINDOW_SECONDS = int(os.environ.get("API_SUBMIT_WINDOW_SECONDS", "3600"))
+    OPEN311_POST_LIMIT = int(os.environ.get("OPEN311_POST_LIMIT", "300"))  # per API key
+    OPEN311_POST_WINDOW_SECONDS = int(os.environ.get("OPEN311_POST_WINDOW_SECONDS", "3600"))
+    OPEN311_CONTACT = os.environ.get("OPEN311_CONTACT", "Citizen's Portal, Government of Khyber Pakhtunkhwa")
     TESTING = False
 
     @classmethod

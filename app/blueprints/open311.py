@@ -30,7 +30,6 @@ SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 # When this interface last changed in a way clients may care about (discovery's changeset).
 CHANGESET = datetime.fromisoformat("2026-11-27T00:00:00+05:00")
 # Requests a client may post per key and window, unless the settings say otherwise.
-POST_LIMIT, POST_WINDOW_SECONDS = 300, 3600
 EXTENSIONS = [
     {
         "name": "district_code",
@@ -60,7 +59,7 @@ def _machine_errors(state) -> None:
 
 @bp.get(f"/discovery.{FMT}")
 def discovery(fmt):
-    contact = current_app.config.get("OPEN311_CONTACT", "Citizen's Portal, Government of Khyber Pakhtunkhwa")
+    contact = current_app.config["OPEN311_CONTACT"]
     document = {
         "changeset": CHANGESET,
         "contact": contact,
@@ -115,8 +114,8 @@ def post_request(fmt):
     key = api_keys.authenticate_api_key(session, request.values.get("api_key"))
     if key is None:
         raise NotAllowed("api_key is missing, unknown or revoked.")
-    limit = current_app.config.get("OPEN311_POST_LIMIT", POST_LIMIT)
-    window = current_app.config.get("OPEN311_POST_WINDOW_SECONDS", POST_WINDOW_SECONDS)
+    limit = current_app.config["OPEN311_POST_LIMIT"]
+    window = current_app.config["OPEN311_POST_WINDOW_SECONDS"]
     decision = rate_limits.hit(session, f"open311-post:{key.id}", limit=limit, window_seconds=window)
     session.commit()  # a refused attempt counts even if this request fails later
     if not decision.allowed:
