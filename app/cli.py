@@ -60,6 +60,24 @@ def seed(no_demo):
         click.echo(line)
 
 
+demo_cli = AppGroup("demo", help="Demo and load-test data.")
+
+
+@demo_cli.command("generate")
+@click.option("--complaints", "count", type=click.IntRange(min=1), required=True, help="How many complaints to add.")
+@click.option("--batch", type=click.IntRange(min=1), default=1000, show_default=True, help="Complaints per transaction.")
+@click.option("--seed", type=int, default=None, help="Random seed, for a repeatable data set.")
+def demo_generate(count, batch, seed):
+    """Add COUNT complaints in realistic states (and their citizens), run through the process engine."""
+    from .services import generator
+
+    started = time.perf_counter()
+    with click.progressbar(length=count, label="Generating complaints") as bar:
+        generator.generate(session_factory(), count, batch_size=batch, seed=seed, progress=bar.update)
+    elapsed = time.perf_counter() - started
+    click.echo(f"added {count} complaints in {elapsed:.1f} s ({count / elapsed:.0f} complaints/s)")
+
+
 @process_cli.command("deploy")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--not-default", is_flag=True, help="Deploy without making it the version new complaints start on.")
@@ -114,5 +132,5 @@ def serve(host, port):
 
 
 def init_app(app: Flask) -> None:
-    for command in (db_cli, process_cli, timers_cli, seed, serve):
+    for command in (db_cli, process_cli, timers_cli, demo_cli, seed, serve):
         app.cli.add_command(command)

@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 
 from ..models import Complaint, ComplaintStatus, Role
 from ..services import complaints, organisation, tasks
+from ..services.statistics_dashboards import AGE_BUCKETS
 from ..web import db, roles_required
 
 bp = Blueprint("complaints", __name__, url_prefix="/complaints")
@@ -20,6 +21,7 @@ READERS = (
     Role.ADMIN,
 )
 PAGE_SIZE = 50
+AGE_VALUES = {bucket[0] for bucket in AGE_BUCKETS}
 
 
 @bp.get("")
@@ -34,6 +36,8 @@ def index():
         district_id=args.get("district_id", type=int),
         overdue=args.get("overdue") == "1",
         escalated=args.get("escalated") == "1",
+        age=args.get("age") if args.get("age") in AGE_VALUES else None,
+        officer_id=args.get("officer_id", type=int),
     )
     page = max(args.get("page", 1, type=int), 1)
     query = complaints.complaints_query(current_user, filters)

@@ -27,6 +27,7 @@ from .errors import Invalid, NotAllowed, NotFound
 from .photos import PhotoStore
 from .projection import sync_instance
 from .scope import can_read, complaint_filter
+from .statistics_dashboards import age_condition, overdue_condition
 
 
 @dataclass
@@ -164,6 +165,8 @@ class ComplaintFilters:
     district_id: int | None = None
     overdue: bool = False
     escalated: bool = False
+    age: str | None = None  # an ageing bucket of open complaints: "0-7", "8-15", "16-22", "23+"
+    officer_id: int | None = None
 
 
 def complaints_query(user: User, filters: ComplaintFilters | None = None, *, now: datetime | None = None) -> Select:
@@ -181,8 +184,12 @@ def complaints_query(user: User, filters: ComplaintFilters | None = None, *, now
     if filters.escalated:
         query = query.where(Complaint.escalation_level > 0)
     if filters.overdue:
-        # Overdue: open and already escalated at least once, i.e. past the first deadline.
-        query = query.where(Complaint.status != ComplaintStatus.CLOSED, Complaint.escalation_level > 0)
+        # Overdue: open and past a deadline (escalated at least once, or its next deadline passed).
+        query = query.where(overdue_condition(now or utcnow()))
+    if filters.age:
+        query = query.where(age_condition(filters.age, now or utcnow()))
+    if filters.officer_id:
+        query = query.where(Complaint.officer_id == filters.officer_id)
     # The list shows each complaint's district and department: load them in the same query.
     return query.options(joinedload(Complaint.district), joinedload(Complaint.department)).order_by(
         Complaint.created_at.desc(), Complaint.id.desc()

@@ -95,6 +95,10 @@ EXPECTED = {
     "GET /complaints/<id>/process":            (200,    404,    200,   404,   200,      404,      200,   404,   200,   200,     200,   LOGIN),
     # bpmn-js's prebuilt files (an allow-list under node_modules), public like /static.
     "GET /vendor/bpmn-js/<id>":                (200,    200,    200,   200,   200,      200,      200,   200,   200,   200,     200,   200),
+    # Public statistics (no sign-in) and the tier dashboards (tests/statistics checks their numbers and scope).
+    "GET /statistics":                         (200,    200,    200,   200,   200,      200,      200,   200,   200,   200,     200,   200),
+    "GET /dashboard":                          (403,    403,    403,   403,   200,      200,      200,   200,   200,   403,     403,   LOGIN),
+    "GET /dashboard/<id>.csv":                 (403,    403,    403,   403,   200,      200,      200,   200,   200,   403,     403,   LOGIN),
     "POST /logout":                            ("→/",   "→/",   "→/",  "→/",  "→/",     "→/",     "→/",  "→/",  "→/",  "→/",    "→/",  LOGIN),
 }
 # fmt: on
@@ -189,6 +193,7 @@ def request_for(endpoint: str, world: World, session) -> tuple[str, str, dict | 
         "/analyst/versions/<id>/xml": session.scalar(select(ProcessDefinition.id).order_by(ProcessDefinition.id)),
         "/complaints/<id>/process": world.complaint_id,
         "/vendor/bpmn-js/<id>": "bpmn-navigated-viewer.production.min.js",
+        "/dashboard/<id>.csv": "summary",
     }.get(rule)
     path = rule.replace("<id>", str(target))
     forms = {
