@@ -94,29 +94,43 @@ class Dashboard:
 def build_dashboard(session: Session, user: User, *, now: datetime | None = None) -> Dashboard:
     now = now or utcnow()
     scope = scope_of(user)
-    overdue = overdue_condition(now)
-    summary_row = session.execute(
-        select(
-            _count(open_condition()),
-            _count(overdue),
-            _count(and_(open_condition(), Complaint.escalation_level > 0)),
-            *[_count(age_condition(value, now)) for value, *_ in AGE_BUCKETS],
-        ).where(scope)
-    ).one()
-    numbers = [int(n or 0) for n in summary_row]
-    summary = {"open": numbers[0], "overdue": numbers[1], "escalated": numbers[2]}
-    ageing = [Row(value, label, {"open": n}, {"status": "open", "age": value})
-              for (value, label, *_), n in zip(AGE_BUCKETS, numbers[3:])]
+    cells = _cells(session, scope, now)  # one pass over the scope; every table but officers sums these
+    summary = {name: sum(c[name] for c in cells.values()) for name in ("open", "overdue", "escalated")}
+    ageing = [Row(value, label, {"open": sum(c[value] for c in cells.values())}, {"status": "open", "age": value})
+              for value, label, *_ in AGE_BUCKETS]
     return Dashboard(
         title=_title(session, user),
         role=user.role,
         summary=summary,
         ageing=ageing,
-        departments=_departments(session, scope, overdue),
-        areas=_areas(session, user, scope, overdue),
+        departments=_departments(session, cells),
+        areas=_areas(session, user, cells),
         officers=_officers(session, scope),
         generated_at=now,
     )
+
+
+CELL_NUMBERS = ("lodged", "resolved", "open", "overdue", "escalated", *(b[0] for b in AGE_BUCKETS))
+
+
+def _cells(session, scope, now) -> dict[tuple[int, int], dict]:
+    """{(district_id, department_id): counts} of the complaints in scope, from one grouped query."""
+    query = (
+        select(
+            Complaint.district_id,
+            Complaint.department_id,
+            func.count(),
+            _count(resolved_condition()),
+            _count(open_condition()),
+            _count(overdue_condition(now)),
+            _count(and_(open_condition(), Complaint.escalation_level > 0)),
+            *[_count(age_condition(value, now)) for value, *_ in AGE_BUCKETS],
+        )
+        .where(scope)
+        .group_by(Complaint.district_id, Complaint.department_id)
+    )
+    return {(district_id, department_id): dict(zip(CELL_NUMBERS, (int(n or 0) for n in numbers)))
+            for district_id, department_id, *numbers in session.execute(query)}
 
 
 def _title(session, user) -> str:
@@ -127,56 +141,43 @@ def _title(session, user) -> str:
     return "Khyber Pakhtunkhwa"
 
 
-def _departments(session, scope, overdue) -> list[Row]:
+def _sum_by(cells, index: int) -> dict[int, dict]:
+    totals: dict[int, dict] = {}
+    for key, numbers in cells.items():
+        total = totals.setdefault(key[index], dict.fromkeys(CELL_NUMBERS, 0))
+        for name, n in numbers.items():
+            total[name] += n
+    return totals
+
+
+def _departments(session, cells) -> list[Row]:
     names = dict(session.execute(select(Department.id, Department.name)).all())
-    query = (
-        select(
-            Complaint.department_id,
-            func.count(),
-            _count(open_condition()),
-            _count(overdue),
-            _count(and_(open_condition(), Complaint.escalation_level > 0)),
-        )
-        .where(scope)
-        .group_by(Complaint.department_id)
-    )
     rows = [
-        Row(department_id, names[department_id],
-            {"lodged": lodged, "open": int(open_ or 0), "overdue": int(late or 0), "escalated": int(esc or 0)},
+        Row(department_id, names[department_id], {k: v[k] for k in ("lodged", "open", "overdue", "escalated")},
             {"department_id": department_id})
-        for department_id, lodged, open_, late, esc in session.execute(query)
+        for department_id, v in _sum_by(cells, 1).items()
     ]
     return sorted(rows, key=lambda r: (-r.numbers["open"], r.name))
 
 
-def _areas(session, user, scope, overdue) -> list[Row]:
+LEAGUE = ("lodged", "resolved", "open", "overdue", "escalated")
+
+
+def _areas(session, user, cells) -> list[Row]:
     """The league table: districts (and for the province, divisions), best resolution rate first."""
     if user.role is Role.DEPUTY_COMMISSIONER:
         return []
     districts = {d.id: d for d in session.scalars(select(District))}
-    query = (
-        select(
-            Complaint.district_id,
-            func.count(),
-            _count(resolved_condition()),
-            _count(open_condition()),
-            _count(overdue),
-            _count(and_(open_condition(), Complaint.escalation_level > 0)),
-        )
-        .where(scope)
-        .group_by(Complaint.district_id)
-    )
-    by_district, by_division = {}, {}
-    for district_id, *numbers in session.execute(query):
-        lodged, resolved, open_, late, esc = (int(n or 0) for n in numbers)
-        values = {"lodged": lodged, "resolved": resolved, "open": open_, "overdue": late, "escalated": esc}
-        by_district[district_id] = values
-        total = by_division.setdefault(districts[district_id].division_id, dict.fromkeys(values, 0))
-        for name, n in values.items():
-            total[name] += n
-    rows = [Row(d, districts[d].name, {"level": "district", **v}, {"district_id": d}) for d, v in by_district.items()]
+    by_district = _sum_by(cells, 0)
+    rows = [Row(d, districts[d].name, {"level": "district", **{k: v[k] for k in LEAGUE}}, {"district_id": d})
+            for d, v in by_district.items()]
     if user.role is Role.CHIEF_SECRETARY:
         names = dict(session.execute(select(Division.id, Division.name)).all())
+        by_division: dict[int, dict] = {}
+        for district_id, numbers in by_district.items():
+            total = by_division.setdefault(districts[district_id].division_id, dict.fromkeys(LEAGUE, 0))
+            for name in LEAGUE:
+                total[name] += numbers[name]
         # The complaint list filters by district only; a division's row links to the whole list.
         rows += [Row(d, names[d], {"level": "division", **v}, {}) for d, v in by_division.items()]
     for row in rows:
