@@ -47,6 +47,9 @@ class Complaint(Base):
         Index("ix_complaints_district_status_created", "district_id", "status", "created_at", "id"),
         Index("ix_complaints_division_status_created", "division_id", "status", "created_at", "id"),
         Index("ix_complaints_citizen_created", "citizen_id", "created_at"),
+        # Open311's listing pages by (created_at, id); statistics read recent resolutions.
+        Index("ix_complaints_created_id", "created_at", "id"),
+        Index("ix_complaints_resolved_at", "resolved_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
