@@ -17,7 +17,7 @@ from .errors import Invalid, NotAllowed, NotFound
 from .projection import sync_instance
 
 CNIC_RE = re.compile(r"^\d{13}$")
-# Pakistani mobile numbers: 03XX-XXXXXXX, also written +92 3XX XXXXXXX.
+# Pakistani mobile numbers: 03 and nine digits (0300-1234567), also written +92 300 1234567.
 MOBILE_RE = re.compile(r"^03\d{9}$")
 MIN_PASSWORD = 8
 # The signal the diagram catches to take casework away from an officer.
