@@ -1,4 +1,4 @@
-"""Operator commands: `flask --app app db upgrade | seed | process deploy | timers fire | serve`."""
+"""Operator commands: `flask --app app db upgrade | seed | process deploy | timers fire | statistics | serve`."""
 from __future__ import annotations
 
 import logging
@@ -131,6 +131,34 @@ def serve(host, port):
     run_simple(host, port, app, threaded=True)
 
 
+statistics_cli = AppGroup("statistics", help="The aggregate tables behind the statistics and dashboards.")
+
+
+@statistics_cli.command("check")
+def statistics_check():
+    """Recount every complaint and compare with the aggregate tables; exit 1 when they differ."""
+    from .services import statistics_aggregates
+
+    with session_factory()() as session:
+        found = statistics_aggregates.differences(session)
+    for line in found:
+        click.echo(line)
+    if found:
+        raise SystemExit("the aggregates differ from a recount: run `flask --app app statistics rebuild`")
+    click.echo("aggregates match a recount of the complaints")
+
+
+@statistics_cli.command("rebuild")
+def statistics_rebuild():
+    """Empty the aggregate tables and recount every complaint, in one transaction."""
+    from .services import statistics_aggregates
+
+    with session_factory()() as session:
+        rows = statistics_aggregates.rebuild(session)
+        session.commit()
+    click.echo(f"rebuilt {rows} aggregate rows")
+
+
 def init_app(app: Flask) -> None:
-    for command in (db_cli, process_cli, timers_cli, demo_cli, seed, serve):
+    for command in (db_cli, process_cli, timers_cli, demo_cli, statistics_cli, seed, serve):
         app.cli.add_command(command)

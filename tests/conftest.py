@@ -18,6 +18,7 @@ from sqlalchemy import delete, make_url, select, text, update
 from app import create_app
 from app.db import make_engine, make_session_factory
 from app.models import (
+    AGGREGATES,
     ApiKey,
     ApiToken,
     IdempotencyKey,
@@ -94,6 +95,7 @@ def _reset(engine):
     tables = [
         m.__tablename__
         for m in (
+            *AGGREGATES,
             Notification,
             IdempotencyKey,
             ApiToken,

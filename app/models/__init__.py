@@ -4,6 +4,8 @@ from .base import Base, UTCDateTime, utcnow
 from .complaints import STATUS_LABELS, Attachment, Complaint, ComplaintEvent, ComplaintStatus, EventImmutable
 from .notifications import Channel, DeliveryStatus, Notification
 from .organisation import Category, Department, District, Division, Office
+from .statistics import AGGREGATES, StatCell, StatDay, StatOfficer, StatOpenDay, StatResolutionHours
+from . import statistics_upkeep  # noqa: F401  (registers the hook that keeps the aggregates in step)
 from .processes import HumanTask, InstanceStatus, ProcessDefinition, ProcessInstance
 from .users import LANE_ROLES, ROLE_LABELS, STAFF_TIERS, Role, User
 
@@ -36,6 +38,12 @@ __all__ = [
     "STATUS_LABELS",
     "STAFF_TIERS",
     "User",
+    "AGGREGATES",
+    "StatCell",
+    "StatDay",
+    "StatOfficer",
+    "StatOpenDay",
+    "StatResolutionHours",
     "UTCDateTime",
     "utcnow",
 ]

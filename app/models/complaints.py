@@ -40,6 +40,9 @@ def _enum(cls):
 
 
 class Complaint(Base):
+    """One complaint. The columns marked active_history are what the statistics aggregates count
+    (models/statistics_upkeep.py): their old values must be known when they change."""
+
     __tablename__ = "complaints"
     # The inbox and tier lists ask for "newest open complaints of a district /
     # division"; these composite indexes answer that without touching big rows.
@@ -56,26 +59,28 @@ class Complaint(Base):
     tracking_number: Mapped[str] = mapped_column(String(20), unique=True)
     citizen_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     category_id: Mapped[int] = mapped_column(ForeignKey("categories.id"))
-    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), index=True)
-    district_id: Mapped[int] = mapped_column(ForeignKey("districts.id"))
-    division_id: Mapped[int] = mapped_column(ForeignKey("divisions.id"))
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), index=True, active_history=True)
+    district_id: Mapped[int] = mapped_column(ForeignKey("districts.id"), active_history=True)
+    division_id: Mapped[int] = mapped_column(ForeignKey("divisions.id"), active_history=True)
     subject: Mapped[str] = mapped_column(String(150))
     description: Mapped[str] = deferred(mapped_column(Text))
     address: Mapped[str | None] = mapped_column(String(300))
     latitude: Mapped[float | None] = mapped_column(Float)
     longitude: Mapped[float | None] = mapped_column(Float)
-    status: Mapped[ComplaintStatus] = mapped_column(_enum(ComplaintStatus), default=ComplaintStatus.SUBMITTED)
-    escalation_level: Mapped[int] = mapped_column(Integer, default=0)
-    officer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    status: Mapped[ComplaintStatus] = mapped_column(
+        _enum(ComplaintStatus), default=ComplaintStatus.SUBMITTED, active_history=True
+    )
+    escalation_level: Mapped[int] = mapped_column(Integer, default=0, active_history=True)
+    officer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True, active_history=True)
     # Earliest waiting timer of the process (next escalation, rating deadline...).
-    next_deadline_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    next_deadline_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     rating: Mapped[int | None] = mapped_column(Integer)
-    satisfied: Mapped[bool | None] = mapped_column()
-    reopen_count: Mapped[int] = mapped_column(Integer, default=0)
+    satisfied: Mapped[bool | None] = mapped_column(active_history=True)
+    reopen_count: Mapped[int] = mapped_column(Integer, default=0, active_history=True)
     closure: Mapped[str | None] = mapped_column(String(120))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, active_history=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
-    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, active_history=True)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     citizen: Mapped[User] = relationship(foreign_keys=[citizen_id])

@@ -1,0 +1,225 @@
+"""Keep the aggregate tables (models/statistics.py) in step with the complaints, in the same transaction.
+
+A complaint's "facts" (where it is, its status, escalation, dates, rating)
+decide which aggregate rows count it. After every ORM flush the facts each
+changed complaint had before are subtracted and the facts it has now added,
+as one upsert per aggregate table, so the counts move in the transaction
+that moved the complaint: a rollback undoes both, and a reader never sees a
+complaint counted twice or not at all.
+
+Everything that changes complaints goes through the ORM (services, task forms,
+the projection), which this hook sees. Bulk inserts that bypass the unit of
+work — the data generator — call `add_inserted(connection, rows)` themselves.
+Bulk `UPDATE complaints` statements would bypass it: do not write them (or run
+`flask --app app statistics rebuild` afterwards).
+
+Concurrency: two transactions that change complaints of the same district ×
+department wait for each other on that row until the first commits (a few
+milliseconds); rows are written in key order so they cannot deadlock within
+one flush.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, datetime, timedelta
+from typing import NamedTuple
+
+from sqlalchemy import event, inspect
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from .complaints import Complaint, ComplaintStatus
+from .statistics import AGGREGATES, StatCell, StatDay, StatOfficer, StatOpenDay, StatResolutionHours
+
+PKT_OFFSET = timedelta(hours=5)  # Pakistan has no daylight saving: a day is UTC+5
+HOUR = timedelta(hours=1)
+
+
+def pk_day(moment: datetime) -> date:
+    """The Pakistan calendar day of a UTC moment."""
+    return (moment + PKT_OFFSET).date()
+
+
+class Facts(NamedTuple):
+    """What the aggregates need to know about one complaint."""
+
+    division_id: int
+    district_id: int
+    department_id: int
+    officer_id: int | None
+    status: ComplaintStatus
+    escalation_level: int
+    created_at: datetime
+    resolved_at: datetime | None
+    satisfied: bool | None
+    reopen_count: int
+
+
+FACT_NAMES = Facts._fields
+
+
+def is_resolved(status: ComplaintStatus, resolved_at, satisfied) -> bool:
+    """Resolved: a resolution stands, or it closed without the citizen rejecting it."""
+    return resolved_at is not None or (status is ComplaintStatus.CLOSED and satisfied is not False)
+
+
+def resolution_hours(created_at: datetime, resolved_at: datetime) -> int:
+    return max(int((resolved_at - created_at) / HOUR), 0)
+
+
+def contributions(facts: Facts) -> dict[tuple, dict[str, int]]:
+    """{(model, key...): {column: count}}: the rows this complaint adds to."""
+    f = facts
+    status = ComplaintStatus(f.status)
+    resolved = is_resolved(status, f.resolved_at, f.satisfied)
+    is_open = status is not ComplaintStatus.CLOSED
+    rated, satisfied = f.satisfied is not None, f.satisfied is True
+    place = (f.division_id, f.district_id, f.department_id)
+    rows: dict[tuple, dict[str, int]] = {
+        (StatCell, *place): {
+            "lodged": 1, "resolved": int(resolved), "open": int(is_open),
+            "systemic": int(status is ComplaintStatus.SYSTEMIC), "satisfied": int(satisfied), "rated": int(rated),
+            "escalated_commissioner": int(f.escalation_level >= 1),
+            "escalated_chief_secretary": int(f.escalation_level >= 2),
+            "open_escalated": int(is_open and f.escalation_level > 0),
+        },
+        (StatDay, pk_day(f.created_at), *place): {"lodged": 1, "resolved": 0},
+    }
+    if is_open:
+        rows[(StatOpenDay, f.division_id, f.district_id, pk_day(f.created_at))] = {"open": 1}
+    if f.officer_id is not None:
+        rows[(StatOfficer, f.officer_id, f.division_id, f.district_id)] = {
+            "assigned": 1, "resolved": int(resolved), "satisfied": int(satisfied), "rated": int(rated),
+            "reopened": int(f.reopen_count > 0),
+        }
+    if f.resolved_at is not None:
+        day = rows.setdefault((StatDay, pk_day(f.resolved_at), *place), {"lodged": 0, "resolved": 0})
+        day["resolved"] += 1
+        hours = resolution_hours(f.created_at, f.resolved_at)
+        areas = [("province", 0), ("division", f.division_id), ("district", f.district_id),
+                 ("department", f.department_id)]
+        if f.officer_id is not None:
+            areas.append(("officer", f.officer_id))
+        for dimension, key in areas:
+            rows[(StatResolutionHours, dimension, key, hours)] = {"complaints": 1}
+    return rows
+
+
+class Deltas:
+    """Counts to add to aggregate rows, collected over many complaints, written at once."""
+
+    def __init__(self) -> None:
+        self.rows: dict[tuple, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+
+    def add(self, facts: Facts | None, sign: int) -> None:
+        if facts is None:
+            return
+        for key, counts in contributions(facts).items():
+            row = self.rows[key]
+            for column, n in counts.items():
+                row[column] += sign * n
+
+    def by_model(self) -> dict[type, list[dict]]:
+        """Non-zero changes per model, as row dicts in key order."""
+        out: dict[type, list[dict]] = defaultdict(list)
+        for key in sorted(self.rows, key=lambda k: (k[0].__tablename__, *map(str, k[1:]))):
+            counts = self.rows[key]
+            if not any(counts.values()):
+                continue
+            model = key[0]
+            names = [c.name for c in model.__table__.primary_key.columns]
+            out[model].append({**dict(zip(names, key[1:])), **counts})
+        return out
+
+    def write(self, connection) -> None:
+        for model, rows in self.by_model().items():
+            table = model.__table__
+            dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+            statement = dialect.insert(table)
+            counts = [c.name for c in table.columns if not c.primary_key]
+            for row in rows:
+                for name in counts:
+                    row.setdefault(name, 0)
+            statement = statement.on_conflict_do_update(
+                index_elements=[c.name for c in table.primary_key.columns],
+                set_={name: table.c[name] + statement.excluded[name] for name in counts},
+            )
+            connection.execute(statement, rows)
+
+
+def facts_of_row(row) -> Facts:
+    """Facts from a mapping (a generator's row dict, or a selected row's `_mapping`)."""
+    return Facts(*(row.get(name, 0 if name in ("escalation_level", "reopen_count") else None)
+                   for name in FACT_NAMES))
+
+
+def add_inserted(connection, rows) -> None:
+    """Count complaints inserted without the ORM unit of work (bulk inserts)."""
+    deltas = Deltas()
+    for row in rows:
+        deltas.add(facts_of_row(row), +1)
+    deltas.write(connection)
+
+
+def _facts_now(complaint: Complaint) -> Facts:
+    return Facts(*(getattr(complaint, name) for name in FACT_NAMES))
+
+
+def _facts_before(complaint: Complaint) -> Facts:
+    """The facts as the database had them before this flush (the columns keep active history)."""
+    attrs = inspect(complaint).attrs
+    values = []
+    for name in FACT_NAMES:
+        history = attrs[name].history
+        if history.deleted:
+            values.append(history.deleted[0])
+        elif history.unchanged:
+            values.append(history.unchanged[0])
+        else:  # set for the first time in this flush: it had no value before
+            values.append(None)
+    return Facts(*values)
+
+
+@event.listens_for(Session, "after_flush")
+def _keep_aggregates_in_step(session: Session, _flush_context) -> None:
+    # After the flush the rows are written (defaults such as created_at are
+    # known) while new/dirty/deleted and attribute history still describe it.
+    deltas = Deltas()
+    for complaint in session.new:
+        if isinstance(complaint, Complaint):
+            deltas.add(_facts_now(complaint), +1)
+    for complaint in session.dirty:
+        if isinstance(complaint, Complaint):
+            before, now = _facts_before(complaint), _facts_now(complaint)
+            if before != now:
+                deltas.add(before, -1)
+                deltas.add(now, +1)
+    for complaint in session.deleted:
+        if isinstance(complaint, Complaint):
+            deltas.add(_facts_before(complaint), -1)
+    if deltas.rows:
+        deltas.write(session.connection())
+
+
+def expected_rows(connection) -> dict[tuple, dict[str, int]]:
+    """What every aggregate row should hold, recomputed from the complaints table (non-zero rows)."""
+    deltas = Deltas()
+    columns = [Complaint.__table__.c[name] for name in FACT_NAMES]
+    # yield_per on the statement, not the connection: on the connection it would stick to later statements.
+    query = Complaint.__table__.select().with_only_columns(*columns).execution_options(yield_per=20_000)
+    for row in connection.execute(query):
+        deltas.add(facts_of_row(row._mapping), +1)
+    return {key: dict(counts) for key, counts in deltas.rows.items() if any(counts.values())}
+
+
+def stored_rows(connection) -> dict[tuple, dict[str, int]]:
+    stored = {}
+    for model in AGGREGATES:
+        table = model.__table__
+        keys = [c.name for c in table.primary_key.columns]
+        counts = [c.name for c in table.columns if not c.primary_key]
+        for row in connection.execute(table.select()):
+            numbers = {name: row._mapping[name] for name in counts}
+            if any(numbers.values()):
+                stored[(model, *(row._mapping[k] for k in keys))] = numbers
+    return stored

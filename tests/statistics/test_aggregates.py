@@ -1,0 +1,112 @@
+"""The aggregate tables move with the complaints, in the same transaction, whatever moves them."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import time_machine
+from sqlalchemy import select
+
+from app.models import Complaint, ComplaintStatus, Role, StatCell, StatOfficer, StatResolutionHours, utcnow
+from app.services import statistics_aggregates, timers
+from tests.app.helpers import assign, cheap_password_hashing, complete, lodge, reread
+
+
+def in_step(session) -> list[str]:
+    reread(session)
+    found = statistics_aggregates.differences(session)
+    session.rollback()
+    return found
+
+
+def cell(session, complaint) -> StatCell:
+    reread(session)
+    return session.get(StatCell, (complaint.division_id, complaint.district_id, complaint.department_id))
+
+
+def test_known_data_set_is_counted_as_a_recount_would(session, known):
+    assert in_step(session) == []
+    peshawar = cell(session, known["resolved"][0])
+    assert (peshawar.lodged, peshawar.resolved, peshawar.open, peshawar.satisfied, peshawar.rated) == (5, 4, 3, 1, 2)
+    assert (peshawar.escalated_commissioner, peshawar.escalated_chief_secretary, peshawar.open_escalated) == (1, 1, 1)
+    hours = dict(session.execute(select(StatResolutionHours.hours, StatResolutionHours.complaints)
+                                 .where(StatResolutionHours.dimension == "province")).all())
+    assert hours == {24: 1, 48: 1, 72: 1, 240: 1}
+
+
+def test_every_step_of_a_complaint_through_the_services_keeps_them_in_step(app, session, make_user, places, monkeypatch):
+    cheap_password_hashing(monkeypatch)
+    citizen = make_user(Role.CITIZEN, district=places["peshawar"])
+    dc = make_user(Role.DEPUTY_COMMISSIONER, district=places["peshawar"])
+    officer = make_user(Role.DISTRICT_OFFICER, district=places["peshawar"])
+    complaint = lodge(session, citizen, places["peshawar"])
+    assert in_step(session) == [] and cell(session, complaint).open == 1
+    assign(session, complaint, dc, officer)
+    assert in_step(session) == []
+    assert session.get(StatOfficer, (officer.id, complaint.division_id, complaint.district_id)).assigned == 1
+    complete(session, complaint, officer, outcome="resolved", action_taken="Replaced the bulb")
+    assert in_step(session) == [] and cell(session, complaint).resolved == 1
+    complete(session, complaint, citizen, rating="1", satisfied="no", comment="Still dark")  # reopened
+    assert in_step(session) == []
+    row = cell(session, complaint)
+    assert (row.resolved, row.open, row.rated, row.satisfied) == (0, 1, 1, 0)
+    with time_machine.travel(utcnow() + timedelta(days=16), tick=False):
+        timers.fire_due_timers(app.extensions["db_sessions"])  # escalates to the Commissioner
+    assert in_step(session) == []
+    assert cell(session, complaint).open_escalated == 1
+
+
+def test_a_transfer_moves_the_complaint_to_the_other_district(session, make_user, places, monkeypatch):
+    cheap_password_hashing(monkeypatch)
+    citizen = make_user(Role.CITIZEN, district=places["peshawar"])
+    dc = make_user(Role.DEPUTY_COMMISSIONER, district=places["peshawar"])
+    complaint = lodge(session, citizen, places["peshawar"])
+    complete(session, complaint, dc, decision="transfer", target_district_id=str(places["mardan"].id),
+             reason="The street is in Mardan")
+    assert in_step(session) == []
+    reread(session)
+    moved = session.get(Complaint, complaint.id)
+    assert moved.district_id == places["mardan"].id
+    assert session.get(StatCell, (places["peshawar"].division_id, places["peshawar"].id,
+                                  moved.department_id)).lodged == 0
+    assert cell(session, moved).lodged == 1
+
+
+def test_a_rolled_back_change_leaves_the_counts_as_they_were(session, make_user, places, monkeypatch):
+    cheap_password_hashing(monkeypatch)
+    complaint = lodge(session, make_user(Role.CITIZEN, district=places["peshawar"]), places["peshawar"])
+    before = cell(session, complaint).open
+    complaint = session.get(Complaint, complaint.id)
+    complaint.status = ComplaintStatus.CLOSED
+    session.flush()
+    assert session.get(StatCell, (complaint.division_id, complaint.district_id, complaint.department_id)).open == 0
+    session.rollback()
+    assert cell(session, complaint).open == before == 1
+    assert in_step(session) == []
+
+
+def test_changes_to_attributes_never_loaded_still_subtract_the_old_values(session, make_user, places, monkeypatch):
+    cheap_password_hashing(monkeypatch)
+    complaint = lodge(session, make_user(Role.CITIZEN, district=places["peshawar"]), places["peshawar"])
+    session.commit()
+    session.expire_all()  # nothing loaded: the hook must still learn the old status
+    complaint.status = ComplaintStatus.SYSTEMIC
+    session.commit()
+    assert in_step(session) == []
+
+
+def test_rebuild_recounts_from_the_complaints(session, known):
+    session.execute(StatCell.__table__.update().values(lodged=999))
+    assert any("stat_cells" in line for line in statistics_aggregates.differences(session))
+    statistics_aggregates.rebuild(session)
+    session.commit()
+    assert in_step(session) == []
+
+
+def test_bulk_inserted_complaints_are_counted_by_the_call(session, known):
+    rows = [{"division_id": 1, "district_id": 2, "department_id": 3, "officer_id": None,
+             "status": ComplaintStatus.CLOSED, "escalation_level": 0, "created_at": utcnow() - timedelta(days=3),
+             "resolved_at": utcnow() - timedelta(days=1), "satisfied": True, "reopen_count": 0}]
+    statistics_aggregates.add_inserted_complaints(session, rows)
+    row = session.get(StatCell, (1, 2, 3))
+    assert (row.lodged, row.resolved, row.open, row.satisfied) == (1, 1, 0, 1)
+    session.rollback()
