@@ -22,7 +22,8 @@ TITLES = {"summary": "Summary", "ageing": "Ageing of open complaints", "departme
 def index():
     board = dashboards.build_dashboard(db(), current_user)
     return render_template("dashboards/index.html", board=board, tables=board.tables(), titles=TITLES,
-                           shown=dashboards.OFFICER_ROWS_SHOWN, is_cs=current_user.role is Role.CHIEF_SECRETARY)
+                           shown=dashboards.OFFICER_ROWS_SHOWN,
+                           links=dashboards.COLUMN_FILTERS, is_cs=current_user.role is Role.CHIEF_SECRETARY)
 
 
 @bp.get("/<table>.csv")

@@ -1,36 +1,56 @@
 """Tier dashboards: the DC's district, the Commissioner's division, the Chief Secretary's province.
 
-Each number is an aggregate over the complaints of the reader's scope, with
-the same conditions the complaint list uses for its filters (see
-`complaints_query`), so a number and the list behind its link agree.
+Every number comes from the aggregate tables (app/models/statistics.py),
+restricted to the reader's scope, plus one live count that no running total
+can hold: open complaints whose deadline passed a moment ago and whose timer
+has not fired yet (an index on next_deadline_at reads only those). The
+conditions below are also the complaint list's filters (`complaints_query`),
+so a number and the list behind its link agree.
 """
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from ..models import Complaint, ComplaintStatus, Department, District, Division, Role, User, utcnow
+from ..models import (
+    Complaint,
+    ComplaintStatus,
+    Department,
+    District,
+    Division,
+    Role,
+    StatCell,
+    StatOfficer,
+    StatOpenDay,
+    User,
+    utcnow,
+)
+from ..models.statistics_upkeep import PKT_OFFSET, pk_day
 from .errors import NotAllowed
-from .statistics import _count, resolution_percentiles, resolved_condition
+from .statistics_percentiles import resolution_percentiles
 
 DASHBOARD_ROLES = (Role.DEPUTY_COMMISSIONER, Role.COMMISSIONER, Role.CHIEF_SECRETARY)
 # Ageing of open complaints in whole days since lodging: (filter value, label, first day, last day).
 AGE_BUCKETS = (("0-7", "0–7 days", 0, 7), ("8-15", "8–15 days", 8, 15), ("16-22", "16–22 days", 16, 22),
                ("23+", "Over 22 days", 23, None))
+# What a column's number links to: the row's own filter plus these list filters.
+COLUMN_FILTERS = {"open": {"status": "open"}, "overdue": {"overdue": 1}, "escalated": {"status": "open", "escalated": 1},
+                  "lodged": {}, "assigned": {}}
 OFFICER_ROWS_SHOWN = 100  # on the page; the CSV has all
 
 
-def scope_of(user: User):
-    """SQL condition: the complaints this tier's dashboard covers. Other roles have none."""
+def scope_of(user: User, model=Complaint):
+    """SQL condition: the complaints (or aggregate rows of `model`) this tier's dashboard covers."""
     if user.role is Role.DEPUTY_COMMISSIONER:
-        return Complaint.district_id == user.district_id
+        return model.district_id == user.district_id
     if user.role is Role.COMMISSIONER:
-        return Complaint.division_id == user.division_id
+        return model.division_id == user.division_id
     if user.role is Role.CHIEF_SECRETARY:
-        return Complaint.id.is_not(None)
+        return model.district_id.is_not(None)
     raise NotAllowed("dashboards are for Deputy Commissioners, Commissioners and the Chief Secretary")
 
 
@@ -43,16 +63,24 @@ def overdue_condition(now: datetime):
     return and_(open_condition(), or_(Complaint.escalation_level > 0, Complaint.next_deadline_at < now))
 
 
+def _start_of_pk_day(day) -> datetime:
+    return datetime.combine(day, datetime.min.time(), tzinfo=utcnow().tzinfo) - PKT_OFFSET
+
+
 def age_condition(bucket: str, now: datetime):
-    """Open complaints lodged `first`..`last` whole days ago."""
+    """Open complaints lodged `first`..`last` Pakistan calendar days before today (today is day 0)."""
+    today = pk_day(now)
     for value, _label, first, last in AGE_BUCKETS:
         if value == bucket:
-            newest = now - timedelta(days=first)
-            condition = and_(open_condition(), Complaint.created_at <= newest)
+            condition = and_(open_condition(), Complaint.created_at < _start_of_pk_day(today - timedelta(days=first - 1)))
             if last is not None:
-                condition = and_(condition, Complaint.created_at > now - timedelta(days=last + 1))
+                condition = and_(condition, Complaint.created_at >= _start_of_pk_day(today - timedelta(days=last)))
             return condition
     raise ValueError(bucket)
+
+
+def age_bucket(days: int) -> str:
+    return next(value for value, _label, first, last in AGE_BUCKETS if days >= first and (last is None or days <= last))
 
 
 @dataclass
@@ -93,44 +121,50 @@ class Dashboard:
 
 def build_dashboard(session: Session, user: User, *, now: datetime | None = None) -> Dashboard:
     now = now or utcnow()
-    scope = scope_of(user)
-    cells = _cells(session, scope, now)  # one pass over the scope; every table but officers sums these
+    cells = _cells(session, user, now)
     summary = {name: sum(c[name] for c in cells.values()) for name in ("open", "overdue", "escalated")}
-    ageing = [Row(value, label, {"open": sum(c[value] for c in cells.values())}, {"status": "open", "age": value})
-              for value, label, *_ in AGE_BUCKETS]
     return Dashboard(
         title=_title(session, user),
         role=user.role,
         summary=summary,
-        ageing=ageing,
+        ageing=_ageing(session, user, now),
         departments=_departments(session, cells),
         areas=_areas(session, user, cells),
-        officers=_officers(session, scope),
+        officers=_officers(session, user),
         generated_at=now,
     )
 
 
-CELL_NUMBERS = ("lodged", "resolved", "open", "overdue", "escalated", *(b[0] for b in AGE_BUCKETS))
+CELL_NUMBERS = ("lodged", "resolved", "open", "overdue", "escalated")
 
 
-def _cells(session, scope, now) -> dict[tuple[int, int], dict]:
-    """{(district_id, department_id): counts} of the complaints in scope, from one grouped query."""
-    query = (
-        select(
-            Complaint.district_id,
-            Complaint.department_id,
-            func.count(),
-            _count(resolved_condition()),
-            _count(open_condition()),
-            _count(overdue_condition(now)),
-            _count(and_(open_condition(), Complaint.escalation_level > 0)),
-            *[_count(age_condition(value, now)) for value, *_ in AGE_BUCKETS],
-        )
-        .where(scope)
-        .group_by(Complaint.district_id, Complaint.department_id)
-    )
-    return {(district_id, department_id): dict(zip(CELL_NUMBERS, (int(n or 0) for n in numbers)))
-            for district_id, department_id, *numbers in session.execute(query)}
+def _cells(session, user, now) -> dict[tuple[int, int], dict]:
+    """{(district_id, department_id): counts} in the reader's scope: the aggregate cells plus the live overdue."""
+    query = select(StatCell.district_id, StatCell.department_id, StatCell.lodged, StatCell.resolved, StatCell.open,
+                   StatCell.open_escalated).where(scope_of(user, StatCell), StatCell.lodged > 0)
+    cells = {(district_id, department_id): {"lodged": lodged, "resolved": resolved, "open": open_,
+                                            "overdue": escalated, "escalated": escalated}
+             for district_id, department_id, lodged, resolved, open_, escalated in session.execute(query)}
+    # Not yet escalated but past its deadline: the timer sweep will act on it within a minute.
+    late = (select(Complaint.district_id, Complaint.department_id, func.count())
+            .where(scope_of(user), Complaint.next_deadline_at < now, Complaint.escalation_level == 0,
+                   open_condition())
+            .group_by(Complaint.district_id, Complaint.department_id))
+    for district_id, department_id, count in session.execute(late):
+        cell = cells.setdefault((district_id, department_id), dict.fromkeys(CELL_NUMBERS, 0))
+        cell["overdue"] += count
+    return cells
+
+
+def _ageing(session, user, now) -> list[Row]:
+    today = pk_day(now)
+    query = (select(StatOpenDay.day, func.sum(StatOpenDay.open))
+             .where(scope_of(user, StatOpenDay), StatOpenDay.open > 0).group_by(StatOpenDay.day))
+    counts: dict[str, int] = defaultdict(int)
+    for day, open_ in session.execute(query):
+        counts[age_bucket(max((today - day).days, 0))] += int(open_)
+    return [Row(value, label, {"open": counts[value]}, {"status": "open", "age": value})
+            for value, label, *_ in AGE_BUCKETS]
 
 
 def _title(session, user) -> str:
@@ -178,39 +212,33 @@ def _areas(session, user, cells) -> list[Row]:
             total = by_division.setdefault(districts[district_id].division_id, dict.fromkeys(LEAGUE, 0))
             for name in LEAGUE:
                 total[name] += numbers[name]
-        # The complaint list filters by district only; a division's row links to the whole list.
-        rows += [Row(d, names[d], {"level": "division", **v}, {}) for d, v in by_division.items()]
+        rows += [Row(d, names[d], {"level": "division", **v}, {"division_id": d}) for d, v in by_division.items()]
     for row in rows:
         lodged = row.numbers["lodged"]
         row.numbers["resolution_rate"] = round(row.numbers["resolved"] / lodged, 4) if lodged else None
     return sorted(rows, key=lambda r: (r.numbers["level"] != "division", -(r.numbers["resolution_rate"] or 0), r.name))
 
 
-def _officers(session, scope) -> list[Row]:
+def _officers(session, user) -> list[Row]:
     query = (
-        select(
-            Complaint.officer_id,
-            func.count(),
-            _count(resolved_condition()),
-            _count(Complaint.satisfied.is_(True)),
-            func.count(Complaint.satisfied),
-            _count(Complaint.reopen_count > 0),
-        )
-        .where(scope, Complaint.officer_id.is_not(None))
-        .group_by(Complaint.officer_id)
+        select(StatOfficer.officer_id, func.sum(StatOfficer.assigned), func.sum(StatOfficer.resolved),
+               func.sum(StatOfficer.satisfied), func.sum(StatOfficer.rated), func.sum(StatOfficer.reopened))
+        .where(scope_of(user, StatOfficer))
+        .group_by(StatOfficer.officer_id)
+        .having(func.sum(StatOfficer.assigned) > 0)
     )
-    numbers = {officer_id: rest for officer_id, *rest in session.execute(query)}
+    numbers = {officer_id: [int(n or 0) for n in rest] for officer_id, *rest in session.execute(query)}
     if not numbers:
         return []
     names = dict(session.execute(select(User.id, User.full_name).where(User.id.in_(numbers))).all())
-    medians = resolution_percentiles(session, and_(scope, Complaint.officer_id.is_not(None)), levels=("officer",))
+    medians = resolution_percentiles(session, ("officer",), keys=list(numbers))
     rows = []
     for officer_id, (assigned, resolved, satisfied, rated, reopened) in numbers.items():
         rows.append(Row(officer_id, names.get(officer_id, f"Officer {officer_id}"), {
             "assigned": assigned,
-            "resolved": int(resolved or 0),
+            "resolved": resolved,
             "median_days": medians.get(("officer", officer_id), (None, None))[0],
-            "satisfied_share": round(int(satisfied or 0) / rated, 4) if rated else None,
-            "reopened": int(reopened or 0),
+            "satisfied_share": round(satisfied / rated, 4) if rated else None,
+            "reopened": reopened,
         }, {"officer_id": officer_id}))
     return sorted(rows, key=lambda r: (-r.numbers["assigned"], r.name))

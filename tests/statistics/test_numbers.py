@@ -4,7 +4,8 @@ from __future__ import annotations
 import json
 
 from app.services import statistics
-from app.services.statistics import percentile, pk_day
+from app.services.statistics import pk_day
+from app.services.statistics_percentiles import percentile
 from tests.statistics.conftest import ADDRESS, PEOPLE
 
 
