@@ -1,16 +1,18 @@
-"""Public statistics (no sign-in): the page /statistics and its JSON /api/public/stats.
+"""Public statistics (no sign-in): /statistics, one page per division, district and department, and JSON.
 
-Both read one snapshot computed by `statistics.public_stats`, recomputed when
-older than STATS_MAX_AGE seconds (per process), so the numbers are at most about
-a minute stale and a burst of visitors costs one computation a minute.
-Only counts, rates and names of places and departments leave this module.
+The figures come from the aggregate tables (milliseconds to read, see README
+Performance) and are kept as one snapshot per process for at most
+STATS_MAX_AGE seconds, so a burst of visitors costs one read a minute and the
+numbers are at most about a minute stale. An area page adds that area's own
+trends, read on each request. Only counts, rates and names of places and
+departments leave this module.
 """
 from __future__ import annotations
 
 import threading
 import time
 
-from flask import Blueprint, current_app, jsonify, render_template
+from flask import Blueprint, abort, current_app, jsonify, render_template
 
 from ..services import statistics
 from ..web import db
@@ -23,9 +25,8 @@ _lock = threading.Lock()
 def current_stats() -> statistics.PublicStats:
     """The snapshot; when older than STATS_MAX_AGE one thread recomputes it while visitors get the last one.
 
-    At province scale the computation takes seconds (README, Performance), so no
-    visitor waits for it except the very first after a start. The figures are at
-    most STATS_MAX_AGE plus one computation old.
+    No visitor waits for a recomputation except the very first after a start.
+    The figures are at most STATS_MAX_AGE plus one computation old.
     """
     app = current_app._get_current_object()
     cache = app.extensions.setdefault("public_stats", {})
@@ -79,6 +80,28 @@ def page():
 @bp.get("/api/public/stats")
 def as_json():
     response = jsonify(current_stats().as_dict())
+    response.headers["Cache-Control"] = f"public, max-age={STATS_MAX_AGE}"
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+def _area_or_404(level: str, area_id: int) -> statistics.AreaStats:
+    area = statistics.area_stats(db(), current_stats(), level, area_id)
+    if area is None:
+        abort(404)
+    return area
+
+
+@bp.get("/statistics/<level>/<int:area_id>")
+def area_page(level: str, area_id: int):
+    area = _area_or_404(level, area_id)
+    return render_template("statistics/area.html", area=area, data=area.as_dict(),
+                           district_rows=[{"name": a.name, "numbers": a.figures.as_dict()} for a in area.parts])
+
+
+@bp.get("/api/public/stats/<level>/<int:area_id>")
+def area_json(level: str, area_id: int):
+    response = jsonify(_area_or_404(level, area_id).as_dict())
     response.headers["Cache-Control"] = f"public, max-age={STATS_MAX_AGE}"
     response.headers["Access-Control-Allow-Origin"] = "*"
     return response

@@ -97,6 +97,7 @@ EXPECTED = {
     "GET /vendor/bpmn-js/<id>":                (200,    200,    200,   200,   200,      200,      200,   200,   200,   200,     200,   200),
     # Public statistics (no sign-in) and the tier dashboards (tests/statistics checks their numbers and scope).
     "GET /statistics":                         (200,    200,    200,   200,   200,      200,      200,   200,   200,   200,     200,   200),
+    "GET /statistics/<id>/<id>":               (200,    200,    200,   200,   200,      200,      200,   200,   200,   200,     200,   200),
     "GET /dashboard":                          (403,    403,    403,   403,   200,      200,      200,   200,   200,   403,     403,   LOGIN),
     "GET /dashboard/<id>.csv":                 (403,    403,    403,   403,   200,      200,      200,   200,   200,   403,     403,   LOGIN),
     "POST /logout":                            ("→/",   "→/",   "→/",  "→/",  "→/",     "→/",     "→/",  "→/",  "→/",  "→/",    "→/",  LOGIN),
@@ -196,6 +197,8 @@ def request_for(endpoint: str, world: World, session) -> tuple[str, str, dict | 
         "/dashboard/<id>.csv": "summary",
     }.get(rule)
     path = rule.replace("<id>", str(target))
+    if rule == "/statistics/<id>/<id>":  # an area's public page: level, then id
+        path = f"/statistics/district/{world.dc.district_id}"
     forms = {
         "POST /my/complaints/new": {
             "category_id": str(organisation.categories_by_department(session)[0][1][0].id),

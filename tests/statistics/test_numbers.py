@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from app.services import statistics
 from app.services.statistics import pk_day
 from app.services.statistics_percentiles import percentile
@@ -83,3 +85,27 @@ def test_public_figures_are_cached_at_most_a_minute(app, client, known, session,
     app.extensions["public_stats"]["thread"].join(10)  # ...while one thread recomputes it for the next
     mardan = next(d for d in client.get("/api/public/stats").json["districts"] if d["name"] == "Mardan")
     assert mardan["lodged"] == 2
+
+
+def test_each_area_has_its_own_page_and_json_with_its_trends(client, known, places):
+    peshawar = places["peshawar"]
+    body = client.get(f"/api/public/stats/district/{peshawar.id}").json
+    assert (body["name"], body["lodged"], body["resolved"], body["median_days"], body["p90_days"]) == (
+        "Peshawar", 5, 4, 2.5, 7.9)
+    assert sum(d["resolved"] for d in body["trends"]["daily"]) == 4
+    assert sum(w["lodged"] for w in body["trends"]["weekly"]) == 5  # Mardan's complaint is not in Peshawar's trend
+    division = client.get(f"/api/public/stats/division/{peshawar.division_id}").json
+    assert {d["name"] for d in division["districts"]} >= {"Peshawar", "Nowshera"}
+    assert "Mardan" not in {d["name"] for d in division["districts"]}
+    department = client.get(f"/api/public/stats/department/{known['systemic'].department_id}").json
+    assert (department["lodged"], department["systemic"], department["citizens"]) == (1, 1, 0)
+    page = client.get(f"/statistics/district/{peshawar.id}").get_data(as_text=True)
+    assert "Peshawar" in page and "<svg" in page and PEOPLE[0][0] not in page and ADDRESS not in page
+    overview = client.get("/statistics").get_data(as_text=True)
+    assert f'href="/statistics/district/{peshawar.id}"' in overview
+
+
+@pytest.mark.parametrize("path", ["/statistics/district/999999", "/statistics/province/1", "/statistics/user/1",
+                                  "/api/public/stats/district/999999", "/api/public/stats/officer/1"])
+def test_unknown_areas_are_not_found(client, known, path):
+    assert client.get(path).status_code == 404
