@@ -4,11 +4,15 @@
         python bench/dashboards.py --complaints 1000000
 
 Creates the database if missing, migrates it, seeds the organisation and the
-diagram, generates complaints until there are N (timing the generator), then
+diagram, generates complaints through the process engine until there are N
+(timing the generator), checks the aggregate tables against a recount, then
 measures in one run, against a bare `SELECT 1` round trip on the same
-connection pool: the public statistics (computed uncached, and the page as
-served from the 60 s cache), and each tier dashboard page (p95 over
---requests calls). Prints every figure also as a ratio to the baseline.
+connection pool: the public statistics computed from the aggregates with no
+cache, the pages as served (from the one-minute snapshot, and recomputed on
+the request), an area page, each tier dashboard (p95 over --requests calls)
+and its CSV, and what keeping the aggregates costs a write (lodging a
+complaint with and without the hook, rolled back). Prints every figure also
+as a ratio to the baseline.
 """
 from __future__ import annotations
 
@@ -27,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 from app import create_app  # noqa: E402
 from app.db import make_engine  # noqa: E402
 from app.models import Complaint, District, Role, User  # noqa: E402
-from app.services import accounts, demo, generator  # noqa: E402
+from app.services import accounts, demo, generator, statistics_aggregates  # noqa: E402
 from app.services import statistics as public  # noqa: E402
 
 
@@ -36,11 +40,9 @@ def main() -> None:
     parser.add_argument("--complaints", type=int, default=1_000_000)
     parser.add_argument("--batch", type=int, default=1000)
     parser.add_argument("--requests", type=int, default=30, help="calls per measured page")
+    parser.add_argument("--check", action="store_true", help="also compare the aggregates with a full recount")
     parser.add_argument("--generator-sample", type=int, default=2000,
                         help="complaints generated to time the generator when the database is already full")
-    parser.add_argument("--engine-complaints", type=int, default=None,
-                        help="generate only this many through the engine, then copy their complaint rows up to "
-                             "--complaints (read-load only: the copies have no process; see README)")
     args = parser.parse_args()
     url = os.environ.get("BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/bench")
     _create_database(url)
@@ -53,9 +55,8 @@ def main() -> None:
         session.commit()
         have = generator.complaint_count(session)
     rate = None
-    engine_target = min(args.engine_complaints or args.complaints, args.complaints)
     # Always time the generator, on at least --generator-sample complaints.
-    todo = max(engine_target - have, args.generator_sample)
+    todo = max(args.complaints - have, args.generator_sample)
     if todo:
         print(f"generating {todo} complaints (have {have}) ...", flush=True)
         started = time.perf_counter()
@@ -70,11 +71,17 @@ def main() -> None:
         generator.generate(sessions, todo, batch_size=args.batch, progress=progress)
         rate = todo / (time.perf_counter() - started)
     with sessions() as session:
-        copied = _replicate(session, args.complaints)
         session.execute(text("ANALYZE"))
         session.commit()
         total = generator.complaint_count(session)
+        if args.check:
+            started = time.perf_counter()
+            found = statistics_aggregates.differences(session, limit=5)
+            print(f"aggregates vs a recount of {total} complaints: {'in step' if not found else 'DIFFER'} "
+                  f"({time.perf_counter() - started:.0f} s)", *found, sep="\n  ", flush=True)
+            session.rollback()
         users = _tier_users(session)
+        area = session.scalar(select(District.id).order_by(District.id).limit(1))
 
     with app.app_context():
         baseline = _times(lambda s: s.execute(text("SELECT 1")).scalar(), sessions, 200)
@@ -84,9 +91,12 @@ def main() -> None:
     page_cached = _http(client, "/statistics", args.requests)
     json_cached = _http(client, "/api/public/stats", args.requests)
 
-    def uncached_page():
-        app.extensions["public_stats"]["expires"] = 0
-    page_uncached = _http(client, "/statistics", args.requests, before=uncached_page)
+    def no_snapshot():
+        app.extensions["public_stats"].pop("stats", None)  # the request computes the figures itself
+    page_uncached = _http(client, "/statistics", args.requests, before=no_snapshot)
+    json_uncached = _http(client, "/api/public/stats", args.requests, before=no_snapshot)
+    area_page = _http(client, f"/statistics/district/{area}", args.requests)
+    writes = _write_cost(app, sessions, users["DC"], args.requests * 3)
     dashboards = {}
     for name, user in users.items():
         with client.session_transaction() as flask_session:
@@ -98,47 +108,45 @@ def main() -> None:
     print(f"\nN = {total} complaints; PostgreSQL {_server_version(sessions)}; {os.cpu_count()} CPUs")
     if rate:
         print(f"generator: {rate:.0f} complaints/s (timed on {todo} complaints)")
-    if copied:
-        print(f"(of which {copied} are copies of generated complaint rows, added by this run for read load)")
     print(f"baseline SELECT 1 round trip: median {base * 1000:.2f} ms\n")
     print(f"{'measure':44} {'median ms':>10} {'p95 ms':>10} {'p95/SELECT 1':>13}")
-    rows = [("public stats, computed (no cache)", compute), ("GET /statistics (cached)", page_cached),
-            ("GET /api/public/stats (cached)", json_cached), ("GET /statistics (while it refreshes)", page_uncached)]
+    rows = [("public stats, computed (no cache)", compute), ("GET /statistics (snapshot)", page_cached),
+            ("GET /api/public/stats (snapshot)", json_cached), ("GET /statistics (computed)", page_uncached),
+            ("GET /api/public/stats (computed)", json_uncached), ("GET /statistics/district/<id>", area_page),
+            ("lodge a complaint, aggregates kept", writes["with"]),
+            ("lodge a complaint, hook removed (baseline)", writes["without"])]
     rows += [(f"GET /dashboard {name}", t) for name, t in dashboards.items()]
     for name, times in rows:
         p95 = _p95(times)
         print(f"{name:44} {statistics.median(times) * 1000:10.1f} {p95 * 1000:10.1f} {p95 / base:13.0f}")
 
 
-COLUMNS = ("citizen_id, category_id, department_id, district_id, division_id, subject, description, address, "
-           "latitude, longitude, status, escalation_level, officer_id, next_deadline_at, rating, satisfied, "
-           "reopen_count, closure, created_at, updated_at, resolved_at, closed_at")
+def _write_cost(app, sessions, dc, n) -> dict[str, list[float]]:
+    """Lodging one complaint (service call + flush, rolled back) with the aggregate hook and without it."""
+    from sqlalchemy import event
+    from sqlalchemy.orm import Session
 
+    from app.models import statistics_upkeep
+    from app.services import complaints
+    from app.services.organisation import categories_by_department
 
-def _replicate(session, target: int) -> int:
-    """Copy complaint rows of generated complaints until there are `target` (tracking numbers KP-R...).
+    with sessions() as session:
+        citizen = session.scalar(select(User).where(User.role == Role.CITIZEN, User.district_id == dc.district_id))
+        category = categories_by_department(session)[0][1][0]
+    data = complaints.ComplaintInput(category.id, dc.district_id, "Benchmark complaint",
+                                     "A complaint lodged by the benchmark and rolled back at once.")
 
-    Only for measuring reads at a size the engine-bound generator cannot reach
-    in the time at hand: the copies keep the same states, places and times,
-    but have no process instance, tasks or timeline.
-    """
-    have = generator.complaint_count(session)
-    engine_made = session.scalar(text("SELECT count(*) FROM complaints WHERE tracking_number NOT LIKE 'KP-R%'"))
-    copied = 0
-    while have < target:
-        n = min(target - have, 200_000)
-        session.execute(text(
-            f"INSERT INTO complaints (id, tracking_number, {COLUMNS}) "
-            f"SELECT nid, 'KP-R' || nid, {COLUMNS} FROM ("
-            f"  SELECT nextval(pg_get_serial_sequence('complaints', 'id')) AS nid, {COLUMNS}"
-            f"  FROM complaints CROSS JOIN generate_series(1, :k)"
-            f"  WHERE tracking_number NOT LIKE 'KP-R%' LIMIT :n) AS source"
-        ), {"n": n, "k": n // max(engine_made, 1) + 1})
-        session.commit()
-        have = generator.complaint_count(session)
-        copied += n
-        print(f"  copied rows: {have} complaints", flush=True)
-    return copied
+    def lodge(session):
+        complaints.submit_complaint(session, session.merge(citizen), data)
+        session.flush()
+
+    result = {"with": _times(lodge, sessions, n)}
+    event.remove(Session, "after_flush", statistics_upkeep._keep_aggregates_in_step)
+    try:
+        result["without"] = _times(lodge, sessions, n)
+    finally:
+        event.listen(Session, "after_flush", statistics_upkeep._keep_aggregates_in_step)
+    return result
 
 
 def _create_database(url: str) -> None:
