@@ -58,6 +58,11 @@ class BaseConfig:
     OPEN311_POST_LIMIT = int(os.environ.get("OPEN311_POST_LIMIT", "300"))  # per API key
     OPEN311_POST_WINDOW_SECONDS = int(os.environ.get("OPEN311_POST_WINDOW_SECONDS", "3600"))
     OPEN311_CONTACT = os.environ.get("OPEN311_CONTACT", "Citizen's Portal, Government of Khyber Pakhtunkhwa")
+    # How many reverse proxies (load balancer, nginx) stand in front of the app. Each
+    # appends the caller's address to X-Forwarded-For; the app believes exactly
+    # this many, so rate limits key on the phone's address, not the proxy's, and a
+    # client cannot forge its address by sending the header itself. 0: no proxy.
+    TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
     TESTING = False
 
     @classmethod

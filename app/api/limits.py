@@ -33,7 +33,7 @@ def enforce(name: str, who: str) -> None:
 
 
 def client_address() -> str:
-    # Behind a reverse proxy, configure werkzeug's ProxyFix so that this is the phone's address.
+    # Behind reverse proxies, TRUSTED_PROXIES (config) makes this the phone's address.
     return request.remote_addr or "unknown"
 
 

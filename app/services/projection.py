@@ -72,6 +72,10 @@ def sync_instance(
             if task.escalation_level:
                 _record_escalation(session, complaint, row, task.escalation_level, now)
         row.assignee_id = _user_id(task.assignee)
+        # A transfer moves the complaint; tasks still open (a Commissioner's review)
+        # follow it to the new district's and division's readers.
+        row.district_id, row.division_id = complaint.district_id, complaint.division_id
+        row.department_id = complaint.department_id
 
     notifications.notify_process_move(session, complaint, workflow, new_rows, now=now)  # takes notices: before saving
     instance.state = workflows.save_state(workflow)

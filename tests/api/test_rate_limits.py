@@ -111,3 +111,24 @@ def test_buckets_hold_no_personal_numbers(api, session, make_user):
     (bucket,) = session.scalars(select(RateLimitCounter.bucket))
     assert citizen.cnic not in bucket and bucket.startswith("api-sign-in:")
     assert session.scalar(select(func.sum(RateLimitCounter.count))) == 1
+
+
+def test_behind_a_trusted_proxy_the_limit_keys_on_the_phone_not_the_proxy(db_url, tmp_path):
+    from app import create_app
+
+    apps = [create_app({"TESTING": True, "DATABASE_URL": db_url, "UPLOAD_DIR": str(tmp_path / "uploads"),
+                        "TRUSTED_PROXIES": proxies, "API_REGISTER_LIMIT": 2}) for proxies in (1, 0)]
+    proxied, direct = (a.test_client() for a in apps)
+
+    def register(client, phone_address):
+        return client.post("/api/v1/auth/register", json={},
+                           headers={"X-Forwarded-For": phone_address}).status_code
+
+    # Through the proxy each phone has its own allowance; a forged header in front of the real one is ignored.
+    assert [register(proxied, "203.0.113.7") for _ in range(3)] == [422, 422, 429]
+    assert register(proxied, "198.51.100.4") == 422
+    assert register(proxied, "10.9.9.9, 203.0.113.7") == 429
+    # Without TRUSTED_PROXIES the header is not believed: every caller is the proxy's one address.
+    assert [register(direct, f"192.0.2.{n}") for n in range(3)] == [422, 422, 429]
+    for each in apps:
+        each.extensions["db_engine"].dispose()
