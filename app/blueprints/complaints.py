@@ -6,7 +6,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
 from ..models import Complaint, ComplaintStatus, Role
-from ..services import complaints, organisation, tasks
+from ..services import complaint_filters, complaints, tasks
 from ..services.statistics_dashboards import AGE_BUCKETS
 from ..web import db, roles_required
 
@@ -21,6 +21,7 @@ READERS = (
     Role.ADMIN,
 )
 PAGE_SIZE = 50
+MAX_ID = 2**31 - 1  # ids are 32-bit integer columns; a larger number would fail in the driver, not match
 AGE_VALUES = {bucket[0] for bucket in AGE_BUCKETS}
 
 
@@ -32,38 +33,37 @@ def index():
     status = args.get("status", "")
     filters = complaints.ComplaintFilters(
         status=status if status in {"open", *(s.value for s in ComplaintStatus)} else None,
-        department_id=args.get("department_id", type=int),
-        district_id=args.get("district_id", type=int),
+        department_id=_id_arg("department_id"),
+        district_id=_id_arg("district_id"),
         overdue=args.get("overdue") == "1",
         escalated=args.get("escalated") == "1",
         age=args.get("age") if args.get("age") in AGE_VALUES else None,
-        officer_id=args.get("officer_id", type=int),
+        officer_id=_id_arg("officer_id"),
+        division_id=_id_arg("division_id"),
     )
-    page = max(args.get("page", 1, type=int), 1)
     query = complaints.complaints_query(current_user, filters)
     total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
+    # Past the last page shows the last one: a huge number would otherwise overflow the driver's OFFSET.
+    page = min(max(args.get("page", 1, type=int), 1), pages)
     rows = session.scalars(query.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
-    districts = [d for d in organisation.districts(session) if _district_in_scope(d)]
     return render_template(
         "complaints/index.html",
         complaints=rows,
         total=total,
         page=page,
-        pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
+        pages=pages,
         filters=filters,
-        departments=organisation.departments(session),
-        districts=districts,
+        options=complaint_filters.filter_options(session, current_user, filters),
         statuses=list(ComplaintStatus),
+        age_buckets=[(value, label) for value, label, *_ in AGE_BUCKETS],
     )
 
 
-def _district_in_scope(district) -> bool:
-    role = current_user.role
-    if role in (Role.DISTRICT_OFFICER, Role.DEPUTY_COMMISSIONER):
-        return district.id == current_user.district_id
-    if role is Role.COMMISSIONER:
-        return district.division_id == current_user.division_id
-    return True
+def _id_arg(name: str) -> int | None:
+    """A row id from the URL; anything else (text, zero, negative, beyond the column) is no filter at all."""
+    value = request.args.get(name, type=int)
+    return value if value is not None and 0 < value <= MAX_ID else None
 
 
 @bp.get("/<int:complaint_id>")

@@ -167,6 +167,12 @@ class ComplaintFilters:
     escalated: bool = False
     age: str | None = None  # an ageing bucket of open complaints: "0-7", "8-15", "16-22", "23+"
     officer_id: int | None = None
+    division_id: int | None = None
+
+    def as_args(self) -> dict[str, str | int]:
+        """The filters in force as URL arguments, for links that must keep them (paging)."""
+        args = {name: value for name, value in vars(self).items() if value not in (None, False, "")}
+        return {name: 1 if value is True else value for name, value in args.items()}
 
 
 def complaints_query(user: User, filters: ComplaintFilters | None = None, *, now: datetime | None = None) -> Select:
@@ -181,6 +187,8 @@ def complaints_query(user: User, filters: ComplaintFilters | None = None, *, now
         query = query.where(Complaint.department_id == filters.department_id)
     if filters.district_id:
         query = query.where(Complaint.district_id == filters.district_id)
+    if filters.division_id:
+        query = query.where(Complaint.division_id == filters.division_id)
     if filters.escalated:
         query = query.where(Complaint.escalation_level > 0)
     if filters.overdue:

@@ -205,7 +205,15 @@ def test_complaint_journey_on_a_phone(phone: Page, posts, tmp_path):
     expect(page.locator("ol.timeline")).to_contain_text("Reopened")
 
 
-@pytest.mark.parametrize("login", ["dc.peshawar", "commissioner.peshawar", "cs", "officer.lg.peshawar"])
+FILTERS_BEYOND_DEPARTMENT = {
+    "dc.peshawar": ["officer_id"],
+    "commissioner.peshawar": ["district_id", "officer_id"],
+    "cs": ["division_id", "district_id", "officer_id"],
+    "officer.lg.peshawar": [],
+}
+
+
+@pytest.mark.parametrize("login", list(FILTERS_BEYOND_DEPARTMENT))
 def test_staff_pages_fit_a_phone(phone: Page, posts, login):
     """Every page of the staff navigation, and a complaint from each list, fits 360 px."""
     page = phone
@@ -218,4 +226,12 @@ def test_staff_pages_fit_a_phone(phone: Page, posts, login):
         first = page.locator("ul.cards li a").first
         if first.count():
             click_through(page, first)
+    # The list's filter form, with every select this reader is offered, fits too.
+    visit(page, "complaints?status=open&age=23%2B")
+    selects = page.locator("form.filters select")
+    names = [selects.nth(i).get_attribute("name") for i in range(selects.count())]
+    assert names == ["status", "age", "department_id", *FILTERS_BEYOND_DEPARTMENT[login]]
+    for i in range(selects.count()):
+        expect(selects.nth(i)).to_be_visible()
+    expect(page.locator("select[name=age] option:checked")).to_have_text("Over 22 days")
     sign_out(page)
