@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import partial
 
 import click
-from flask import Blueprint, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from .. import jobs
@@ -14,6 +14,7 @@ from ..services import delivery, digests, notifications, reminders
 from ..web import db, roles_required, session_factory
 
 bp = Blueprint("notifications", __name__, cli_group="notifications")
+PAGE_SIZE = 50  # in-app notifications per page: light enough for a cheap phone
 
 
 @bp.record_once
@@ -39,8 +40,12 @@ def _unread_badge():
 @bp.route("/notifications")
 @login_required
 def index():
-    items = notifications.notifications_for(db(), current_user)
-    return render_template("notifications/index.html", items=items)
+    session = db()
+    pages = max((notifications.in_app_count(session, current_user) + PAGE_SIZE - 1) // PAGE_SIZE, 1)
+    page = min(max(request.args.get("page", 1, type=int), 1), pages)
+    items = notifications.notifications_for(session, current_user, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+    unread = notifications.unread_count(session, current_user)
+    return render_template("notifications/index.html", items=items, page=page, pages=pages, unread=unread)
 
 
 @bp.post("/notifications/<int:notification_id>/read")

@@ -237,16 +237,22 @@ def render(notification: Notification, *, base_url: str = "") -> tuple[str | Non
 
 # The in-app list -------------------------------------------------------------
 
-def notifications_for(session: Session, user: User, *, limit: int = 100) -> list[Notification]:
-    """The user's in-app notifications: unread first, then newest first."""
+def notifications_for(session: Session, user: User, *, limit: int = 50, offset: int = 0) -> list[Notification]:
+    """One page of the user's in-app notifications: unread first, then newest first."""
     return list(
         session.scalars(
             select(Notification)
             .where(Notification.user_id == user.id, Notification.channel == Channel.IN_APP)
             .order_by(Notification.read_at.is_not(None), Notification.created_at.desc(), Notification.id.desc())
             .limit(limit)
+            .offset(offset)
         )
     )
+
+
+def in_app_count(session: Session, user: User) -> int:
+    return session.scalar(select(func.count()).select_from(Notification).where(
+        Notification.user_id == user.id, Notification.channel == Channel.IN_APP)) or 0
 
 
 def unread_count(session: Session, user: User, *, cap: int = 100) -> int:

@@ -163,3 +163,26 @@ def test_without_the_csrf_token_nothing_is_marked_or_retried(app, session, make_
 
     sms, welcome = notifications_of(session, citizen)
     assert sms.status is DeliveryStatus.PARKED and welcome.read_at is None
+
+
+def test_a_long_list_comes_in_pages_of_fifty(client, session, make_user):
+    from app.models import Notification
+
+    citizen = make_user(Role.CITIZEN)
+    now = utcnow()
+    for n in range(120):
+        session.add(Notification(user_id=citizen.id, channel=Channel.IN_APP, template="complaint_received",
+                                 subject=f"Message {n:03d}", body=f"Body {n}", status=DeliveryStatus.SENT,
+                                 created_at=now - timedelta(minutes=n), read_at=now if n % 2 else None))
+    session.commit()
+    login(client, citizen)
+
+    first = client.get("/notifications")
+    assert len(titles(first)) == 50 and "Page 1 of 3" in text_of(first)
+    assert "61 unread" in text_of(first)  # 60 of these plus the welcome message, counted over every page
+    ours = [t for t in titles(first) if t.startswith("Message")]
+    assert ours[:2] == ["Message 000", "Message 002"] and ours[-1] == "Message 096"  # unread first, newest first
+    last = client.get("/notifications?page=3")
+    assert len(titles(last)) == 21 and "Page 3 of 3" in text_of(last) and "?page=2" in text_of(last)
+    assert titles(client.get("/notifications?page=99")) == titles(last)  # past the end: the last page
+    assert titles(client.get("/notifications?page=-4")) == titles(first)
