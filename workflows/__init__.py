@@ -17,12 +17,14 @@ from .engine import (
     start_process,
     take_notices,
 )
+from .timers import PendingTimer, set_timer_due, waiting_timers
 
 __all__ = [
     "Diagram",
     "DiagramError",
     "DiagramRejected",
     "OpenTask",
+    "PendingTimer",
     "TaskNotOpen",
     "UserTaskInfo",
     "closing_event",
@@ -37,13 +39,16 @@ __all__ = [
     "restore_process",
     "save_state",
     "send_signal",
+    "set_timer_due",
     "start_process",
     "take_notices",
+    "waiting_timers",
 ]
 
-# The analyst's tools: warnings and instance views, simulation, migration.
+# The analyst's tools: warnings and instance views, simulation, migration; copying recorded runs.
 from .inspect import InstanceView, OpenElement, WaitingTimer, diagram_warnings, instance_view  # noqa: E402
 from .migration import MigrationCheck, MigrationRefused, check_migration, migrate_state  # noqa: E402
+from .cloning import RecordedRun, RecordedTimer, StateTemplate  # noqa: E402
 from .simulate import Scenario, ScenarioAnswer, SimStep, SimulationResult, simulate  # noqa: E402
 
 __all__ += [
@@ -51,10 +56,13 @@ __all__ += [
     "MigrationCheck",
     "MigrationRefused",
     "OpenElement",
+    "RecordedRun",
+    "RecordedTimer",
     "Scenario",
     "ScenarioAnswer",
     "SimStep",
     "SimulationResult",
+    "StateTemplate",
     "WaitingTimer",
     "check_migration",
     "diagram_warnings",

@@ -6,20 +6,19 @@ of the portal sees plain data: `OpenTask` rows and a JSON-able state dict.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
-from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.end_event import EndEvent
-from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import EventBasedGateway
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.spiff.specs.defaults import UserTask
 from SpiffWorkflow.spiff.specs.event_definitions import SignalEventDefinition
 from SpiffWorkflow.task import TaskState
 
 from .diagram import Diagram, user_task_info
+from .timers import notice_of, waiting_timers
 
 # Pinned so that a SpiffWorkflow upgrade never silently rewrites saved states;
 # a state saved under another version goes through the library's migration.
@@ -122,16 +121,13 @@ def next_timer_due(workflow: BpmnWorkflow) -> datetime | None:
     """The earliest deadline of this process (escalation, rating...), in UTC.
 
     Reminder timers (see `next_notice_due`) are not deadlines and are left out.
-    Read from each waiting task's `event_value`: an ISO string for duration and
-    date timers (also when the timer sits behind an event-based gateway), a dict
-    with the `next` occurrence for cycle timers.
     """
-    return min((due for due, reminder in _waiting_timers(workflow) if not reminder), default=None)
+    return min((timer.due for timer in waiting_timers(workflow) if not timer.reminder), default=None)
 
 
 def next_notice_due(workflow: BpmnWorkflow) -> datetime | None:
     """When the earliest reminder timer fires: a timer whose flow leads straight to a notice."""
-    return min((due for due, reminder in _waiting_timers(workflow) if reminder), default=None)
+    return min((timer.due for timer in waiting_timers(workflow) if timer.reminder), default=None)
 
 
 def take_notices(workflow: BpmnWorkflow) -> list[str]:
@@ -143,40 +139,14 @@ def take_notices(workflow: BpmnWorkflow) -> list[str]:
     reached = [
         task
         for task in workflow.get_tasks(state=TaskState.COMPLETED)
-        if _notice(task.task_spec) and not task.internal_data.get(_NOTICE_TAKEN)
+        if notice_of(task.task_spec) and not task.internal_data.get(_NOTICE_TAKEN)
     ]
     for task in reached:
         task.internal_data[_NOTICE_TAKEN] = True
-    return [_notice(task.task_spec) for task in sorted(reached, key=lambda task: task.last_state_change)]
+    return [notice_of(task.task_spec) for task in sorted(reached, key=lambda task: task.last_state_change)]
 
 
 _NOTICE_TAKEN = "notice_taken"
-
-
-def _notice(task_spec) -> str | None:
-    return ((getattr(task_spec, "extensions", None) or {}).get("properties") or {}).get("notify") or None
-
-
-def _waiting_timers(workflow: BpmnWorkflow):
-    """(due time, is a reminder) for every waiting timer."""
-    for task in workflow.get_tasks(state=TaskState.WAITING):
-        value = task.internal_data.get("event_value")
-        if isinstance(value, dict):
-            value = value.get("next") if value.get("cycles") != 0 else None
-        if isinstance(value, str):
-            moment = TimerEventDefinition.get_datetime(value)
-            yield moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc), _is_reminder(task.task_spec)
-
-
-def _is_reminder(task_spec) -> bool:
-    """Whether the timer a waiting task stands for leads straight to notices (a reminder, not a deadline)."""
-    if isinstance(task_spec, EventBasedGateway):
-        # The gateway takes over its events' definitions, in the order of its outputs.
-        pairs = zip(task_spec.outputs, task_spec.event_definition.event_definitions)
-        timers = [spec for spec, definition in pairs if isinstance(definition, TimerEventDefinition)]
-    else:
-        timers = [task_spec]
-    return bool(timers) and all(spec.outputs and all(_notice(out) for out in spec.outputs) for spec in timers)
 
 
 def is_finished(workflow: BpmnWorkflow) -> bool:

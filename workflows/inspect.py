@@ -8,17 +8,16 @@ which timers wait and until when) to draw over the diagram.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 
 from lxml import etree
-from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
-from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.exceptions import TaskNotFoundException
 from SpiffWorkflow.spiff.specs.defaults import UserTask
 from SpiffWorkflow.task import TaskState
 
 from .diagram import BPMN_NS, Diagram, DiagramError
 from .engine import restore_process
+from .timers import task_due, timer_of
 
 _ACTIVITIES = {
     "task",
@@ -251,37 +250,9 @@ def find_task(workflow, task_id):
         return None
 
 
-def timer_of(task_spec) -> tuple[object, TimerEventDefinition] | None:
-    """(element spec, timer definition) of the timer a waiting task stands for, or None.
-
-    A timer behind an event-based gateway waits on the gateway's task:
-    SpiffWorkflow moves the definitions of the events that follow the gateway
-    into the gateway, in the order of its outputs. The element to show is the
-    timer catch event itself.
-    """
-    definition = getattr(task_spec, "event_definition", None)
-    if isinstance(definition, TimerEventDefinition):
-        return task_spec, definition
-    if isinstance(definition, MultipleEventDefinition):
-        for output, inner in zip(task_spec.outputs, definition.event_definitions):
-            if isinstance(inner, TimerEventDefinition):
-                return output, inner
-    return None
-
-
-def timer_due(value) -> datetime | None:
-    """The next due moment stored in a timer's `event_value` (string, or dict for cycles)."""
-    if isinstance(value, dict):
-        value = value.get("next") if value.get("cycles") != 0 else None
-    if not isinstance(value, str):
-        return None
-    moment = TimerEventDefinition.get_datetime(value)
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
-
-
 def waiting_timer(task) -> WaitingTimer | None:
     found = timer_of(task.task_spec)
-    due = timer_due(task.internal_data.get("event_value")) if found else None
+    due = task_due(task) if found else None
     if due is None:
         return None
     element = found[0]

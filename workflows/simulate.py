@@ -7,10 +7,9 @@ the scenario says, and timers fire when the virtual clock passes them.
 
 The clock is virtual because the portal serves requests on several threads:
 travelling with time-machine would move every thread's clock. Instead the
-engine keeps reading the real clock and we move the timers: a waiting timer's
-due moment lives in its task's `internal_data['event_value']` (an ISO string,
-or a dict with `next` for a cycle), so to let D days pass we write each due
-moment D days earlier, then `refresh_timers()` and `do_engine_steps()`.
+engine keeps reading the real clock and we move the timers (workflows/timers.py
+reads and re-dates them): to let D days pass we write each due moment D days
+earlier, then `refresh_timers()` and `do_engine_steps()`.
 Timers fire strictly after their moment, as they do in production.
 """
 from __future__ import annotations
@@ -21,11 +20,7 @@ from datetime import datetime, timedelta, timezone
 from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import SignalEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.simple import NoneEventDefinition
-from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
-    CycleTimerEventDefinition,
-    TimeDateEventDefinition,
-    TimerEventDefinition,
-)
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import CycleTimerEventDefinition, TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.end_event import EndEvent
 from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent, IntermediateThrowEvent
 from SpiffWorkflow.spiff.specs.defaults import UserTask
@@ -33,7 +28,8 @@ from SpiffWorkflow.task import TaskState
 
 from .diagram import Diagram
 from .engine import complete_task, start_process
-from .inspect import find_task, timer_of
+from .inspect import find_task
+from .timers import is_relative, set_timer_due, task_due, task_moment, timer_of
 
 DAY = timedelta(days=1)
 # Timers that must not fire during a step are written this far beyond the real
@@ -103,7 +99,7 @@ def simulate(diagram: Diagram, scenario: Scenario, start: datetime | None = None
 @dataclass
 class _Timer:
     due: timedelta  # virtual moment, since the start
-    written: object  # the event_value we last wrote, to see what the engine changed
+    written: datetime  # the due moment we last wrote, to see what the engine changed
     element: object  # the spec of the timer event
     definition: TimerEventDefinition
 
@@ -197,35 +193,20 @@ class _Simulation:
         real = _real_now()
         for task_id, timer in self.timers.items():
             moment = real - _SAFETY if task_id in fire else real + (timer.due - self.now) + _SAFETY
-            task = find_task(self.workflow, task_id)
-            value = task.internal_data.get("event_value")
-            if isinstance(value, dict):
-                value = {**value, "next": moment.isoformat()}
-            else:
-                value = moment.isoformat()
-            task.internal_data["event_value"] = value
-            # A copy: the engine advances a cycle's dict in place.
-            timer.written = dict(value) if isinstance(value, dict) else value
+            set_timer_due(self.workflow, task_id, moment)
+            timer.written = moment
         return real
 
-    def _virtual_due(self, task, definition, value, real: datetime) -> timedelta | None:
+    def _virtual_due(self, task, definition, due: datetime, real: datetime) -> timedelta:
         """The virtual moment of a timer the engine has just reached (at self.now).
 
         Durations (and cycles without a start date) were computed from the real
         clock of this step; the step takes milliseconds, so rounding to whole
         seconds recovers the diagram's duration exactly. Dates are absolute.
         """
-        if isinstance(value, dict):
-            if value.get("cycles") == 0:
-                return None
-            moment = datetime.fromisoformat(value["next"])
-            if _cycle_is_absolute(self.workflow, task, definition):
-                return _aware(moment) - self.start
-        else:
-            moment = TimerEventDefinition.get_datetime(value)
-            if isinstance(definition, TimeDateEventDefinition):
-                return moment - self.start
-        return self.now + timedelta(seconds=round((_aware(moment) - real).total_seconds()))
+        if not is_relative(self.workflow, task, definition):
+            return due - self.start
+        return self.now + timedelta(seconds=round((due - real).total_seconds()))
 
     # -- what the engine did -------------------------------------------------
 
@@ -236,13 +217,13 @@ class _Simulation:
             task = find_task(workflow, task_id)
             timer = self.timers[task_id]
             still_waiting = task is not None and task.state == TaskState.WAITING
-            if still_waiting and task.internal_data.get("event_value") == timer.written:
+            moment = task_moment(task) if still_waiting else None
+            if still_waiting and moment == timer.written:
                 continue  # never report a firing that did not occur (MAX_EVENTS ends a stuck loop)
             self._add("timer_fired", timer.element, _timer_detail(task, timer), day=timer.due)
             if still_waiting:  # a cycle: the same task waits for its next occurrence
-                value = task.internal_data.get("event_value")
-                timer.due += _aware_delta(value, timer.written)
-                timer.written = dict(value)
+                timer.due += moment - timer.written
+                timer.written = moment
             else:
                 del self.timers[task_id]
 
@@ -276,14 +257,12 @@ class _Simulation:
             if found is None:
                 continue
             known = self.timers.get(task.id)
-            value = task.internal_data.get("event_value")
-            if known is not None and value == known.written:
+            if known is not None and task_moment(task) == known.written:
                 waiting[task.id] = known
                 continue
-            due = self._virtual_due(task, found[1], value, real) if value is not None else None
+            due = task_due(task)  # None for a cycle with no occurrence left
             if due is not None:
-                written = dict(value) if isinstance(value, dict) else value
-                waiting[task.id] = _Timer(due, written, found[0], found[1])
+                waiting[task.id] = _Timer(self._virtual_due(task, found[1], due, real), due, found[0], found[1])
         self.timers = waiting
 
     def _report_completed(self, task, fired: set) -> None:
@@ -345,25 +324,9 @@ def _real_now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
-
-
-def _aware_delta(new_value, old_value) -> timedelta:
-    """How far the engine moved a cycle timer's next occurrence (its period)."""
-    return datetime.fromisoformat(new_value["next"]) - datetime.fromisoformat(old_value["next"])
-
-
 def _days(value: float) -> float:
     # Virtual moments are exact to the microsecond; drop float noise for display.
     return round(value, 6)
-
-
-def _cycle_is_absolute(workflow, task, definition) -> bool:
-    """Whether a cycle names a start or end date (absolute) or only a period (from now)."""
-    expression = workflow.script_engine.evaluate(task, definition.expression)
-    parts = expression.upper().replace("--", "/").strip("R").split("/")[1:]
-    return any(not part.startswith("P") for part in parts)
 
 
 def _event_definition(task):
