@@ -33,6 +33,7 @@ from .statistics import AGGREGATES, StatCell, StatDay, StatOfficer, StatOpenDay,
 
 PKT_OFFSET = timedelta(hours=5)  # Pakistan has no daylight saving: a day is UTC+5
 HOUR = timedelta(hours=1)
+UPSERT_PARAMETERS = 30_000  # bound parameters per upsert statement (SQLite allows 32,766)
 
 
 def pk_day(moment: datetime) -> date:
@@ -132,19 +133,24 @@ class Deltas:
         return out
 
     def write(self, connection) -> None:
+        """One multi-row upsert per table (per chunk): a round trip per table, not per row."""
+        dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
         for model, rows in self.by_model().items():
             table = model.__table__
-            dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-            statement = dialect.insert(table)
             counts = [c.name for c in table.columns if not c.primary_key]
             for row in rows:
                 for name in counts:
                     row.setdefault(name, 0)
-            statement = statement.on_conflict_do_update(
-                index_elements=[c.name for c in table.primary_key.columns],
-                set_={name: table.c[name] + statement.excluded[name] for name in counts},
-            )
-            connection.execute(statement, rows)
+            # Keys are unique within `rows`, as one upsert statement needs; chunks stay
+            # under SQLite's limit of bound parameters per statement.
+            size = max(1, UPSERT_PARAMETERS // len(table.columns))
+            for start in range(0, len(rows), size):
+                statement = dialect.insert(table).values(rows[start:start + size])
+                statement = statement.on_conflict_do_update(
+                    index_elements=[c.name for c in table.primary_key.columns],
+                    set_={name: table.c[name] + statement.excluded[name] for name in counts},
+                )
+                connection.execute(statement)
 
 
 def facts_of_row(row) -> Facts:
