@@ -235,3 +235,15 @@ def test_staff_pages_fit_a_phone(phone: Page, posts, login):
         expect(selects.nth(i)).to_be_visible()
     expect(page.locator("select[name=age] option:checked")).to_have_text("Over 22 days")
     sign_out(page)
+
+
+def test_public_statistics_and_an_area_page_fit_a_phone(phone: Page):
+    """No sign-in: the province figures, then a district's own page, each chart with its table."""
+    page = phone
+    visit(page, "statistics")
+    expect(page.get_by_role("heading", name="Complaints in Khyber Pakhtunkhwa")).to_be_visible()
+    expect(page.locator("figure svg").first).to_be_visible()
+    click_through(page, page.locator("a[href*='/statistics/district/']").filter(has_text="Peshawar").first)
+    expect(page).to_have_url(re.compile(r"/statistics/district/\d+$"))
+    expect(page.get_by_role("heading", name="Complaints: Peshawar district")).to_be_visible()
+    assert page.locator("figure").count() == page.locator("figure + table").count() >= 2
