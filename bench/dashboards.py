@@ -23,16 +23,15 @@ import sys
 import time
 from pathlib import Path
 
-from sqlalchemy import func, make_url, select, text
+from sqlalchemy import func, select, text
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from app import create_app  # noqa: E402
-from app.db import make_engine  # noqa: E402
 from app.models import Complaint, District, Role, User  # noqa: E402
-from app.services import accounts, demo, generator, statistics_aggregates  # noqa: E402
+from app.services import accounts, generator, statistics_aggregates  # noqa: E402
 from app.services import statistics as public  # noqa: E402
+from bench.bench_database import prepared_app  # noqa: E402
 
 
 def main() -> None:
@@ -45,14 +44,8 @@ def main() -> None:
                         help="complaints generated to time the generator when the database is already full")
     args = parser.parse_args()
     url = os.environ.get("BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/bench")
-    _create_database(url)
-    app = create_app({"TESTING": True, "DATABASE_URL": url, "WTF_CSRF_ENABLED": False})
-    result = app.test_cli_runner().invoke(args=["db", "upgrade"])
-    assert result.exit_code == 0, result.output
-    sessions = app.extensions["db_sessions"]
+    app, sessions = prepared_app(url, WTF_CSRF_ENABLED=False)
     with sessions() as session:
-        demo.seed(session, ROOT / "bpmn", with_demo=False)
-        session.commit()
         have = generator.complaint_count(session)
     rate = None
     # Always time the generator, on at least --generator-sample complaints.
@@ -147,16 +140,6 @@ def _write_cost(app, sessions, dc, n) -> dict[str, list[float]]:
     finally:
         event.listen(Session, "after_flush", statistics_upkeep._keep_aggregates_in_step)
     return result
-
-
-def _create_database(url: str) -> None:
-    parsed = make_url(url)
-    admin = make_engine(parsed.set(database="postgres").render_as_string(hide_password=False),
-                        isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        if not conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": parsed.database}):
-            conn.execute(text(f'CREATE DATABASE "{parsed.database}"'))
-    admin.dispose()
 
 
 def _tier_users(session) -> dict:

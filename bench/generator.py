@@ -19,14 +19,13 @@ import sys
 import time
 from pathlib import Path
 
-from sqlalchemy import make_url, text
+from sqlalchemy import text
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from app import create_app
-from app.db import make_engine
-from app.services import demo, generator
+from app.services import generator  # noqa: E402
+from bench.bench_database import prepared_app  # noqa: E402
 
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/bench_generator"
 
@@ -38,14 +37,8 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=1000, help="complaints per transaction")
     args = parser.parse_args()
     url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL)
-    _create_database(url)
-    app = create_app({"TESTING": True, "DATABASE_URL": url})
-    result = app.test_cli_runner().invoke(args=["db", "upgrade"])
-    assert result.exit_code == 0, result.output
-    sessions = app.extensions["db_sessions"]
+    app, sessions = prepared_app(url)
     with sessions() as session:
-        demo.seed(session, ROOT / "bpmn", with_demo=False)
-        session.commit()
         before = generator.complaint_count(session)
         version = session.scalar(text("SHOW server_version"))
 
@@ -75,16 +68,6 @@ def _rate(sessions, count: int, batch: int, *, share_routes: bool) -> float:
 
     generator.generate(sessions, count, batch_size=batch, progress=progress, share_routes=share_routes)
     return count / (time.perf_counter() - started)
-
-
-def _create_database(url: str) -> None:
-    parsed = make_url(url)
-    admin = make_engine(parsed.set(database="postgres").render_as_string(hide_password=False),
-                        isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        if not conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": parsed.database}):
-            conn.execute(text(f'CREATE DATABASE "{parsed.database}"'))
-    admin.dispose()
 
 
 if __name__ == "__main__":
