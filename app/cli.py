@@ -115,11 +115,13 @@ def serve(host, port):
     interval = app.config["TIMER_SWEEP_SECONDS"]
 
     def sweep_forever():
+        schedule: dict = {}
         while True:
             try:
                 with app.app_context():
                     sweep(session_factory(), batch=app.config["TIMER_SWEEP_BATCH"])
-                    notification_round(app)  # reminder timers, then the outbox (SMS/email; the log when unset)
+                    # Reminder timers, the daily digest, then the outbox (SMS/email; the log when unset).
+                    notification_round(app, schedule)
             except Exception:
                 log.exception("timer sweep failed; retrying in %s s", interval)
             time.sleep(interval)

@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import logging
 import os
+from datetime import datetime
 
+from croniter import croniter
 from flask import Flask
 
 from . import create_app
+from .models import utcnow
 from .services import channels, delivery, digests, reminders, timers
 
 log = logging.getLogger(__name__)
@@ -99,9 +102,21 @@ def deliver_outbox(app: Flask) -> delivery.DeliveryResult:
     )
 
 
-def notification_round(app: Flask) -> None:
-    """Reminders due, then the outbox: what the embedded server (`flask serve`) runs in-process."""
-    reminders.fire_due_reminders(app.extensions["db_sessions"], batch=app.config["TIMER_SWEEP_BATCH"])
+def notification_round(app: Flask, schedule: dict, *, now: datetime | None = None) -> None:
+    """Reminders due, the daily digest when its time has come, then the outbox.
+
+    What the embedded server (`flask serve`) runs in-process, where worker.py's
+    scheduler is absent. `schedule` remembers, across rounds, when the digest
+    last ran; the digest itself sends at most one per person per Pakistan day,
+    so a restart after 08:00 cannot send a second.
+    """
+    now = now or utcnow()
+    sessions = app.extensions["db_sessions"]
+    reminders.fire_due_reminders(sessions, batch=app.config["TIMER_SWEEP_BATCH"])
+    due = croniter(app.config["NOTIFY_DIGEST_CRON"], now).get_prev(datetime)
+    if schedule.get("digest_ran_at") is None or schedule["digest_ran_at"] < due:
+        digests.send_escalation_digests(sessions, now=now)
+        schedule["digest_ran_at"] = now
     deliver_outbox(app)
 
 

@@ -74,3 +74,27 @@ def test_the_cli_queues_the_digest(app, session, make_user, places):
     assert first.exit_code == 0, first.output
     assert first.output.strip() == "queued the escalation digest for 1 person(s)"
     assert second.output.strip() == "queued the escalation digest for 0 person(s)"
+
+
+def test_the_embedded_server_round_sends_the_digest_once_its_hour_has_come(app, session, make_user, places):
+    from datetime import UTC, datetime
+
+    from app.jobs import notification_round
+
+    app.config["NOTIFY_DIGEST_CRON"] = "0 3 * * *"  # 08:00 in Pakistan
+    noon = datetime(2026, 11, 20, 7, 0, tzinfo=UTC)
+    schedule: dict = {}
+    with time_machine.travel(noon, tick=False):
+        commissioner = make_user(Role.COMMISSIONER)
+        notification_round(app, schedule, now=noon)  # the server starts: nothing escalated yet
+        escalate(app, session, make_user(Role.CITIZEN), places["nowshera"])
+
+    def digests_of_commissioner():
+        return notifications_of(session, commissioner, template="escalation_digest", channel=Channel.IN_APP)
+
+    tomorrow = noon.replace(hour=3) + timedelta(days=1)
+    notification_round(app, schedule, now=tomorrow - timedelta(minutes=1))
+    assert digests_of_commissioner() == []  # 08:00 has not come
+    notification_round(app, schedule, now=tomorrow + timedelta(minutes=1))
+    notification_round(app, schedule, now=tomorrow + timedelta(minutes=2))
+    assert len(digests_of_commissioner()) == 1
