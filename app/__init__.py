@@ -30,11 +30,11 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from .blueprints import admin, admin_keys, analyst, citizen, complaints, files, inbox, manage, notifications, open311, public
 
-    from .blueprints import dashboards, statistics
+    from .blueprints import dashboards, password, statistics
 
     from . import api
 
-    for blueprint in (public.bp, citizen.bp, complaints.bp, inbox.bp, manage.bp, admin.bp, admin_keys.bp, files.bp, open311.bp, api.bp, notifications.bp, analyst.bp, statistics.bp, dashboards.bp):
+    for blueprint in (public.bp, citizen.bp, complaints.bp, inbox.bp, manage.bp, admin.bp, admin_keys.bp, files.bp, open311.bp, api.bp, notifications.bp, analyst.bp, statistics.bp, dashboards.bp, password.bp):
         app.register_blueprint(blueprint)
 
     from . import cli

@@ -23,6 +23,7 @@ from app.models import (
     ApiToken,
     IdempotencyKey,
     Notification,
+    PasswordReset,
     RateLimitCounter,
     Attachment,
     Complaint,
@@ -97,6 +98,7 @@ def _reset(engine):
         for m in (
             *AGGREGATES,
             Notification,
+            PasswordReset,
             IdempotencyKey,
             ApiToken,
             ApiKey,

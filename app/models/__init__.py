@@ -4,6 +4,7 @@ from .base import Base, UTCDateTime, utcnow
 from .complaints import STATUS_LABELS, Attachment, Complaint, ComplaintEvent, ComplaintStatus, EventImmutable
 from .notifications import Channel, DeliveryStatus, Notification
 from .organisation import Category, Department, District, Division, Office
+from .password_resets import PasswordReset
 from .statistics import AGGREGATES, StatCell, StatDay, StatOfficer, StatOpenDay, StatResolutionHours
 from . import statistics_upkeep  # noqa: F401  (registers the hook that keeps the aggregates in step)
 from .processes import HumanTask, InstanceStatus, ProcessDefinition, ProcessInstance
@@ -31,6 +32,7 @@ __all__ = [
     "InstanceStatus",
     "LANE_ROLES",
     "Office",
+    "PasswordReset",
     "ProcessDefinition",
     "ProcessInstance",
     "ROLE_LABELS",

@@ -63,10 +63,7 @@ def register_citizen(session: Session, data: Registration) -> User:
     district = session.get(District, data.district_id) if data.district_id else None
     if district is None:
         errors["district_id"] = ["Choose your district."]
-    if len(data.password) < MIN_PASSWORD:
-        errors["password"] = [f"Use at least {MIN_PASSWORD} characters."]
-    elif data.password != data.password_confirm:
-        errors["password_confirm"] = ["The two passwords differ."]
+    errors.update(new_password_errors(data.password, data.password_confirm))
     if errors:
         raise Invalid(errors)
     user = User(
@@ -76,12 +73,25 @@ def register_citizen(session: Session, data: Registration) -> User:
         mobile=mobile,
         district_id=district.id,
         division_id=district.division_id,
-        password_hash=generate_password_hash(data.password),
+        password_hash=hash_password(data.password),
     )
     session.add(user)
     session.flush()
     notifications.notify_user_registered(session, user)
     return user
+
+
+def new_password_errors(password: str, confirm: str) -> dict[str, list[str]]:
+    """The rules a citizen's new password meets, at registration and at a reset."""
+    if len(password) < MIN_PASSWORD:
+        return {"password": [f"Use at least {MIN_PASSWORD} characters."]}
+    if password != confirm:
+        return {"password_confirm": ["The two passwords differ."]}
+    return {}
+
+
+def hash_password(password: str) -> str:
+    return generate_password_hash(password)
 
 
 def authenticate(session: Session, login: str, password: str) -> User | None:

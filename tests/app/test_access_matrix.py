@@ -42,6 +42,7 @@ MY, INBOX, LIST = "→/my/complaints", "→/inbox", "→/complaints"
 LODGED = r"→/complaints/\d+"
 OFFICERS, CITIZENS, STAFF = "→/district/officers", "→/district/citizens", "→/admin/staff"
 NOTES, DELIVERY = "→/notifications", "→/admin/notifications"
+RESET = "→/password/reset"
 
 # fmt: off
 #                                               owner   other   off.   off.2  dc        dc2       comm   comm2  cs     analyst  admin  anon
@@ -52,6 +53,12 @@ EXPECTED = {
     # Open to everyone; sent empty here, so refused (the forms are tested in test_auth).
     "POST /login":                             (401,    401,    401,   401,   401,      401,      401,   401,   401,   401,     401,   401),
     "POST /register":                          (400,    400,    400,   400,   400,      400,      400,   400,   400,   400,     400,   400),
+    # Forgot your password (tests/app/test_password_reset.py): open to everyone. Asking for a code
+    # for the owner's number queues an SMS and answers with the reset page; a reset sent empty is refused.
+    "GET /password/forgot":                    (200,    200,    200,   200,   200,      200,      200,   200,   200,   200,     200,   200),
+    "POST /password/forgot":                   (RESET,  RESET,  RESET, RESET, RESET,    RESET,    RESET, RESET, RESET, RESET,   RESET, RESET),
+    "GET /password/reset":                     (200,    200,    200,   200,   200,      200,      200,   200,   200,   200,     200,   200),
+    "POST /password/reset":                    (400,    400,    400,   400,   400,      400,      400,   400,   400,   400,     400,   400),
     "GET /my/complaints":                      (200,    200,    403,   403,   403,      403,      403,   403,   403,   403,     403,   LOGIN),
     "GET /my/complaints/new":                  (200,    200,    403,   403,   403,      403,      403,   403,   403,   403,     403,   LOGIN),
     "POST /my/complaints/new":                 (LODGED, LODGED, 403,   403,   403,      403,      403,   403,   403,   403,     403,   LOGIN),
@@ -227,6 +234,7 @@ def request_for(endpoint: str, world: World, session) -> tuple[str, str, dict | 
             "division_id": str(world.owner.division_id),
         },
         "POST /admin/api-keys": {"name": "Peshawar civic app"},
+        "POST /password/forgot": {"login": world.owner.mobile},
     }
     return method, path, forms.get(endpoint, {}) if method == "POST" else None
 

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from app import create_app
 from app.models import Channel, Complaint, Notification, Role
-from app.services import accounts, api_keys
+from app.services import accounts, api_keys, password_resets
 from tests.app.helpers import (
     category,
     cheap_password_hashing,
@@ -46,7 +46,7 @@ def csrf_client(csrf_app):
 
 
 @pytest.fixture()
-def people(session, make_user, places, monkeypatch):
+def people(app, session, make_user, places, monkeypatch):
     cheap_password_hashing(monkeypatch)
     citizen, dc, admin = make_user(Role.CITIZEN), make_user(Role.DEPUTY_COMMISSIONER), make_user(Role.ADMIN)
     complaint = lodge(session, citizen, places["peshawar"])
@@ -56,6 +56,11 @@ def people(session, make_user, places, monkeypatch):
     api_key, _ = api_keys.issue_api_key(session, admin, "Civic app")
     session.commit()
     (triage,) = open_tasks(session, complaint)
+    resetter = make_user(Role.CITIZEN)
+    password_resets.request_code(session, resetter.mobile, address="127.0.0.1", pepper=app.config["SECRET_KEY"])
+    session.commit()
+    reset_code = session.scalar(select(Notification.context).where(Notification.user_id == resetter.id,
+                                                                    Notification.template == password_resets.TEMPLATE))["code"]
     return {
         "citizen": citizen,
         "dc": dc,
@@ -63,6 +68,8 @@ def people(session, make_user, places, monkeypatch):
         "officer": officer,
         "blocked": blocked,
         "triage": triage,
+        "resetter": resetter,
+        "reset_code": reset_code,
         "peshawar": places["peshawar"],
         "category": category(session),
         "api_key": api_key,
@@ -74,7 +81,7 @@ def people(session, make_user, places, monkeypatch):
 CASES = ["login", "register", "logout", "lodge", "task", "add-officer", "deactivate", "block", "unblock", "admin-staff",
          "api-key-issue", "api-key-revoke", "notification-read", "notifications-read-all", "notification-retry",
          "notifications-retry-parked", "analyst-default", "analyst-validate", "analyst-simulate", "analyst-deploy",
-         "analyst-migrate"]
+         "analyst-migrate", "password-forgot", "password-reset"]
 
 
 def post_cases(p):
@@ -106,6 +113,9 @@ def post_cases(p):
         "analyst-simulate": ("/analyst/simulate", p["admin"], {"xml": DIAGRAM, "scenario": "{}"}),
         "analyst-deploy": ("/analyst/deploy", p["admin"], {"xml": DIAGRAM, "make_default": "1"}),
         "analyst-migrate": ("/analyst/migrate", p["admin"], {"source": "1", "target": "1", "all": "1"}),
+        "password-forgot": ("/password/forgot", None, {"login": p["citizen"].mobile}),
+        "password-reset": ("/password/reset", None, {"login": p["resetter"].mobile, "code": p["reset_code"],
+                                                     "password": PASSWORD + "-new", "password_confirm": PASSWORD + "-new"}),
     }
 
 

@@ -1,0 +1,67 @@
+"""Forgotten passwords (citizens): ask for a code by SMS, then set a new password with it.
+
+Every answer to a code request is the same, so the pages never tell whether an
+account exists for a number (app/services/password_resets.py).
+"""
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import session as flask_session
+
+from ..services import password_resets
+from ..services.errors import Invalid
+from ..web import db
+
+bp = Blueprint("password", __name__, url_prefix="/password")
+
+MINUTES = int(password_resets.CODE_LIFETIME.total_seconds() // 60)
+SENT = f"If an account exists for this number, we have sent a code by SMS. It is valid for {MINUTES} minutes."
+# The login typed on the first page, so the second need not ask for it again.
+TYPED_LOGIN = "password_reset_login"
+
+
+@bp.route("/forgot", methods=["GET", "POST"])
+def forgot():
+    if request.method == "GET":
+        return render_template("password/forgot.html", values={}, errors={})
+    login = request.form.get("login", "")
+    try:
+        password_resets.request_code(db(), login, address=_client_address(), pepper=current_app.config["SECRET_KEY"])
+    except Invalid as error:
+        return render_template("password/forgot.html", values={"login": login}, errors=error.errors), 400
+    db().commit()
+    flask_session[TYPED_LOGIN] = login.strip()
+    flash(SENT)
+    return redirect(url_for("password.reset"))
+
+
+@bp.route("/reset", methods=["GET", "POST"])
+def reset():
+    if request.method == "GET":
+        values = {"login": flask_session.get(TYPED_LOGIN, "")}
+        return render_template("password/reset.html", values=values, errors={}, minutes=MINUTES)
+    form = request.form
+    try:
+        password_resets.reset_password(
+            db(),
+            form.get("login", ""),
+            form.get("code", ""),
+            form.get("password", ""),
+            form.get("password_confirm", ""),
+            address=_client_address(),
+            pepper=current_app.config["SECRET_KEY"],
+        )
+    except Invalid as error:
+        db().commit()  # the try and the rate-limit counts stand though the reset failed
+        status = 429 if isinstance(error, password_resets.TooManyTries) else 400
+        values = {"login": form.get("login", "")}
+        return render_template("password/reset.html", values=values, errors=error.errors, minutes=MINUTES), status
+    db().commit()
+    flask_session.pop(TYPED_LOGIN, None)
+    flash("Your password is changed. Sign in with your new password.")
+    return redirect(url_for("public.login"))
+
+
+def _client_address() -> str:
+    # Behind reverse proxies, TRUSTED_PROXIES (config) makes this the phone's address.
+    return request.remote_addr or "unknown"
