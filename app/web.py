@@ -88,9 +88,12 @@ def _security_headers(response):
 
 
 @login_manager.user_loader
-def _load_user(user_id: str):
-    user = db().get(User, int(user_id))
-    return user if user is not None and user.is_active else None
+def _load_user(session_id: str):
+    user_id, _, fingerprint = session_id.partition(".")
+    user = db().get(User, int(user_id)) if user_id.isdigit() else None
+    if user is None or not user.is_active or fingerprint != user.password_fingerprint:
+        return None  # gone, deactivated, or its password changed since this sign-in
+    return user
 
 
 def roles_required(*roles: Role):

@@ -93,7 +93,7 @@ def main() -> None:
     dashboards = {}
     for name, user in users.items():
         with client.session_transaction() as flask_session:
-            flask_session["_user_id"], flask_session["_fresh"] = str(user.id), True
+            flask_session["_user_id"], flask_session["_fresh"] = user.get_id(), True
         dashboards[name] = _http(client, "/dashboard", args.requests)
         dashboards[name + " CSV officers"] = _http(client, "/dashboard/officers.csv", max(args.requests // 3, 5))
 

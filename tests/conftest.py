@@ -195,5 +195,5 @@ def make_user(session, places):
 def login(client, user: User) -> None:
     """Sign in without the form (the form itself is tested once in test_auth)."""
     with client.session_transaction() as flask_session:
-        flask_session["_user_id"] = str(user.id)
+        flask_session["_user_id"] = user.get_id()
         flask_session["_fresh"] = True

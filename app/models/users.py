@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import enum
+import hashlib
 from datetime import datetime
 
 from sqlalchemy import Enum, ForeignKey, Index, String, Text
@@ -88,7 +89,16 @@ class User(Base):
         return False
 
     def get_id(self) -> str:
-        return str(self.id)
+        """What the session cookie holds: the id and a fingerprint of the password hash.
+
+        A new password (a reset, say) changes the fingerprint, so every browser
+        still signed in with the old one is signed out on its next request.
+        """
+        return f"{self.id}.{self.password_fingerprint}"
+
+    @property
+    def password_fingerprint(self) -> str:
+        return hashlib.sha256((self.password_hash or "").encode()).hexdigest()[:16]
 
     @property
     def is_staff(self) -> bool:

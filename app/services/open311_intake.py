@@ -3,9 +3,9 @@ that runs the same process as one lodged on the portal.
 
 A complaint belongs to a citizen account. A request with a `phone` is filed for
 the citizen registered with that mobile number, or for a new citizen account
-created for it (no CNIC, no usable password: the person cannot sign in with it
-until an office resets it). A request without a phone is filed for one service
-account per API key, named after the client.
+created for it (no CNIC, no usable password: the person claims it with "Forgot
+your password?", which sends a one-time code to that phone). A request without
+a phone is filed for one service account per API key, named after the client.
 
 We have no district boundaries to place `lat`/`long` or `address_string` in a
 district, so the client names it with the `district_code` extension parameter.

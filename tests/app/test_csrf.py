@@ -142,7 +142,7 @@ def test_post_without_token_is_refused_and_changes_nothing(csrf_client, session,
     assert snapshot(session) == before
     with csrf_client.session_transaction() as flask_session:
         signed_in_as = flask_session.get("_user_id")
-    assert signed_in_as == (str(user.id) if user else None)  # neither signed in nor out
+    assert signed_in_as == (user.get_id() if user else None)  # neither signed in nor out
 
 
 def test_a_wrong_token_is_refused_too(csrf_client, session, people):

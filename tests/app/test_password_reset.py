@@ -238,6 +238,20 @@ def test_a_reset_revokes_every_api_token_of_the_account(client, session, citizen
     assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {phones[1].token}"}).status_code == 401
 
 
+def test_a_reset_signs_out_every_browser_signed_in_with_the_old_password(app, client, session, citizen):
+    from tests.conftest import login
+
+    laptop = app.test_client()
+    login(laptop, citizen)
+    assert laptop.get("/my/complaints").status_code == 200
+
+    ask(client, citizen.mobile)
+    assert reset(client, citizen.mobile, last_code(session, citizen)).status_code == 302
+
+    assert laptop.get("/my/complaints").status_code == 302  # sent to sign in
+    assert signs_in(laptop, citizen.mobile, NEW_PASSWORD)
+
+
 def test_a_citizen_blocked_after_asking_cannot_use_the_code(client, session, citizen, make_user):
     ask(client, citizen.mobile)
     code = last_code(session, citizen)

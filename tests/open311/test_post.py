@@ -157,7 +157,7 @@ def test_the_interface_needs_no_csrf_token_and_a_session_cookie_is_no_key(app, s
         client = protected.test_client()
         assert post_request(client, "json", api_key).status_code == 201
         with client.session_transaction() as flask_session:
-            flask_session["_user_id"] = str(make_user(Role.ADMIN).id)
+            flask_session["_user_id"] = make_user(Role.ADMIN).get_id()
         assert post_request(client, "json", None).status_code == 403
     finally:
         protected.extensions["db_engine"].dispose()
