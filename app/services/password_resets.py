@@ -26,7 +26,7 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from ..models import ApiToken, Channel, PasswordReset, Role, User, utcnow
+from ..models import ApiToken, Channel, DeliveryStatus, Notification, PasswordReset, Role, User, utcnow
 from . import accounts, notifications, rate_limits
 from .errors import Invalid
 
@@ -47,6 +47,7 @@ TRIES_PER_ADDRESS = 30
 WRONG_CODE = "This code is not right, or it has expired or been used up. Check the SMS, or ask for a new code."
 TOO_MANY_TRIES = "Too many tries from here or for this number. Wait an hour, then ask for a new code."
 _CODE_RE = re.compile(r"^\d{6}$")
+MASK = "••••••"
 
 
 class TooManyTries(Invalid):
@@ -87,6 +88,7 @@ def request_code(session: Session, login: str, *, address: str, pepper: str, now
         .values(user_id=user.id, **values)
         .on_conflict_do_update(index_elements=[PasswordReset.user_id], set_=values)
     )
+    _forget_sent_codes(session, user)
     context = {"code": code, "minutes": int(CODE_LIFETIME.total_seconds() // 60), "path": RESET_PATH}
     # SMS only: the reader is signed out, and an in-app copy would outlive the code.
     notifications.queue(session, user, TEMPLATE, context, (Channel.SMS,), now=now)
@@ -143,9 +145,25 @@ def reset_password(
         .values(revoked_at=now)
         .execution_options(synchronize_session=False)
     )
+    _forget_sent_codes(session, user)
     session.flush()
     log.info("password of user %s reset with a code sent by SMS", user.id)
     return user
+
+
+def _forget_sent_codes(session: Session, user: User) -> None:
+    """Mask the codes of SMS already sent to `user`: a dead code need not stay readable in the database.
+
+    Messages still waiting in the outbox keep theirs (they are being delivered).
+    """
+    for row in session.scalars(select(Notification).where(
+        Notification.user_id == user.id, Notification.template == TEMPLATE,
+        Notification.status != DeliveryStatus.PENDING,
+    )):
+        code = (row.context or {}).get("code")
+        if code and code != MASK:
+            row.context = {**row.context, "code": MASK}
+            row.body = (row.body or "").replace(code, MASK)
 
 
 def _citizen_for(session: Session, login: str) -> User | None:

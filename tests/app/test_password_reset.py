@@ -350,3 +350,24 @@ def test_the_forms_work_with_the_csrf_token_of_their_pages(app, session, citizen
         assert browser.post("/password/reset", data=form).status_code == 302
     finally:
         protected.extensions["db_engine"].dispose()
+
+
+def test_codes_of_sent_messages_are_masked_once_dead(client, session, citizen):
+    from app.models import DeliveryStatus
+
+    def deliver_all():
+        for row in codes_sent(session, citizen):
+            row.status, row.body = DeliveryStatus.SENT, f"Your code is {row.context['code']}."
+        session.commit()
+
+    ask(client, citizen.mobile)
+    first = last_code(session, citizen)
+    deliver_all()
+    ask(client, citizen.mobile)  # the first code dies: its message no longer shows it
+    second = last_code(session, citizen)
+    old = codes_sent(session, citizen)[0]
+    assert first not in old.body and old.context["code"] == password_resets.MASK
+    deliver_all()
+    assert reset(client, citizen.mobile, second).status_code == 302
+    assert all(second not in row.body and row.context["code"] == password_resets.MASK
+               for row in codes_sent(session, citizen))
