@@ -20,7 +20,7 @@ TITLES = {"summary": "Summary", "ageing": "Ageing of open complaints", "departme
 @bp.get("")
 @roles_required(*TIERS)
 def index():
-    board = dashboards.build_dashboard(db(), current_user)
+    board = dashboards.build_dashboard(db(), current_user, officer_medians=dashboards.OFFICER_ROWS_SHOWN)
     return render_template("dashboards/index.html", board=board, tables=board.tables(), titles=TITLES,
                            shown=dashboards.OFFICER_ROWS_SHOWN,
                            links=dashboards.COLUMN_FILTERS, is_cs=current_user.role is Role.CHIEF_SECRETARY)

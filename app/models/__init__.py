@@ -5,7 +5,7 @@ from .complaints import STATUS_LABELS, Attachment, Complaint, ComplaintEvent, Co
 from .notifications import Channel, DeliveryStatus, Notification
 from .organisation import Category, Department, District, Division, Office
 from .password_resets import PasswordReset
-from .statistics import AGGREGATES, StatCell, StatDay, StatOfficer, StatOpenDay, StatResolutionHours
+from .statistics import AGGREGATES, StatCell, StatCitizens, StatDay, StatOfficer, StatOpenDay, StatResolutionHours
 from . import statistics_upkeep  # noqa: F401  (registers the hook that keeps the aggregates in step)
 from .processes import HumanTask, InstanceStatus, ProcessDefinition, ProcessInstance
 from .users import LANE_ROLES, ROLE_LABELS, STAFF_TIERS, Role, User
@@ -42,6 +42,7 @@ __all__ = [
     "User",
     "AGGREGATES",
     "StatCell",
+    "StatCitizens",
     "StatDay",
     "StatOfficer",
     "StatOpenDay",

@@ -75,6 +75,8 @@ class HumanTask(Base):
         Index("ix_human_tasks_open_role", "completed_at", "role", "district_id"),
         Index("ix_human_tasks_open_assignee", "assignee_id", "completed_at"),
         Index("ix_human_tasks_complaint", "complaint_id", "completed_at"),
+        # Every move of a process reads its instance's open tasks (projection.sync_instance).
+        Index("ix_human_tasks_instance_open", "instance_id", "completed_at"),
         # The daily digest reads the escalations of one day (a few rows of millions).
         Index("ix_human_tasks_escalated", "created_at", postgresql_where=text("escalation_level IS NOT NULL"),
               sqlite_where=text("escalation_level IS NOT NULL")),

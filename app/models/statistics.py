@@ -92,4 +92,12 @@ class StatResolutionHours(Base):
     complaints: Mapped[int] = mapped_column(**COUNT)
 
 
-AGGREGATES = (StatCell, StatDay, StatOpenDay, StatOfficer, StatResolutionHours)
+class StatCitizens(Base):
+    """Citizens registered per district (their home district)."""
+
+    __tablename__ = "stat_citizens"
+    district_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    citizens: Mapped[int] = mapped_column(**COUNT)
+
+
+AGGREGATES = (StatCell, StatDay, StatOpenDay, StatOfficer, StatResolutionHours, StatCitizens)

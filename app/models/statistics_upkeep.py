@@ -1,5 +1,7 @@
 """Keep the aggregate tables (models/statistics.py) in step with the complaints, in the same transaction.
 
+(And the count of citizens per district in step with the users, the same way.)
+
 A complaint's "facts" (where it is, its status, escalation, dates, rating)
 decide which aggregate rows count it. After every ORM flush the facts each
 changed complaint had before are subtracted and the facts it has now added,
@@ -29,7 +31,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from .complaints import Complaint, ComplaintStatus
-from .statistics import AGGREGATES, StatCell, StatDay, StatOfficer, StatOpenDay, StatResolutionHours
+from .users import Role, User
+from .statistics import AGGREGATES, StatCell, StatCitizens, StatDay, StatOfficer, StatOpenDay, StatResolutionHours
 
 PKT_OFFSET = timedelta(hours=5)  # Pakistan has no daylight saving: a day is UTC+5
 HOUR = timedelta(hours=1)
@@ -55,8 +58,26 @@ class Facts(NamedTuple):
     satisfied: bool | None
     reopen_count: int
 
+    def contributions(self) -> dict[tuple, dict[str, int]]:
+        return contributions(self)
+
 
 FACT_NAMES = Facts._fields
+
+
+class CitizenFacts(NamedTuple):
+    """What the citizens count needs to know about one user."""
+
+    role: Role
+    district_id: int | None
+
+    def contributions(self) -> dict[tuple, dict[str, int]]:
+        if self.role is not Role.CITIZEN or self.district_id is None:
+            return {}
+        return {(StatCitizens, self.district_id): {"citizens": 1}}
+
+
+CITIZEN_FACT_NAMES = CitizenFacts._fields
 
 
 def is_resolved(status: ComplaintStatus, resolved_at, satisfied) -> bool:
@@ -112,10 +133,10 @@ class Deltas:
     def __init__(self) -> None:
         self.rows: dict[tuple, dict[str, int]] = defaultdict(lambda: defaultdict(int))
 
-    def add(self, facts: Facts | None, sign: int) -> None:
+    def add(self, facts: Facts | CitizenFacts | None, sign: int) -> None:
         if facts is None:
             return
-        for key, counts in contributions(facts).items():
+        for key, counts in facts.contributions().items():
             row = self.rows[key]
             for column, n in counts.items():
                 row[column] += sign * n
@@ -167,15 +188,29 @@ def add_inserted(connection, rows) -> None:
     deltas.write(connection)
 
 
-def _facts_now(complaint: Complaint) -> Facts:
-    return Facts(*(getattr(complaint, name) for name in FACT_NAMES))
+def add_inserted_users(connection, rows) -> None:
+    """Count users (citizens) inserted without the ORM unit of work."""
+    deltas = Deltas()
+    for row in rows:
+        deltas.add(CitizenFacts(Role(row["role"]), row.get("district_id")), +1)
+    deltas.write(connection)
 
 
-def _facts_before(complaint: Complaint) -> Facts:
+# What the hook counts, per mapped class: (facts type, its field names).
+COUNTED = {Complaint: (Facts, FACT_NAMES), User: (CitizenFacts, CITIZEN_FACT_NAMES)}
+
+
+def _facts_now(obj):
+    kind, names = COUNTED[type(obj)]
+    return kind(*(getattr(obj, name) for name in names))
+
+
+def _facts_before(obj):
     """The facts as the database had them before this flush (the columns keep active history)."""
-    attrs = inspect(complaint).attrs
+    kind, names = COUNTED[type(obj)]
+    attrs = inspect(obj).attrs
     values = []
-    for name in FACT_NAMES:
+    for name in names:
         history = attrs[name].history
         if history.deleted:
             values.append(history.deleted[0])
@@ -183,7 +218,7 @@ def _facts_before(complaint: Complaint) -> Facts:
             values.append(history.unchanged[0])
         else:  # set for the first time in this flush: it had no value before
             values.append(None)
-    return Facts(*values)
+    return kind(*values)
 
 
 @event.listens_for(Session, "after_flush")
@@ -191,18 +226,18 @@ def _keep_aggregates_in_step(session: Session, _flush_context) -> None:
     # After the flush the rows are written (defaults such as created_at are
     # known) while new/dirty/deleted and attribute history still describe it.
     deltas = Deltas()
-    for complaint in session.new:
-        if isinstance(complaint, Complaint):
-            deltas.add(_facts_now(complaint), +1)
-    for complaint in session.dirty:
-        if isinstance(complaint, Complaint):
-            before, now = _facts_before(complaint), _facts_now(complaint)
+    for obj in session.new:
+        if type(obj) in COUNTED:
+            deltas.add(_facts_now(obj), +1)
+    for obj in session.dirty:
+        if type(obj) in COUNTED:
+            before, now = _facts_before(obj), _facts_now(obj)
             if before != now:
                 deltas.add(before, -1)
                 deltas.add(now, +1)
-    for complaint in session.deleted:
-        if isinstance(complaint, Complaint):
-            deltas.add(_facts_before(complaint), -1)
+    for obj in session.deleted:
+        if type(obj) in COUNTED:
+            deltas.add(_facts_before(obj), -1)
     if deltas.rows:
         deltas.write(session.connection())
 
@@ -215,7 +250,17 @@ def expected_rows(connection) -> dict[tuple, dict[str, int]]:
     query = Complaint.__table__.select().with_only_columns(*columns).execution_options(yield_per=20_000)
     for row in connection.execute(query):
         deltas.add(facts_of_row(row._mapping), +1)
+    for facts in citizen_facts(connection):
+        deltas.add(facts, +1)
     return {key: dict(counts) for key, counts in deltas.rows.items() if any(counts.values())}
+
+
+def citizen_facts(connection):
+    users = User.__table__
+    query = (users.select().with_only_columns(*[users.c[name] for name in CITIZEN_FACT_NAMES])
+             .where(users.c.role == Role.CITIZEN).execution_options(yield_per=20_000))
+    for role, district_id in connection.execute(query):
+        yield CitizenFacts(role, district_id)
 
 
 def stored_rows(connection) -> dict[tuple, dict[str, int]]:

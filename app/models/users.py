@@ -52,7 +52,10 @@ class User(Base):
     __table_args__ = (Index("ix_users_district_role", "district_id", "role"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    role: Mapped[Role] = mapped_column(Enum(Role, native_enum=False, length=24, values_callable=lambda e: [m.value for m in e]))
+    # role and district_id keep active history: the citizens-per-district count (statistics_upkeep) needs their old values.
+    role: Mapped[Role] = mapped_column(
+        Enum(Role, native_enum=False, length=24, values_callable=lambda e: [m.value for m in e]), active_history=True
+    )
     full_name: Mapped[str] = mapped_column(String(120))
     # Staff sign in with a username; citizens with their CNIC or mobile number.
     username: Mapped[str | None] = mapped_column(String(60), unique=True)
@@ -61,7 +64,7 @@ class User(Base):
     email: Mapped[str | None] = mapped_column(String(200))
     password_hash: Mapped[str] = mapped_column(String(200))
     language: Mapped[str] = mapped_column(String(2), default="en")
-    district_id: Mapped[int | None] = mapped_column(ForeignKey("districts.id"))
+    district_id: Mapped[int | None] = mapped_column(ForeignKey("districts.id"), active_history=True)
     division_id: Mapped[int | None] = mapped_column(ForeignKey("divisions.id"))
     department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
     active: Mapped[bool] = mapped_column(default=True)

@@ -29,6 +29,7 @@ class Batch:
 def write_batch(session: Session, batch: Batch) -> None:
     write = _copy if session.get_bind().dialect.name == "postgresql" else _insert
     write(session, User, batch.users)
+    statistics_aggregates.add_inserted_citizens(session, batch.users)
     write(session, Complaint, batch.complaints)
     statistics_aggregates.add_inserted_complaints(session, batch.complaints)
     write(session, ProcessInstance, batch.instances, json_text=("state",))

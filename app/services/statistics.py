@@ -16,7 +16,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ..models import Department, District, Division, Role, StatCell, StatDay, User, utcnow
+from ..models import Department, District, Division, StatCell, StatCitizens, StatDay, utcnow
 from ..models.statistics_upkeep import pk_day
 from .statistics_percentiles import resolution_percentiles
 
@@ -116,9 +116,7 @@ def public_stats(session: Session, *, now: datetime | None = None) -> PublicStat
         for figures in (province, _area(districts, district_id), _area(divisions, division_id),
                         _area(departments, department_id)):
             figures.add(cell)
-    for district_id, count in session.execute(
-        select(User.district_id, func.count()).where(User.role == Role.CITIZEN).group_by(User.district_id)
-    ):
+    for district_id, count in session.execute(select(StatCitizens.district_id, StatCitizens.citizens)):
         citizens = Figures(citizens=count)
         province.add(citizens)
         if district_id in districts:

@@ -10,12 +10,17 @@ from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from ..models import AGGREGATES
-from ..models.statistics_upkeep import Deltas, add_inserted, expected_rows, stored_rows
+from ..models.statistics_upkeep import Deltas, add_inserted, add_inserted_users, expected_rows, stored_rows
 
 
 def add_inserted_complaints(session: Session, rows: list[dict]) -> None:
     """Count complaints inserted in bulk (without the ORM unit of work), in the same transaction."""
     add_inserted(session.connection(), rows)
+
+
+def add_inserted_citizens(session: Session, rows: list[dict]) -> None:
+    """Count users inserted in bulk (the citizens among them), in the same transaction."""
+    add_inserted_users(session.connection(), rows)
 
 
 def differences(session: Session, *, limit: int = 20) -> list[str]:

@@ -119,7 +119,10 @@ class Dashboard:
         return tables
 
 
-def build_dashboard(session: Session, user: User, *, now: datetime | None = None) -> Dashboard:
+def build_dashboard(session: Session, user: User, *, now: datetime | None = None,
+                    officer_medians: int | None = None) -> Dashboard:
+    """The reader's dashboard. `officer_medians`: compute the median days of only the first
+    that many officers (the page shows OFFICER_ROWS_SHOWN; the CSV wants all, None)."""
     now = now or utcnow()
     cells = _cells(session, user, now)
     summary = {name: sum(c[name] for c in cells.values()) for name in ("open", "overdue", "escalated")}
@@ -130,7 +133,7 @@ def build_dashboard(session: Session, user: User, *, now: datetime | None = None
         ageing=_ageing(session, user, now),
         departments=_departments(session, cells),
         areas=_areas(session, user, cells),
-        officers=_officers(session, user),
+        officers=_officers(session, user, officer_medians),
         generated_at=now,
     )
 
@@ -219,7 +222,7 @@ def _areas(session, user, cells) -> list[Row]:
     return sorted(rows, key=lambda r: (r.numbers["level"] != "division", -(r.numbers["resolution_rate"] or 0), r.name))
 
 
-def _officers(session, user) -> list[Row]:
+def _officers(session, user, medians_for: int | None) -> list[Row]:
     query = (
         select(StatOfficer.officer_id, func.sum(StatOfficer.assigned), func.sum(StatOfficer.resolved),
                func.sum(StatOfficer.satisfied), func.sum(StatOfficer.rated), func.sum(StatOfficer.reopened))
@@ -231,14 +234,19 @@ def _officers(session, user) -> list[Row]:
     if not numbers:
         return []
     names = dict(session.execute(select(User.id, User.full_name).where(User.id.in_(numbers))).all())
-    medians = resolution_percentiles(session, ("officer",), keys=list(numbers))
     rows = []
     for officer_id, (assigned, resolved, satisfied, rated, reopened) in numbers.items():
         rows.append(Row(officer_id, names.get(officer_id, f"Officer {officer_id}"), {
             "assigned": assigned,
             "resolved": resolved,
-            "median_days": medians.get(("officer", officer_id), (None, None))[0],
+            "median_days": None,
             "satisfied_share": round(satisfied / rated, 4) if rated else None,
             "reopened": reopened,
         }, {"officer_id": officer_id}))
-    return sorted(rows, key=lambda r: (-r.numbers["assigned"], r.name))
+    rows.sort(key=lambda r: (-r.numbers["assigned"], r.name))
+    # Each officer's median reads that officer's histogram: only for the rows that will be shown.
+    wanted = rows if medians_for is None else rows[:medians_for]
+    medians = resolution_percentiles(session, ("officer",), keys=[r.key for r in wanted])
+    for row in wanted:
+        row.numbers["median_days"] = medians.get(("officer", row.key), (None, None))[0]
+    return rows

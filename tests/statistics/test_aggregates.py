@@ -110,3 +110,19 @@ def test_bulk_inserted_complaints_are_counted_by_the_call(session, known):
     row = session.get(StatCell, (1, 2, 3))
     assert (row.lodged, row.resolved, row.open, row.satisfied) == (1, 1, 0, 1)
     session.rollback()
+
+
+def test_citizens_are_counted_per_home_district_and_follow_a_move(session, make_user, places, monkeypatch):
+    from app.models import StatCitizens, User
+
+    cheap_password_hashing(monkeypatch)
+    citizen = make_user(Role.CITIZEN, district=places["peshawar"])
+    make_user(Role.DEPUTY_COMMISSIONER, district=places["peshawar"])  # staff are not citizens
+    reread(session)
+    assert session.get(StatCitizens, places["peshawar"].id).citizens == 1
+    session.get(User, citizen.id).district_id = places["mardan"].id
+    session.commit()
+    reread(session)
+    assert session.get(StatCitizens, places["peshawar"].id).citizens == 0
+    assert session.get(StatCitizens, places["mardan"].id).citizens == 1
+    assert in_step(session) == []

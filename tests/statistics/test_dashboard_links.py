@@ -78,3 +78,13 @@ def test_ageing_counts_pakistan_calendar_days(session, make_user, spread):
     total = session.scalar(select(func.count()).select_from(
         complaints_query(dc, ComplaintFilters(status="open"), now=NOW).subquery()))
     assert sum(row.numbers["open"] for row in board.ageing) == total
+
+
+def test_the_page_computes_medians_only_for_the_officers_it_shows(session, make_user, spread):
+    cs = make_user(Role.CHIEF_SECRETARY)
+    reread(session)
+    every = dashboards.build_dashboard(session, cs, now=NOW).officers
+    first_only = dashboards.build_dashboard(session, cs, now=NOW, officer_medians=1).officers
+    assert [r.key for r in every] == [r.key for r in first_only] and len(every) == 2
+    assert all(r.numbers["median_days"] is not None for r in every)
+    assert first_only[0].numbers == every[0].numbers and first_only[1].numbers["median_days"] is None
