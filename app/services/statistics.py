@@ -54,8 +54,11 @@ class Figures:
     def satisfied_share(self) -> float | None:
         return round(self.satisfied / self.rated, 4) if self.rated else None
 
-    def as_dict(self) -> dict:
-        return {**asdict(self), "resolution_rate": self.resolution_rate, "satisfied_share": self.satisfied_share}
+    def as_dict(self, *, with_citizens: bool = True) -> dict:
+        figures = {**asdict(self), "resolution_rate": self.resolution_rate, "satisfied_share": self.satisfied_share}
+        if not with_citizens:  # citizens belong to a district, not to a department
+            del figures["citizens"]
+        return figures
 
 
 @dataclass
@@ -81,7 +84,8 @@ class PublicStats:
 
     def as_dict(self) -> dict:
         def areas(rows):
-            return [{"id": a.id, "name": a.name, **a.figures.as_dict()} for a in rows]
+            return [{"id": a.id, "name": a.name, **a.figures.as_dict(with_citizens=a.level != "department")}
+                    for a in rows]
 
         return {
             "generated_at": self.generated_at.isoformat(),
@@ -187,7 +191,7 @@ class AreaStats:
 
     def as_dict(self) -> dict:
         return {"generated_at": self.generated_at.isoformat(), "level": self.level, "id": self.area.id,
-                "name": self.area.name, **self.area.figures.as_dict(),
+                "name": self.area.name, **self.area.figures.as_dict(with_citizens=self.level != "department"),
                 "trends": trends_as_dict(self.daily, self.weekly),
                 "districts": [{"id": a.id, "name": a.name, **a.figures.as_dict()} for a in self.parts]}
 
