@@ -1,6 +1,8 @@
 """Complaint lists per tier and the complaint page every reader shares."""
 from __future__ import annotations
 
+from datetime import date
+
 from flask import Blueprint, render_template, request
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
@@ -40,6 +42,8 @@ def index():
         age=args.get("age") if args.get("age") in AGE_VALUES else None,
         officer_id=_id_arg("officer_id"),
         division_id=_id_arg("division_id"),
+        lodged_on=_day_arg("lodged_on"),
+        resolved_on=_day_arg("resolved_on"),
     )
     query = complaints.complaints_query(current_user, filters)
     total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
@@ -64,6 +68,15 @@ def _id_arg(name: str) -> int | None:
     """A row id from the URL; anything else (text, zero, negative, beyond the column) is no filter at all."""
     value = request.args.get(name, type=int)
     return value if value is not None and 0 < value <= MAX_ID else None
+
+
+def _day_arg(name: str) -> date | None:
+    """A calendar day from the URL (YYYY-MM-DD); anything else is no filter at all."""
+    try:
+        day = date.fromisoformat(request.args.get(name, ""))
+    except ValueError:
+        return None
+    return day if 2000 <= day.year <= 2100 else None  # the portal's own years; beyond overflow
 
 
 @bp.get("/<int:complaint_id>")

@@ -14,7 +14,8 @@ from ..web import db, roles_required
 bp = Blueprint("dashboards", __name__, url_prefix="/dashboard")
 TIERS = dashboards.DASHBOARD_ROLES
 TITLES = {"summary": "Summary", "ageing": "Ageing of open complaints", "departments": "Per department",
-          "areas": "League table", "officers": "Officer performance"}
+          "areas": "League table", "officers": "Officer performance",
+          "trends": "Lodged and resolved, last 30 days"}
 
 
 @bp.get("")
@@ -23,7 +24,7 @@ def index():
     board = dashboards.build_dashboard(db(), current_user, officer_medians=dashboards.OFFICER_ROWS_SHOWN)
     return render_template("dashboards/index.html", board=board, tables=board.tables(), titles=TITLES,
                            shown=dashboards.OFFICER_ROWS_SHOWN,
-                           links=dashboards.COLUMN_FILTERS, is_cs=current_user.role is Role.CHIEF_SECRETARY)
+                           is_cs=current_user.role is Role.CHIEF_SECRETARY)
 
 
 @bp.get("/<table>.csv")

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, joinedload
@@ -27,7 +27,7 @@ from .errors import Invalid, NotAllowed, NotFound
 from .photos import PhotoStore
 from .projection import sync_instance
 from .scope import can_read, complaint_filter
-from .statistics_dashboards import age_condition, overdue_condition
+from .statistics_dashboards import age_condition, on_pk_day, overdue_condition
 
 
 @dataclass
@@ -168,11 +168,14 @@ class ComplaintFilters:
     age: str | None = None  # an ageing bucket of open complaints: "0-7", "8-15", "16-22", "23+"
     officer_id: int | None = None
     division_id: int | None = None
+    lodged_on: date | None = None  # a Pakistan calendar day (the dashboards' trends link here)
+    resolved_on: date | None = None
 
     def as_args(self) -> dict[str, str | int]:
         """The filters in force as URL arguments, for links that must keep them (paging)."""
         args = {name: value for name, value in vars(self).items() if value not in (None, False, "")}
-        return {name: 1 if value is True else value for name, value in args.items()}
+        return {name: 1 if value is True else value.isoformat() if isinstance(value, date) else value
+                for name, value in args.items()}
 
 
 def complaints_query(user: User, filters: ComplaintFilters | None = None, *, now: datetime | None = None) -> Select:
@@ -198,6 +201,10 @@ def complaints_query(user: User, filters: ComplaintFilters | None = None, *, now
         query = query.where(age_condition(filters.age, now or utcnow()))
     if filters.officer_id:
         query = query.where(Complaint.officer_id == filters.officer_id)
+    if filters.lodged_on:
+        query = query.where(on_pk_day(Complaint.created_at, filters.lodged_on))
+    if filters.resolved_on:
+        query = query.where(on_pk_day(Complaint.resolved_at, filters.resolved_on))
     # The list shows each complaint's district and department: load them in the same query.
     return query.options(joinedload(Complaint.district), joinedload(Complaint.department)).order_by(
         Complaint.created_at.desc(), Complaint.id.desc()

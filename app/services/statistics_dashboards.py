@@ -24,6 +24,7 @@ from ..models import (
     Division,
     Role,
     StatCell,
+    StatDay,
     StatOfficer,
     StatOpenDay,
     User,
@@ -31,6 +32,7 @@ from ..models import (
 )
 from ..models.statistics_upkeep import PKT_OFFSET, pk_day
 from .errors import NotAllowed
+from .statistics import trends
 from .statistics_percentiles import resolution_percentiles
 
 DASHBOARD_ROLES = (Role.DEPUTY_COMMISSIONER, Role.COMMISSIONER, Role.CHIEF_SECRETARY)
@@ -79,6 +81,11 @@ def age_condition(bucket: str, now: datetime):
     raise ValueError(bucket)
 
 
+def on_pk_day(column, day):
+    """`column` (a UTC moment) falls on this Pakistan calendar day."""
+    return and_(column >= _start_of_pk_day(day), column < _start_of_pk_day(day + timedelta(days=1)))
+
+
 def age_bucket(days: int) -> str:
     return next(value for value, _label, first, last in AGE_BUCKETS if days >= first and (last is None or days <= last))
 
@@ -91,6 +98,15 @@ class Row:
     name: str
     numbers: dict
     link: dict = field(default_factory=dict)
+    column_links: dict = field(default_factory=dict)  # column -> its own list filter, instead of link + column's
+
+    def filters_for(self, column: str) -> dict | None:
+        """The complaint-list filters behind this row's number in `column`; None: not a count of complaints."""
+        if column in self.column_links:
+            return self.column_links[column]
+        if column in COLUMN_FILTERS:
+            return {**self.link, **COLUMN_FILTERS[column]}
+        return None
 
 
 @dataclass
@@ -102,6 +118,7 @@ class Dashboard:
     departments: list[Row]
     areas: list[Row]  # districts of the division / divisions then districts of the province; empty for a DC
     officers: list[Row]
+    trends: list[Row]  # lodged and resolved per Pakistan day, newest first
     generated_at: datetime
 
     def tables(self) -> dict[str, tuple[list[str], list[Row]]]:
@@ -116,6 +133,7 @@ class Dashboard:
         }
         if self.areas:
             tables["areas"] = (["level", *league], self.areas)
+        tables["trends"] = (["lodged", "resolved"], self.trends)
         return tables
 
 
@@ -134,6 +152,7 @@ def build_dashboard(session: Session, user: User, *, now: datetime | None = None
         departments=_departments(session, cells),
         areas=_areas(session, user, cells),
         officers=_officers(session, user, officer_medians),
+        trends=_trends(session, user, now),
         generated_at=now,
     )
 
@@ -168,6 +187,13 @@ def _ageing(session, user, now) -> list[Row]:
         counts[age_bucket(max((today - day).days, 0))] += int(open_)
     return [Row(value, label, {"open": counts[value]}, {"status": "open", "age": value})
             for value, label, *_ in AGE_BUCKETS]
+
+
+def _trends(session, user, now) -> list[Row]:
+    daily, _weekly = trends(session, now, scope_of(user, StatDay))
+    return [Row(d["day"].isoformat(), d["day"].strftime("%a %d %b"), {"lodged": d["lodged"], "resolved": d["resolved"]},
+                column_links={"lodged": {"lodged_on": d["day"]}, "resolved": {"resolved_on": d["day"]}})
+            for d in reversed(daily)]
 
 
 def _title(session, user) -> str:

@@ -283,3 +283,37 @@ def test_paging_keeps_every_filter(app, session, world, monkeypatch):
     assert "page 2 of 2" in second and "Older" not in second
     shown = set(TRACKING.findall(first)) | set(TRACKING.findall(second))
     assert shown == {world["complaints"][n].tracking_number for n in ("fresh", "closed_old")}
+
+
+def test_lodged_on_and_resolved_on_pick_one_pakistan_day(app, session, world):
+    from app.models import Complaint
+    from app.services.statistics_dashboards import pk_day
+
+    fresh = session.get(Complaint, world["complaints"]["fresh"].id)
+    day = pk_day(fresh.created_at)
+    fresh.resolved_at = fresh.created_at + timedelta(days=1)
+    session.commit()
+    assert listed(app, world, "cs", f"lodged_on={day.isoformat()}") == {"fresh"}
+    assert listed(app, world, "cs", f"resolved_on={(day + timedelta(days=1)).isoformat()}") == {"fresh"}
+    assert listed(app, world, "cs", f"lodged_on={(day - timedelta(days=1)).isoformat()}") == set()
+    # Nowshera's old one and Peshawar's closed one were lodged the same day: the DC sees only Peshawar's.
+    assert listed(app, world, "dc", f"lodged_on={pk_day(world['complaints']['old'].created_at)}") == {"closed_old"}
+    client = app.test_client()
+    login(client, world["readers"]["cs"])
+    page = client.get(f"/complaints?lodged_on={day.isoformat()}").get_data(as_text=True)
+    assert f'name="lodged_on" value="{day.isoformat()}"' in page  # the form shows the day applied
+
+
+@pytest.mark.parametrize("query", ["lodged_on=yesterday", "lodged_on=9999-12-31", "resolved_on=0001-01-01",
+                                   "lodged_on=2026-02-30", "resolved_on="])
+def test_odd_days_are_ignored(app, world, query):
+    assert listed(app, world, "cs", query) == IN_SCOPE["cs"]
+
+
+def test_paging_links_carry_days_as_iso_dates():
+    from datetime import date
+
+    from app.services.complaints import ComplaintFilters
+
+    assert ComplaintFilters(lodged_on=date(2026, 11, 27), overdue=True).as_args() == {
+        "lodged_on": "2026-11-27", "overdue": 1}
