@@ -39,6 +39,8 @@ def index():
         district_id=_id_arg("district_id"),
         overdue=args.get("overdue") == "1",
         escalated=args.get("escalated") == "1",
+        resolved=args.get("resolved") == "1",
+        reopened=args.get("reopened") == "1",
         age=args.get("age") if args.get("age") in AGE_VALUES else None,
         officer_id=_id_arg("officer_id"),
         division_id=_id_arg("division_id"),

@@ -27,7 +27,7 @@ from .errors import Invalid, NotAllowed, NotFound
 from .photos import PhotoStore
 from .projection import sync_instance
 from .scope import can_read, complaint_filter
-from .statistics_dashboards import age_condition, on_pk_day, overdue_condition
+from .statistics_dashboards import age_condition, on_pk_day, overdue_condition, resolved_condition
 
 
 @dataclass
@@ -168,6 +168,8 @@ class ComplaintFilters:
     age: str | None = None  # an ageing bucket of open complaints: "0-7", "8-15", "16-22", "23+"
     officer_id: int | None = None
     division_id: int | None = None
+    resolved: bool = False  # a resolution stands, or it closed without the citizen rejecting it
+    reopened: bool = False  # the citizen rejected a resolution at least once
     lodged_on: date | None = None  # a Pakistan calendar day (the dashboards' trends link here)
     resolved_on: date | None = None
 
@@ -201,6 +203,10 @@ def complaints_query(user: User, filters: ComplaintFilters | None = None, *, now
         query = query.where(age_condition(filters.age, now or utcnow()))
     if filters.officer_id:
         query = query.where(Complaint.officer_id == filters.officer_id)
+    if filters.resolved:
+        query = query.where(resolved_condition())
+    if filters.reopened:
+        query = query.where(Complaint.reopen_count > 0)
     if filters.lodged_on:
         query = query.where(on_pk_day(Complaint.created_at, filters.lodged_on))
     if filters.resolved_on:

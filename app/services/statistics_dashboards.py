@@ -41,7 +41,7 @@ AGE_BUCKETS = (("0-7", "0–7 days", 0, 7), ("8-15", "8–15 days", 8, 15), ("16
                ("23+", "Over 22 days", 23, None))
 # What a column's number links to: the row's own filter plus these list filters.
 COLUMN_FILTERS = {"open": {"status": "open"}, "overdue": {"overdue": 1}, "escalated": {"status": "open", "escalated": 1},
-                  "lodged": {}, "assigned": {}}
+                  "lodged": {}, "assigned": {}, "resolved": {"resolved": 1}, "reopened": {"reopened": 1}}
 OFFICER_ROWS_SHOWN = 100  # on the page; the CSV has all
 
 
@@ -63,6 +63,12 @@ def open_condition():
 def overdue_condition(now: datetime):
     """Open, and past a deadline: escalated at least once, or its next deadline has passed."""
     return and_(open_condition(), or_(Complaint.escalation_level > 0, Complaint.next_deadline_at < now))
+
+
+def resolved_condition():
+    """The list's side of `statistics_upkeep.is_resolved`: the rule the aggregates count by."""
+    return or_(Complaint.resolved_at.is_not(None),
+               and_(Complaint.status == ComplaintStatus.CLOSED, or_(Complaint.satisfied.is_(None), Complaint.satisfied)))
 
 
 def _start_of_pk_day(day) -> datetime:
