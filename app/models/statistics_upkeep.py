@@ -16,9 +16,9 @@ Bulk `UPDATE complaints` statements would bypass it: do not write them (or run
 `flask --app app statistics rebuild` afterwards).
 
 Concurrency: two transactions that change complaints of the same district ×
-department wait for each other on that row until the first commits (a few
-milliseconds); rows are written in key order so they cannot deadlock within
-one flush.
+department wait for each other on that cell's row until the first commits (a
+few milliseconds). The cell is always locked first (see `Deltas.by_model`), so
+they queue there instead of deadlocking on the other aggregate rows.
 """
 from __future__ import annotations
 
@@ -142,11 +142,18 @@ class Deltas:
                 row[column] += sign * n
 
     def by_model(self) -> dict[type, list[dict]]:
-        """Non-zero changes per model, as row dicts in key order."""
+        """Changes per model, as row dicts in key order (stat_cells sorts first).
+
+        A changed complaint's cell is written even when its counts do not move
+        (a new officer changes only the officer's row): the upsert takes the
+        cell's row lock first, so every transaction touching a complaint's
+        aggregate rows queues on its cell before taking any other of them, in
+        this flush or a later one, and two of them cannot wait for each other.
+        """
         out: dict[type, list[dict]] = defaultdict(list)
         for key in sorted(self.rows, key=lambda k: (k[0].__tablename__, *map(str, k[1:]))):
             counts = self.rows[key]
-            if not any(counts.values()):
+            if not any(counts.values()) and key[0] is not StatCell:
                 continue
             model = key[0]
             names = [c.name for c in model.__table__.primary_key.columns]

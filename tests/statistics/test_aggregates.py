@@ -126,3 +126,27 @@ def test_citizens_are_counted_per_home_district_and_follow_a_move(session, make_
     assert session.get(StatCitizens, places["peshawar"].id).citizens == 0
     assert session.get(StatCitizens, places["mardan"].id).citizens == 1
     assert in_step(session) == []
+
+
+def test_a_change_locks_the_complaints_cell_before_any_other_aggregate_row(app, session, make_user, places,
+                                                                            monkeypatch):
+    from sqlalchemy import event
+
+    cheap_password_hashing(monkeypatch)
+    complaint = lodge(session, make_user(Role.CITIZEN, district=places["peshawar"]), places["peshawar"])
+    officer = make_user(Role.DISTRICT_OFFICER, district=places["peshawar"])
+    written = []
+
+    def record(_conn, _cursor, statement, *_args):
+        if statement.startswith("INSERT INTO stat_"):
+            written.append(statement.split()[2])
+
+    engine = app.extensions["db_engine"]
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        session.get(Complaint, complaint.id).officer_id = officer.id  # moves no cell count, only the officer's
+        session.commit()
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert written == ["stat_cells", "stat_officers"]
+    assert in_step(session) == []
