@@ -63,6 +63,9 @@ class ProcessInstance(Base):
     __mapper_args__ = {"version_id_col": lock_version}
 
 
+POOL = "completed_at IS NULL AND assignee_id IS NULL"  # open and not assigned to anyone: a role's pool
+
+
 class HumanTask(Base):
     """The inbox projection of one open (or once open) user task.
 
@@ -77,6 +80,11 @@ class HumanTask(Base):
         Index("ix_human_tasks_complaint", "complaint_id", "completed_at"),
         # Every move of a process reads its instance's open tasks (projection.sync_instance).
         Index("ix_human_tasks_instance_open", "instance_id", "completed_at"),
+        # Inboxes: a role's unassigned open tasks in a district, a division or the province,
+        # oldest first (services/tasks.inbox_for), read along the index up to the page's limit.
+        *(Index(f"ix_human_tasks_pool_{name}", "role", *columns, "created_at", "id",
+                postgresql_where=text(POOL), sqlite_where=text(POOL))
+          for name, columns in (("district", ("district_id",)), ("division", ("division_id",)), ("province", ()))),
         # The daily digest reads the escalations of one day (a few rows of millions).
         Index("ix_human_tasks_escalated", "created_at", postgresql_where=text("escalation_level IS NOT NULL"),
               sqlite_where=text("escalation_level IS NOT NULL")),

@@ -46,6 +46,16 @@ def can_read(user: User, complaint: Complaint) -> bool:
 
 def task_filter(user: User):
     """SQL condition: the open tasks that are `user`'s to work."""
+    assigned, pool = task_filter_parts(user)
+    return or_(assigned, pool) if pool is not None else assigned
+
+
+def task_filter_parts(user: User):
+    """(the open tasks assigned to `user`, the open unassigned tasks of their role and scope or None).
+
+    Two conditions instead of one OR, so the inbox can read each along its own
+    index in date order (an OR of both cannot use either for the ordering).
+    """
     by_scope = {
         Role.CITIZEN: HumanTask.citizen_id == user.id,
         Role.DISTRICT_OFFICER: and_(
@@ -55,15 +65,12 @@ def task_filter(user: User):
         Role.COMMISSIONER: HumanTask.division_id == user.division_id,
         Role.CHIEF_SECRETARY: true(),
     }.get(user.role)
+    assigned = and_(HumanTask.completed_at.is_(None), HumanTask.assignee_id == user.id)
     if by_scope is None:
-        return false()
-    return and_(
-        HumanTask.completed_at.is_(None),
-        or_(
-            HumanTask.assignee_id == user.id,
-            and_(HumanTask.assignee_id.is_(None), HumanTask.role == user.role, by_scope),
-        ),
-    )
+        return assigned, None
+    pool = and_(HumanTask.completed_at.is_(None), HumanTask.assignee_id.is_(None), HumanTask.role == user.role,
+                by_scope)
+    return assigned, pool
 
 
 def may_work(user: User, task: HumanTask) -> bool:
