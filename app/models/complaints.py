@@ -53,6 +53,9 @@ class Complaint(Base):
         # Open311's listing pages by (created_at, id); statistics read recent resolutions.
         Index("ix_complaints_created_id", "created_at", "id"),
         Index("ix_complaints_resolved_at", "resolved_at"),
+        # A district's / division's complaints newest first, whatever their status (filtered lists).
+        Index("ix_complaints_district_created", "district_id", "created_at", "id"),
+        Index("ix_complaints_division_created", "division_id", "created_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
