@@ -23,6 +23,7 @@ READERS = (
     Role.ADMIN,
 )
 PAGE_SIZE = 50
+COUNT_LIMIT = 10_000  # beyond this the list says "more than 10,000" and pages no further: narrow the filters
 MAX_ID = 2**31 - 1  # ids are 32-bit integer columns; a larger number would fail in the driver, not match
 AGE_VALUES = {bucket[0] for bucket in AGE_BUCKETS}
 
@@ -48,7 +49,11 @@ def index():
         resolved_on=_day_arg("resolved_on"),
     )
     query = complaints.complaints_query(current_user, filters)
-    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    # Counted up to COUNT_LIMIT: a province-wide filter can match hundreds of thousands,
+    # and counting them all would cost more than showing the page (README, Performance).
+    total = session.scalar(select(func.count()).select_from(query.order_by(None).limit(COUNT_LIMIT + 1).subquery()))
+    more = total > COUNT_LIMIT
+    total = min(total, COUNT_LIMIT)
     pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
     # Past the last page shows the last one: a huge number would otherwise overflow the driver's OFFSET.
     page = min(max(args.get("page", 1, type=int), 1), pages)
@@ -57,6 +62,7 @@ def index():
         "complaints/index.html",
         complaints=rows,
         total=total,
+        more=more,
         page=page,
         pages=pages,
         filters=filters,

@@ -317,3 +317,14 @@ def test_paging_links_carry_days_as_iso_dates():
 
     assert ComplaintFilters(lodged_on=date(2026, 11, 27), overdue=True).as_args() == {
         "lodged_on": "2026-11-27", "overdue": 1}
+
+
+def test_a_huge_list_is_counted_up_to_a_limit(app, world, monkeypatch):
+    monkeypatch.setattr(complaints_page, "COUNT_LIMIT", 3)
+    client = app.test_client()
+    login(client, world["readers"]["cs"])
+    first = client.get("/complaints").get_data(as_text=True)
+    assert "More than 3 complaints match; the pages reach the newest 3" in first
+    assert "Older" not in first  # no page beyond the limit
+    narrowed = client.get("/complaints?district_id=%d" % world["places"]["mardan"].id).get_data(as_text=True)
+    assert "1 complaint(s)" in narrowed and "More than" not in narrowed
