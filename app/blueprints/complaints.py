@@ -48,15 +48,16 @@ def index():
         lodged_on=_day_arg("lodged_on"),
         resolved_on=_day_arg("resolved_on"),
     )
-    query = complaints.complaints_query(current_user, filters)
     # Counted up to COUNT_LIMIT: a province-wide filter can match hundreds of thousands,
     # and counting them all would cost more than showing the page (README, Performance).
-    total = session.scalar(select(func.count()).select_from(query.order_by(None).limit(COUNT_LIMIT + 1).subquery()))
+    counted = complaints.complaints_query(current_user, filters)  # in no order: any 10,001 matches will do
+    total = session.scalar(select(func.count()).select_from(counted.order_by(None).limit(COUNT_LIMIT + 1).subquery()))
     more = total > COUNT_LIMIT
     total = min(total, COUNT_LIMIT)
     pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
     # Past the last page shows the last one: a huge number would otherwise overflow the driver's OFFSET.
     page = min(max(args.get("page", 1, type=int), 1), pages)
+    query = complaints.complaints_query(current_user, filters, newest=page * PAGE_SIZE)
     rows = session.scalars(query.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
     return render_template(
         "complaints/index.html",

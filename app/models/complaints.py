@@ -4,7 +4,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Enum, Float, ForeignKey, Index, Integer, String, Text, event
+from sqlalchemy import Enum, Float, ForeignKey, Index, Integer, String, Text, event, text
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
 from .base import Base, UTCDateTime, utcnow
@@ -56,6 +56,10 @@ class Complaint(Base):
         # A district's / division's complaints newest first, whatever their status (filtered lists).
         Index("ix_complaints_district_created", "district_id", "created_at", "id"),
         Index("ix_complaints_division_created", "division_id", "created_at", "id"),
+        # Overdue lists: the open, escalated complaints newest first (services/complaints).
+        Index("ix_complaints_open_escalated", "created_at", "id",
+              postgresql_where=text("status <> 'closed' AND escalation_level > 0"),
+              sqlite_where=text("status <> 'closed' AND escalation_level > 0")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

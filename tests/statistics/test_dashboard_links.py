@@ -97,3 +97,18 @@ def test_the_page_computes_medians_only_for_the_officers_it_shows(session, make_
     assert [r.key for r in every] == [r.key for r in first_only] and len(every) == 2
     assert every[0].numbers["median_days"] is not None and every[1].numbers["median_days"] is not None
     assert first_only[0].numbers == every[0].numbers and first_only[1].numbers["median_days"] is None
+
+
+@pytest.mark.parametrize("role", [Role.DEPUTY_COMMISSIONER, Role.CHIEF_SECRETARY])
+def test_the_overdue_list_read_by_kind_is_the_same_list(session, make_user, spread, role):
+    """The page reads "overdue" as the newest of each kind (escalated; deadline passed): same rows, same order."""
+    reader = make_user(role, district=spread["peshawar"])
+    reread(session)
+    whole = [c.id for c in session.scalars(complaints_query(reader, ComplaintFilters(overdue=True), now=NOW))]
+    assert len(whole) > 6
+    for newest in (1, 3, 6, len(whole) + 5):
+        query = complaints_query(reader, ComplaintFilters(overdue=True), now=NOW, newest=newest)
+        assert [c.id for c in session.scalars(query.limit(newest))] == whole[:newest]
+    # The second page of three, as the list reads it (offset 3, newest 6).
+    query = complaints_query(reader, ComplaintFilters(overdue=True), now=NOW, newest=6)
+    assert [c.id for c in session.scalars(query.limit(3).offset(3))] == whole[3:6]
