@@ -43,6 +43,12 @@ def init_app(app: Flask) -> None:
         app.register_error_handler(status, _error_page(status))
 
 
+def client_address() -> str:
+    """The caller's address, for rate limits. Behind reverse proxies, TRUSTED_PROXIES (config)
+    makes this the phone's address rather than the proxy's."""
+    return request.remote_addr or "unknown"
+
+
 def db():
     """The session of this request (or CLI command); committed by the view, once."""
     if "db" not in g:

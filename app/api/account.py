@@ -7,11 +7,11 @@ from flask import current_app, g, url_for
 
 from ..services import accounts, api_tokens, organisation
 from ..services.rate_limits import bucket_part
-from ..web import db
+from ..web import client_address, db
 from . import bp, serializers
 from .auth import api_user, token_required, unauthorized
 from .inputs import MAX_ID, Fields, json_object, query_int, row_id
-from .limits import client_address, enforce
+from .limits import enforce
 from .problems import ApiProblem
 
 # A response carrying a token must not be kept by any cache (RFC 6749, 5.1).

@@ -1,7 +1,7 @@
 """Rate limits of the API's costly or guessable calls (settings API_*_LIMIT / _WINDOW_SECONDS)."""
 from __future__ import annotations
 
-from flask import current_app, request
+from flask import current_app
 
 from ..services import rate_limits
 from ..web import db
@@ -30,11 +30,6 @@ def enforce(name: str, who: str) -> None:
             f"Try again in {decision.retry_after} seconds.",
             headers={"Retry-After": str(decision.retry_after)},
         )
-
-
-def client_address() -> str:
-    # Behind reverse proxies, TRUSTED_PROXIES (config) makes this the phone's address.
-    return request.remote_addr or "unknown"
 
 
 def _duration(seconds: int) -> str:

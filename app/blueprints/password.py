@@ -10,7 +10,7 @@ from flask import session as flask_session
 
 from ..services import password_resets
 from ..services.errors import Invalid
-from ..web import db
+from ..web import client_address, db
 
 bp = Blueprint("password", __name__, url_prefix="/password")
 
@@ -26,7 +26,7 @@ def forgot():
         return render_template("password/forgot.html", values={}, errors={})
     login = request.form.get("login", "")
     try:
-        password_resets.request_code(db(), login, address=_client_address(), pepper=current_app.config["SECRET_KEY"])
+        password_resets.request_code(db(), login, address=client_address(), pepper=current_app.config["SECRET_KEY"])
     except Invalid as error:
         return render_template("password/forgot.html", values={"login": login}, errors=error.errors), 400
     db().commit()
@@ -48,7 +48,7 @@ def reset():
             form.get("code", ""),
             form.get("password", ""),
             form.get("password_confirm", ""),
-            address=_client_address(),
+            address=client_address(),
             pepper=current_app.config["SECRET_KEY"],
         )
     except Invalid as error:
@@ -60,8 +60,3 @@ def reset():
     flask_session.pop(TYPED_LOGIN, None)
     flash("Your password is changed. Sign in with your new password.")
     return redirect(url_for("public.login"))
-
-
-def _client_address() -> str:
-    # Behind reverse proxies, TRUSTED_PROXIES (config) makes this the phone's address.
-    return request.remote_addr or "unknown"
