@@ -28,9 +28,10 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     web.init_app(app)
 
-    from .blueprints import admin, admin_keys, analyst, citizen, complaints, files, inbox, manage, notifications, open311, public
-
-    from .blueprints import dashboards, password, statistics
+    from .blueprints import (
+        admin, admin_keys, analyst, citizen, complaints, dashboards, files, inbox, manage, notifications, open311,
+        password, public, statistics,
+    )
 
     from . import api
 

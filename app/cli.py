@@ -14,8 +14,9 @@ from werkzeug.serving import run_simple
 import workflows
 
 from .jobs import notification_round
-from .services import demo, processes
-from .services.timers import sweep
+from .services.demo import seed as demo_data
+from .services.casework import processes
+from .services.casework.timers import sweep
 from .web import db, session_factory
 
 log = logging.getLogger(__name__)
@@ -54,7 +55,7 @@ def db_upgrade(revision):
 def seed(no_demo):
     """Seed the province's organisation, deploy bpmn/complaint.bpmn if needed, add demo data."""
     session = db()
-    summary = demo.seed(session, Path(current_app.config["BPMN_DIR"]), with_demo=not no_demo)
+    summary = demo_data.seed(session, Path(current_app.config["BPMN_DIR"]), with_demo=not no_demo)
     session.commit()
     for line in summary:
         click.echo(line)
@@ -69,7 +70,7 @@ demo_cli = AppGroup("demo", help="Demo and load-test data.")
 @click.option("--seed", type=int, default=None, help="Random seed, for a repeatable data set.")
 def demo_generate(count, batch, seed):
     """Add COUNT complaints in realistic states (and their citizens), run through the process engine."""
-    from .services import generator
+    from .services.demo import generator
 
     started = time.perf_counter()
     with click.progressbar(length=count, label="Generating complaints") as bar:
@@ -139,10 +140,10 @@ statistics_cli = AppGroup("statistics", help="The aggregate tables behind the st
 @statistics_cli.command("check")
 def statistics_check():
     """Recount every complaint and compare with the aggregate tables; exit 1 when they differ."""
-    from .services import statistics_aggregates
+    from .services.statistics import aggregates
 
     with session_factory()() as session:
-        found = statistics_aggregates.differences(session)
+        found = aggregates.differences(session)
     for line in found:
         click.echo(line)
     if found:
@@ -153,10 +154,10 @@ def statistics_check():
 @statistics_cli.command("rebuild")
 def statistics_rebuild():
     """Empty the aggregate tables and recount every complaint, in one transaction."""
-    from .services import statistics_aggregates
+    from .services.statistics import aggregates
 
     with session_factory()() as session:
-        rows = statistics_aggregates.rebuild(session)
+        rows = aggregates.rebuild(session)
         session.commit()
     click.echo(f"rebuilt {rows} aggregate rows")
 

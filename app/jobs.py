@@ -18,7 +18,8 @@ from flask import Flask
 
 from . import create_app
 from .models import utcnow
-from .services import channels, delivery, digests, reminders, timers
+from .services.notifications import channels, delivery, digests, reminders
+from .services.casework import timers
 
 log = logging.getLogger(__name__)
 

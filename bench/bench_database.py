@@ -12,7 +12,7 @@ from sqlalchemy import make_url, text
 
 from app import create_app
 from app.db import make_engine
-from app.services import demo
+from app.services.demo import seed
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -24,7 +24,7 @@ def prepared_app(url: str, **settings):
     assert result.exit_code == 0, result.output
     sessions = app.extensions["db_sessions"]
     with sessions() as session:
-        demo.seed(session, ROOT / "bpmn", with_demo=False)
+        seed.seed(session, ROOT / "bpmn", with_demo=False)
         session.commit()
     return app, sessions
 

@@ -29,8 +29,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from app.models import Complaint, District, Role, User  # noqa: E402
-from app.services import accounts, generator, statistics_aggregates  # noqa: E402
-from app.services import statistics as public  # noqa: E402
+from app.services.people import accounts
+from app.services.demo import generator
+from app.services.statistics import aggregates
+from app.services.statistics import figures as public
 from bench.bench_database import prepared_app  # noqa: E402
 
 
@@ -71,7 +73,7 @@ def main() -> None:
         total = generator.complaint_count(session)
         if args.check:
             started = time.perf_counter()
-            found = statistics_aggregates.differences(session, limit=5)
+            found = aggregates.differences(session, limit=5)
             print(f"aggregates vs a recount of {total} complaints: {'in step' if not found else 'DIFFER'} "
                   f"({time.perf_counter() - started:.0f} s)", *found, sep="\n  ", flush=True)
             session.rollback()
@@ -127,7 +129,7 @@ def _write_cost(app, sessions, dc, n) -> dict[str, list[float]]:
     from sqlalchemy.orm import Session
 
     from app.models import statistics_upkeep
-    from app.services import complaints
+    from app.services.casework import complaints
     from app.services.organisation import categories_by_department
 
     with sessions() as session:

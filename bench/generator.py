@@ -24,7 +24,7 @@ from sqlalchemy import text
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from app.services import generator  # noqa: E402
+from app.services.demo import generator
 from bench.bench_database import prepared_app  # noqa: E402
 
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/bench_generator"

@@ -35,7 +35,9 @@ from app.models import (
     Role,
     User,
 )
-from app.services import accounts, organisation, processes
+from app.services.people import accounts
+from app.services import organisation
+from app.services.casework import processes
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "correct-horse-1"

@@ -46,10 +46,10 @@ __all__ = [
 ]
 
 # The analyst's tools: warnings and instance views, simulation, migration; copying recorded runs.
-from .inspect import InstanceView, OpenElement, WaitingTimer, diagram_warnings, instance_view  # noqa: E402
-from .migration import MigrationCheck, MigrationRefused, check_migration, migrate_state  # noqa: E402
+from .analysis.inspect import InstanceView, OpenElement, WaitingTimer, diagram_warnings, instance_view
+from .analysis.migration import MigrationCheck, MigrationRefused, check_migration, migrate_state
 from .cloning import RecordedRun, RecordedTimer, StateTemplate  # noqa: E402
-from .simulate import Scenario, ScenarioAnswer, SimStep, SimulationResult, simulate  # noqa: E402
+from .analysis.simulate import Scenario, ScenarioAnswer, SimStep, SimulationResult, simulate
 
 __all__ += [
     "InstanceView",

@@ -1,7 +1,9 @@
 """Run complaint processes: start, restore, complete tasks, fire timers, save.
 
 This is the only module that touches SpiffWorkflow's runtime objects. The rest
-of the portal sees plain data: `OpenTask` rows and a JSON-able state dict.
+of the portal sees plain data: after a move, `snapshot` reads the process once
+into a `ProcessSnapshot` (open tasks, deadlines, notices, closing, the state to
+save), and that value is all the projection and the notifications receive.
 """
 from __future__ import annotations
 
@@ -43,6 +45,37 @@ class OpenTask:
     status: str | None
     escalation_level: int | None
     data: dict
+
+
+@dataclass(frozen=True)
+class ProcessSnapshot:
+    """Everything the portal needs from a process after a move, read once.
+
+    `notices` are the notices passed since the previous snapshot; `state` already
+    records them as taken, so saving it means each notice is sent once.
+    """
+
+    state: dict
+    open_tasks: tuple[OpenTask, ...]
+    next_deadline: datetime | None
+    next_notice: datetime | None
+    notices: tuple[str, ...]
+    finished: bool
+    closure: str | None
+
+
+def snapshot(workflow: BpmnWorkflow) -> ProcessSnapshot:
+    notices = tuple(take_notices(workflow))  # marks them taken: before the state is saved
+    finished = is_finished(workflow)
+    return ProcessSnapshot(
+        state=save_state(workflow),
+        open_tasks=tuple(open_tasks(workflow)),
+        next_deadline=next_timer_due(workflow),
+        next_notice=next_notice_due(workflow),
+        notices=notices,
+        finished=finished,
+        closure=closing_event(workflow) if finished else None,
+    )
 
 
 def start_process(diagram: Diagram, data: dict) -> BpmnWorkflow:

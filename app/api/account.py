@@ -5,7 +5,9 @@ from datetime import timedelta
 
 from flask import current_app, g, url_for
 
-from ..services import accounts, api_tokens, organisation
+from ..services.people import accounts
+from ..services.interop import api_tokens
+from ..services import organisation
 from ..services.rate_limits import bucket_part
 from ..web import client_address, db
 from . import bp, serializers

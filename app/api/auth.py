@@ -8,7 +8,7 @@ from functools import wraps
 from flask import g, request
 
 from ..models import Role, User, utcnow
-from ..services import api_tokens
+from ..services.interop import api_tokens
 from ..web import db
 from .problems import ApiProblem
 

@@ -9,7 +9,8 @@ from sqlalchemy.orm import joinedload
 from werkzeug.datastructures import MultiDict
 
 from ..models import Complaint, ComplaintStatus, Role
-from ..services import complaints, idempotency, tasks
+from ..services.casework import complaints, tasks
+from ..services.interop import idempotency
 from ..web import db, photo_store
 from . import bp, serializers
 from .auth import api_user, token_required

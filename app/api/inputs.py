@@ -12,7 +12,7 @@ import re
 from flask import request
 from werkzeug.datastructures import MultiDict
 
-from ..services.idempotency import KEY_FIELD, MAX_KEY_LENGTH
+from ..services.interop.idempotency import KEY_FIELD, MAX_KEY_LENGTH
 from .problems import ApiProblem
 
 JSON = "application/json"

@@ -1,8 +1,8 @@
 """Schemas, parameters and shared responses of the OpenAPI document (see openapi.py)."""
 from __future__ import annotations
 
-from ..services.accounts import MIN_PASSWORD
-from ..services.idempotency import MAX_KEY_LENGTH
+from ..services.people.accounts import MIN_PASSWORD
+from ..services.interop.idempotency import MAX_KEY_LENGTH
 
 MAX_ID = 2**31 - 1
 DATE_TIME = {"type": "string", "format": "date-time"}

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from ..models import Role
-from ..services import tasks
+from ..services.casework import tasks
 from ..services.errors import Conflict
 from ..web import db, photo_store
 from . import bp, serializers

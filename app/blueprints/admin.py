@@ -5,7 +5,8 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from ..models import Role, User
-from ..services import accounts, organisation
+from ..services.people import accounts
+from ..services import organisation
 from ..services.errors import Invalid
 from ..web import db, roles_required
 

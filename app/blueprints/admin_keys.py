@@ -10,7 +10,7 @@ from flask import Blueprint, make_response, render_template, request
 from flask_login import current_user
 
 from ..models import Role
-from ..services import api_keys
+from ..services.interop import api_keys
 from ..services.errors import Invalid
 from ..web import db, roles_required
 

@@ -6,7 +6,8 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from ..models import Complaint, Role
-from ..services import complaints, organisation
+from ..services.casework import complaints
+from ..services import organisation
 from ..services.errors import Invalid
 from ..web import db, photo_store, roles_required, uploaded_photo
 

@@ -8,8 +8,8 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
 from ..models import Complaint, ComplaintStatus, Role
-from ..services import complaint_filters, complaints, tasks
-from ..services.statistics_dashboards import AGE_BUCKETS
+from ..services.casework import complaint_filters, complaints, tasks
+from ..services.statistics.dashboards import AGE_BUCKETS
 from ..web import db, roles_required
 
 bp = Blueprint("complaints", __name__, url_prefix="/complaints")

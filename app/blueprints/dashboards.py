@@ -8,7 +8,7 @@ from flask import Blueprint, Response, abort, render_template
 from flask_login import current_user
 
 from ..models import Role
-from ..services import statistics_dashboards as dashboards
+from ..services.statistics import dashboards as dashboards
 from ..web import db, roles_required
 
 bp = Blueprint("dashboards", __name__, url_prefix="/dashboard")

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, send_file
 from flask_login import current_user, login_required
 
-from ..services import complaints
+from ..services.casework import complaints
 from ..web import db, photo_store
 
 bp = Blueprint("files", __name__)

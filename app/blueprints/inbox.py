@@ -5,7 +5,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from ..models import Role
-from ..services import complaints, tasks
+from ..services.casework import complaints, tasks
 from ..services.errors import Conflict, Invalid
 from ..web import db, photo_store, roles_required, uploaded_photo
 

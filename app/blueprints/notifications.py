@@ -10,7 +10,7 @@ from flask_login import current_user, login_required
 
 from .. import jobs
 from ..models import Role
-from ..services import delivery, digests, notifications, reminders
+from ..services.notifications import delivery, digests, outbox, reminders
 from ..web import db, roles_required, session_factory
 
 bp = Blueprint("notifications", __name__, cli_group="notifications")
@@ -32,7 +32,7 @@ def _unread_badge():
     def unread_notifications() -> int:
         if not current_user.is_authenticated:
             return 0
-        return notifications.unread_count(db(), current_user)
+        return outbox.unread_count(db(), current_user)
 
     return {"unread_notifications": unread_notifications}
 
@@ -41,10 +41,10 @@ def _unread_badge():
 @login_required
 def index():
     session = db()
-    pages = max((notifications.in_app_count(session, current_user) + PAGE_SIZE - 1) // PAGE_SIZE, 1)
+    pages = max((outbox.in_app_count(session, current_user) + PAGE_SIZE - 1) // PAGE_SIZE, 1)
     page = min(max(request.args.get("page", 1, type=int), 1), pages)
-    items = notifications.notifications_for(session, current_user, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
-    unread = notifications.unread_count(session, current_user)
+    items = outbox.notifications_for(session, current_user, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+    unread = outbox.unread_count(session, current_user)
     return render_template("notifications/index.html", items=items, page=page, pages=pages, unread=unread)
 
 
@@ -52,7 +52,7 @@ def index():
 @login_required
 def read(notification_id):
     session = db()
-    notifications.mark_read(session, current_user, notification_id)
+    outbox.mark_read(session, current_user, notification_id)
     session.commit()
     return redirect(url_for("notifications.index"))
 
@@ -61,16 +61,16 @@ def read(notification_id):
 @login_required
 def read_all():
     session = db()
-    count = notifications.mark_all_read(session, current_user)
+    count = outbox.mark_all_read(session, current_user)
     session.commit()
     if count:
         flash(f"Marked {count} notification{'s' if count != 1 else ''} as read.")
     return redirect(url_for("notifications.index"))
 
 
-@bp.route("/admin/notifications")
+@bp.route("/admin/notifications", endpoint="outbox")
 @roles_required(Role.ADMIN)
-def outbox():
+def outbox_page():
     session = db()
     return render_template(
         "admin/notifications.html",

@@ -8,7 +8,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask import session as flask_session
 
-from ..services import password_resets
+from ..services.people import password_resets
 from ..services.errors import Invalid
 from ..web import client_address, db
 

@@ -14,7 +14,7 @@ import time
 
 from flask import Blueprint, abort, current_app, jsonify, render_template
 
-from ..services import statistics
+from ..services.statistics import figures
 from ..web import db
 
 bp = Blueprint("statistics", __name__)
@@ -22,7 +22,7 @@ STATS_MAX_AGE = 60
 _lock = threading.Lock()
 
 
-def current_stats() -> statistics.PublicStats:
+def current_stats() -> figures.PublicStats:
     """The snapshot; when older than STATS_MAX_AGE one thread recomputes it while visitors get the last one.
 
     No visitor waits for a recomputation except the very first after a start.
@@ -44,9 +44,9 @@ def current_stats() -> statistics.PublicStats:
     return stats
 
 
-def _refresh(app, cache, session) -> statistics.PublicStats:
+def _refresh(app, cache, session) -> figures.PublicStats:
     try:
-        stats = statistics.public_stats(session)
+        stats = figures.public_stats(session)
         with _lock:
             cache.update(stats=stats, expires=time.monotonic() + app.config.get("STATS_MAX_AGE", STATS_MAX_AGE))
         return stats
@@ -85,8 +85,8 @@ def as_json():
     return response
 
 
-def _area_or_404(level: str, area_id: int) -> statistics.AreaStats:
-    area = statistics.area_stats(db(), current_stats(), level, area_id)
+def _area_or_404(level: str, area_id: int) -> figures.AreaStats:
+    area = figures.area_stats(db(), current_stats(), level, area_id)
     if area is None:
         abort(404)
     return area

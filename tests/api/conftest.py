@@ -5,7 +5,7 @@ from datetime import timedelta
 
 import pytest
 
-from app.services import api_tokens
+from app.services.interop import api_tokens
 from tests.app.helpers import cheap_password_hashing
 
 from .helpers import ApiClient

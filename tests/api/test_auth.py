@@ -9,7 +9,8 @@ from sqlalchemy import select
 
 from app import create_app
 from app.models import ApiToken, Role, utcnow
-from app.services import accounts, api_tokens
+from app.services.people import accounts
+from app.services.interop import api_tokens
 from tests.conftest import PASSWORD, login
 
 from .helpers import assert_documented, assert_problem

@@ -17,7 +17,7 @@ from schemathesis import GenerationMode
 
 from app.api.openapi import document
 from app.models import Role
-from app.services import api_tokens
+from app.services.interop import api_tokens
 
 CHECKS = [
     "not_a_server_error",

@@ -7,7 +7,8 @@ import pytest
 from sqlalchemy import func, select
 
 from app.models import Complaint, IdempotencyKey, Role
-from app.services import complaints, idempotency
+from app.services.casework import complaints
+from app.services.interop import idempotency
 from tests.app.helpers import category, jpeg_bytes, reread
 
 from .helpers import assert_documented, assert_problem

@@ -15,7 +15,9 @@ from werkzeug.security import generate_password_hash
 from werkzeug.test import stream_encode_multipart
 
 from app.models import ApiKey, Complaint, ComplaintEvent, HumanTask, Notification, User
-from app.services import accounts, complaints, organisation, tasks
+from app.services.people import accounts
+from app.services.casework import complaints, tasks
+from app.services import organisation
 from app.services.photos import PhotoStore
 
 DESCRIPTION = "The streetlight in front of house 12 has been broken for three weeks."

@@ -19,7 +19,10 @@ import pytest
 from sqlalchemy import select
 
 from app.models import Channel, Notification, ProcessDefinition, Role, User
-from app.services import accounts, api_keys, complaints, organisation
+from app.services.people import accounts
+from app.services.interop import api_keys
+from app.services.casework import complaints
+from app.services import organisation
 from tests.app.helpers import assign, cheap_password_hashing, jpeg_bytes, lodge, open_tasks, snapshot, store_of
 from tests.conftest import PASSWORD, login
 

@@ -21,7 +21,8 @@ from app.models import (
     ProcessInstance,
     Role,
 )
-from app.services import analyst, analyst_migration
+from app.services import analyst
+from app.services.analyst import migration
 from app.services.errors import Invalid, NotAllowed, NotFound
 from app.task_forms import all_task_forms, form_keys
 from tests.app.helpers import assign, cheap_password_hashing, complete, lodge, open_tasks, reread
@@ -413,7 +414,7 @@ def test_a_failure_half_way_through_a_move_is_rolled_back_for_that_complaint_onl
     v2 = deploy(session, people["analyst"], p10d())
     victim = running["with_officer"]
     before = snapshot(session, victim)
-    real_refresh = analyst_migration._refresh_open_rows
+    real_refresh = migration._refresh_open_rows
 
     def fail_for_the_victim(session_, instance, workflow):
         # By now the version, the state and the inbox rows of the victim have been written.
@@ -422,7 +423,7 @@ def test_a_failure_half_way_through_a_move_is_rolled_back_for_that_complaint_onl
         if instance.complaint_id == victim.id:
             raise RuntimeError("disk full")
 
-    monkeypatch.setattr(analyst_migration, "_refresh_open_rows", fail_for_the_victim)
+    monkeypatch.setattr(migration, "_refresh_open_rows", fail_for_the_victim)
     ids = [running["at_triage"].id, victim.id, third.id]
     outcome = analyst.migrate_complaints(session, people["analyst"], ids, v2.id)
     session.commit()

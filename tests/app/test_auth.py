@@ -6,7 +6,7 @@ from sqlalchemy import select
 from werkzeug.security import check_password_hash
 
 from app.models import Role, User
-from app.services import accounts
+from app.services.people import accounts
 from tests.app.helpers import field_value, fresh, text_of
 from tests.conftest import PASSWORD, login
 

@@ -11,7 +11,7 @@ import pytest
 
 from app.blueprints import complaints as complaints_page
 from app.models import ComplaintStatus, Role, utcnow
-from app.services import complaint_filters
+from app.services.casework import complaint_filters
 from tests.app.helpers import cheap_password_hashing, lodge
 from tests.conftest import login
 
@@ -287,7 +287,7 @@ def test_paging_keeps_every_filter(app, session, world, monkeypatch):
 
 def test_lodged_on_and_resolved_on_pick_one_pakistan_day(app, session, world):
     from app.models import Complaint
-    from app.services.statistics_dashboards import pk_day
+    from app.services.statistics.dashboards import pk_day
 
     fresh = session.get(Complaint, world["complaints"]["fresh"].id)
     day = pk_day(fresh.created_at)
@@ -313,7 +313,7 @@ def test_odd_days_are_ignored(app, world, query):
 def test_paging_links_carry_days_as_iso_dates():
     from datetime import date
 
-    from app.services.complaints import ComplaintFilters
+    from app.services.casework.complaints import ComplaintFilters
 
     assert ComplaintFilters(lodged_on=date(2026, 11, 27), overdue=True).as_args() == {
         "lodged_on": "2026-11-27", "overdue": 1}

@@ -10,7 +10,7 @@ import time_machine
 from sqlalchemy import select
 
 from app.models import Attachment, Complaint, ComplaintStatus, HumanTask, Role, utcnow
-from app.services import timers
+from app.services.casework import timers
 from tests.app.helpers import (
     assign, category, cheap_password_hashing, complaint_form, complete, events, field_value, fresh,
     jpeg_bytes, lodge, open_tasks, png_bytes, post_with_photo, snapshot, text_of,

@@ -9,7 +9,8 @@ from sqlalchemy import select
 
 from app import create_app
 from app.models import Channel, Complaint, Notification, Role
-from app.services import accounts, api_keys, password_resets
+from app.services.people import accounts, password_resets
+from app.services.interop import api_keys
 from tests.app.helpers import (
     category,
     cheap_password_hashing,

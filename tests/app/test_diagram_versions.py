@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 import workflows
 from app.models import ComplaintStatus, ProcessInstance, Role
-from app.services import processes, tasks
+from app.services.casework import processes, tasks
 from tests.app.helpers import complete, lodge, open_tasks
 
 SHIPPED = (Path(__file__).resolve().parents[2] / "bpmn" / "complaint.bpmn").read_text()

@@ -8,7 +8,8 @@ from sqlalchemy import select
 from werkzeug.security import check_password_hash
 
 from app.models import Complaint, HumanTask, Role, User
-from app.services import accounts, organisation
+from app.services.people import accounts
+from app.services import organisation
 from tests.app.helpers import (
     assign,
     cheap_password_hashing,

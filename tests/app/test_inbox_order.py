@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from app.models import HumanTask, Role, utcnow
-from app.services import tasks
+from app.services.casework import tasks
 from tests.app.helpers import cheap_password_hashing, lodge, open_tasks, reread
 
 

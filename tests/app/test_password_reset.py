@@ -13,7 +13,9 @@ from sqlalchemy import func, select
 
 from app import create_app
 from app.models import ApiToken, Channel, Notification, PasswordReset, Role, User, utcnow
-from app.services import accounts, api_keys, api_tokens, notifications, open311_intake, password_resets
+from app.services.people import accounts, password_resets
+from app.services.interop import api_keys, api_tokens, open311_intake
+from app.services.notifications import outbox
 from tests.app.helpers import cheap_password_hashing, field_value, fresh, reread, text_of
 from tests.conftest import PASSWORD
 
@@ -87,7 +89,7 @@ def test_the_whole_flow_through_the_pages(client, session, citizen):
     assert sms.channel is Channel.SMS  # and no in-app copy: the reader is signed out
     code = sms.context["code"]
     assert len(code) == 6 and code.isdigit()
-    _, body = notifications.render(sms, base_url="https://portal.example")
+    _, body = outbox.render(sms, base_url="https://portal.example")
     assert code in body and "15 minutes" in body and "Do not share it" in body
     assert body.endswith("https://portal.example/password/reset")
     row = reset_row(session, citizen)
@@ -111,7 +113,7 @@ def test_the_sms_is_in_the_citizens_language(client, session, citizen):
     session.commit()
     ask(client, citizen.cnic)
     (sms,) = codes_sent(session, citizen)
-    _, body = notifications.render(sms)
+    _, body = outbox.render(sms)
     assert sms.language == "ur" and sms.context["code"] in body and "15 منٹ" in body
 
 

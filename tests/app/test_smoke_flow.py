@@ -4,7 +4,7 @@ from __future__ import annotations
 from werkzeug.datastructures import MultiDict
 
 from app.models import ComplaintStatus, Role
-from app.services import complaints, tasks
+from app.services.casework import complaints, tasks
 from tests.app.helpers import lodge, open_tasks
 
 

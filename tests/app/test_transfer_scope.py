@@ -6,7 +6,7 @@ from datetime import timedelta
 import time_machine
 
 from app.models import Role, utcnow
-from app.services import tasks, timers
+from app.services.casework import tasks, timers
 from tests.app.helpers import cheap_password_hashing, complete, lodge, open_tasks
 
 

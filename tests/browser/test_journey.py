@@ -17,7 +17,7 @@ from playwright.sync_api import Locator, Page, Request, expect
 
 pytestmark = pytest.mark.browser
 
-PASSWORD = "demo-pass-2026"  # app.services.demo.DEMO_PASSWORD
+PASSWORD = "demo-pass-2026"  # app.services.demo.seed.DEMO_PASSWORD
 NEW_PASSWORD = "phone-pass-2026"
 PHONE_WIDTH = 360
 PASSWORD_LABEL = re.compile(r"^Password\W*$")  # not "Password again"; the "*" is aria-hidden

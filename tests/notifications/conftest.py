@@ -21,7 +21,7 @@ from sqlalchemy import select
 
 from app import create_app
 from app.models import Channel, Notification
-from app.services import channels, delivery
+from app.services.notifications import channels, delivery
 from tests.worker.conftest import redis, redis_url, worker_env  # noqa: F401 (fixtures used by the tests here)
 
 TOKEN = "gateway-token"

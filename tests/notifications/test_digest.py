@@ -6,7 +6,8 @@ from datetime import timedelta
 import time_machine
 
 from app.models import Channel, Role, utcnow
-from app.services import digests, timers
+from app.services.notifications import digests
+from app.services.casework import timers
 from tests.app.helpers import lodge
 
 from .conftest import notifications_of

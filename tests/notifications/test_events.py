@@ -10,7 +10,8 @@ import time_machine
 from sqlalchemy import func, select
 
 from app.models import Channel, DeliveryStatus, Notification, ProcessInstance, Role, utcnow
-from app.services import complaints, notifications, reminders, timers
+from app.services.casework import complaints, timers
+from app.services.notifications import outbox, reminders
 from tests.app.helpers import DESCRIPTION, assign, category, complete, lodge, open_tasks
 
 from .conftest import notifications_of, templates_of
@@ -198,7 +199,7 @@ def test_an_urdu_speaking_citizen_gets_urdu(session, make_user, places):
     assert in_app.language == sms.language == "ur"
     assert in_app.body.startswith("آپ کی شکایت") and complaint.tracking_number in in_app.body
     assert "موصول" in in_app.subject
-    subject, body = notifications.render(sms, base_url="https://portal.kp.example")
+    subject, body = outbox.render(sms, base_url="https://portal.kp.example")
     assert "ٹریکنگ نمبر" in body and body.endswith(f"https://portal.kp.example/complaints/{complaint.id}")
     # An English speaker gets the English text of the same event.
     english = make_user(Role.CITIZEN)
@@ -212,11 +213,11 @@ def test_a_template_without_a_translation_falls_back_to_english(session, make_us
     (message,) = notifications_of(session, citizen, template="registered", channel=Channel.IN_APP)
     english_only = tmp_path / "messages"
     english_only.mkdir()
-    (english_only / "registered.en.txt").write_text((notifications.MESSAGES_DIR / "registered.en.txt").read_text())
-    monkeypatch.setattr(notifications, "MESSAGES_DIR", english_only)
+    (english_only / "registered.en.txt").write_text((outbox.MESSAGES_DIR / "registered.en.txt").read_text())
+    monkeypatch.setattr(outbox, "MESSAGES_DIR", english_only)
     message.language = "ur"
 
-    subject, body = notifications.render(message)
+    subject, body = outbox.render(message)
 
     assert subject == "Welcome to the Citizen's Portal" and body.startswith("Welcome")
 
@@ -225,7 +226,7 @@ def test_a_broken_message_template_does_not_stop_the_complaint(session, make_use
     citizen = make_user(Role.CITIZEN)
     broken = jinja2.Environment(loader=jinja2.DictLoader({"complaint_received.en.txt": "{{ no_such_field }}"}),
                                 undefined=jinja2.StrictUndefined)
-    monkeypatch.setattr(notifications, "_templates", broken)
+    monkeypatch.setattr(outbox, "_templates", broken)
 
     complaint = lodge(session, citizen, places["peshawar"])
 

@@ -5,7 +5,7 @@ import pytest
 from lxml import etree
 
 from app.models import Role
-from app.services import api_keys
+from app.services.interop import api_keys
 from tests.app.helpers import cheap_password_hashing
 
 SERVICE_CODE = "HEALTH-STAFF-ABSENT"

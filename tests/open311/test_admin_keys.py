@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from app import create_app
 from app.models import ApiKey, Role
-from app.services import api_keys
+from app.services.interop import api_keys
 from tests.app.helpers import fresh, reread, text_of
 from tests.conftest import login
 from tests.open311.conftest import post_request

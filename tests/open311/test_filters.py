@@ -7,7 +7,7 @@ from urllib.parse import quote
 import pytest
 
 from app.models import Role, utcnow
-from app.services import complaints
+from app.services.casework import complaints
 from tests.app.helpers import DESCRIPTION, assign, category, complete
 from tests.open311.conftest import error_codes
 

@@ -6,7 +6,8 @@ from sqlalchemy import func, select
 
 from app import create_app
 from app.models import ApiKey, Complaint, ComplaintStatus, ProcessInstance, Role, User
-from app.services import accounts, api_keys, open311_intake
+from app.services.people import accounts
+from app.services.interop import api_keys, open311_intake
 from tests.app.helpers import fresh, open_tasks, reread
 from tests.conftest import PASSWORD
 from tests.open311.conftest import DESCRIPTION, SERVICE_CODE, error_codes, json_of, post_request, records

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from app.models import Role
-from app.services import complaints
+from app.services.casework import complaints
 from tests.app.helpers import assign, category, jpeg_bytes, reread, store_of
 from tests.open311.conftest import post_request
 

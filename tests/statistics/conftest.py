@@ -18,7 +18,7 @@ def known(session, make_user, places, monkeypatch):
     """Peshawar (department 0): resolved in 1, 2, 3 and 10 days (two rated: one satisfied), one open
     escalated to the Chief Secretary; Mardan (department 1): one systemic, escalated to the Commissioner."""
     cheap_password_hashing(monkeypatch)
-    from app.services import accounts
+    from app.services.people import accounts
 
     citizens = [
         accounts.register_citizen(session, accounts.Registration(name, cnic, mobile, places["peshawar"].id,

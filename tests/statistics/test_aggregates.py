@@ -7,13 +7,14 @@ import time_machine
 from sqlalchemy import select
 
 from app.models import Complaint, ComplaintStatus, Role, StatCell, StatOfficer, StatResolutionHours, utcnow
-from app.services import statistics_aggregates, timers
+from app.services.statistics import aggregates
+from app.services.casework import timers
 from tests.app.helpers import assign, cheap_password_hashing, complete, lodge, reread
 
 
 def in_step(session) -> list[str]:
     reread(session)
-    found = statistics_aggregates.differences(session)
+    found = aggregates.differences(session)
     session.rollback()
     return found
 
@@ -96,8 +97,8 @@ def test_changes_to_attributes_never_loaded_still_subtract_the_old_values(sessio
 
 def test_rebuild_recounts_from_the_complaints(session, known):
     session.execute(StatCell.__table__.update().values(lodged=999))
-    assert any("stat_cells" in line for line in statistics_aggregates.differences(session))
-    statistics_aggregates.rebuild(session)
+    assert any("stat_cells" in line for line in aggregates.differences(session))
+    aggregates.rebuild(session)
     session.commit()
     assert in_step(session) == []
 
@@ -106,7 +107,7 @@ def test_bulk_inserted_complaints_are_counted_by_the_call(session, known):
     rows = [{"division_id": 1, "district_id": 2, "department_id": 3, "officer_id": None,
              "status": ComplaintStatus.CLOSED, "escalation_level": 0, "created_at": utcnow() - timedelta(days=3),
              "resolved_at": utcnow() - timedelta(days=1), "satisfied": True, "reopen_count": 0}]
-    statistics_aggregates.add_inserted_complaints(session, rows)
+    aggregates.add_inserted_complaints(session, rows)
     row = session.get(StatCell, (1, 2, 3))
     assert (row.lodged, row.resolved, row.open, row.satisfied) == (1, 1, 0, 1)
     session.rollback()

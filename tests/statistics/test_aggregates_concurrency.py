@@ -12,7 +12,7 @@ import threading
 from werkzeug.datastructures import MultiDict
 
 from app.models import Role, StatCell, StatOfficer, User
-from app.services import complaints, tasks
+from app.services.casework import complaints, tasks
 from tests.app.helpers import category, cheap_password_hashing
 
 from .test_aggregates import in_step

@@ -14,8 +14,8 @@ import pytest
 from sqlalchemy import func, select
 
 from app.models import Complaint, ComplaintStatus, Role
-from app.services import statistics_dashboards as dashboards
-from app.services.complaints import ComplaintFilters, complaints_query
+from app.services.statistics import dashboards as dashboards
+from app.services.casework.complaints import ComplaintFilters, complaints_query
 from tests.app.helpers import cheap_password_hashing, lodge, reread
 
 # 01:00 on 28 November in Pakistan: a complaint lodged two hours earlier is a day old.

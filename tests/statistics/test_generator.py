@@ -29,9 +29,11 @@ from app.models import (
     User,
     utcnow,
 )
-from app.services import generator, processes, statistics_aggregates, tasks, timers
-from app.services.projection import sync_instance
-from workflows.inspect import view_of
+from app.services.demo import generator
+from app.services.casework import processes, tasks, timers
+from app.services.statistics import aggregates
+from app.services.casework.projection import sync_instance
+from workflows.analysis.inspect import view_of
 
 SATISFIED = "Closed, citizen satisfied"
 NO_FEEDBACK = "Closed as resolved, no feedback"
@@ -100,7 +102,7 @@ def test_every_generated_complaint_is_a_valid_engine_state(session, generated):
         assert before == after, label
 
     assert len(task_ids) == len(set(task_ids)), "task ids are unique across instances"
-    assert statistics_aggregates.differences(session) == []
+    assert aggregates.differences(session) == []
 
 
 def test_the_mix_covers_every_route_over_a_year(session, generated):

@@ -5,9 +5,9 @@ import json
 
 import pytest
 
-from app.services import statistics
-from app.services.statistics import pk_day
-from app.services.statistics_percentiles import percentile
+from app.services.statistics import figures
+from app.services.statistics.figures import pk_day
+from app.services.statistics.percentiles import percentile
 from tests.statistics.conftest import ADDRESS, PEOPLE
 
 
@@ -16,7 +16,7 @@ def by_name(areas, name):
 
 
 def test_province_figures_match_hand_computed_values(session, known):
-    stats = statistics.public_stats(session, now=known["now"])
+    stats = figures.public_stats(session, now=known["now"])
     p = stats.province
     assert (p.citizens, p.lodged, p.resolved, p.in_progress, p.systemic) == (2, 6, 4, 4, 1)
     assert p.resolution_rate == round(4 / 6, 4)
@@ -27,7 +27,7 @@ def test_province_figures_match_hand_computed_values(session, known):
 
 
 def test_per_district_division_and_department(session, known, places):
-    stats = statistics.public_stats(session, now=known["now"])
+    stats = figures.public_stats(session, now=known["now"])
     peshawar, mardan = by_name(stats.districts, "Peshawar"), by_name(stats.districts, "Mardan")
     assert (peshawar.lodged, peshawar.resolved, peshawar.citizens, peshawar.median_days) == (5, 4, 2, 2.5)
     assert (mardan.lodged, mardan.resolved, mardan.systemic, mardan.median_days) == (1, 0, 1, None)
@@ -39,7 +39,7 @@ def test_per_district_division_and_department(session, known, places):
 
 
 def test_trends_count_per_pakistan_day_and_week(session, known):
-    stats = statistics.public_stats(session, now=known["now"])
+    stats = figures.public_stats(session, now=known["now"])
     daily = {d["day"]: d for d in stats.daily}
     lodged_day = pk_day(known["resolved"][0].created_at)
     assert daily[lodged_day]["lodged"] == 4  # the four resolved ones were lodged 20 days ago

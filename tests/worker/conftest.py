@@ -19,7 +19,8 @@ from redis.exceptions import RedisError
 from sqlalchemy import func, select
 
 from app.models import ComplaintEvent, HumanTask, ProcessInstance, Role, utcnow
-from app.services import complaints, organisation
+from app.services.casework import complaints
+from app.services import organisation
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_TEST_REDIS_URL = "redis://127.0.0.1:6379/15"

@@ -12,7 +12,7 @@ import pytest
 
 from app.db import make_engine, make_session_factory
 from app.models import utcnow
-from app.services.timers import SweepResult, fire_due_timers
+from app.services.casework.timers import SweepResult, fire_due_timers
 
 from .conftest import escalations
 

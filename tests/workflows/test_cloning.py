@@ -19,7 +19,7 @@ from workflows import (
     start_process,
     waiting_timers,
 )
-from workflows.inspect import view_of
+from workflows.analysis.inspect import view_of
 
 DAY = timedelta(days=1)
 OFFICER, COMPLAINT = -77, -11  # placeholders, as the data generator uses them

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from workflows import DiagramError, diagram_warnings, instance_view, save_state
-from workflows.inspect import user_task_lanes
+from workflows.analysis.inspect import user_task_lanes
 
 DAY = timedelta(days=1)
 

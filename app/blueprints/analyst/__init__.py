@@ -1,0 +1,13 @@
+"""The process analyst's workbench: versions, diagrams, the modeler, migration, forms.
+
+Only analysts and administrators reach the workbench (`blueprint.py`). Each
+module adds its pages to the one blueprint: `versions` (processes, versions,
+the default, the forms catalogue), `modeler` (editing, validating, simulating,
+deploying), `migrate` (moving running complaints between versions), `instance`
+(a complaint's path over its diagram, for every reader of the complaint) and
+`assets` (bpmn-js's files from node_modules).
+"""
+from . import assets, instance, migrate, modeler, versions  # noqa: F401  (each adds its routes to bp)
+from .blueprint import bp
+
+__all__ = ["bp"]

@@ -1,0 +1,68 @@
+"""bpmn-js's prebuilt files, served from node_modules (installed by `make`, never copied here).
+
+Only the files on the allow-list can be fetched, by their exact path, so no
+request can reach anything else under node_modules. They are public (a
+citizen's "where is my complaint" view draws its diagram with them) and carry
+the installed version in their URL, so browsers may cache them for a year.
+"""
+from __future__ import annotations
+
+import functools
+import json
+from pathlib import Path
+
+from flask import abort, current_app, send_file, url_for
+
+from .blueprint import bp
+
+# path under node_modules/bpmn-js/dist -> content type
+VENDOR_FILES = {
+    "bpmn-modeler.production.min.js": "text/javascript",
+    "bpmn-navigated-viewer.production.min.js": "text/javascript",
+    "assets/diagram-js.css": "text/css",
+    "assets/bpmn-js.css": "text/css",
+    "assets/bpmn-font/css/bpmn.css": "text/css",
+    "assets/bpmn-font/font/bpmn.woff2": "font/woff2",
+    "assets/bpmn-font/font/bpmn.woff": "font/woff",
+    "assets/bpmn-font/font/bpmn.ttf": "font/ttf",
+    "assets/bpmn-font/font/bpmn.eot": "application/vnd.ms-fontobject",
+    "assets/bpmn-font/font/bpmn.svg": "image/svg+xml",
+}
+YEAR = 365 * 24 * 3600
+
+
+def bpmn_js_dir() -> Path:
+    return Path(current_app.root_path).parent / "node_modules" / "bpmn-js"
+
+
+@functools.cache
+def _installed_version(package_json: Path) -> str | None:
+    try:
+        return json.loads(package_json.read_text())["version"]
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+def bpmn_js_version() -> str | None:
+    """The installed bpmn-js version, or None when `npm ci` has not run."""
+    return _installed_version(bpmn_js_dir() / "package.json")
+
+
+def vendor_url(name: str) -> str:
+    return url_for("analyst.vendor", name=name, v=bpmn_js_version())
+
+
+@bp.app_context_processor
+def _vendor_helpers():
+    return {"vendor_url": vendor_url, "bpmn_js_version": bpmn_js_version}
+
+
+@bp.get("/vendor/bpmn-js/<path:name>")
+def vendor(name: str):
+    content_type = VENDOR_FILES.get(name)
+    path = bpmn_js_dir() / "dist" / name
+    if content_type is None or not path.is_file():
+        abort(404)
+    response = send_file(path, mimetype=content_type, max_age=YEAR, conditional=True)
+    response.headers["Cache-Control"] = f"public, max-age={YEAR}, immutable"
+    return response

@@ -1,0 +1,157 @@
+"""The modeler page and what it posts: validate, simulate and deploy a draft diagram.
+
+The modeler (bpmn-js, in the browser) sends the draft's XML as a form field
+with the page's CSRF token; these endpoints answer JSON for its script.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import PurePosixPath, PureWindowsPath
+
+from flask import jsonify, render_template, request, url_for
+from flask_login import current_user
+
+import workflows
+from workflows.analysis.simulate import Scenario, ScenarioAnswer
+
+from ...models import LANE_ROLES, ComplaintStatus
+from ...services import analyst
+from ...services.casework import processes
+from ...services.errors import Conflict, Invalid, NotFound
+from ...web import db, roles_required
+from .blueprint import ANALYSTS, bp, file_name
+
+MAX_DAYS = 3650
+
+
+@bp.get("/analyst/modeler")
+@roles_required(*ANALYSTS)
+def modeler():
+    session = db()
+    start = request.args.get("from", type=int)
+    definition = analyst.get_definition(session, start) if start else _default_or_none(session)
+    return render_template(
+        "analyst/modeler.html",
+        definition=definition,
+        filename=file_name(definition) if definition else "diagram.bpmn",
+        catalogue=[dataclasses.asdict(form) for form in analyst.forms_catalogue()],
+        statuses=[(s.value, s.label) for s in ComplaintStatus],
+        roles=[(r.value, f"{r.value} ({r.label})") for r in sorted(LANE_ROLES, key=lambda r: r.value)],
+    )
+
+
+def _default_or_none(session):
+    try:
+        return processes.default_definition(session)
+    except NotFound:
+        return None
+
+
+@bp.post("/analyst/validate")
+@roles_required(*ANALYSTS)
+def validate():
+    xml = request.form.get("xml", "")
+    if not xml.strip():
+        return _problems([workflows.DiagramError("no diagram was sent")], status=400)
+    report = analyst.validate_draft(db(), xml.encode("utf-8"))
+    return _problems(report.errors, report.warnings)
+
+
+@bp.post("/analyst/deploy")
+@roles_required(*ANALYSTS)
+def deploy():
+    xml = request.form.get("xml", "")
+    if not xml.strip():
+        return _problems([workflows.DiagramError("no diagram was sent")], status=400)
+    session = db()
+    try:
+        definition = analyst.deploy_version(
+            session,
+            current_user,
+            xml.encode("utf-8"),
+            _safe_filename(request.form.get("filename", "")),
+            make_default=request.form.get("make_default") == "1",
+        )
+    except workflows.DiagramRejected as rejected:
+        session.rollback()
+        return _problems(rejected.errors, status=400)
+    except (Invalid, Conflict) as refused:
+        session.rollback()
+        return _problems([workflows.DiagramError(str(refused))], status=409 if isinstance(refused, Conflict) else 400)
+    session.commit()
+    return (
+        jsonify(
+            definition_id=definition.id,
+            process_id=definition.process_id,
+            version=definition.version,
+            is_default=definition.is_default,
+            list_url=url_for("analyst.index"),
+            view_url=url_for("analyst.version", definition_id=definition.id),
+        ),
+        201,
+    )
+
+
+@bp.post("/analyst/simulate")
+@roles_required(*ANALYSTS)
+def simulate():
+    xml = request.form.get("xml", "")
+    if not xml.strip():
+        return _problems([workflows.DiagramError("no diagram was sent")], status=400)
+    try:
+        scenario = scenario_from_json(request.form.get("scenario", "{}"))
+    except ValueError as error:
+        return _problems([workflows.DiagramError(f"the scenario is not valid: {error}")], status=400)
+    try:
+        result = analyst.simulate_draft(xml.encode("utf-8"), scenario)
+    except workflows.DiagramRejected as rejected:
+        return _problems(rejected.errors, status=400)
+    return jsonify(dataclasses.asdict(result))
+
+
+def scenario_from_json(raw: str) -> Scenario:
+    """{"steps": {task id: [{"data": {...}, "after_days": n}]}, "default_days": n, "horizon_days": n}."""
+    try:
+        body = json.loads(raw or "{}")
+    except json.JSONDecodeError as error:
+        raise ValueError(f"not JSON ({error.msg})") from None
+    if not isinstance(body, dict) or not isinstance(body.get("steps", {}), dict):
+        raise ValueError("expected an object with a `steps` object")
+    steps = {}
+    for element_id, answers in body.get("steps", {}).items():
+        if not isinstance(answers, list):
+            raise ValueError(f"the answers for {element_id} are not a list")
+        steps[str(element_id)] = [_answer(element_id, answer) for answer in answers]
+    return Scenario(
+        steps=steps,
+        default_days=_days(body.get("default_days", 1.0), "default_days"),
+        horizon_days=_days(body.get("horizon_days", 60), "horizon_days"),
+    )
+
+
+def _answer(element_id, answer) -> ScenarioAnswer:
+    if not isinstance(answer, dict) or not isinstance(answer.get("data", {}), dict):
+        raise ValueError(f"an answer for {element_id} is not an object with a `data` object")
+    after = answer.get("after_days")
+    return ScenarioAnswer(data=answer.get("data", {}), after_days=None if after is None else _days(after, element_id))
+
+
+def _days(value, what) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= MAX_DAYS:
+        raise ValueError(f"{what}: days must be a number from 0 to {MAX_DAYS}")
+    return float(value)
+
+
+def _problems(errors, warnings=(), status=200):
+    return jsonify(errors=[_problem(e) for e in errors], warnings=[_problem(w) for w in warnings]), status
+
+
+def _problem(error) -> dict:
+    return {"message": error.message, "element_id": error.element_id or "", "line": error.line}
+
+
+def _safe_filename(name: str) -> str:
+    """The uploaded file's own name, for messages; never a path."""
+    base = PureWindowsPath(PurePosixPath(name or "").name).name.strip()
+    return base[:120] or "diagram.bpmn"

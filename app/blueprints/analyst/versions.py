@@ -1,0 +1,52 @@
+"""Versions of each process: the list, one version, its XML, the default for new complaints, the forms."""
+from __future__ import annotations
+
+from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from ...services import analyst
+from ...web import db, roles_required
+from .blueprint import ANALYSTS, bp, file_name
+
+
+@bp.get("/analyst")
+@roles_required(*ANALYSTS)
+def index():
+    return render_template("analyst/index.html", processes=analyst.list_processes(db()))
+
+
+@bp.post("/analyst/default")
+@roles_required(*ANALYSTS)
+def set_default():
+    definition_id = request.form.get("definition_id", type=int)
+    if definition_id is None:
+        abort(400)
+    session = db()
+    definition = analyst.set_default(session, current_user, definition_id)
+    session.commit()
+    flash(f"Version {definition.version} of {definition.process_id} is now the default for new complaints.")
+    return redirect(url_for("analyst.index"))
+
+
+@bp.get("/analyst/versions/<int:definition_id>")
+@roles_required(*ANALYSTS)
+def version(definition_id: int):
+    definition = analyst.get_definition(db(), definition_id)
+    return render_template("analyst/version.html", definition=definition)
+
+
+@bp.get("/analyst/versions/<int:definition_id>/xml")
+@roles_required(*ANALYSTS)
+def download(definition_id: int):
+    definition = analyst.get_definition(db(), definition_id)
+    response = Response(definition.xml, mimetype="application/xml")
+    if request.args.get("inline") != "1":
+        response.headers["Content-Disposition"] = f'attachment; filename="{file_name(definition)}"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.get("/analyst/forms")
+@roles_required(*ANALYSTS)
+def forms():
+    return render_template("analyst/forms.html", forms=analyst.forms_catalogue())

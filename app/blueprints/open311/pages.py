@@ -1,0 +1,213 @@
+"""Open311 GeoReport v2 at /open311/v2, for other government bodies and civic apps.
+
+Every resource answers in XML or JSON by its extension (`services.xml`,
+`services.json`). Reading is public and shows no personal data (see
+app/services/open311.py); posting a request needs an API key issued by an
+administrator. Errors are the specification's list of {code, description}.
+The interface is machine-facing: no session cookie authenticates here, so it is
+exempt from the CSRF check of the pages.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import fields
+from datetime import datetime
+
+from flask import Blueprint, current_app, request, url_for
+from sqlalchemy.exc import IntegrityError
+from werkzeug.exceptions import HTTPException
+
+from ...services.interop import api_keys, open311, open311_intake
+from ...services import rate_limits
+from ...services.errors import Invalid, NotAllowed, NotFound
+from ...web import csrf, db, register_error_renderer
+from .formats import errors, format_of, respond
+
+bp = Blueprint("open311", __name__, url_prefix="/open311/v2")
+csrf.exempt(bp)
+
+FMT = "<any(xml, json):fmt>"
+SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
+# When this interface last changed in a way clients may care about (discovery's changeset).
+CHANGESET = datetime.fromisoformat("2026-11-27T00:00:00+05:00")
+# Requests a client may post per key and window, unless the settings say otherwise.
+EXTENSIONS = [
+    {
+        "name": "district_code",
+        "description": "Required when posting a request: the code of the district the problem is in, "
+        "from districts.xml / districts.json (we have no district boundaries to place lat/long in).",
+    },
+    {"name": "page, page_size", "description": f"GET requests: pages of at most {open311.MAX_REQUESTS} requests."},
+    {
+        "name": "privacy",
+        "description": "Requests show the district as address and lat/long rounded to 3 decimals (about 100 m); "
+        "no name, phone, e-mail, street address or photo (no media_url); personal details are cut out of "
+        "descriptions. media_url sent with a request is not fetched.",
+    },
+    {
+        "name": "token",
+        "description": "Requests are created at once: POST answers with service_request_id, and "
+        "tokens/{token} answers for a token equal to a service_request_id.",
+    },
+]
+
+
+@bp.record_once
+def _machine_errors(state) -> None:
+    # Unknown URLs and wrong methods under /open311/ get the error list, not an HTML page.
+    register_error_renderer(state.app, "/open311/", lambda error, status: _error_list(error, status))
+
+
+@bp.get(f"/discovery.{FMT}")
+def discovery(fmt):
+    contact = current_app.config["OPEN311_CONTACT"]
+    document = {
+        "changeset": CHANGESET,
+        "contact": contact,
+        "key_service": "API keys for posting requests are issued by the portal's administrators.",
+        "endpoints": [
+            {
+                "specification": SPECIFICATION,
+                "url": url_for("open311.discovery", fmt=fmt, _external=True).rsplit("/", 1)[0],
+                "changeset": CHANGESET,
+                "type": "production",
+                "formats": ["text/xml", "application/json"],
+            }
+        ],
+        "extensions": EXTENSIONS,
+    }
+    return _public(respond(fmt, "discovery", document))
+
+
+@bp.get(f"/services.{FMT}")
+def services(fmt):
+    return _public(respond(fmt, "services", open311.list_services(db())))
+
+
+@bp.get(f"/services/<service_code>.{FMT}")
+def service_definition(service_code, fmt):
+    return _public(respond(fmt, "service_definition", open311.service_definition(db(), service_code)))
+
+
+@bp.get(f"/districts.{FMT}")
+def districts(fmt):
+    return _public(respond(fmt, "districts", open311.list_districts(db())))
+
+
+@bp.get(f"/requests.{FMT}")
+def requests(fmt):
+    args = request.args
+    query = open311.RequestQuery(
+        service_request_ids=_list(args.get("service_request_id")),
+        service_codes=_list(args.get("service_code")),
+        start=_datetime(args, "start_date"),
+        end=_datetime(args, "end_date"),
+        statuses=[s.lower() for s in _list(args.get("status"))],
+        page=_integer(args, "page", 1),
+        page_size=_integer(args, "page_size", open311.MAX_REQUESTS),
+    )
+    return _public(respond(fmt, "service_requests", open311.find_requests(db(), query)))
+
+
+@bp.post(f"/requests.{FMT}")
+def post_request(fmt):
+    session = db()
+    key = api_keys.authenticate_api_key(session, request.values.get("api_key"))
+    if key is None:
+        raise NotAllowed("api_key is missing, unknown or revoked.")
+    limit = current_app.config["OPEN311_POST_LIMIT"]
+    window = current_app.config["OPEN311_POST_WINDOW_SECONDS"]
+    decision = rate_limits.hit(session, f"open311-post:{key.id}", limit=limit, window_seconds=window)
+    session.commit()  # a refused attempt counts even if this request fails later
+    if not decision.allowed:
+        response = errors(fmt, 429, [f"More than {limit} requests in {window} seconds with this api_key; try later."])
+        response.headers["Retry-After"] = str(decision.retry_after)
+        return response
+    form = request.form
+    data = open311_intake.RequestInput(**{f.name: form.get(f.name, "") for f in fields(open311_intake.RequestInput)})
+    try:
+        complaint = open311_intake.submit_request(session, key, data)
+    except IntegrityError:
+        session.rollback()  # a concurrent request created the reporter's account: it exists now
+        complaint = open311_intake.submit_request(session, key, data)
+    session.commit()
+    notice = f"Lodged with {complaint.department.name}, {complaint.district.name}; the Deputy Commissioner assigns it."
+    created = [{"service_request_id": complaint.tracking_number, "service_notice": notice, "account_id": None}]
+    return respond(fmt, "service_requests", created, 201)
+
+
+@bp.get(f"/requests/<service_request_id>.{FMT}")
+def get_request(service_request_id, fmt):
+    return _public(respond(fmt, "service_requests", [open311.get_request(db(), service_request_id)]))
+
+
+@bp.get(f"/tokens/<token>.{FMT}")
+def token(token, fmt):
+    return _public(respond(fmt, "service_requests", [open311.request_for_token(db(), token)]))
+
+
+@bp.errorhandler(Invalid)
+def _invalid(error: Invalid):
+    descriptions = [f"{name}: {message}" if name else message for name, messages in error.errors.items() for message in messages]
+    return errors(_format(), 400, descriptions)
+
+
+@bp.errorhandler(NotFound)
+def _not_found(error: NotFound):
+    return errors(_format(), 404, [f"Not found: {error}."])
+
+
+@bp.errorhandler(NotAllowed)
+def _not_allowed(error: NotAllowed):
+    return errors(_format(), 403, [str(error)])
+
+
+@bp.errorhandler(HTTPException)
+def _http_error(error: HTTPException):
+    return _error_list(error, error.code or 500)
+
+
+def _error_list(error, status: int):
+    description = getattr(error, "description", None) or "This request cannot be handled."
+    response = errors(_format(), status, [description])
+    if getattr(error, "valid_methods", None):
+        response.headers["Allow"] = ", ".join(error.valid_methods)
+    return response
+
+
+def _format() -> str:
+    return (request.view_args or {}).get("fmt") or format_of(request.path)
+
+
+def _public(response):
+    # Public data: a civic web app on another site may read it from the browser.
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+def _list(value: str | None) -> list[str]:
+    return [part.strip() for part in (value or "").split(",") if part.strip()]
+
+
+def _datetime(args, name: str) -> datetime | None:
+    value = (args.get(name) or "").strip()
+    if not value:
+        return None
+    # An unescaped "+" of the offset arrives as a space.
+    value = re.sub(r" (\d\d:?\d\d)$", r"+\1", value)
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        parsed = None
+    if parsed is None or parsed.tzinfo is None:
+        raise Invalid({name: ["Give a W3C datetime with its offset, e.g. 2026-01-31T09:00:00+05:00 or ...Z."]})
+    return parsed
+
+
+def _integer(args, name: str, default: int) -> int:
+    value = (args.get(name) or "").strip()
+    if not value:
+        return default
+    if not value.isdigit():
+        raise Invalid({name: ["Give a whole number."]})
+    return int(value)

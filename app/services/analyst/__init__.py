@@ -1,0 +1,51 @@
+"""The process analyst's workbench: versions, drafts, simulation, deployment, forms (`workbench`),
+one complaint's path over its diagram (`instances`), moving running complaints
+between versions (`migration`), and who may change what complaints run on (`access`).
+
+Pages import this package and call what it re-exports.
+"""
+from .access import ANALYST_ROLES, require_analyst
+from .instances import InstanceReport, OpenStep, instance_view_for
+from .migration import MigrationCandidate, MigrationOutcome, migrate_complaints, preview_migration
+from .workbench import (
+    DraftRejected,
+    DraftReport,
+    FieldInfo,
+    FormInfo,
+    ProcessSummary,
+    VersionSummary,
+    deploy_version,
+    forms_catalogue,
+    get_definition,
+    list_processes,
+    role_warnings,
+    set_default,
+    simulate_draft,
+    validate_draft,
+)
+
+__all__ = [
+    "ANALYST_ROLES",
+    "DraftRejected",
+    "DraftReport",
+    "FieldInfo",
+    "FormInfo",
+    "InstanceReport",
+    "MigrationCandidate",
+    "MigrationOutcome",
+    "OpenStep",
+    "ProcessSummary",
+    "VersionSummary",
+    "deploy_version",
+    "forms_catalogue",
+    "get_definition",
+    "instance_view_for",
+    "list_processes",
+    "migrate_complaints",
+    "preview_migration",
+    "require_analyst",
+    "role_warnings",
+    "set_default",
+    "simulate_draft",
+    "validate_draft",
+]

@@ -1,0 +1,164 @@
+"""Moving running complaints from one version of their diagram to another.
+
+A preview says, complaint by complaint, whether it can move and why not. Each
+move runs in its own SAVEPOINT: if anything fails half-way, that complaint is
+left exactly as it was (version, state, inbox, timeline) and the others still
+move. The caller commits once.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+import workflows
+from workflows import MigrationRefused
+
+from ...models import (
+    Complaint,
+    ComplaintEvent,
+    HumanTask,
+    InstanceStatus,
+    ProcessDefinition,
+    ProcessInstance,
+    Role,
+    User,
+    utcnow,
+)
+from ..casework import processes
+from .access import require_analyst
+from ..errors import Invalid, NotFound
+from ..casework.projection import LANE_SCOPE, sync_instance
+
+# Instances are read this many at a time, so a preview over a large version
+# never holds every state in memory at once.
+BATCH = 200
+
+
+@dataclass(frozen=True)
+class MigrationCandidate:
+    complaint_id: int
+    tracking_number: str
+    possible: bool
+    reasons: list[str]
+
+
+@dataclass
+class MigrationOutcome:
+    moved: list[int] = field(default_factory=list)
+    refused: dict[int, list[str]] = field(default_factory=dict)
+
+
+def _definition(session: Session, definition_id: int) -> ProcessDefinition:
+    definition = session.get(ProcessDefinition, definition_id)
+    if definition is None:
+        raise NotFound(f"no process version {definition_id}")
+    return definition
+
+
+def preview_migration(
+    session: Session, source_definition_id: int, target_definition_id: int, *, limit: int | None = None
+) -> list[MigrationCandidate]:
+    """For each running complaint on the source version: can it move to the target, and if not why."""
+    source = _definition(session, source_definition_id)
+    target = _definition(session, target_definition_id)
+    if source.process_id != target.process_id:
+        raise Invalid(f"version {target.version} of {target.process_id!r} is not a version of {source.process_id!r}")
+    source_diagram = processes.diagram_for(session, source)
+    target_diagram = processes.diagram_for(session, target)
+    query = (
+        select(ProcessInstance.complaint_id, Complaint.tracking_number, ProcessInstance.state)
+        .join(Complaint, Complaint.id == ProcessInstance.complaint_id)
+        .where(ProcessInstance.definition_id == source.id, ProcessInstance.status == InstanceStatus.RUNNING)
+        .order_by(ProcessInstance.complaint_id)
+        .limit(limit)
+        .execution_options(yield_per=BATCH)
+    )
+    candidates, cache = [], {}
+    for complaint_id, tracking_number, state in session.execute(query):
+        check = workflows.check_migration(source_diagram, target_diagram, state, cache=cache)
+        candidates.append(MigrationCandidate(complaint_id, tracking_number, check.possible, check.reasons))
+    return candidates
+
+
+def migrate_complaints(
+    session: Session,
+    actor: User,
+    complaint_ids: list[int],
+    target_definition_id: int,
+    *,
+    now: datetime | None = None,
+) -> MigrationOutcome:
+    """Move each complaint to the target version, or say why not; a failed move changes nothing."""
+    require_analyst(actor)
+    now = now or utcnow()
+    target = _definition(session, target_definition_id)
+    target_diagram = processes.diagram_for(session, target)
+    outcome = MigrationOutcome()
+    for complaint_id in dict.fromkeys(complaint_ids):
+        try:
+            with session.begin_nested():
+                _move(session, actor, complaint_id, target, target_diagram, now)
+        except MigrationRefused as refused:
+            outcome.refused[complaint_id] = refused.reasons
+        except StaleDataError:
+            outcome.refused[complaint_id] = ["somebody moved this complaint on at the same moment; try again"]
+        except Exception as exc:  # one broken complaint must not stop the batch; its savepoint undid it
+            outcome.refused[complaint_id] = [f"the move failed and was undone ({type(exc).__name__}: {exc})"]
+        else:
+            outcome.moved.append(complaint_id)
+    return outcome
+
+
+def _move(session, actor, complaint_id, target, target_diagram, now) -> None:
+    instance = session.scalar(
+        select(ProcessInstance).where(ProcessInstance.complaint_id == complaint_id).with_for_update()
+    )
+    if instance is None:
+        raise MigrationRefused([f"complaint {complaint_id} does not exist or has no process"])
+    source = instance.definition
+    if instance.status is InstanceStatus.FINISHED:
+        raise MigrationRefused(["the complaint is closed: its process has finished"])
+    if source.id == target.id:
+        raise MigrationRefused([f"it already runs on version {target.version}"])
+    if source.process_id != target.process_id:
+        raise MigrationRefused([f"it runs process {source.process_id!r}, not {target.process_id!r}"])
+
+    state = workflows.migrate_state(processes.diagram_for(session, source), target_diagram, instance.state)
+    workflow = workflows.restore_process(target_diagram, state)
+    complaint = session.get(Complaint, complaint_id)
+    instance.definition = target
+    sync_instance(session, complaint, instance, workflow, now=now)
+    _refresh_open_rows(session, instance, workflow)
+    session.add(
+        ComplaintEvent(
+            complaint_id=complaint.id,
+            actor_id=actor.id,
+            kind="migrated",
+            note=f"Moved from version {source.version} to version {target.version} by {actor.full_name}",
+            created_at=now,
+        )
+    )
+    session.flush()
+
+
+def _refresh_open_rows(session, instance, workflow) -> None:
+    """Inbox rows keep their task guid; name, form and lane come from the new version."""
+    by_guid = {task.id: task for task in workflows.open_tasks(workflow)}
+    rows = session.scalars(
+        select(HumanTask).where(HumanTask.instance_id == instance.id, HumanTask.completed_at.is_(None))
+    )
+    for row in rows:
+        task = by_guid.get(row.task_guid)
+        if task is None:
+            continue
+        role = Role(task.lane)
+        row.element_id, row.name, row.form_key = task.element_id, task.name, task.form_key
+        row.escalation_level = task.escalation_level
+        if row.role is not role:
+            row.role = role
+            row.citizen_id = instance.complaint.citizen_id if role is Role.CITIZEN else None
+        row.scope = "assignee" if row.assignee_id else LANE_SCOPE[role]

@@ -1,0 +1,283 @@
+"""Lodging complaints and reading them within the reader's scope."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import Select, and_, select, text, union_all
+from sqlalchemy.orm import Session, joinedload
+
+import workflows
+
+from ...models import (
+    Attachment,
+    Category,
+    Complaint,
+    ComplaintEvent,
+    ComplaintStatus,
+    District,
+    HumanTask,
+    ProcessInstance,
+    Role,
+    User,
+    utcnow,
+)
+from ..notifications import outbox
+from . import processes
+from ..errors import Invalid, NotAllowed, NotFound
+from ..photos import PhotoStore
+from .projection import sync_instance
+from .scope import can_read, complaint_filter
+from ..statistics.dashboards import age_condition, on_pk_day, overdue_condition, resolved_condition
+
+
+@dataclass
+class ComplaintInput:
+    category_id: int | None
+    district_id: int | None
+    subject: str
+    description: str
+    address: str = ""
+    latitude: float | None = None
+    longitude: float | None = None
+
+
+def submit_complaint(
+    session: Session,
+    citizen: User,
+    data: ComplaintInput,
+    *,
+    photo: bytes | None = None,
+    store: PhotoStore | None = None,
+    now: datetime | None = None,
+) -> Complaint:
+    """Lodge a complaint and start its process; the caller commits."""
+    if citizen.role is not Role.CITIZEN or not citizen.is_active:
+        raise NotAllowed("only an active citizen account can lodge a complaint")
+    category, district = _check_complaint(session, data)
+    now = now or utcnow()
+    complaint = Complaint(
+        tracking_number="pending",
+        citizen_id=citizen.id,
+        category_id=category.id,
+        department_id=category.department_id,
+        district_id=district.id,
+        division_id=district.division_id,
+        subject=data.subject.strip(),
+        description=data.description.strip(),
+        address=data.address.strip() or None,
+        latitude=data.latitude,
+        longitude=data.longitude,
+        status=ComplaintStatus.SUBMITTED,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(complaint)
+    session.flush()
+    complaint.tracking_number = tracking_number(complaint.id, now)
+    if photo:
+        if store is None:
+            raise Invalid({"photo": ["photo uploads are not configured"]})
+        add_photo(session, complaint, citizen, photo, store, purpose="complaint")
+    session.add(
+        ComplaintEvent(
+            complaint_id=complaint.id, actor_id=citizen.id, kind="lodged", note=complaint.subject, created_at=now
+        )
+    )
+    outbox.notify_complaint_event(session, complaint, "lodged", now=now)
+    start_process_for(session, complaint, now=now)
+    return complaint
+
+
+def start_process_for(session: Session, complaint: Complaint, *, now: datetime | None = None) -> ProcessInstance:
+    definition = processes.default_definition(session)
+    diagram = processes.diagram_for(session, definition)
+    workflow = workflows.start_process(
+        diagram,
+        {
+            "complaint_id": complaint.id,
+            "district_id": complaint.district_id,
+            "department_id": complaint.department_id,
+            # Diagram scripts may read it before anyone is assigned.
+            "officer_id": None,
+        },
+    )
+    instance = ProcessInstance(complaint_id=complaint.id, definition_id=definition.id, state={})
+    session.add(instance)
+    session.flush()
+    sync_instance(session, complaint, instance, workflow, now=now)
+    return instance
+
+
+def tracking_number(complaint_id: int, when: datetime) -> str:
+    return f"KP-{when:%y%m}-{complaint_id:07d}"
+
+
+def add_photo(session, complaint, uploader, data: bytes, store: PhotoStore, *, purpose: str) -> Attachment:
+    stored = store.save(data)
+    attachment = Attachment(
+        complaint_id=complaint.id,
+        uploaded_by_id=uploader.id,
+        purpose=purpose,
+        content_type=stored.content_type,
+        size=stored.size,
+        sha256=stored.sha256,
+        storage_key=stored.storage_key,
+    )
+    session.add(attachment)
+    return attachment
+
+
+def _check_complaint(session: Session, data: ComplaintInput):
+    errors: dict[str, list[str]] = {}
+    category = session.get(Category, data.category_id) if data.category_id else None
+    district = session.get(District, data.district_id) if data.district_id else None
+    if category is None:
+        errors["category_id"] = ["Choose a category."]
+    if district is None:
+        errors["district_id"] = ["Choose the district."]
+    if not 5 <= len(data.subject.strip()) <= 150:
+        errors["subject"] = ["Write a subject of 5 to 150 characters."]
+    if not 20 <= len(data.description.strip()) <= 5000:
+        errors["description"] = ["Describe the problem in 20 to 5,000 characters."]
+    if len(data.address) > 300:
+        errors["address"] = ["The address is longer than 300 characters."]
+    if (data.latitude is None) != (data.longitude is None):
+        errors["latitude"] = ["Give both latitude and longitude, or neither."]
+    elif data.latitude is not None and not (-90 <= data.latitude <= 90 and -180 <= data.longitude <= 180):
+        errors["latitude"] = ["The location is not a valid latitude/longitude."]
+    if errors:
+        raise Invalid(errors)
+    return category, district
+
+
+def get_complaint_for(session: Session, user: User, complaint_id: int) -> Complaint:
+    """The complaint, if `user` may read it; NotFound otherwise (not telling which)."""
+    complaint = session.get(Complaint, complaint_id)
+    if complaint is None or not can_read(user, complaint):
+        raise NotFound(f"complaint {complaint_id}")
+    return complaint
+
+
+@dataclass
+class ComplaintFilters:
+    status: str | None = None
+    department_id: int | None = None
+    district_id: int | None = None
+    overdue: bool = False
+    escalated: bool = False
+    age: str | None = None  # an ageing bucket of open complaints: "0-7", "8-15", "16-22", "23+"
+    officer_id: int | None = None
+    division_id: int | None = None
+    resolved: bool = False  # a resolution stands, or it closed without the citizen rejecting it
+    reopened: bool = False  # the citizen rejected a resolution at least once
+    lodged_on: date | None = None  # a Pakistan calendar day (the dashboards' trends link here)
+    resolved_on: date | None = None
+
+    def as_args(self) -> dict[str, str | int]:
+        """The filters in force as URL arguments, for links that must keep them (paging)."""
+        args = {name: value for name, value in vars(self).items() if value not in (None, False, "")}
+        return {name: 1 if value is True else value.isoformat() if isinstance(value, date) else value
+                for name, value in args.items()}
+
+
+def complaints_query(
+    user: User, filters: ComplaintFilters | None = None, *, now: datetime | None = None, newest: int | None = None
+) -> Select:
+    """Newest first, within `user`'s scope, narrowed by `filters`.
+
+    `newest`: the caller reads at most this many from the top (a page's end, or a
+    count's limit). It lets "overdue" be found as the newest of each of its two
+    kinds, each along its own index, instead of walking all complaints by date.
+    """
+    filters = filters or ComplaintFilters()
+    now = now or utcnow()
+    conditions = [complaint_filter(user)]
+    if filters.status == "open":
+        conditions.append(Complaint.status != ComplaintStatus.CLOSED)
+    elif filters.status:
+        conditions.append(Complaint.status == ComplaintStatus(filters.status))
+    if filters.department_id:
+        conditions.append(Complaint.department_id == filters.department_id)
+    if filters.district_id:
+        conditions.append(Complaint.district_id == filters.district_id)
+    if filters.division_id:
+        conditions.append(Complaint.division_id == filters.division_id)
+    if filters.escalated:
+        conditions.append(Complaint.escalation_level > 0)
+    if filters.age:
+        conditions.append(age_condition(filters.age, now))
+    if filters.officer_id:
+        conditions.append(Complaint.officer_id == filters.officer_id)
+    if filters.resolved:
+        conditions.append(resolved_condition())
+    if filters.reopened:
+        conditions.append(Complaint.reopen_count > 0)
+    if filters.lodged_on:
+        conditions.append(on_pk_day(Complaint.created_at, filters.lodged_on))
+    if filters.resolved_on:
+        conditions.append(on_pk_day(Complaint.resolved_at, filters.resolved_on))
+    if filters.overdue:
+        # Overdue: open and past a deadline (escalated at least once, or its next deadline passed).
+        if newest is None:
+            conditions.append(overdue_condition(now))
+        else:
+            conditions.append(Complaint.id.in_(_newest_overdue_ids(conditions, now, newest)))
+    # The list shows each complaint's district and department: load them in the same query.
+    return select(Complaint).where(*conditions).options(
+        joinedload(Complaint.district), joinedload(Complaint.department)
+    ).order_by(Complaint.created_at.desc(), Complaint.id.desc())
+
+
+# Written out, not bound as parameters: PostgreSQL uses a partial index only for
+# a predicate it can see (migration 0013's ix_complaints_open_escalated).
+OPEN_ESCALATED = text("complaints.status <> 'closed' AND complaints.escalation_level > 0")
+
+
+def _newest_overdue_ids(conditions: list, now: datetime, newest: int):
+    """Ids of the `newest` newest overdue complaints matching `conditions`, from each kind of overdue.
+
+    The two kinds do not overlap, so the newest `newest` of both together are among
+    the newest `newest` of each.
+    """
+    kinds = (OPEN_ESCALATED,
+             and_(Complaint.status != ComplaintStatus.CLOSED, Complaint.escalation_level == 0,
+                  Complaint.next_deadline_at < now))
+    parts = [select(Complaint.id).where(*conditions, kind).order_by(Complaint.created_at.desc(), Complaint.id.desc())
+             .limit(newest).subquery() for kind in kinds]
+    return union_all(*(select(part.c.id) for part in parts))
+
+
+def timeline(session: Session, complaint: Complaint) -> list[ComplaintEvent]:
+    return list(
+        session.scalars(
+            select(ComplaintEvent)
+            .where(ComplaintEvent.complaint_id == complaint.id)
+            .order_by(ComplaintEvent.created_at, ComplaintEvent.id)
+        )
+    )
+
+
+def open_tasks_of(session: Session, complaint: Complaint) -> list[HumanTask]:
+    """Who holds the complaint now: its open tasks (for staff readers)."""
+    return list(
+        session.scalars(
+            select(HumanTask)
+            .where(HumanTask.complaint_id == complaint.id, HumanTask.completed_at.is_(None))
+            .order_by(HumanTask.created_at)
+        )
+    )
+
+
+def attachments_of(session: Session, complaint: Complaint) -> list[Attachment]:
+    return list(
+        session.scalars(select(Attachment).where(Attachment.complaint_id == complaint.id).order_by(Attachment.id))
+    )
+
+
+def get_attachment_for(session: Session, user: User, attachment_id: int) -> Attachment:
+    attachment = session.get(Attachment, attachment_id)
+    if attachment is None:
+        raise NotFound(f"attachment {attachment_id}")
+    get_complaint_for(session, user, attachment.complaint_id)
+    return attachment

@@ -1,0 +1,153 @@
+"""Keep the complaint row, the inbox and the timeline in step with the process.
+
+Called after every move of a process instance (start, task completed, timer
+fired, signal), in the same transaction that saves the process state, so the
+inbox never shows a task the engine no longer has and vice versa.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+import workflows
+
+from ...models import (
+    Complaint,
+    ComplaintEvent,
+    ComplaintStatus,
+    HumanTask,
+    InstanceStatus,
+    ProcessInstance,
+    Role,
+    User,
+    utcnow,
+)
+from ..notifications import outbox
+
+# The scope column that decides who works a task of each lane when it has no assignee.
+LANE_SCOPE = {
+    Role.CITIZEN: "citizen",
+    Role.DISTRICT_OFFICER: "department",
+    Role.DEPUTY_COMMISSIONER: "district",
+    Role.COMMISSIONER: "division",
+    Role.CHIEF_SECRETARY: "province",
+}
+
+
+def sync_instance(
+    session: Session,
+    complaint: Complaint,
+    instance: ProcessInstance,
+    workflow,
+    *,
+    actor: User | None = None,
+    completed_task_id: str | None = None,
+    now: datetime | None = None,
+) -> list[HumanTask]:
+    """Save the process state and rewrite everything projected from it. Returns new tasks."""
+    now = now or utcnow()
+    open_tasks = workflows.open_tasks(workflow)
+    open_ids = {t.id for t in open_tasks}
+    rows = {
+        row.task_guid: row
+        for row in session.scalars(
+            select(HumanTask).where(HumanTask.instance_id == instance.id, HumanTask.completed_at.is_(None))
+        )
+    }
+    for guid, row in rows.items():
+        if guid not in open_ids:
+            row.completed_at = now
+            if guid == completed_task_id and actor is not None:
+                row.completed_by_id = actor.id
+
+    new_rows = []
+    for task in open_tasks:
+        row = rows.get(task.id)
+        if row is None:
+            row = _new_task_row(complaint, instance, task, now)
+            session.add(row)
+            new_rows.append(row)
+            if task.escalation_level:
+                _record_escalation(session, complaint, row, task.escalation_level, now)
+        row.assignee_id = _user_id(task.assignee)
+        # A transfer moves the complaint; tasks still open (a Commissioner's review)
+        # follow it to the new district's and division's readers.
+        row.district_id, row.division_id = complaint.district_id, complaint.division_id
+        row.department_id = complaint.department_id
+
+    outbox.notify_process_move(session, complaint, workflow, new_rows, now=now)  # takes notices: before saving
+    instance.state = workflows.save_state(workflow)
+    instance.next_timer_due_at = workflows.next_timer_due(workflow)
+    instance.next_notice_at = workflows.next_notice_due(workflow)
+    complaint.next_deadline_at = instance.next_timer_due_at
+    complaint.updated_at = now
+    _project_status(session, complaint, instance, workflow, open_tasks, now)
+    session.flush()
+    return new_rows
+
+
+def _new_task_row(complaint, instance, task, now) -> HumanTask:
+    role = Role(task.lane)
+    assignee_id = _user_id(task.assignee)
+    return HumanTask(
+        task_guid=task.id,
+        instance_id=instance.id,
+        complaint_id=complaint.id,
+        element_id=task.element_id,
+        name=task.name,
+        form_key=task.form_key,
+        role=role,
+        scope="assignee" if assignee_id else LANE_SCOPE[role],
+        district_id=complaint.district_id,
+        division_id=complaint.division_id,
+        department_id=complaint.department_id,
+        citizen_id=complaint.citizen_id if role is Role.CITIZEN else None,
+        assignee_id=assignee_id,
+        escalation_level=task.escalation_level,
+        created_at=now,
+        due_at=instance.next_timer_due_at,
+    )
+
+
+def _record_escalation(session, complaint, row, level, now):
+    if level > complaint.escalation_level:
+        complaint.escalation_level = level
+    session.add(
+        ComplaintEvent(
+            complaint_id=complaint.id,
+            kind="escalated",
+            note=f"Escalated to the {row.role.label} for review (level {level})",
+            created_at=now,
+        )
+    )
+
+
+def _project_status(session, complaint, instance, workflow, open_tasks, now):
+    if workflows.is_finished(workflow):
+        instance.status = InstanceStatus.FINISHED
+        instance.next_timer_due_at = complaint.next_deadline_at = None
+        complaint.status = ComplaintStatus.CLOSED
+        complaint.closed_at = now
+        complaint.closure = workflows.closing_event(workflow)
+        session.add(ComplaintEvent(complaint_id=complaint.id, kind="closed", note=complaint.closure, created_at=now))
+        return
+    # The newest open task that carries a status decides what the citizen sees.
+    statuses = [t.status for t in open_tasks if t.status]
+    if statuses:
+        complaint.status = ComplaintStatus(statuses[-1])
+    if complaint.status is ComplaintStatus.RESOLVED and complaint.resolved_at is None:
+        # A new resolution asks for a new rating; earlier ones stay in the timeline.
+        complaint.resolved_at = now
+        complaint.rating = complaint.satisfied = None
+    officer_tasks = [t for t in open_tasks if t.lane == Role.DISTRICT_OFFICER.value and t.assignee]
+    if officer_tasks:
+        complaint.officer_id = _user_id(officer_tasks[-1].assignee)
+
+
+def _user_id(value) -> int | None:
+    try:
+        return int(value) if value not in (None, "") else None
+    except (TypeError, ValueError):
+        return None

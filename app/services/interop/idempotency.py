@@ -1,0 +1,83 @@
+"""Idempotency keys for lodging complaints: a phone that retries on a bad network never files twice.
+
+The key row is written in the same transaction as the complaint, under a unique
+(user_id, key) constraint. Of two concurrent requests with one key, the second
+waits on that constraint (PostgreSQL) or on the write lock (SQLite), fails,
+drops everything it did and answers with the first request's complaint.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from ...models import Complaint, IdempotencyKey, User
+from ..casework import complaints
+from ..errors import Invalid
+from ..photos import PhotoStore
+
+MAX_KEY_LENGTH = 200
+KEY_FIELD = "Idempotency-Key"
+
+
+@dataclass
+class Submission:
+    complaint: Complaint
+    replayed: bool  # True when an earlier request with the same key lodged it
+
+
+def request_hash(fields: Mapping[str, object], photo: bytes | None) -> str:
+    """A fingerprint of what was submitted: the same key with another body is a client error."""
+    canonical = json.dumps(
+        {"fields": {k: fields[k] for k in sorted(fields)}, "photo": hashlib.sha256(photo).hexdigest() if photo else None},
+        sort_keys=True,
+        default=str,
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def find_replay(session: Session, user: User, key: str, fingerprint: str) -> Complaint | None:
+    """The complaint lodged earlier under `key`, or None; Invalid when the key came with another body."""
+    row = session.scalar(select(IdempotencyKey).where(IdempotencyKey.user_id == user.id, IdempotencyKey.key == key))
+    if row is None:
+        return None
+    if row.request_hash != fingerprint:
+        raise Invalid({KEY_FIELD: ["This key was already used for a different complaint. Use a new key for a new complaint."]})
+    return session.get(Complaint, row.complaint_id)
+
+
+def submit_once(
+    session: Session,
+    citizen: User,
+    key: str | None,
+    fingerprint: str,
+    data: complaints.ComplaintInput,
+    *,
+    photo: bytes | None = None,
+    store: PhotoStore | None = None,
+    now: datetime | None = None,
+) -> Submission:
+    """Lodge the complaint unless `key` already lodged one; the caller commits."""
+    if key is None:
+        return Submission(complaints.submit_complaint(session, citizen, data, photo=photo, store=store, now=now), False)
+    earlier = find_replay(session, citizen, key, fingerprint)
+    if earlier is not None:
+        return Submission(earlier, True)
+    complaint = complaints.submit_complaint(session, citizen, data, photo=photo, store=store, now=now)
+    session.add(IdempotencyKey(user_id=citizen.id, key=key, request_hash=fingerprint, complaint_id=complaint.id))
+    try:
+        session.flush()
+    except IntegrityError:
+        # A twin request with the same key got there first: keep nothing of ours.
+        session.rollback()
+        earlier = find_replay(session, citizen, key, fingerprint)
+        if earlier is None:
+            raise
+        return Submission(earlier, True)
+    return Submission(complaint, False)

@@ -1,0 +1,286 @@
+"""Who hears about what: events of a complaint become notification rows.
+
+Every function here only adds rows to the session of the change that caused
+them, so a notification exists exactly when its cause was committed (a
+transactional outbox). In-app messages are complete at once; SMS and email wait
+as PENDING rows until `delivery.deliver_due` sends them, rendered then with the
+portal's public address for links.
+
+Citizens hear by SMS and in-app; District Officers and Deputy Commissioners by
+SMS, email and in-app; Commissioners and the Chief Secretary get a daily digest
+instead of a message per escalation (`digests.py`). A channel is skipped when
+the user has no address for it.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import jinja2
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+import workflows
+
+from ...models import Channel, Complaint, DeliveryStatus, HumanTask, Notification, Role, User, utcnow
+from ..errors import NotFound
+
+log = logging.getLogger(__name__)
+
+MESSAGES_DIR = Path(__file__).resolve().parent.parent / "templates" / "notifications"
+LANGUAGES = ("en", "ur")
+# Set on a session that added SMS or email rows; its commit asks a worker to deliver them.
+OUTBOX_FLAG = "notifications.outbox"
+
+CITIZEN_CHANNELS = (Channel.SMS, Channel.IN_APP)
+STAFF_CHANNELS = (Channel.SMS, Channel.EMAIL, Channel.IN_APP)
+DIGEST_CHANNELS = (Channel.EMAIL, Channel.IN_APP)
+
+# Timeline events (kinds written by the task forms and services) that the citizen hears about.
+CITIZEN_EVENTS = {
+    "lodged": "complaint_received",
+    "assigned": "complaint_assigned",
+    "resolved": "complaint_resolved",
+    "reopened": "complaint_reopened",
+}
+# New tasks of these lanes are announced one by one; the higher tiers get the digest.
+ANNOUNCED_LANES = {Role.DISTRICT_OFFICER, Role.DEPUTY_COMMISSIONER}
+
+ROLE_NAMES = {
+    "en": {role.value: role.label for role in Role},
+    "ur": {
+        "citizen": "شہری",
+        "district_officer": "ڈسٹرکٹ آفیسر",
+        "deputy_commissioner": "ڈپٹی کمشنر",
+        "commissioner": "کمشنر",
+        "chief_secretary": "چیف سیکرٹری",
+        "analyst": "تجزیہ کار",
+        "admin": "منتظم",
+    },
+}
+PAKISTAN_TIME = timezone(timedelta(hours=5), "PKT")
+
+
+def notify_user_registered(session: Session, user: User, *, now: datetime | None = None) -> None:
+    queue(session, user, "registered", {"name": user.full_name, "path": "/login"}, CITIZEN_CHANNELS, now=now)
+
+
+def notify_complaint_event(session: Session, complaint: Complaint, kind: str, *, now: datetime | None = None) -> None:
+    """Tell the citizen about a timeline event of their complaint, if it is one they hear about."""
+    template = CITIZEN_EVENTS.get(kind)
+    if template:
+        queue(session, complaint.citizen, template, complaint_context(complaint), CITIZEN_CHANNELS,
+               complaint=complaint, now=now)
+
+
+def notify_process_move(
+    session: Session, complaint: Complaint, workflow, new_tasks: list[HumanTask], *, now: datetime | None = None
+) -> None:
+    """Everything a move of the process tells people: new tasks, escalations, notices of the
+    diagram (reminders) and the closing. Call it before the state is saved: it marks the
+    notices it has taken, so each is sent once."""
+    now = now or utcnow()
+    if any(row.id is None for row in new_tasks):
+        session.flush()  # the messages link to the new tasks
+    context = complaint_context(complaint)
+    escalations = [row for row in new_tasks if row.escalation_level]
+    for row in new_tasks:
+        if row.role in ANNOUNCED_LANES:
+            task_context = {**context, "task_name": row.name, "path": f"/tasks/{row.id}"}
+            for user in _holders(session, row):
+                queue(session, user, "new_task", task_context, STAFF_CHANNELS, complaint=complaint, now=now)
+    for row in escalations:
+        escalated = {**context, "role": row.role.value, "level": row.escalation_level}
+        queue(session, complaint.citizen, "complaint_escalated", escalated, CITIZEN_CHANNELS, complaint=complaint, now=now)
+        for user in _caseworkers(session, complaint):
+            queue(session, user, "complaint_escalated_staff", escalated, STAFF_CHANNELS, complaint=complaint, now=now)
+    deadline = workflows.next_timer_due(workflow)
+    for notice in workflows.take_notices(workflow):
+        # A reminder that comes late (its escalation already happened) would only confuse.
+        if escalations or deadline is None or deadline <= now or not template_exists(notice):
+            continue
+        days_left = max(1, round((deadline - now) / timedelta(days=1)))
+        reminder = {**context, "deadline": deadline.isoformat(), "days_left": days_left}
+        for user in _caseworkers(session, complaint):
+            queue(session, user, notice, reminder, STAFF_CHANNELS, complaint=complaint, now=now)
+    if workflows.is_finished(workflow):
+        closed = {**context, "closure": workflows.closing_event(workflow) or ""}
+        queue(session, complaint.citizen, "complaint_closed", closed, CITIZEN_CHANNELS, complaint=complaint, now=now)
+
+
+def complaint_context(complaint: Complaint) -> dict:
+    return {
+        "tracking_number": complaint.tracking_number,
+        "complaint_subject": complaint.subject,
+        "district": complaint.district.name if complaint.district else "",
+        "department": complaint.department.name if complaint.department else "",
+        "path": f"/complaints/{complaint.id}",
+    }
+
+
+def queue(
+    session: Session,
+    user: User | None,
+    template: str,
+    context: dict,
+    channels,
+    *,
+    complaint: Complaint | None = None,
+    now: datetime | None = None,
+) -> int:
+    """Add one notification per channel the user can be reached on; returns how many."""
+    if user is None or not user.is_active:
+        return 0
+    now = now or utcnow()
+    language = user.language if user.language in LANGUAGES else "en"
+    added = 0
+    for channel in channels:
+        if (channel is Channel.SMS and not user.mobile) or (channel is Channel.EMAIL and not user.email):
+            continue
+        row = Notification(
+            user_id=user.id,
+            user=user,
+            complaint_id=complaint.id if complaint is not None else None,
+            channel=channel,
+            template=template,
+            language=language,
+            context=context,
+            body="",
+            status=DeliveryStatus.PENDING,
+            attempts=0,
+            created_at=now,
+            next_attempt_at=now,
+        )
+        if channel is Channel.IN_APP:
+            # Nothing to deliver: it is in the user's list as soon as the cause is committed.
+            row.subject, row.body = _render_in_app(row)
+            row.status, row.sent_at, row.next_attempt_at = DeliveryStatus.SENT, now, None
+        else:
+            session.info[OUTBOX_FLAG] = True
+        session.add(row)
+        added += 1
+    return added
+
+
+def _holders(session: Session, row: HumanTask) -> list[User]:
+    """The people a new task is for: its assignee, else everyone of its lane in its scope."""
+    if row.assignee_id:
+        return [user for user in [session.get(User, row.assignee_id)] if user is not None]
+    query = select(User).where(User.role == row.role, User.district_id == row.district_id, User.active.is_(True))
+    if row.role is Role.DISTRICT_OFFICER:
+        query = query.where(User.department_id == row.department_id)
+    return list(session.scalars(query.order_by(User.id)))
+
+
+def _caseworkers(session: Session, complaint: Complaint) -> list[User]:
+    """Who works the complaint in the district: its officer (if any) and the district's DCs."""
+    dcs = session.scalars(
+        select(User)
+        .where(User.role == Role.DEPUTY_COMMISSIONER, User.district_id == complaint.district_id, User.active.is_(True))
+        .order_by(User.id)
+    )
+    officer = session.get(User, complaint.officer_id) if complaint.officer_id else None
+    return ([officer] if officer is not None else []) + list(dcs)
+
+
+# Rendering -----------------------------------------------------------------
+
+def _pk_date(value) -> str:
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return moment.astimezone(PAKISTAN_TIME).strftime("%d %b %Y") if moment else ""
+
+
+_templates = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(MESSAGES_DIR),
+    undefined=jinja2.StrictUndefined,
+    autoescape=False,  # plain text for SMS, email and the in-app list (the page escapes it)
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+_templates.filters["pk_date"] = _pk_date
+
+
+def _render_in_app(row: Notification) -> tuple[str | None, str]:
+    try:
+        return render(row)
+    except jinja2.TemplateError:
+        # A broken message template must not stop the complaint that caused the message.
+        log.exception("notification template %r (%s) failed", row.template, row.language)
+        fallback = row.template.replace("_", " ").capitalize()
+        number = row.context.get("tracking_number")
+        return None, f"{fallback}: {number}" if number else fallback
+
+
+def template_exists(template: str) -> bool:
+    return (MESSAGES_DIR / f"{template}.en.txt").is_file()
+
+
+def render(notification: Notification, *, base_url: str = "") -> tuple[str | None, str]:
+    """(subject, body) of a notification in its language (English if there is no translation).
+
+    A template sets `subject` with `{% set subject %}...{% endset %}`; SMS and email
+    get the link to the page in question appended, the in-app list links it itself.
+    """
+    language = notification.language if notification.language in LANGUAGES else "en"
+    name = f"{notification.template}.{language}.txt"
+    if not (MESSAGES_DIR / name).is_file():
+        name = f"{notification.template}.en.txt"
+    context = dict(notification.context or {})
+    module = _templates.get_template(name).make_module({**context, "roles": ROLE_NAMES[language]})
+    body = str(module).strip()
+    if notification.channel is not Channel.IN_APP and context.get("path"):
+        body += "\n" + base_url.rstrip("/") + context["path"]
+    subject = str(getattr(module, "subject", "") or "").strip() or None
+    return subject, body
+
+
+# The in-app list -------------------------------------------------------------
+
+def notifications_for(session: Session, user: User, *, limit: int = 50, offset: int = 0) -> list[Notification]:
+    """One page of the user's in-app notifications: unread first, then newest first."""
+    return list(
+        session.scalars(
+            select(Notification)
+            .where(Notification.user_id == user.id, Notification.channel == Channel.IN_APP)
+            .order_by(Notification.read_at.is_not(None), Notification.created_at.desc(), Notification.id.desc())
+            .limit(limit)
+            .offset(offset)
+        )
+    )
+
+
+def in_app_count(session: Session, user: User) -> int:
+    return session.scalar(select(func.count()).select_from(Notification).where(
+        Notification.user_id == user.id, Notification.channel == Channel.IN_APP)) or 0
+
+
+def unread_count(session: Session, user: User, *, cap: int = 100) -> int:
+    """Unread in-app notifications, counted up to `cap` (the badge shows "99+" beyond)."""
+    unread = (
+        select(Notification.id)
+        .where(Notification.user_id == user.id, Notification.channel == Channel.IN_APP, Notification.read_at.is_(None))
+        .limit(cap)
+        .subquery()
+    )
+    return session.scalar(select(func.count()).select_from(unread)) or 0
+
+
+def mark_read(session: Session, user: User, notification_id: int, *, now: datetime | None = None) -> Notification:
+    notification = session.get(Notification, notification_id)
+    if notification is None or notification.user_id != user.id or notification.channel is not Channel.IN_APP:
+        raise NotFound(f"notification {notification_id}")
+    if notification.read_at is None:
+        notification.read_at = now or utcnow()
+    session.flush()
+    return notification
+
+
+def mark_all_read(session: Session, user: User, *, now: datetime | None = None) -> int:
+    result = session.execute(
+        update(Notification)
+        .where(Notification.user_id == user.id, Notification.channel == Channel.IN_APP, Notification.read_at.is_(None))
+        .values(read_at=now or utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount

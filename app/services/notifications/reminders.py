@@ -1,0 +1,90 @@
+"""Reminder timers: the diagram's timers that lead to a notice rather than a deadline.
+
+The timer sweep (`timers.py`) wakes an instance at its next *deadline*; a reminder
+timer (e.g. 3 days before the escalation) fires earlier and moves nothing but
+messages, so instances carry its due time separately in `next_notice_at`. This
+sweep fires those, one instance per transaction, with the same locking as the
+timer sweep (FOR UPDATE SKIP LOCKED on PostgreSQL; the version counter on SQLite).
+An instance whose deadline is due as well is left to the timer sweep: firing
+runs every due timer, so that sweep sends the reminder along (or drops it when
+the escalation it announces has happened).
+Firing runs the process on like any timer does; `sync_instance` then turns the
+notices into notifications in the same transaction.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.orm import Session, joinedload, sessionmaker, undefer
+
+import workflows
+
+from ...models import InstanceStatus, ProcessInstance, utcnow
+from ..casework import processes
+from ..casework.projection import sync_instance
+
+log = logging.getLogger(__name__)
+
+RETRY_AFTER_FAILURE = timedelta(hours=1)
+
+
+def fire_due_reminders(session_factory: sessionmaker[Session], *, now: datetime | None = None, batch: int = 200) -> list[int]:
+    """Fire the reminder timers due now; returns the ids of the instances that moved."""
+    now = now or utcnow()
+    fired: list[int] = []
+    while True:
+        with session_factory() as session:
+            due = session.scalars(
+                select(ProcessInstance.id)
+                .where(_reminder_due(now))
+                .order_by(ProcessInstance.next_notice_at, ProcessInstance.id)
+                .limit(batch)
+            ).all()
+        fired_before = len(fired)
+        for instance_id in due:
+            with session_factory() as session:
+                try:
+                    if fire_instance_reminders(session, instance_id, now=now):
+                        session.commit()
+                        fired.append(instance_id)
+                except Exception:
+                    session.rollback()
+                    log.exception("reminder timers of process instance %s failed; retrying later", instance_id)
+                    session.execute(
+                        update(ProcessInstance)
+                        .where(ProcessInstance.id == instance_id, ProcessInstance.next_notice_at <= now)
+                        .values(next_notice_at=now + RETRY_AFTER_FAILURE)
+                        .execution_options(synchronize_session=False)
+                    )
+                    session.commit()
+        if len(due) < batch or len(fired) == fired_before:
+            return fired
+
+
+def _reminder_due(now: datetime):
+    # An instance whose deadline is due too belongs to the timer sweep, which fires both.
+    return and_(
+        ProcessInstance.status == InstanceStatus.RUNNING,
+        ProcessInstance.next_notice_at <= now,
+        or_(ProcessInstance.next_timer_due_at.is_(None), ProcessInstance.next_timer_due_at > now),
+    )
+
+
+def fire_instance_reminders(session: Session, instance_id: int, *, now: datetime) -> bool:
+    """Fire one instance's due timers; False (nothing saved) if it is taken or not due."""
+    instance = session.scalar(
+        select(ProcessInstance)
+        .options(undefer(ProcessInstance.state), joinedload(ProcessInstance.definition))
+        .where(ProcessInstance.id == instance_id, _reminder_due(now))
+        .with_for_update(skip_locked=True, of=ProcessInstance)
+    )
+    if instance is None:
+        return False
+    workflow = workflows.restore_process(processes.diagram_for(session, instance.definition), instance.state)
+    workflows.fire_timers(workflow)
+    if workflows.next_notice_due(workflow) == instance.next_notice_at:
+        return False  # the engine's clock says it is not due yet
+    sync_instance(session, instance.complaint, instance, workflow, now=now)
+    return True

@@ -1,0 +1,259 @@
+"""Accounts: citizens register themselves; staff are created by role and scope."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash, generate_password_hash
+
+import workflows
+
+from ...models import ComplaintEvent, Department, District, Division, HumanTask, ProcessInstance, Role, User, utcnow
+from ..notifications import outbox
+from ..casework import processes
+from ..errors import Invalid, NotAllowed, NotFound
+from ..casework.projection import sync_instance
+
+CNIC_RE = re.compile(r"^\d{13}$")
+# Pakistani mobile numbers: 03 and nine digits (0300-1234567), also written +92 300 1234567.
+MOBILE_RE = re.compile(r"^03\d{9}$")
+MIN_PASSWORD = 8
+# The signal the diagram catches to take casework away from an officer.
+REDIRECT_SIGNAL = "case_redirected"
+
+
+def normalise_cnic(value: str) -> str:
+    return re.sub(r"[\s-]", "", value or "")
+
+
+def normalise_mobile(value: str) -> str:
+    digits = re.sub(r"[\s()-]", "", value or "")
+    if digits.startswith("+92"):
+        digits = "0" + digits[3:]
+    elif digits.startswith("0092"):
+        digits = "0" + digits[4:]
+    return digits
+
+
+@dataclass
+class Registration:
+    full_name: str
+    cnic: str
+    mobile: str
+    district_id: int | None
+    password: str
+    password_confirm: str
+
+
+def register_citizen(session: Session, data: Registration) -> User:
+    cnic, mobile = normalise_cnic(data.cnic), normalise_mobile(data.mobile)
+    errors: dict[str, list[str]] = {}
+    if not 3 <= len(data.full_name.strip()) <= 120:
+        errors["full_name"] = ["Write your full name (3 to 120 characters)."]
+    if not CNIC_RE.match(cnic):
+        errors["cnic"] = ["A CNIC has 13 digits, e.g. 17301-1234567-1."]
+    elif session.scalar(select(User.id).where(User.cnic == cnic)):
+        errors["cnic"] = ["This CNIC is already registered. Sign in instead."]
+    if not MOBILE_RE.match(mobile):
+        errors["mobile"] = ["Give a Pakistani mobile number, e.g. 0300-1234567."]
+    elif session.scalar(select(User.id).where(User.mobile == mobile)):
+        errors["mobile"] = ["This mobile number is already registered."]
+    district = session.get(District, data.district_id) if data.district_id else None
+    if district is None:
+        errors["district_id"] = ["Choose your district."]
+    errors.update(new_password_errors(data.password, data.password_confirm))
+    if errors:
+        raise Invalid(errors)
+    user = User(
+        role=Role.CITIZEN,
+        full_name=data.full_name.strip(),
+        cnic=cnic,
+        mobile=mobile,
+        district_id=district.id,
+        division_id=district.division_id,
+        password_hash=hash_password(data.password),
+    )
+    session.add(user)
+    session.flush()
+    outbox.notify_user_registered(session, user)
+    return user
+
+
+def new_password_errors(password: str, confirm: str) -> dict[str, list[str]]:
+    """The rules a citizen's new password meets, at registration and at a reset."""
+    if len(password) < MIN_PASSWORD:
+        return {"password": [f"Use at least {MIN_PASSWORD} characters."]}
+    if password != confirm:
+        return {"password_confirm": ["The two passwords differ."]}
+    return {}
+
+
+def hash_password(password: str) -> str:
+    return generate_password_hash(password)
+
+
+def authenticate(session: Session, login: str, password: str) -> User | None:
+    """The account for a username, CNIC or mobile number and password; None if they do not match."""
+    login = (login or "").strip()
+    candidates = {login, normalise_cnic(login), normalise_mobile(login)}
+    user = session.scalar(
+        select(User).where(or_(User.username.in_(candidates), User.cnic.in_(candidates), User.mobile.in_(candidates)))
+    )
+    if user is None or not check_password_hash(user.password_hash, password or ""):
+        return None
+    return user
+
+
+@dataclass
+class StaffInput:
+    role: Role
+    full_name: str
+    username: str
+    password: str
+    district_id: int | None = None
+    division_id: int | None = None
+    department_id: int | None = None
+    email: str | None = None
+    mobile: str | None = None
+
+
+def create_staff(session: Session, data: StaffInput) -> User:
+    """Create a staff account with the scope its role needs (used by admins and seeding)."""
+    errors: dict[str, list[str]] = {}
+    username = data.username.strip().lower()
+    if not re.match(r"^[a-z0-9._-]{2,60}$", username):
+        errors["username"] = ["2 to 60 letters, digits, dots, dashes or underscores."]
+    elif session.scalar(select(User.id).where(User.username == username)):
+        errors["username"] = ["This username is taken."]
+    if not 3 <= len(data.full_name.strip()) <= 120:
+        errors["full_name"] = ["Write the full name (3 to 120 characters)."]
+    if len(data.password) < MIN_PASSWORD:
+        errors["password"] = [f"Use at least {MIN_PASSWORD} characters."]
+    district = session.get(District, data.district_id) if data.district_id else None
+    division_id = district.division_id if district else data.division_id
+    if data.role in (Role.DISTRICT_OFFICER, Role.DEPUTY_COMMISSIONER) and district is None:
+        errors["district_id"] = ["Choose the district."]
+    if data.role is Role.DISTRICT_OFFICER and not (data.department_id and session.get(Department, data.department_id)):
+        errors["department_id"] = ["Choose the department."]
+    if data.role is Role.COMMISSIONER and not (division_id and session.get(Division, division_id)):
+        errors["division_id"] = ["Choose the division."]
+    mobile = normalise_mobile(data.mobile) if data.mobile else None
+    if mobile and session.scalar(select(User.id).where(User.mobile == mobile)):
+        errors["mobile"] = ["This mobile number is already registered."]
+    if errors:
+        raise Invalid(errors)
+    user = User(
+        role=data.role,
+        full_name=data.full_name.strip(),
+        username=username,
+        email=data.email,
+        mobile=mobile,
+        district_id=district.id if district else None,
+        division_id=division_id,
+        department_id=data.department_id if data.role is Role.DISTRICT_OFFICER else None,
+        password_hash=generate_password_hash(data.password),
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def create_officer(session: Session, dc: User, data: StaffInput) -> User:
+    """A DC adds a District Officer to their own district."""
+    if dc.role is not Role.DEPUTY_COMMISSIONER:
+        raise NotAllowed("only a Deputy Commissioner adds District Officers")
+    data.role, data.district_id = Role.DISTRICT_OFFICER, dc.district_id
+    return create_staff(session, data)
+
+
+def officers_of(session: Session, dc: User) -> list[User]:
+    return list(
+        session.scalars(
+            select(User)
+            .where(User.role == Role.DISTRICT_OFFICER, User.district_id == dc.district_id)
+            .order_by(User.active.desc(), User.full_name)
+        )
+    )
+
+
+@dataclass
+class Deactivation:
+    returned: list[int]  # complaints now back with the DC
+    stuck: list[int]  # complaints whose diagram has no catcher for the redirect signal
+
+
+def deactivate_officer(session: Session, dc: User, officer_id: int, *, now: datetime | None = None) -> Deactivation:
+    """Deactivate an officer of the DC's district; their open tasks go back to the DC."""
+    now = now or utcnow()
+    officer = session.get(User, officer_id)
+    if dc.role is not Role.DEPUTY_COMMISSIONER or officer is None or officer.role is not Role.DISTRICT_OFFICER:
+        raise NotFound(f"officer {officer_id}")
+    if officer.district_id != dc.district_id:
+        raise NotFound(f"officer {officer_id}")
+    officer.active = False
+    officer.deactivated_at = now
+    returned, stuck = [], []
+    instance_ids = session.scalars(
+        select(HumanTask.instance_id)
+        .where(HumanTask.assignee_id == officer.id, HumanTask.completed_at.is_(None))
+        .distinct()
+    ).all()
+    for instance_id in instance_ids:
+        instance = session.scalar(select(ProcessInstance).where(ProcessInstance.id == instance_id).with_for_update())
+        complaint = instance.complaint
+        workflow = workflows.restore_process(processes.diagram_for(session, instance.definition), instance.state)
+        note = f"{officer.full_name} was deactivated; the complaint is back with the Deputy Commissioner."
+        caught = workflows.send_signal(
+            workflow, REDIRECT_SIGNAL, {"action": "direct", "officer_id": None, "instruction": note}
+        )
+        if not caught:
+            stuck.append(complaint.id)
+            continue
+        returned.append(complaint.id)
+        if complaint.officer_id == officer.id:
+            complaint.officer_id = None
+        session.add(ComplaintEvent(complaint_id=complaint.id, actor_id=dc.id, kind="returned_to_dc", note=note, created_at=now))
+        sync_instance(session, complaint, instance, workflow, actor=dc, now=now)
+    session.flush()
+    return Deactivation(returned, stuck)
+
+
+def citizens_of(session: Session, dc: User, *, search: str = "", limit: int = 100) -> list[User]:
+    query = select(User).where(User.role == Role.CITIZEN, User.district_id == dc.district_id)
+    if search:
+        like = f"%{search.strip()}%"
+        query = query.where(or_(User.full_name.ilike(like), User.cnic.like(like), User.mobile.like(like)))
+    return list(session.scalars(query.order_by(User.created_at.desc()).limit(limit)))
+
+
+def block_citizen(session: Session, dc: User, citizen_id: int, reason: str, *, now: datetime | None = None) -> User:
+    citizen = session.get(User, citizen_id)
+    if dc.role is not Role.DEPUTY_COMMISSIONER or citizen is None or citizen.role is not Role.CITIZEN:
+        raise NotFound(f"citizen {citizen_id}")
+    if citizen.district_id != dc.district_id:
+        raise NotFound(f"citizen {citizen_id}")
+    if not reason or len(reason.strip()) < 5:
+        raise Invalid({"reason": ["Give the reason for blocking (it is recorded)."]})
+    citizen.blocked_at = now or utcnow()
+    citizen.blocked_reason = reason.strip()
+    citizen.blocked_by_id = dc.id
+    session.flush()
+    return citizen
+
+
+def unblock_citizen(session: Session, dc: User, citizen_id: int) -> User:
+    citizen = session.get(User, citizen_id)
+    if citizen is None or citizen.role is not Role.CITIZEN or citizen.district_id != dc.district_id:
+        raise NotFound(f"citizen {citizen_id}")
+    if dc.role is not Role.DEPUTY_COMMISSIONER:
+        raise NotFound(f"citizen {citizen_id}")
+    citizen.blocked_at = citizen.blocked_reason = citizen.blocked_by_id = None
+    session.flush()
+    return citizen
+
+
+def get_user(session: Session, user_id: int) -> User | None:
+    return session.get(User, user_id)
