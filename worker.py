@@ -13,12 +13,13 @@ container with a restart policy). `python worker.py` starts two processes:
 - an RQ worker that works the `portal` queue (a forking `Worker`: each job runs
   in a fresh child; `--simple` runs jobs in the worker process itself, which is
   ~4x faster for short jobs but lets a crashing job take the worker down);
-- RQ's CronScheduler, which enqueues `app.jobs.sweep_timers` every
-  TIMER_SWEEP_SECONDS (default 60) seconds: it fires the BPMN timers that are
-  due (15-day escalation to the Commissioner, 7 more days to the Chief
-  Secretary, rating deadlines, systemic reviews); and the notification jobs
-  of app.jobs: outbox delivery every NOTIFY_DELIVERY_SECONDS (10), reminder
-  timers every TIMER_SWEEP_SECONDS, the escalation digest at NOTIFY_DIGEST_CRON.
+- RQ's CronScheduler, which enqueues each job of the one schedule table,
+  `app.background.SCHEDULE`: `app.jobs.sweep_timers` every TIMER_SWEEP_SECONDS
+  (default 60) seconds fires the BPMN timers that are due (15-day escalation to
+  the Commissioner, 7 more days to the Chief Secretary, rating deadlines,
+  systemic reviews); reminder timers every TIMER_SWEEP_SECONDS; the escalation
+  digest at NOTIFY_DIGEST_CRON; outbox delivery every NOTIFY_DELIVERY_SECONDS (10).
+  The embedded server (`flask serve`) runs the same table in-process.
 
 This process only supervises the two. SIGTERM or SIGINT (Ctrl+C) stops both:
 the worker finishes the job it is running (warm shutdown), then everything
@@ -54,10 +55,7 @@ import os
 import signal
 import sys
 
-QUEUE = "portal"
-# A sweep fires instances one transaction each; this bounds a pathological one.
-SWEEP_JOB_TIMEOUT = 15 * 60
-SWEEP_RESULT_TTL = 24 * 3600
+QUEUE = "portal"  # app.background.QUEUE: the queue the web side enqueues to
 
 log = logging.getLogger("worker")
 
@@ -120,23 +118,17 @@ def run_worker(redis_url: str, *, simple: bool, burst: bool) -> int:
     return 0
 
 
-def run_scheduler(redis_url: str, interval: int) -> None:
+def run_scheduler(redis_url: str) -> None:
     from redis import Redis
     from rq.cron import CronScheduler
 
-    from app.jobs import get_app, notification_schedules, sweep_timers
+    from app import jobs
+    from app.background import SCHEDULE
 
+    config = jobs.get_app().config
     scheduler = CronScheduler(connection=Redis.from_url(redis_url))
-    scheduler.register(
-        sweep_timers,
-        QUEUE,
-        interval=interval,
-        job_timeout=SWEEP_JOB_TIMEOUT,
-        ttl=max(interval, 1),
-        result_ttl=SWEEP_RESULT_TTL,
-    )
-    for job, options in notification_schedules(get_app()):  # outbox delivery, reminder timers, daily digest
-        scheduler.register(job, QUEUE, **options)
+    for entry in SCHEDULE:
+        scheduler.register(getattr(jobs, entry.job), QUEUE, **entry.rq_options(config))
     scheduler.start()  # installs its SIGTERM/SIGINT handlers: main thread of this process
 
 
@@ -146,10 +138,10 @@ def _worker_child(redis_url: str, simple: bool, parent: int) -> None:
     sys.exit(run_worker(redis_url, simple=simple, burst=False))
 
 
-def _scheduler_child(redis_url: str, interval: int, parent: int) -> None:
+def _scheduler_child(redis_url: str, parent: int) -> None:
     _detach(parent)
     _configure_logging()
-    run_scheduler(redis_url, interval)
+    run_scheduler(redis_url)
 
 
 def supervise(redis_url: str, *, simple: bool, interval: int) -> int:
@@ -157,7 +149,7 @@ def supervise(redis_url: str, *, simple: bool, interval: int) -> int:
     context = multiprocessing.get_context("spawn")
     children = [
         context.Process(target=_worker_child, args=(redis_url, simple, os.getpid()), name="rq-worker"),
-        context.Process(target=_scheduler_child, args=(redis_url, interval, os.getpid()), name="timer-sweep-scheduler"),
+        context.Process(target=_scheduler_child, args=(redis_url, os.getpid()), name="timer-sweep-scheduler"),
     ]
     signals = 0
 

@@ -1,8 +1,6 @@
-"""Operator commands: `flask --app app db upgrade | seed | process deploy | timers fire | statistics | serve`."""
+"""Operator commands: `flask --app app db upgrade | seed | process deploy | timers fire | notifications | statistics | serve`."""
 from __future__ import annotations
 
-import logging
-import threading
 import time
 from pathlib import Path
 
@@ -11,15 +9,13 @@ from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 from werkzeug.serving import run_simple
 
-import workflows
-
-from .jobs import notification_round
-from .services.demo import seed as demo_data
-from .services.casework import processes
+from . import background
+from .services.casework import deployments
 from .services.casework.timers import sweep
+from .services.demo import seed as demo_data
+from .services.notifications import digests, reminders
 from .web import db, session_factory
 
-log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 db_cli = AppGroup("db", help="Database schema (Alembic migrations).")
@@ -86,10 +82,10 @@ def process_deploy(path, not_default):
     """Validate the diagram at PATH and deploy it as a new version."""
     session = db()
     try:
-        definition = processes.deploy_diagram(
+        definition = deployments.deploy_diagram(
             session, path.read_bytes(), deployed_by=None, filename=path.name, make_default=not not_default
         )
-    except workflows.DiagramRejected as rejected:
+    except deployments.DiagramRejected as rejected:
         for error in rejected.errors:
             click.echo(f"error: {error}", err=True)
         raise SystemExit(1) from None
@@ -111,27 +107,37 @@ def timers_fire(batch):
 @click.option("--host", default="127.0.0.1", envvar="HOST")
 @click.option("--port", default=5000, type=int, envvar="PORT")
 def serve(host, port):
-    """Run the portal with the timer sweep in-process (the embedded default: no Redis)."""
+    """Run the portal with its background schedule in-process (the embedded default: no Redis)."""
     app: Flask = current_app._get_current_object()
-    interval = app.config["TIMER_SWEEP_SECONDS"]
-
-    def sweep_forever():
-        schedule: dict = {}
-        while True:
-            try:
-                with app.app_context():
-                    sweep(session_factory(), batch=app.config["TIMER_SWEEP_BATCH"])
-                    # Reminder timers, the daily digest, then the outbox (SMS/email; the log when unset).
-                    notification_round(app, schedule)
-            except Exception:
-                log.exception("timer sweep failed; retrying in %s s", interval)
-            time.sleep(interval)
-
-    threading.Thread(target=sweep_forever, name="timer-sweep", daemon=True).start()
-    click.echo(f"Citizen's Portal on http://{host}:{port}/ (timer sweep every {interval} s, in-process)")
+    background.run_embedded(app)
+    click.echo(f"Citizen's Portal on http://{host}:{port}/ (timer sweep every {app.config['TIMER_SWEEP_SECONDS']} s, in-process)")
     # Werkzeug's threaded server is enough for the embedded default; production
-    # runs the app under gunicorn and the sweep in worker.py instead.
+    # runs the app under gunicorn and the schedule in worker.py instead.
     run_simple(host, port, app, threaded=True)
+
+
+notifications_cli = AppGroup("notifications", help="Reminders, the daily digest and the outbox, run once.")
+
+
+@notifications_cli.command("digest")
+def digest_command():
+    """Queue today's digest of new escalations for Commissioners and the Chief Secretary."""
+    queued = digests.send_escalation_digests(session_factory())
+    click.echo(f"queued the escalation digest for {queued} person(s)")
+
+
+@notifications_cli.command("deliver")
+def deliver_command():
+    """Send the SMS and email notifications that are due now, once."""
+    result = background.deliver_outbox(current_app._get_current_object())
+    click.echo(f"sent {len(result.sent)}, failed {len(result.failed)} (will retry), parked {len(result.parked)}")
+
+
+@notifications_cli.command("reminders")
+def reminders_command():
+    """Fire the reminder timers of the diagram that are due now, once."""
+    fired = reminders.fire_due_reminders(session_factory(), batch=current_app.config["TIMER_SWEEP_BATCH"])
+    click.echo(f"fired reminder timers of {len(fired)} process instance(s)")
 
 
 statistics_cli = AppGroup("statistics", help="The aggregate tables behind the statistics and dashboards.")
@@ -163,5 +169,5 @@ def statistics_rebuild():
 
 
 def init_app(app: Flask) -> None:
-    for command in (db_cli, process_cli, timers_cli, demo_cli, statistics_cli, seed, serve):
+    for command in (db_cli, process_cli, timers_cli, demo_cli, statistics_cli, notifications_cli, seed, serve):
         app.cli.add_command(command)

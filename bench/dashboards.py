@@ -89,7 +89,7 @@ def main() -> None:
     json_cached = _http(client, "/api/public/stats", args.requests)
 
     def no_snapshot():
-        app.extensions["public_stats"].pop("stats", None)  # the request computes the figures itself
+        app.extensions["public_stats"].value = None  # the request computes the figures itself
     page_uncached = _http(client, "/statistics", args.requests, before=no_snapshot)
     json_uncached = _http(client, "/api/public/stats", args.requests, before=no_snapshot)
     area_page = _http(client, f"/statistics/district/{area}", args.requests)

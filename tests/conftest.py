@@ -37,7 +37,7 @@ from app.models import (
 )
 from app.services.people import accounts
 from app.services import organisation
-from app.services.casework import processes
+from app.services.casework import deployments
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "correct-horse-1"
@@ -66,7 +66,7 @@ def db_url(tmp_path_factory):
     engine = make_engine(test_url)
     with make_session_factory(engine)() as session:
         organisation.seed_organisation(session)
-        processes.deploy_file(session, ROOT / "bpmn" / "complaint.bpmn")
+        deployments.deploy_file(session, ROOT / "bpmn" / "complaint.bpmn")
         session.commit()
     engine.dispose()
     yield test_url

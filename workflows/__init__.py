@@ -1,7 +1,16 @@
-"""Engine adapter around SpiffWorkflow. Imports nothing from Flask or `app`."""
+"""Engine adapter around SpiffWorkflow. Imports nothing from Flask or `app`.
+
+The runtime core, what the portal needs to run complaints: `diagram` (parse and
+validate a BPMN file), `engine` (start, restore, complete, fire, signal, and
+`snapshot`, which reads a process once into plain data) and `timers` (reading
+and re-dating the timers of a process). The analyst's tools, which read
+diagrams and saved states but never run a complaint, live in
+`workflows.analysis` (warnings and instance views, simulation, migration).
+"""
 from .diagram import Diagram, DiagramError, DiagramRejected, UserTaskInfo, parse_diagram
 from .engine import (
     OpenTask,
+    ProcessSnapshot,
     TaskNotOpen,
     closing_event,
     complete_task,
@@ -14,6 +23,7 @@ from .engine import (
     restore_process,
     save_state,
     send_signal,
+    snapshot,
     start_process,
     take_notices,
 )
@@ -25,6 +35,7 @@ __all__ = [
     "DiagramRejected",
     "OpenTask",
     "PendingTimer",
+    "ProcessSnapshot",
     "TaskNotOpen",
     "UserTaskInfo",
     "closing_event",
@@ -40,33 +51,8 @@ __all__ = [
     "save_state",
     "send_signal",
     "set_timer_due",
+    "snapshot",
     "start_process",
     "take_notices",
     "waiting_timers",
-]
-
-# The analyst's tools: warnings and instance views, simulation, migration; copying recorded runs.
-from .analysis.inspect import InstanceView, OpenElement, WaitingTimer, diagram_warnings, instance_view
-from .analysis.migration import MigrationCheck, MigrationRefused, check_migration, migrate_state
-from .cloning import RecordedRun, RecordedTimer, StateTemplate  # noqa: E402
-from .analysis.simulate import Scenario, ScenarioAnswer, SimStep, SimulationResult, simulate
-
-__all__ += [
-    "InstanceView",
-    "MigrationCheck",
-    "MigrationRefused",
-    "OpenElement",
-    "RecordedRun",
-    "RecordedTimer",
-    "Scenario",
-    "ScenarioAnswer",
-    "SimStep",
-    "SimulationResult",
-    "StateTemplate",
-    "WaitingTimer",
-    "check_migration",
-    "diagram_warnings",
-    "instance_view",
-    "migrate_state",
-    "simulate",
 ]

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from ..models import Role
 from ..services.casework import tasks
-from ..services.errors import Conflict
 from ..web import db, photo_store
 from . import bp, serializers
 from .auth import api_user, token_required
@@ -37,14 +36,13 @@ def complete(task_id: int):
     formdata = form_data(source)
     try:
         completion = tasks.complete_task(session, task_id, user, formdata, photo=photo, store=photo_store())
-    except Conflict as conflict:
+    except tasks.StepTaken as taken:
         session.rollback()
-        found = tasks.get_task_for(session, user, task_id)
         raise ApiProblem(
             409,
-            str(conflict),
-            completed_by=serializers.person(found.completed_by, user),
-            completed_at=serializers.when(found.completed_at),
+            str(taken),
+            completed_by=serializers.person(taken.task.completed_by, user),
+            completed_at=serializers.when(taken.task.completed_at),
         ) from None
     session.commit()
     complaint = completion.task.complaint

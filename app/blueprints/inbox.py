@@ -6,7 +6,6 @@ from flask_login import current_user, login_required
 
 from ..models import Role
 from ..services.casework import complaints, tasks
-from ..services.errors import Conflict, Invalid
 from ..web import db, photo_store, roles_required, uploaded_photo
 
 bp = Blueprint("inbox", __name__)
@@ -33,25 +32,20 @@ def show(task_id: int):
 def complete(task_id: int):
     session = db()
     try:
-        tasks.complete_task(
+        completion = tasks.complete_task(
             session, task_id, current_user, request.form, photo=uploaded_photo(), store=photo_store()
         )
-    except Invalid as error:
+    except tasks.StepInvalid as refused:
+        # Nothing was written; the request's session ends with a rollback.
+        return _task_page(refused.task, refused.form, refused.errors), 400
+    except tasks.StepTaken as taken:
         session.rollback()
-        task = tasks.get_task_for(session, current_user, task_id)
-        form = tasks.build_form(session, task, current_user, request.form)
-        form.validate()
-        return _task_page(task, form, error.errors), 400
-    except Conflict as conflict:
-        session.rollback()
-        flash(str(conflict), "error")
-        task = tasks.get_task_for(session, current_user, task_id)
-        return redirect(url_for("complaints.show", complaint_id=task.complaint_id)), 303
+        flash(str(taken), "error")
+        return redirect(url_for("complaints.show", complaint_id=taken.task.complaint_id)), 303
     session.commit()
     flash("Done. The complaint has moved on.")
     if current_user.role is Role.CITIZEN:
-        task = tasks.get_task_for(session, current_user, task_id)
-        return redirect(url_for("complaints.show", complaint_id=task.complaint_id))
+        return redirect(url_for("complaints.show", complaint_id=completion.task.complaint_id))
     return redirect(url_for("inbox.index"))
 
 

@@ -1,30 +1,15 @@
-"""Notifications: each user's in-app list, the administrators' view of the outbox,
-and the operator commands (`flask --app app notifications digest | deliver | reminders`)."""
+"""Notifications: each user's in-app list and the administrators' view of the outbox."""
 from __future__ import annotations
 
-from functools import partial
-
-import click
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from .. import jobs
 from ..models import Role
-from ..services.notifications import delivery, digests, outbox, reminders
-from ..web import db, roles_required, session_factory
+from ..services.notifications import delivery, outbox
+from ..web import db, roles_required
 
-bp = Blueprint("notifications", __name__, cli_group="notifications")
+bp = Blueprint("notifications", __name__)
 PAGE_SIZE = 50  # in-app notifications per page: light enough for a cheap phone
-
-
-@bp.record_once
-def _deliver_soon_after_commit(state):
-    # Installed with the blueprint (so every app that shows notifications gets it):
-    # a commit that wrote SMS or email rows enqueues a delivery job at once; if
-    # Redis is down the rows wait for the scheduled delivery.
-    redis_url = state.app.config.get("REDIS_URL")
-    if redis_url:
-        delivery.deliver_after_commit(state.app.extensions["db_sessions"], partial(jobs.deliver_soon, redis_url))
 
 
 @bp.app_context_processor
@@ -98,24 +83,3 @@ def retry_parked():
     session.commit()
     flash(f"{count} parked notification{'s' if count != 1 else ''} go out with the next delivery round.")
     return redirect(url_for("notifications.outbox"))
-
-
-@bp.cli.command("digest")
-def digest_command():
-    """Queue today's digest of new escalations for Commissioners and the Chief Secretary."""
-    queued = digests.send_escalation_digests(session_factory())
-    click.echo(f"queued the escalation digest for {queued} person(s)")
-
-
-@bp.cli.command("deliver")
-def deliver_command():
-    """Send the SMS and email notifications that are due now, once."""
-    result = jobs.deliver_outbox(current_app._get_current_object())
-    click.echo(f"sent {len(result.sent)}, failed {len(result.failed)} (will retry), parked {len(result.parked)}")
-
-
-@bp.cli.command("reminders")
-def reminders_command():
-    """Fire the reminder timers of the diagram that are due now, once."""
-    fired = reminders.fire_due_reminders(session_factory(), batch=current_app.config["TIMER_SWEEP_BATCH"])
-    click.echo(f"fired reminder timers of {len(fired)} process instance(s)")

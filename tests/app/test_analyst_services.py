@@ -26,7 +26,8 @@ from app.services.analyst import migration
 from app.services.errors import Invalid, NotAllowed, NotFound
 from app.task_forms import all_task_forms, form_keys
 from tests.app.helpers import assign, cheap_password_hashing, complete, lodge, open_tasks, reread
-from workflows import DiagramError, DiagramRejected, Scenario
+from workflows import DiagramError, DiagramRejected
+from workflows.analysis import Scenario
 
 SHIPPED = (Path(__file__).resolve().parents[2] / "bpmn" / "complaint.bpmn").read_text()
 P15D = '<bpmn:timeDuration>"P15D"</bpmn:timeDuration>'

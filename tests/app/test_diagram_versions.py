@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 import workflows
 from app.models import ComplaintStatus, ProcessInstance, Role
-from app.services.casework import processes, tasks
+from app.services.casework import deployments, tasks
 from tests.app.helpers import complete, lodge, open_tasks
 
 SHIPPED = (Path(__file__).resolve().parents[2] / "bpmn" / "complaint.bpmn").read_text()
@@ -49,7 +49,7 @@ def variant_xml() -> bytes:
 def test_an_extra_step_runs_through_the_same_services(session, make_user, places):
     citizen, dc = make_user(Role.CITIZEN), make_user(Role.DEPUTY_COMMISSIONER)
     on_v1 = lodge(session, citizen, places["peshawar"])
-    v2 = processes.deploy_diagram(session, variant_xml(), deployed_by=None)
+    v2 = deployments.deploy_diagram(session, variant_xml(), deployed_by=None)
     session.commit()
     assert (v2.version, v2.is_default) == (2, True)
 
@@ -90,6 +90,6 @@ def test_an_extra_step_runs_through_the_same_services(session, make_user, places
 def test_a_broken_variant_is_refused_and_nothing_is_stored(session, change, message):
     xml = variant_xml().decode().replace(*change).encode()
     with pytest.raises(workflows.DiagramRejected) as rejected:
-        processes.deploy_diagram(session, xml, deployed_by=None)
+        deployments.deploy_diagram(session, xml, deployed_by=None)
     assert any(message in e.message for e in rejected.value.errors)
-    assert processes.default_definition(session).version == 1
+    assert deployments.default_definition(session).version == 1

@@ -79,7 +79,7 @@ def test_with_redis_down_complaints_are_accepted_and_messages_wait_for_delivery(
     reachable(session, make_user(Role.DEPUTY_COMMISSIONER))
 
     started = time.monotonic()
-    with caplog.at_level(logging.WARNING, logger="app.jobs"):
+    with caplog.at_level(logging.WARNING, logger="app.background"):
         lodged = [lodge_through_the_page(portal, session, citizen, places["peshawar"]) for _ in range(3)]
     assert time.monotonic() - started < 10  # a refused connection does not hold up the citizen
 

@@ -30,7 +30,7 @@ from app.models import (
     utcnow,
 )
 from app.services.demo import generator
-from app.services.casework import processes, tasks, timers
+from app.services.casework import deployments, tasks, timers
 from app.services.statistics import aggregates
 from app.services.casework.projection import sync_instance
 from workflows.analysis.inspect import view_of
@@ -58,7 +58,7 @@ def test_the_command_adds_complaints_with_citizens(app, session):
 
 
 def test_every_generated_complaint_is_a_valid_engine_state(session, generated):
-    diagram = processes.diagram_for(session, processes.default_definition(session))
+    diagram = deployments.diagram_for(session, deployments.default_definition(session))
     notifications_before = session.scalar(select(func.count()).select_from(Notification))
     task_ids = []
     pairs = session.execute(select(Complaint, ProcessInstance).join(
@@ -94,7 +94,7 @@ def test_every_generated_complaint_is_a_valid_engine_state(session, generated):
         # What projection.sync_instance writes for this workflow is what the generator wrote.
         before = _projected(complaint)
         with session.begin_nested() as nested:
-            assert sync_instance(session, complaint, instance, workflow, now=utcnow()) == [], label
+            assert sync_instance(session, complaint, instance, workflows.snapshot(workflow), now=utcnow()) == [], label
             after = _projected(complaint)
             # No notice is left to send: the generator took them as a real move would.
             assert session.scalar(select(func.count()).select_from(Notification)) == notifications_before
@@ -144,7 +144,7 @@ def test_shared_routes_give_what_the_engine_gives_each_complaint(app, session, m
         generator.generate(app.extensions["db_sessions"], 150, batch_size=150, seed=5, share_routes=share, now=now)
         runs[share] = batches[0]
     shared, alone = runs[True], runs[False]
-    diagram = processes.diagram_for(session, processes.default_definition(session))
+    diagram = deployments.diagram_for(session, deployments.default_definition(session))
     for table in ("complaints", "tasks", "events"):
         assert len(getattr(shared, table)) == len(getattr(alone, table)), table
         for mine, theirs in zip(getattr(shared, table), getattr(alone, table)):

@@ -79,10 +79,10 @@ def test_public_figures_are_cached_at_most_a_minute(app, client, known, session,
     known["open"].district_id = places["mardan"].id
     session.commit()
     assert client.get("/api/public/stats").json["districts"] == client.get("/api/public/stats").json["districts"]
-    app.extensions["public_stats"]["expires"] = 0  # a minute later: this visitor gets the last snapshot...
+    app.extensions["public_stats"].expires = 0  # a minute later: this visitor gets the last snapshot...
     stale = next(d for d in client.get("/api/public/stats").json["districts"] if d["name"] == "Mardan")
     assert stale["lodged"] == 1
-    app.extensions["public_stats"]["thread"].join(10)  # ...while one thread recomputes it for the next
+    app.extensions["public_stats"].thread.join(10)  # ...while one thread recomputes it for the next
     mardan = next(d for d in client.get("/api/public/stats").json["districts"] if d["name"] == "Mardan")
     assert mardan["lodged"] == 2
 

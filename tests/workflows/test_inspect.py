@@ -7,7 +7,8 @@ from datetime import timedelta
 
 import pytest
 
-from workflows import DiagramError, diagram_warnings, instance_view, save_state
+from workflows import DiagramError, save_state
+from workflows.analysis import diagram_warnings, instance_view
 from workflows.analysis.inspect import user_task_lanes
 
 DAY = timedelta(days=1)

@@ -10,11 +10,8 @@ from datetime import timedelta
 
 import pytest
 
+from workflows.analysis import MigrationRefused, check_migration, instance_view, migrate_state
 from workflows import (
-    MigrationRefused,
-    check_migration,
-    instance_view,
-    migrate_state,
     next_timer_due,
     open_tasks,
     restore_process,

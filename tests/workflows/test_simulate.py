@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from workflows import Scenario, ScenarioAnswer
+from workflows.analysis import Scenario, ScenarioAnswer
 from workflows.analysis import simulate
 
 ASSIGN = {"dc_decision": "assign", "officer_id": 7, "instruction": "go", "target_district_id": None}

@@ -6,24 +6,17 @@ with the page's CSRF token; these endpoints answer JSON for its script.
 from __future__ import annotations
 
 import dataclasses
-import json
 from pathlib import PurePosixPath, PureWindowsPath
 
 from flask import jsonify, render_template, request, url_for
 from flask_login import current_user
 
-import workflows
-from workflows.analysis.simulate import Scenario, ScenarioAnswer
-
 from ...models import LANE_ROLES, ComplaintStatus
 from ...services import analyst
-from ...services.casework import processes
+from ...services.casework import deployments
 from ...services.errors import Conflict, Invalid, NotFound
 from ...web import db, roles_required
 from .blueprint import ANALYSTS, bp, file_name
-
-MAX_DAYS = 3650
-
 
 @bp.get("/analyst/modeler")
 @roles_required(*ANALYSTS)
@@ -43,7 +36,7 @@ def modeler():
 
 def _default_or_none(session):
     try:
-        return processes.default_definition(session)
+        return deployments.default_definition(session)
     except NotFound:
         return None
 
@@ -53,7 +46,7 @@ def _default_or_none(session):
 def validate():
     xml = request.form.get("xml", "")
     if not xml.strip():
-        return _problems([workflows.DiagramError("no diagram was sent")], status=400)
+        return _problems([analyst.DiagramError("no diagram was sent")], status=400)
     report = analyst.validate_draft(db(), xml.encode("utf-8"))
     return _problems(report.errors, report.warnings)
 
@@ -63,7 +56,7 @@ def validate():
 def deploy():
     xml = request.form.get("xml", "")
     if not xml.strip():
-        return _problems([workflows.DiagramError("no diagram was sent")], status=400)
+        return _problems([analyst.DiagramError("no diagram was sent")], status=400)
     session = db()
     try:
         definition = analyst.deploy_version(
@@ -73,12 +66,12 @@ def deploy():
             _safe_filename(request.form.get("filename", "")),
             make_default=request.form.get("make_default") == "1",
         )
-    except workflows.DiagramRejected as rejected:
+    except analyst.DiagramRejected as rejected:
         session.rollback()
         return _problems(rejected.errors, status=400)
     except (Invalid, Conflict) as refused:
         session.rollback()
-        return _problems([workflows.DiagramError(str(refused))], status=409 if isinstance(refused, Conflict) else 400)
+        return _problems([analyst.DiagramError(str(refused))], status=409 if isinstance(refused, Conflict) else 400)
     session.commit()
     return (
         jsonify(
@@ -98,49 +91,16 @@ def deploy():
 def simulate():
     xml = request.form.get("xml", "")
     if not xml.strip():
-        return _problems([workflows.DiagramError("no diagram was sent")], status=400)
+        return _problems([analyst.DiagramError("no diagram was sent")], status=400)
     try:
-        scenario = scenario_from_json(request.form.get("scenario", "{}"))
+        scenario = analyst.scenario_from_json(request.form.get("scenario", "{}"))
     except ValueError as error:
-        return _problems([workflows.DiagramError(f"the scenario is not valid: {error}")], status=400)
+        return _problems([analyst.DiagramError(f"the scenario is not valid: {error}")], status=400)
     try:
         result = analyst.simulate_draft(xml.encode("utf-8"), scenario)
-    except workflows.DiagramRejected as rejected:
+    except analyst.DiagramRejected as rejected:
         return _problems(rejected.errors, status=400)
     return jsonify(dataclasses.asdict(result))
-
-
-def scenario_from_json(raw: str) -> Scenario:
-    """{"steps": {task id: [{"data": {...}, "after_days": n}]}, "default_days": n, "horizon_days": n}."""
-    try:
-        body = json.loads(raw or "{}")
-    except json.JSONDecodeError as error:
-        raise ValueError(f"not JSON ({error.msg})") from None
-    if not isinstance(body, dict) or not isinstance(body.get("steps", {}), dict):
-        raise ValueError("expected an object with a `steps` object")
-    steps = {}
-    for element_id, answers in body.get("steps", {}).items():
-        if not isinstance(answers, list):
-            raise ValueError(f"the answers for {element_id} are not a list")
-        steps[str(element_id)] = [_answer(element_id, answer) for answer in answers]
-    return Scenario(
-        steps=steps,
-        default_days=_days(body.get("default_days", 1.0), "default_days"),
-        horizon_days=_days(body.get("horizon_days", 60), "horizon_days"),
-    )
-
-
-def _answer(element_id, answer) -> ScenarioAnswer:
-    if not isinstance(answer, dict) or not isinstance(answer.get("data", {}), dict):
-        raise ValueError(f"an answer for {element_id} is not an object with a `data` object")
-    after = answer.get("after_days")
-    return ScenarioAnswer(data=answer.get("data", {}), after_days=None if after is None else _days(after, element_id))
-
-
-def _days(value, what) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= MAX_DAYS:
-        raise ValueError(f"{what}: days must be a number from 0 to {MAX_DAYS}")
-    return float(value)
 
 
 def _problems(errors, warnings=(), status=200):

@@ -4,9 +4,12 @@ between versions (`migration`), and who may change what complaints run on (`acce
 
 Pages import this package and call what it re-exports.
 """
+from workflows import DiagramError, DiagramRejected
+
 from .access import ANALYST_ROLES, require_analyst
 from .instances import InstanceReport, OpenStep, instance_view_for
 from .migration import MigrationCandidate, MigrationOutcome, migrate_complaints, preview_migration
+from .scenarios import scenario_from_json
 from .workbench import (
     DraftRejected,
     DraftReport,
@@ -26,6 +29,8 @@ from .workbench import (
 
 __all__ = [
     "ANALYST_ROLES",
+    "DiagramError",
+    "DiagramRejected",
     "DraftRejected",
     "DraftReport",
     "FieldInfo",
@@ -45,6 +50,7 @@ __all__ = [
     "preview_migration",
     "require_analyst",
     "role_warnings",
+    "scenario_from_json",
     "set_default",
     "simulate_draft",
     "validate_draft",

@@ -11,11 +11,10 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-import workflows
-from workflows import WaitingTimer
+from workflows.analysis import WaitingTimer, instance_view
 
 from ...models import HumanTask, ProcessDefinition, ProcessInstance, Role, User
-from ..casework import processes
+from ..casework import deployments
 from ..casework.complaints import get_complaint_for
 from ..errors import NotFound
 
@@ -52,7 +51,7 @@ def instance_view_for(session: Session, user: User, complaint_id: int) -> Instan
     if instance is None:
         raise NotFound(f"complaint {complaint_id} has no process")
     definition: ProcessDefinition = instance.definition
-    view = workflows.instance_view(processes.diagram_for(session, definition), instance.state)
+    view = instance_view(deployments.diagram_for(session, definition), instance.state)
     citizen_view = user.role is Role.CITIZEN
     rows = {
         row.task_guid: row

@@ -14,8 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-import workflows
-from workflows import MigrationRefused
+from workflows.analysis import MigrationRefused, check_migration
 
 from ...models import (
     Complaint,
@@ -28,10 +27,10 @@ from ...models import (
     User,
     utcnow,
 )
-from ..casework import processes
+from ..casework import deployments, processes
 from .access import require_analyst
 from ..errors import Invalid, NotFound
-from ..casework.projection import LANE_SCOPE, sync_instance
+from ..casework.projection import LANE_SCOPE
 
 # Instances are read this many at a time, so a preview over a large version
 # never holds every state in memory at once.
@@ -67,8 +66,8 @@ def preview_migration(
     target = _definition(session, target_definition_id)
     if source.process_id != target.process_id:
         raise Invalid(f"version {target.version} of {target.process_id!r} is not a version of {source.process_id!r}")
-    source_diagram = processes.diagram_for(session, source)
-    target_diagram = processes.diagram_for(session, target)
+    source_diagram = deployments.diagram_for(session, source)
+    target_diagram = deployments.diagram_for(session, target)
     query = (
         select(ProcessInstance.complaint_id, Complaint.tracking_number, ProcessInstance.state)
         .join(Complaint, Complaint.id == ProcessInstance.complaint_id)
@@ -79,7 +78,7 @@ def preview_migration(
     )
     candidates, cache = [], {}
     for complaint_id, tracking_number, state in session.execute(query):
-        check = workflows.check_migration(source_diagram, target_diagram, state, cache=cache)
+        check = check_migration(source_diagram, target_diagram, state, cache=cache)
         candidates.append(MigrationCandidate(complaint_id, tracking_number, check.possible, check.reasons))
     return candidates
 
@@ -96,12 +95,11 @@ def migrate_complaints(
     require_analyst(actor)
     now = now or utcnow()
     target = _definition(session, target_definition_id)
-    target_diagram = processes.diagram_for(session, target)
     outcome = MigrationOutcome()
     for complaint_id in dict.fromkeys(complaint_ids):
         try:
             with session.begin_nested():
-                _move(session, actor, complaint_id, target, target_diagram, now)
+                _move(session, actor, complaint_id, target, now)
         except MigrationRefused as refused:
             outcome.refused[complaint_id] = refused.reasons
         except StaleDataError:
@@ -113,7 +111,7 @@ def migrate_complaints(
     return outcome
 
 
-def _move(session, actor, complaint_id, target, target_diagram, now) -> None:
+def _move(session, actor, complaint_id, target, now) -> None:
     instance = session.scalar(
         select(ProcessInstance).where(ProcessInstance.complaint_id == complaint_id).with_for_update()
     )
@@ -127,12 +125,9 @@ def _move(session, actor, complaint_id, target, target_diagram, now) -> None:
     if source.process_id != target.process_id:
         raise MigrationRefused([f"it runs process {source.process_id!r}, not {target.process_id!r}"])
 
-    state = workflows.migrate_state(processes.diagram_for(session, source), target_diagram, instance.state)
-    workflow = workflows.restore_process(target_diagram, state)
     complaint = session.get(Complaint, complaint_id)
-    instance.definition = target
-    sync_instance(session, complaint, instance, workflow, now=now)
-    _refresh_open_rows(session, instance, workflow)
+    snapshot = processes.migrate(session, complaint, instance, target, now=now)
+    _refresh_open_rows(session, instance, snapshot)
     session.add(
         ComplaintEvent(
             complaint_id=complaint.id,
@@ -145,9 +140,9 @@ def _move(session, actor, complaint_id, target, target_diagram, now) -> None:
     session.flush()
 
 
-def _refresh_open_rows(session, instance, workflow) -> None:
+def _refresh_open_rows(session, instance, snapshot) -> None:
     """Inbox rows keep their task guid; name, form and lane come from the new version."""
-    by_guid = {task.id: task for task in workflows.open_tasks(workflow)}
+    by_guid = {task.id: task for task in snapshot.open_tasks}
     rows = session.scalars(
         select(HumanTask).where(HumanTask.instance_id == instance.id, HumanTask.completed_at.is_(None))
     )

@@ -16,13 +16,13 @@ from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 from wtforms.validators import DataRequired, InputRequired
 
-import workflows
-from workflows import DiagramError, DiagramRejected, Scenario, SimulationResult
+from workflows import DiagramError, DiagramRejected
+from workflows.analysis import Scenario, SimulationResult, diagram_warnings, simulate
 from workflows.analysis.inspect import user_task_lanes
 
 from ...models import District, Division, InstanceStatus, ProcessDefinition, ProcessInstance, Role, User
 from ...task_forms import all_task_forms
-from ..casework import processes
+from ..casework import deployments
 from .access import require_analyst
 from ..errors import Invalid, NotFound
 
@@ -117,7 +117,7 @@ def deploy_version(
     """Validate and store `xml` as the next version; raises DraftRejected with every error."""
     require_analyst(actor)
     try:
-        return processes.deploy_diagram(session, xml, deployed_by=actor, filename=filename, make_default=make_default)
+        return deployments.deploy_diagram(session, xml, deployed_by=actor, filename=filename, make_default=make_default)
     except DiagramRejected as rejected:
         raise DraftRejected(rejected.errors) from None
 
@@ -126,7 +126,7 @@ def set_default(session: Session, actor: User, definition_id: int) -> ProcessDef
     """New complaints of this process start on `definition_id` from now on."""
     require_analyst(actor)
     definition = get_definition(session, definition_id)
-    processes.set_default_version(session, definition)
+    deployments.set_default_version(session, definition)
     return definition
 
 
@@ -147,11 +147,11 @@ def validate_draft(session: Session, xml: bytes) -> DraftReport:
     """Every deploy error, plus warnings: unreachable elements, empty lanes, roles nobody holds."""
     diagram, errors = None, []
     try:
-        diagram = processes.check_diagram(xml)
+        diagram = deployments.check_diagram(xml)
     except DiagramRejected as rejected:
         errors = rejected.errors
     try:
-        warnings = workflows.diagram_warnings(xml, diagram)
+        warnings = diagram_warnings(xml, diagram)
         warnings += role_warnings(session, user_task_lanes(xml, diagram))
     except Exception:  # not well-formed XML: the errors already say so
         warnings = []
@@ -213,10 +213,10 @@ def _list(names: list[str]) -> str:
 def simulate_draft(xml: bytes, scenario: Scenario) -> SimulationResult:
     """Run the draft under `scenario` in memory; raises DraftRejected if it does not validate."""
     try:
-        diagram = processes.check_diagram(xml)
+        diagram = deployments.check_diagram(xml)
     except DiagramRejected as rejected:
         raise DraftRejected(rejected.errors) from None
-    return workflows.simulate(diagram, scenario)
+    return simulate(diagram, scenario)
 
 
 # -- forms catalogue ----------------------------------------------------------------

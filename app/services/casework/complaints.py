@@ -7,8 +7,6 @@ from datetime import date, datetime
 from sqlalchemy import Select, and_, select, text, union_all
 from sqlalchemy.orm import Session, joinedload
 
-import workflows
-
 from ...models import (
     Attachment,
     Category,
@@ -17,7 +15,6 @@ from ...models import (
     ComplaintStatus,
     District,
     HumanTask,
-    ProcessInstance,
     Role,
     User,
     utcnow,
@@ -26,7 +23,6 @@ from ..notifications import outbox
 from . import processes
 from ..errors import Invalid, NotAllowed, NotFound
 from ..photos import PhotoStore
-from .projection import sync_instance
 from .scope import can_read, complaint_filter
 from ..statistics.dashboards import age_condition, on_pk_day, overdue_condition, resolved_condition
 
@@ -85,28 +81,8 @@ def submit_complaint(
         )
     )
     outbox.notify_complaint_event(session, complaint, "lodged", now=now)
-    start_process_for(session, complaint, now=now)
+    processes.start(session, complaint, now=now)
     return complaint
-
-
-def start_process_for(session: Session, complaint: Complaint, *, now: datetime | None = None) -> ProcessInstance:
-    definition = processes.default_definition(session)
-    diagram = processes.diagram_for(session, definition)
-    workflow = workflows.start_process(
-        diagram,
-        {
-            "complaint_id": complaint.id,
-            "district_id": complaint.district_id,
-            "department_id": complaint.department_id,
-            # Diagram scripts may read it before anyone is assigned.
-            "officer_id": None,
-        },
-    )
-    instance = ProcessInstance(complaint_id=complaint.id, definition_id=definition.id, state={})
-    session.add(instance)
-    session.flush()
-    sync_instance(session, complaint, instance, workflow, now=now)
-    return instance
 
 
 def tracking_number(complaint_id: int, when: datetime) -> str:

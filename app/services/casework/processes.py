@@ -1,84 +1,115 @@
-"""Deploying diagrams and loading the right version for a complaint."""
+"""The one door to the engine: every move of a complaint's process passes through here.
+
+A move restores the instance's process from its saved state (`begin`), does
+what the caller asks through the move's verbs (complete a task, fire the due
+timers, send a signal), and `save` reads the result once into a plain
+`workflows.ProcessSnapshot` and hands that to the projection, which stores the
+state and rewrites the complaint row, the inbox, the timeline and the
+notifications, all in the caller's transaction. Starting a process and moving
+it to another diagram version are single calls.
+
+Nothing outside this module and `workflows/` holds a live process: callers see
+ids, form data, outcomes and snapshots. The diagram version's parsed spec comes
+from `deployments.diagram_for` (parsed once per process and version).
+"""
 from __future__ import annotations
 
-import hashlib
-from pathlib import Path
+from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from workflows import Diagram, parse_diagram
+import workflows
+from workflows import ProcessSnapshot, TaskNotOpen
+from workflows.analysis import migrate_state
 
-from ...models import LANE_ROLES, ComplaintStatus, ProcessDefinition, User
-from ...task_forms import form_keys
-from ..errors import NotFound
+from ...models import Complaint, HumanTask, ProcessDefinition, ProcessInstance, User, utcnow
+from . import deployments
+from .projection import sync_instance
 
-# Parsed specs by sha256: a version's XML never changes, so parsing it once per
-# process is enough, and the state of each instance is stored without it.
-_DIAGRAMS: dict[str, Diagram] = {}
+__all__ = ["Move", "ProcessSnapshot", "TaskNotOpen", "TimersFired", "begin", "migrate", "start"]
 
 
-def check_diagram(xml: bytes, filename: str = "diagram.bpmn") -> Diagram:
-    """Parse and validate; raises workflows.DiagramRejected with every problem."""
-    return parse_diagram(
-        xml,
-        roles={r.value for r in LANE_ROLES},
-        form_keys=form_keys(),
-        statuses={s.value for s in ComplaintStatus},
-        filename=filename,
+@dataclass(frozen=True)
+class TimersFired:
+    """Which of the instance's recorded due times the engine moved on from."""
+
+    deadline: bool  # `next_timer_due_at` (escalations, rating deadline, reviews)
+    notice: bool  # `next_notice_at` (reminders)
+
+
+class Move:
+    """One move of one instance, from its saved state to `save`. Not reusable after `save`."""
+
+    def __init__(self, session: Session, instance: ProcessInstance):
+        self._session = session
+        self.instance = instance
+        self._workflow = workflows.restore_process(deployments.diagram_for(session, instance.definition), instance.state)
+
+    def complete_task(self, task_guid: str, data: dict) -> None:
+        """Raises workflows.TaskNotOpen when the task is no longer waiting for a person."""
+        workflows.complete_task(self._workflow, task_guid, data)
+
+    def fire_timers(self) -> TimersFired:
+        workflows.fire_timers(self._workflow)
+        return TimersFired(
+            deadline=workflows.next_timer_due(self._workflow) != self.instance.next_timer_due_at,
+            notice=workflows.next_notice_due(self._workflow) != self.instance.next_notice_at,
+        )
+
+    def send_signal(self, name: str, payload: dict) -> int:
+        """How many events of the process caught the signal (0: nothing moved)."""
+        return workflows.send_signal(self._workflow, name, payload)
+
+    def save(
+        self,
+        complaint: Complaint,
+        *,
+        actor: User | None = None,
+        completed_task_id: str | None = None,
+        now: datetime | None = None,
+    ) -> list[HumanTask]:
+        """Store the moved process and everything projected from it; returns the new inbox rows."""
+        snapshot = workflows.snapshot(self._workflow)
+        self._workflow = None  # a saved move is spent: a second save would take no notices
+        return sync_instance(
+            self._session, complaint, self.instance, snapshot, actor=actor, completed_task_id=completed_task_id, now=now
+        )
+
+
+def begin(session: Session, instance: ProcessInstance) -> Move:
+    """Restore `instance` for a move; the caller has locked its row."""
+    return Move(session, instance)
+
+
+def start(session: Session, complaint: Complaint, *, now: datetime | None = None) -> ProcessInstance:
+    """Start the default version of the complaint process for a new complaint."""
+    definition = deployments.default_definition(session)
+    workflow = workflows.start_process(
+        deployments.diagram_for(session, definition),
+        {
+            "complaint_id": complaint.id,
+            "district_id": complaint.district_id,
+            "department_id": complaint.department_id,
+            # Diagram scripts may read it before anyone is assigned.
+            "officer_id": None,
+        },
     )
-
-
-def deploy_diagram(
-    session: Session, xml: bytes, *, deployed_by: User | None, filename: str = "diagram.bpmn", make_default: bool = True
-) -> ProcessDefinition:
-    """Validate `xml` and store it as the next version of its process."""
-    diagram = check_diagram(xml, filename)
-    sha = hashlib.sha256(xml).hexdigest()
-    latest = session.scalar(
-        select(func.max(ProcessDefinition.version)).where(ProcessDefinition.process_id == diagram.process_id)
-    )
-    definition = ProcessDefinition(
-        process_id=diagram.process_id,
-        version=(latest or 0) + 1,
-        sha256=sha,
-        xml=xml.decode("utf-8"),
-        deployed_by_id=deployed_by.id if deployed_by else None,
-    )
-    session.add(definition)
+    instance = ProcessInstance(complaint_id=complaint.id, definition_id=definition.id, state={})
+    session.add(instance)
     session.flush()
-    if make_default:
-        set_default_version(session, definition)
-    _DIAGRAMS[sha] = diagram
-    return definition
+    sync_instance(session, complaint, instance, workflows.snapshot(workflow), now=now or utcnow())
+    return instance
 
 
-def set_default_version(session: Session, definition: ProcessDefinition) -> None:
-    session.execute(
-        update(ProcessDefinition)
-        .where(ProcessDefinition.process_id == definition.process_id, ProcessDefinition.id != definition.id)
-        .values(is_default=False)
-    )
-    definition.is_default = True
-    session.flush()
-
-
-def deploy_file(session: Session, path: Path, *, deployed_by: User | None = None) -> ProcessDefinition:
-    return deploy_diagram(session, path.read_bytes(), deployed_by=deployed_by, filename=path.name)
-
-
-def default_definition(session: Session, process_id: str = "complaint") -> ProcessDefinition:
-    definition = session.scalar(
-        select(ProcessDefinition).where(ProcessDefinition.process_id == process_id, ProcessDefinition.is_default)
-    )
-    if definition is None:
-        raise NotFound(f"no deployed version of process {process_id!r}; run `flask --app app process deploy`")
-    return definition
-
-
-def diagram_for(session: Session, definition: ProcessDefinition) -> Diagram:
-    diagram = _DIAGRAMS.get(definition.sha256)
-    if diagram is None:
-        xml = session.scalar(select(ProcessDefinition.xml).where(ProcessDefinition.id == definition.id))
-        diagram = _DIAGRAMS[definition.sha256] = check_diagram(xml.encode("utf-8"))
-    return diagram
+def migrate(
+    session: Session, complaint: Complaint, instance: ProcessInstance, target: ProcessDefinition, *, now: datetime
+) -> ProcessSnapshot:
+    """Move a running instance onto another version of its diagram (raises workflows.analysis.MigrationRefused)."""
+    source_diagram = deployments.diagram_for(session, instance.definition)
+    target_diagram = deployments.diagram_for(session, target)
+    state = migrate_state(source_diagram, target_diagram, instance.state)
+    snapshot = workflows.snapshot(workflows.restore_process(target_diagram, state))
+    instance.definition = target
+    sync_instance(session, complaint, instance, snapshot, now=now)
+    return snapshot

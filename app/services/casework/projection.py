@@ -1,8 +1,10 @@
 """Keep the complaint row, the inbox and the timeline in step with the process.
 
-Called after every move of a process instance (start, task completed, timer
-fired, signal), in the same transaction that saves the process state, so the
-inbox never shows a task the engine no longer has and vice versa.
+Called by the engine door (`processes.py`) after every move of a process
+instance (start, task completed, timer fired, signal, migration) with the
+move's `ProcessSnapshot`, in the same transaction that saves the process
+state, so the inbox never shows a task the engine no longer has and vice versa.
+It reads nothing from the engine: the snapshot is plain data.
 """
 from __future__ import annotations
 
@@ -10,8 +12,6 @@ from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-
-import workflows
 
 from ...models import (
     Complaint,
@@ -40,15 +40,18 @@ def sync_instance(
     session: Session,
     complaint: Complaint,
     instance: ProcessInstance,
-    workflow,
+    snapshot,
     *,
     actor: User | None = None,
     completed_task_id: str | None = None,
     now: datetime | None = None,
 ) -> list[HumanTask]:
-    """Save the process state and rewrite everything projected from it. Returns new tasks."""
+    """Save the process state and rewrite everything projected from it. Returns new tasks.
+
+    `snapshot` is the `workflows.ProcessSnapshot` of the move.
+    """
     now = now or utcnow()
-    open_tasks = workflows.open_tasks(workflow)
+    open_tasks = snapshot.open_tasks
     open_ids = {t.id for t in open_tasks}
     rows = {
         row.task_guid: row
@@ -77,13 +80,13 @@ def sync_instance(
         row.district_id, row.division_id = complaint.district_id, complaint.division_id
         row.department_id = complaint.department_id
 
-    outbox.notify_process_move(session, complaint, workflow, new_rows, now=now)  # takes notices: before saving
-    instance.state = workflows.save_state(workflow)
-    instance.next_timer_due_at = workflows.next_timer_due(workflow)
-    instance.next_notice_at = workflows.next_notice_due(workflow)
+    outbox.notify_process_move(session, complaint, snapshot, new_rows, now=now)
+    instance.state = snapshot.state
+    instance.next_timer_due_at = snapshot.next_deadline
+    instance.next_notice_at = snapshot.next_notice
     complaint.next_deadline_at = instance.next_timer_due_at
     complaint.updated_at = now
-    _project_status(session, complaint, instance, workflow, open_tasks, now)
+    _project_status(session, complaint, instance, snapshot, now)
     session.flush()
     return new_rows
 
@@ -124,13 +127,14 @@ def _record_escalation(session, complaint, row, level, now):
     )
 
 
-def _project_status(session, complaint, instance, workflow, open_tasks, now):
-    if workflows.is_finished(workflow):
+def _project_status(session, complaint, instance, snapshot, now):
+    open_tasks = snapshot.open_tasks
+    if snapshot.finished:
         instance.status = InstanceStatus.FINISHED
         instance.next_timer_due_at = complaint.next_deadline_at = None
         complaint.status = ComplaintStatus.CLOSED
         complaint.closed_at = now
-        complaint.closure = workflows.closing_event(workflow)
+        complaint.closure = snapshot.closure
         session.add(ComplaintEvent(complaint_id=complaint.id, kind="closed", note=complaint.closure, created_at=now))
         return
     # The newest open task that carries a status decides what the citizen sees.

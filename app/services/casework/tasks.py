@@ -9,8 +9,6 @@ from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.datastructures import MultiDict
 
-import workflows
-
 from ...models import Complaint, ComplaintEvent, HumanTask, ProcessInstance, User, utcnow
 from ...task_forms import FormContext, get_task_form
 from ..notifications import outbox
@@ -18,7 +16,6 @@ from . import processes
 from .complaints import add_photo
 from ..errors import Conflict, Invalid, NotFound
 from ..photos import PhotoStore
-from .projection import sync_instance
 from .scope import can_read, may_work, task_filter, task_filter_parts
 
 
@@ -73,6 +70,22 @@ def accepts_photo(task: HumanTask) -> bool:
     return get_task_form(task.form_key).accepts_photo
 
 
+class StepInvalid(Invalid):
+    """The step's form was refused. `form` is bound and validated, for the page to show again."""
+
+    def __init__(self, errors: dict[str, list[str]], task: HumanTask, form):
+        super().__init__(errors)
+        self.task, self.form = task, form
+
+
+class StepTaken(Conflict):
+    """Somebody (or the process) moved the step on first; `task` tells who and when."""
+
+    def __init__(self, message: str, task: HumanTask):
+        super().__init__(message)
+        self.task = task
+
+
 @dataclass
 class Completion:
     task: HumanTask
@@ -91,8 +104,8 @@ def complete_task(
 ) -> Completion:
     """Validate the task's form, move the process on and record it; the caller commits.
 
-    Raises Invalid (field errors), NotFound (not the actor's to see), Conflict
-    (somebody completed it first: the message says who).
+    Raises StepInvalid (field errors, with the bound form), NotFound (not the
+    actor's to see), StepTaken (somebody completed it first: the message says who).
     """
     now = now or utcnow()
     task = session.get(HumanTask, task_id)
@@ -104,39 +117,40 @@ def complete_task(
     )
     session.refresh(task)
     if task.completed_at is not None:
-        raise Conflict(_already_done(task))
+        raise StepTaken(_already_done(task), task)
 
     task_form = get_task_form(task.form_key)
     complaint = task.complaint
     ctx = FormContext(session, complaint, actor)
     form = build_form(session, task, actor, formdata)
     if not form.validate():
-        raise Invalid({name: list(errors) for name, errors in form.errors.items()})
+        raise StepInvalid({name: list(errors) for name, errors in form.errors.items()}, task, form)
     if photo and not task_form.accepts_photo:
-        raise Invalid({"photo": ["This step takes no photo."]})
+        raise StepInvalid({"photo": ["This step takes no photo."]}, task, form)
     data = task_form.to_data(form)
+    if photo:
+        try:  # checked and stored before the process moves, so a refused photo leaves nothing half done
+            add_photo(session, complaint, actor, photo, store, purpose="evidence")
+        except Invalid as refused:
+            raise StepInvalid(refused.errors, task, form) from None
 
-    diagram = processes.diagram_for(session, instance.definition)
-    workflow = workflows.restore_process(diagram, instance.state)
+    move = processes.begin(session, instance)
     try:
-        workflows.complete_task(workflow, task.task_guid, data)
-    except workflows.TaskNotOpen:
-        raise Conflict("This step is no longer open.") from None
+        move.complete_task(task.task_guid, data)
+    except processes.TaskNotOpen:
+        raise StepTaken("This step is no longer open.", task) from None
     kind, note = task_form.apply(data, ctx)
     if photo:
-        add_photo(session, complaint, actor, photo, store, purpose="evidence")
         note = (note or "") + " (photo attached)"
     session.add(ComplaintEvent(complaint_id=complaint.id, actor_id=actor.id, kind=kind, note=note, created_at=now))
     outbox.notify_complaint_event(session, complaint, kind, now=now)
     try:
-        new_tasks = sync_instance(
-            session, complaint, instance, workflow, actor=actor, completed_task_id=task.task_guid, now=now
-        )
+        new_tasks = move.save(complaint, actor=actor, completed_task_id=task.task_guid, now=now)
     except StaleDataError:
         # Another writer saved this instance after we loaded it (SQLite has no
         # row locks): nothing of ours is kept, the process moved exactly once.
         session.rollback()
-        raise Conflict("Somebody else moved this complaint on at the same moment; reload and check.") from None
+        raise StepTaken("Somebody else moved this complaint on at the same moment; reload and check.", task) from None
     return Completion(task, new_tasks)
 
 

@@ -12,20 +12,16 @@ failure count and error stay on the row for an operator to see.
 """
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, joinedload, sessionmaker, undefer
 
-import workflows
-
 from ...models import InstanceStatus, ProcessInstance, utcnow
+from .. import sweep as sweeping
 from . import processes
-from .projection import sync_instance
-
-log = logging.getLogger(__name__)
 
 FIRST_RETRY = timedelta(minutes=5)
 LONGEST_RETRY = timedelta(days=1)
@@ -39,43 +35,39 @@ class SweepResult:
 
 
 def sweep(session_factory: sessionmaker[Session], *, batch: int = 200) -> SweepResult:
-    """Fire everything due now, batch after batch, until a batch comes back short."""
-    total = SweepResult()
-    while True:
-        result = fire_due_timers(session_factory, batch=batch)
-        total.fired += result.fired
-        total.failed += result.failed
-        total.selected += result.selected
-        # A short batch means nothing more is due. A full batch that fired
-        # nothing belongs to other sweepers (or is not due by the engine's
-        # clock yet): stop instead of spinning on the same rows.
-        if result.selected < batch or not result.fired:
-            return total
+    """Fire everything due now, batch after batch, until a batch comes back short.
+
+    A full batch that fired nothing belongs to other sweepers (or is not due by
+    the engine's clock yet): the sweep stops instead of spinning on the same rows.
+    """
+    return _sweep(session_factory, utcnow(), batch, once=False)
 
 
 def fire_due_timers(session_factory: sessionmaker[Session], *, now: datetime | None = None, batch: int = 200) -> SweepResult:
     """Fire the timers of up to `batch` due instances; each commits on its own."""
-    now = now or utcnow()
-    with session_factory() as session:
-        due_ids = session.scalars(
-            select(ProcessInstance.id)
-            .where(ProcessInstance.status == InstanceStatus.RUNNING, ProcessInstance.next_timer_due_at <= now)
-            .order_by(ProcessInstance.next_timer_due_at, ProcessInstance.id)
-            .limit(batch)
-        ).all()
-    result = SweepResult(selected=len(due_ids))
-    for instance_id in due_ids:
-        with session_factory() as session:
-            try:
-                if fire_instance_timers(session, instance_id, now=now):
-                    session.commit()
-                    result.fired.append(instance_id)
-            except Exception as error:
-                session.rollback()
-                log.exception("timers of process instance %s failed; retrying later", instance_id)
-                _postpone(session, instance_id, error, now)
-                result.failed.append(instance_id)
-    return result
+    return _sweep(session_factory, now or utcnow(), batch, once=True)
+
+
+def _sweep(session_factory, now: datetime, batch: int, *, once: bool) -> SweepResult:
+    result = sweeping.sweep(
+        session_factory,
+        due=partial(_due_ids, now=now),
+        act=lambda session, instance_id: "fired" if fire_instance_timers(session, instance_id, now=now) else None,
+        on_failure=partial(_postpone, now=now),
+        batch=batch,
+        once=once,
+        what="timers of process instance",
+    )
+    return SweepResult(fired=result.ids("fired"), failed=result.failed, selected=result.selected)
+
+
+def _due_ids(session: Session, batch: int, *, now: datetime) -> list[int]:
+    return list(session.scalars(
+        select(ProcessInstance.id)
+        .where(ProcessInstance.status == InstanceStatus.RUNNING, ProcessInstance.next_timer_due_at <= now)
+        .order_by(ProcessInstance.next_timer_due_at, ProcessInstance.id)
+        .limit(batch)
+    ))
 
 
 def fire_instance_timers(session: Session, instance_id: int, *, now: datetime) -> bool:
@@ -96,18 +88,15 @@ def fire_instance_timers(session: Session, instance_id: int, *, now: datetime) -
     )
     if instance is None:
         return False
-    diagram = processes.diagram_for(session, instance.definition)
-    workflow = workflows.restore_process(diagram, instance.state)
-    workflows.fire_timers(workflow)
-    if workflows.next_timer_due(workflow) == instance.next_timer_due_at:
-        # The due timer is still waiting: nothing fired, nothing to save.
-        return False
+    move = processes.begin(session, instance)
+    if not move.fire_timers().deadline:
+        return False  # the due timer is still waiting: nothing fired, nothing to save
     instance.timer_failures, instance.timer_error = 0, None
-    sync_instance(session, instance.complaint, instance, workflow, now=now)
+    move.save(instance.complaint, now=now)
     return True
 
 
-def _postpone(session: Session, instance_id: int, error: Exception, now: datetime) -> None:
+def _postpone(session: Session, instance_id: int, error: Exception, *, now: datetime) -> None:
     failures = session.scalar(select(ProcessInstance.timer_failures).where(ProcessInstance.id == instance_id)) or 0
     delay = min(FIRST_RETRY * 2**failures, LONGEST_RETRY)
     session.execute(
@@ -120,4 +109,3 @@ def _postpone(session: Session, instance_id: int, error: Exception, now: datetim
         )
         .execution_options(synchronize_session=False)
     )
-    session.commit()

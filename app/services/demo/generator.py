@@ -6,7 +6,7 @@ time order, and every timer due by now has fired at the end. Engine states
 come from the real process engine (the deployed diagram), but the engine runs
 each route once: complaints on the same route copy its recorded state with
 their own task ids, values and moments (see generator_routes.py and
-workflows/cloning.py). What the engine left is projected into the rows
+cloning.py). What the engine left is projected into the rows
 `projection.sync_instance` writes (complaint status, human_tasks, timeline
 events), collected in memory and bulk-inserted, one transaction per batch.
 No notifications are sent for generated complaints.
@@ -21,7 +21,7 @@ from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session
 
 from ...models import Category, Complaint, District, InstanceStatus, Role, User, utcnow
-from ..casework import processes
+from ..casework import deployments
 from ..casework.complaints import tracking_number
 from .routes import PLACEHOLDERS, Node, Routes
 from .writes import Batch, write_batch
@@ -77,10 +77,10 @@ class _World:
 
     @classmethod
     def load(cls, session: Session, share_routes: bool) -> _World:
-        definition = processes.default_definition(session)
+        definition = deployments.default_definition(session)
         districts = list(session.scalars(select(District)))
         categories = list(session.scalars(select(Category)))
-        return cls(Routes(processes.diagram_for(session, definition), share=share_routes), definition.id,
+        return cls(Routes(deployments.diagram_for(session, definition), share=share_routes), definition.id,
                    districts, categories, _ensure_officers(session, districts, {c.department_id for c in categories}))
 
 

@@ -3,8 +3,8 @@
 A route is a path from the start: tasks completed with given answers, and
 timers firing in a given order. Complaints on the same route differ only in
 ids, their own values and moments, so the engine runs each step of a route
-once (`workflows.RecordedRun`) and every complaint that reaches the same point
-copies the recorded state (`workflows.StateTemplate`). A step's moment is
+once (`cloning.RecordedRun`) and every complaint that reaches the same point
+copies the recorded state (`cloning.StateTemplate`). A step's moment is
 symbolic (step k happens at the complaint's `moments[k]`), so one route serves
 complaints lodged on any day.
 
@@ -16,10 +16,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-
-import workflows
+from typing import TYPE_CHECKING
 
 from ...models import ComplaintStatus, Role
+from .cloning import RecordedRun, RecordedTimer, StateTemplate
+
+if TYPE_CHECKING:
+    from workflows import Diagram
 
 # Stand-ins for each complaint's own values while a route runs on the engine:
 # negative ids no database hands out, found again in the saved state and
@@ -42,7 +45,7 @@ class TaskRow:
     assignee: object  # a placeholder name ("officer_id"), a user id or None
     escalation_level: int | None
     step: int
-    due: tuple[workflows.RecordedTimer, ...]
+    due: tuple[RecordedTimer, ...]
 
 
 @dataclass(frozen=True)
@@ -98,10 +101,10 @@ class Projection:
                 self.resolved_step = None
                 self.event(step, "reopened", note, by_citizen=True)
 
-    def project(self, step: int, run: workflows.RecordedRun) -> None:
+    def project(self, step: int, run: RecordedRun) -> None:
         """What sync_instance writes after the engine moved at `step`."""
-        workflow = run.workflow
-        open_tasks = workflows.open_tasks(workflow)
+        snapshot = run.snapshot()
+        open_tasks = snapshot.open_tasks
         open_ids = {t.id for t in open_tasks}
         for row in self.rows:
             if row.task_id not in open_ids and row.task_id not in self.completed:
@@ -118,10 +121,10 @@ class Projection:
                 self.escalation_level = max(self.escalation_level, task.escalation_level)
                 self.event(step, "escalated", _literal(
                     f"Escalated to the {role.label} for review (level {task.escalation_level})"))
-        if workflows.is_finished(workflow):
+        if snapshot.finished:
             if self.status is not ComplaintStatus.CLOSED:
                 self.status, self.closed_step = ComplaintStatus.CLOSED, step
-                self.closure = workflows.closing_event(workflow)
+                self.closure = snapshot.closure
                 self.event(step, "closed", _literal(self.closure) if self.closure else None)
             return
         statuses = [t.status for t in open_tasks if t.status]
@@ -137,21 +140,22 @@ class Projection:
 class Node:
     """A point on a route: the recorded run up to here, its rows, and the routes on from it."""
 
-    def __init__(self, run: workflows.RecordedRun, projection: Projection):
+    def __init__(self, run: RecordedRun, projection: Projection):
         self.run = run
         self.projection = projection
         self.children: dict[tuple, Node] = {}
         self.timers = run.timers()
         self.deadlines = tuple(t for t in self.timers if not t.reminder)
         self.reminders = tuple(t for t in self.timers if t.reminder)
-        self.finished = workflows.is_finished(run.workflow)
+        open_tasks = run.open_tasks()
+        self.finished = run.finished
         self.open_by_form = {}
-        for task in workflows.open_tasks(run.workflow):
+        for task in open_tasks:
             self.open_by_form.setdefault(task.form_key, task.id)
         self._template = None
 
     @property
-    def template(self) -> workflows.StateTemplate:
+    def template(self) -> StateTemplate:
         if self._template is None:
             self._template = self.run.template(PLACEHOLDERS)
         return self._template
@@ -163,7 +167,7 @@ class Node:
             run = self.run.branch() if share else self.run
             projection = self.projection.copy() if share else self.projection
             move(run, projection, run.steps)
-            workflows.take_notices(run.workflow)  # as a real move would: none of them is sent later
+            run.take_notices()
             child = Node(run, projection)
             if share:
                 self.children[key] = child
@@ -173,7 +177,7 @@ class Node:
 class Routes:
     """The routes met so far on one diagram version. With `share=False` every complaint runs on its own."""
 
-    def __init__(self, diagram: workflows.Diagram, *, share: bool = True):
+    def __init__(self, diagram: Diagram, *, share: bool = True):
         self.diagram = diagram
         self.share = share
         self._root: Node | None = None
@@ -202,11 +206,11 @@ class Routes:
             return self._root
         data = {"complaint_id": PLACEHOLDERS["complaint_id"], "district_id": PLACEHOLDERS["district_id"],
                 "department_id": PLACEHOLDERS["department_id"], "officer_id": None}
-        run = workflows.RecordedRun.start(self.diagram, data)
+        run = RecordedRun.start(self.diagram, data)
         projection = Projection()
         projection.event(0, "lodged", "{subject}", by_citizen=True)
         projection.project(0, run)
-        workflows.take_notices(run.workflow)
+        run.take_notices()
         self._root = Node(run, projection)
         return self._root
 

@@ -17,7 +17,7 @@ from werkzeug.datastructures import MultiDict
 
 from ...models import Category, District, Division, HumanTask, ProcessDefinition, Role, User, utcnow
 from ..people import accounts
-from ..casework import complaints, processes, tasks
+from ..casework import complaints, deployments, tasks
 from .. import organisation
 from ..casework.timers import fire_instance_timers
 
@@ -28,7 +28,7 @@ def seed(session: Session, bpmn_dir: Path, *, with_demo: bool = True) -> list[st
     counts = organisation.seed_organisation(session)
     lines = [f"organisation: added {', '.join(f'{n} {k}' for k, n in counts.items())}"]
     if session.scalar(select(ProcessDefinition.id).where(ProcessDefinition.process_id == "complaint")) is None:
-        definition = processes.deploy_file(session, bpmn_dir / "complaint.bpmn")
+        definition = deployments.deploy_file(session, bpmn_dir / "complaint.bpmn")
         lines.append(f"deployed complaint version {definition.version}")
     if with_demo:
         if session.scalar(select(User.id).where(User.username == "cs")) is None:

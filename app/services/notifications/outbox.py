@@ -21,14 +21,12 @@ import jinja2
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-import workflows
-
 from ...models import Channel, Complaint, DeliveryStatus, HumanTask, Notification, Role, User, utcnow
 from ..errors import NotFound
 
 log = logging.getLogger(__name__)
 
-MESSAGES_DIR = Path(__file__).resolve().parent.parent / "templates" / "notifications"
+MESSAGES_DIR = Path(__file__).resolve().parents[2] / "templates" / "notifications"
 LANGUAGES = ("en", "ur")
 # Set on a session that added SMS or email rows; its commit asks a worker to deliver them.
 OUTBOX_FLAG = "notifications.outbox"
@@ -75,11 +73,11 @@ def notify_complaint_event(session: Session, complaint: Complaint, kind: str, *,
 
 
 def notify_process_move(
-    session: Session, complaint: Complaint, workflow, new_tasks: list[HumanTask], *, now: datetime | None = None
+    session: Session, complaint: Complaint, snapshot, new_tasks: list[HumanTask], *, now: datetime | None = None
 ) -> None:
     """Everything a move of the process tells people: new tasks, escalations, notices of the
-    diagram (reminders) and the closing. Call it before the state is saved: it marks the
-    notices it has taken, so each is sent once."""
+    diagram (reminders) and the closing. `snapshot` is the move's `workflows.ProcessSnapshot`
+    (plain data: its notices are those passed in this move, each handed out once)."""
     now = now or utcnow()
     if any(row.id is None for row in new_tasks):
         session.flush()  # the messages link to the new tasks
@@ -95,8 +93,8 @@ def notify_process_move(
         queue(session, complaint.citizen, "complaint_escalated", escalated, CITIZEN_CHANNELS, complaint=complaint, now=now)
         for user in _caseworkers(session, complaint):
             queue(session, user, "complaint_escalated_staff", escalated, STAFF_CHANNELS, complaint=complaint, now=now)
-    deadline = workflows.next_timer_due(workflow)
-    for notice in workflows.take_notices(workflow):
+    deadline = snapshot.next_deadline
+    for notice in snapshot.notices:
         # A reminder that comes late (its escalation already happened) would only confuse.
         if escalations or deadline is None or deadline <= now or not template_exists(notice):
             continue
@@ -104,8 +102,8 @@ def notify_process_move(
         reminder = {**context, "deadline": deadline.isoformat(), "days_left": days_left}
         for user in _caseworkers(session, complaint):
             queue(session, user, notice, reminder, STAFF_CHANNELS, complaint=complaint, now=now)
-    if workflows.is_finished(workflow):
-        closed = {**context, "closure": workflows.closing_event(workflow) or ""}
+    if snapshot.finished:
+        closed = {**context, "closure": snapshot.closure or ""}
         queue(session, complaint.citizen, "complaint_closed", closed, CITIZEN_CHANNELS, complaint=complaint, now=now)
 
 

@@ -8,24 +8,20 @@ timer sweep (FOR UPDATE SKIP LOCKED on PostgreSQL; the version counter on SQLite
 An instance whose deadline is due as well is left to the timer sweep: firing
 runs every due timer, so that sweep sends the reminder along (or drops it when
 the escalation it announces has happened).
-Firing runs the process on like any timer does; `sync_instance` then turns the
-notices into notifications in the same transaction.
+Firing runs the process on like any timer does (through the engine door); the
+move's notices become notifications in the same transaction.
 """
 from __future__ import annotations
 
-import logging
 from datetime import datetime, timedelta
+from functools import partial
 
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session, joinedload, sessionmaker, undefer
 
-import workflows
-
 from ...models import InstanceStatus, ProcessInstance, utcnow
+from .. import sweep
 from ..casework import processes
-from ..casework.projection import sync_instance
-
-log = logging.getLogger(__name__)
 
 RETRY_AFTER_FAILURE = timedelta(hours=1)
 
@@ -33,34 +29,33 @@ RETRY_AFTER_FAILURE = timedelta(hours=1)
 def fire_due_reminders(session_factory: sessionmaker[Session], *, now: datetime | None = None, batch: int = 200) -> list[int]:
     """Fire the reminder timers due now; returns the ids of the instances that moved."""
     now = now or utcnow()
-    fired: list[int] = []
-    while True:
-        with session_factory() as session:
-            due = session.scalars(
-                select(ProcessInstance.id)
-                .where(_reminder_due(now))
-                .order_by(ProcessInstance.next_notice_at, ProcessInstance.id)
-                .limit(batch)
-            ).all()
-        fired_before = len(fired)
-        for instance_id in due:
-            with session_factory() as session:
-                try:
-                    if fire_instance_reminders(session, instance_id, now=now):
-                        session.commit()
-                        fired.append(instance_id)
-                except Exception:
-                    session.rollback()
-                    log.exception("reminder timers of process instance %s failed; retrying later", instance_id)
-                    session.execute(
-                        update(ProcessInstance)
-                        .where(ProcessInstance.id == instance_id, ProcessInstance.next_notice_at <= now)
-                        .values(next_notice_at=now + RETRY_AFTER_FAILURE)
-                        .execution_options(synchronize_session=False)
-                    )
-                    session.commit()
-        if len(due) < batch or len(fired) == fired_before:
-            return fired
+    result = sweep.sweep(
+        session_factory,
+        due=partial(_due_ids, now=now),
+        act=lambda session, instance_id: "fired" if fire_instance_reminders(session, instance_id, now=now) else None,
+        on_failure=partial(_retry_later, now=now),
+        batch=batch,
+        what="reminder timers of process instance",
+    )
+    return result.ids("fired")
+
+
+def _due_ids(session: Session, batch: int, *, now: datetime) -> list[int]:
+    return list(session.scalars(
+        select(ProcessInstance.id)
+        .where(_reminder_due(now))
+        .order_by(ProcessInstance.next_notice_at, ProcessInstance.id)
+        .limit(batch)
+    ))
+
+
+def _retry_later(session: Session, instance_id: int, _error: Exception, *, now: datetime) -> None:
+    session.execute(
+        update(ProcessInstance)
+        .where(ProcessInstance.id == instance_id, ProcessInstance.next_notice_at <= now)
+        .values(next_notice_at=now + RETRY_AFTER_FAILURE)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def _reminder_due(now: datetime):
@@ -82,9 +77,8 @@ def fire_instance_reminders(session: Session, instance_id: int, *, now: datetime
     )
     if instance is None:
         return False
-    workflow = workflows.restore_process(processes.diagram_for(session, instance.definition), instance.state)
-    workflows.fire_timers(workflow)
-    if workflows.next_notice_due(workflow) == instance.next_notice_at:
+    move = processes.begin(session, instance)
+    if not move.fire_timers().notice:
         return False  # the engine's clock says it is not due yet
-    sync_instance(session, instance.complaint, instance, workflow, now=now)
+    move.save(instance.complaint, now=now)
     return True

@@ -9,13 +9,10 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-import workflows
-
 from ...models import ComplaintEvent, Department, District, Division, HumanTask, ProcessInstance, Role, User, utcnow
 from ..notifications import outbox
 from ..casework import processes
 from ..errors import Invalid, NotAllowed, NotFound
-from ..casework.projection import sync_instance
 
 CNIC_RE = re.compile(r"^\d{13}$")
 # Pakistani mobile numbers: 03 and nine digits (0300-1234567), also written +92 300 1234567.
@@ -204,11 +201,9 @@ def deactivate_officer(session: Session, dc: User, officer_id: int, *, now: date
     for instance_id in instance_ids:
         instance = session.scalar(select(ProcessInstance).where(ProcessInstance.id == instance_id).with_for_update())
         complaint = instance.complaint
-        workflow = workflows.restore_process(processes.diagram_for(session, instance.definition), instance.state)
+        move = processes.begin(session, instance)
         note = f"{officer.full_name} was deactivated; the complaint is back with the Deputy Commissioner."
-        caught = workflows.send_signal(
-            workflow, REDIRECT_SIGNAL, {"action": "direct", "officer_id": None, "instruction": note}
-        )
+        caught = move.send_signal(REDIRECT_SIGNAL, {"action": "direct", "officer_id": None, "instruction": note})
         if not caught:
             stuck.append(complaint.id)
             continue
@@ -216,7 +211,7 @@ def deactivate_officer(session: Session, dc: User, officer_id: int, *, now: date
         if complaint.officer_id == officer.id:
             complaint.officer_id = None
         session.add(ComplaintEvent(complaint_id=complaint.id, actor_id=dc.id, kind="returned_to_dc", note=note, created_at=now))
-        sync_instance(session, complaint, instance, workflow, actor=dc, now=now)
+        move.save(complaint, actor=dc, now=now)
     session.flush()
     return Deactivation(returned, stuck)
 

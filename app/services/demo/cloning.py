@@ -1,5 +1,11 @@
 """Many process instances from one run of the engine: record a run once, copy its saved state.
 
+The one module outside `workflows/` and the engine door that holds a live
+process: it records demo runs for the data generator (`flask --app app demo
+generate`, the benchmarks), never in a request or a job. It reaches the engine
+only through `workflows`' verbs and timer helpers, and the rest of the demo
+package sees plain values (`open_tasks`, `snapshot`, `timers`).
+
 Instances that take the same route through a diagram (the same answers, the
 same timers firing in the same order) end in saved states that differ only in
 task ids, a few data values (the complaint's own ids) and moments. The data
@@ -10,7 +16,7 @@ for each costs milliseconds, copying a recorded state microseconds.
 chosen later, per copy (`moments[k]`): every timestamp the step writes (a task's
 `last_state_change`, the due moment of a timer it reaches) is recorded relative
 to the step's real start. The engine reads the real clock, so timers are moved
-the way workflows/simulate.py moves them: before a step every waiting timer is
+the way workflows/analysis/simulate.py moves them: before a step every waiting timer is
 written far in the future, except those the step is to fire, written just
 before the real now.
 
@@ -29,15 +35,19 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from .diagram import Diagram
-from .engine import (
+from workflows import Diagram, OpenTask, ProcessSnapshot
+from workflows.engine import (
     complete_task,
     fire_timers,
+    is_finished,
+    open_tasks,
     restore_process,
     save_state,
+    snapshot,
     start_process,
+    take_notices,
 )
-from .timers import (
+from workflows.timers import (
     TIMER_KEY,
     is_relative,
     set_timer_due,
@@ -99,6 +109,21 @@ class RecordedRun:
     def fire(self, task_ids) -> None:
         """Fire exactly these waiting timers (and what the engine runs on from them)."""
         self._step(lambda: fire_timers(self.workflow), fire=set(task_ids))
+
+    def open_tasks(self) -> list[OpenTask]:
+        return open_tasks(self.workflow)
+
+    @property
+    def finished(self) -> bool:
+        return is_finished(self.workflow)
+
+    def snapshot(self) -> ProcessSnapshot:
+        """What a real move would hand the projection; marks the notices passed so far as taken."""
+        return snapshot(self.workflow)
+
+    def take_notices(self) -> None:
+        """Mark the notices passed so far as taken, as a real move would: none of them is sent later."""
+        take_notices(self.workflow)
 
     def timers(self) -> list[RecordedTimer]:
         """The waiting timers, each due relative to a step's moment."""

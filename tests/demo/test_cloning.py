@@ -6,8 +6,8 @@ due moments compare exactly; the copies are dated elsewhere in time.
 import json
 from datetime import UTC, datetime, timedelta
 
+from app.services.demo.cloning import RecordedRun
 from workflows import (
-    RecordedRun,
     complete_task,
     fire_timers,
     next_notice_due,

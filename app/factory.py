@@ -1,0 +1,48 @@
+"""The application factory: settings, extensions, blueprints, commands, and nothing more."""
+from __future__ import annotations
+
+from flask import Flask
+
+from config import config_for
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    app = Flask("app")  # the package: templates, static files and the instance folder are found from it
+    settings_class = config_for("testing" if test_config and test_config.get("TESTING") else None)
+    app.config.from_object(settings_class)
+    if test_config:
+        app.config.update(test_config)
+    settings_class.check(app.config)
+    if app.config.get("TRUSTED_PROXIES"):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        proxies = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
+
+    from . import web
+
+    web.init_app(app)
+
+    from .blueprints import (
+        admin, admin_keys, analyst, citizen, complaints, dashboards, files, inbox, manage, notifications, open311,
+        password, public, statistics,
+    )
+
+    from . import api
+
+    for blueprint in (public.bp, citizen.bp, complaints.bp, inbox.bp, manage.bp, admin.bp, admin_keys.bp, files.bp, open311.bp, api.bp, notifications.bp, analyst.bp, statistics.bp, dashboards.bp, password.bp):
+        app.register_blueprint(blueprint)
+
+    from . import background, cli
+
+    background.install_delivery_hint(app)
+    app.extensions["public_stats"] = _public_stats_snapshot(app)
+    cli.init_app(app)
+    return app
+
+
+def _public_stats_snapshot(app: Flask):
+    from .services.statistics import figures
+    from .services.statistics.snapshot import Snapshot
+
+    return Snapshot(figures.public_stats, app.extensions["db_sessions"], max_age=app.config.get("STATS_MAX_AGE", 60))

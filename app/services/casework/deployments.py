@@ -1,0 +1,86 @@
+"""Deploying diagrams, and the parsed diagram of each deployed version (parsed once per process)."""
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from workflows import Diagram, DiagramRejected, parse_diagram
+
+__all__ = ["DiagramRejected", "check_diagram", "default_definition", "deploy_diagram", "deploy_file", "diagram_for", "set_default_version"]
+
+from ...models import LANE_ROLES, ComplaintStatus, ProcessDefinition, User
+from ...task_forms import form_keys
+from ..errors import NotFound
+
+# Parsed specs by sha256: a version's XML never changes, so parsing it once per
+# process is enough, and the state of each instance is stored without it.
+_DIAGRAMS: dict[str, Diagram] = {}
+
+
+def check_diagram(xml: bytes, filename: str = "diagram.bpmn") -> Diagram:
+    """Parse and validate; raises DiagramRejected with every problem (element, line, message)."""
+    return parse_diagram(
+        xml,
+        roles={r.value for r in LANE_ROLES},
+        form_keys=form_keys(),
+        statuses={s.value for s in ComplaintStatus},
+        filename=filename,
+    )
+
+
+def deploy_diagram(
+    session: Session, xml: bytes, *, deployed_by: User | None, filename: str = "diagram.bpmn", make_default: bool = True
+) -> ProcessDefinition:
+    """Validate `xml` and store it as the next version of its process."""
+    diagram = check_diagram(xml, filename)
+    sha = hashlib.sha256(xml).hexdigest()
+    latest = session.scalar(
+        select(func.max(ProcessDefinition.version)).where(ProcessDefinition.process_id == diagram.process_id)
+    )
+    definition = ProcessDefinition(
+        process_id=diagram.process_id,
+        version=(latest or 0) + 1,
+        sha256=sha,
+        xml=xml.decode("utf-8"),
+        deployed_by_id=deployed_by.id if deployed_by else None,
+    )
+    session.add(definition)
+    session.flush()
+    if make_default:
+        set_default_version(session, definition)
+    _DIAGRAMS[sha] = diagram
+    return definition
+
+
+def set_default_version(session: Session, definition: ProcessDefinition) -> None:
+    session.execute(
+        update(ProcessDefinition)
+        .where(ProcessDefinition.process_id == definition.process_id, ProcessDefinition.id != definition.id)
+        .values(is_default=False)
+    )
+    definition.is_default = True
+    session.flush()
+
+
+def deploy_file(session: Session, path: Path, *, deployed_by: User | None = None) -> ProcessDefinition:
+    return deploy_diagram(session, path.read_bytes(), deployed_by=deployed_by, filename=path.name)
+
+
+def default_definition(session: Session, process_id: str = "complaint") -> ProcessDefinition:
+    definition = session.scalar(
+        select(ProcessDefinition).where(ProcessDefinition.process_id == process_id, ProcessDefinition.is_default)
+    )
+    if definition is None:
+        raise NotFound(f"no deployed version of process {process_id!r}; run `flask --app app process deploy`")
+    return definition
+
+
+def diagram_for(session: Session, definition: ProcessDefinition) -> Diagram:
+    diagram = _DIAGRAMS.get(definition.sha256)
+    if diagram is None:
+        xml = session.scalar(select(ProcessDefinition.xml).where(ProcessDefinition.id == definition.id))
+        diagram = _DIAGRAMS[definition.sha256] = check_diagram(xml.encode("utf-8"))
+    return diagram
