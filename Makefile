@@ -7,7 +7,10 @@ PORT ?= 5000
 NPM ?= npm
 export FLASK_APP := app
 
-.PHONY: run test install browser-deps lint clean
+TRANSLATIONS := app/translations
+PYBABEL := $(BIN)/pybabel
+
+.PHONY: run test install browser-deps lint clean translations compile-translations
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found: install Python 3.11 or run make PYTHON=python3"; exit 1; }
@@ -18,7 +21,19 @@ $(VENV)/.installed: $(BIN)/python setup.cfg pyproject.toml
 	$(BIN)/pip install -q -e '.[test]'
 	@touch $@
 
-install: $(VENV)/.installed node_modules/.installed
+install: $(VENV)/.installed node_modules/.installed compile-translations
+
+## Urdu and Pashto catalogues (app/translations/<lang>/LC_MESSAGES/messages.po), compiled to .mo for the app.
+compile-translations: $(VENV)/.installed
+	$(PYBABEL) -q compile -d $(TRANSLATIONS)
+
+## After changing texts: extract them (babel.cfg), merge into each catalogue, compile. Then translate the
+## new entries in each messages.po (make test fails on an untranslated or fuzzy entry).
+translations: $(VENV)/.installed
+	$(PYBABEL) -q extract -F babel.cfg -k _l -k lazy_gettext -k _n:1,2 --no-wrap --sort-by-file \
+		--ignore-dirs=node_modules --ignore-dirs=".*" --project "Citizen's Portal" -o $(TRANSLATIONS)/messages.pot .
+	$(PYBABEL) -q update --no-wrap --no-fuzzy-matching -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS)
+	$(PYBABEL) -q compile -d $(TRANSLATIONS)
 
 ## The analyst workbench's BPMN modeler (bpmn-js) comes from the npm registry, pinned by package-lock.json.
 node_modules/.installed: package.json package-lock.json

@@ -19,18 +19,19 @@ def create_app(test_config: dict | None = None) -> Flask:
         proxies = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
 
-    from . import web
+    from . import i18n, web
 
     web.init_app(app)
+    i18n.init_app(app)
 
     from .blueprints import (
         admin, admin_keys, analyst, citizen, complaints, dashboards, files, inbox, manage, notifications, open311,
-        password, public, statistics,
+        password, public, statistics, vendor,
     )
 
     from . import api
 
-    for blueprint in (public.bp, citizen.bp, complaints.bp, inbox.bp, manage.bp, admin.bp, admin_keys.bp, files.bp, open311.bp, api.bp, notifications.bp, analyst.bp, statistics.bp, dashboards.bp, password.bp):
+    for blueprint in (public.bp, citizen.bp, complaints.bp, inbox.bp, manage.bp, admin.bp, admin_keys.bp, files.bp, open311.bp, api.bp, notifications.bp, analyst.bp, statistics.bp, dashboards.bp, password.bp, vendor.bp):
         app.register_blueprint(blueprint)
 
     from . import background, cli

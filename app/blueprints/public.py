@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
+from .. import i18n
 from ..models import Role
 from ..services.people import accounts
 from ..services import organisation
@@ -44,11 +45,29 @@ def login():
     if not user.active:
         return _login_refused("This account is deactivated.")
     login_user(user)
-    target = request.args.get("next", "")
-    # Only same-site paths: never let the login page redirect to another host.
-    if not target.startswith("/") or target.startswith("//") or urlsplit(target).netloc:
-        target = home_for(user)
-    return redirect(target)
+    return redirect(_same_site(request.args.get("next", "")) or home_for(user))
+
+
+def _same_site(target: str) -> str | None:
+    """Only same-site paths: never let a page redirect to another host."""
+    if not target.startswith("/") or target.startswith("//") or urlsplit(target).netloc or "\\" in target:
+        return None
+    return target
+
+
+@bp.post("/language")
+def choose_language():
+    """The switch in every page's header: kept in a cookie, and saved for a signed-in user."""
+    code = i18n.known(request.form.get("language"))
+    if code is None:
+        abort(400)
+    if current_user.is_authenticated:
+        session = db()
+        accounts.set_language(session, current_user, code)
+        session.commit()
+    response = redirect(_same_site(request.form.get("next", "")) or url_for("public.index"), 303)
+    response.set_cookie(i18n.COOKIE, code, max_age=i18n.COOKIE_MAX_AGE, samesite="Lax", secure=request.is_secure)
+    return response
 
 
 def _login_refused(message):

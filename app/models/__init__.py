@@ -8,7 +8,7 @@ from .password_resets import PasswordReset
 from .statistics import AGGREGATES, StatCell, StatCitizens, StatDay, StatOfficer, StatOpenDay, StatResolutionHours
 from . import statistics_upkeep  # noqa: F401  (registers the hook that keeps the aggregates in step)
 from .processes import HumanTask, InstanceStatus, ProcessDefinition, ProcessInstance
-from .users import LANE_ROLES, ROLE_LABELS, STAFF_TIERS, Role, User
+from .users import LANE_ROLES, LANGUAGES, ROLE_LABELS, STAFF_TIERS, Role, User
 
 __all__ = [
     "ApiKey",
@@ -31,6 +31,7 @@ __all__ = [
     "HumanTask",
     "InstanceStatus",
     "LANE_ROLES",
+    "LANGUAGES",
     "Office",
     "PasswordReset",
     "ProcessDefinition",

@@ -12,6 +12,10 @@ from .base import Base, UTCDateTime, utcnow
 from .organisation import Department, District, Division
 
 
+# The languages the portal speaks (app/i18n.py): English, Urdu, Pashto.
+LANGUAGES = ("en", "ur", "ps")
+
+
 class Role(enum.Enum):
     CITIZEN = "citizen"
     DISTRICT_OFFICER = "district_officer"
@@ -63,7 +67,7 @@ class User(Base):
     mobile: Mapped[str | None] = mapped_column(String(12), unique=True)
     email: Mapped[str | None] = mapped_column(String(200))
     password_hash: Mapped[str] = mapped_column(String(200))
-    language: Mapped[str] = mapped_column(String(2), default="en")
+    language: Mapped[str] = mapped_column(String(2), default="en")  # one of LANGUAGES
     district_id: Mapped[int | None] = mapped_column(ForeignKey("districts.id"), active_history=True)
     division_id: Mapped[int | None] = mapped_column(ForeignKey("divisions.id"))
     department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))

@@ -46,6 +46,7 @@ LODGED = r"→/complaints/\d+"
 OFFICERS, CITIZENS, STAFF = "→/district/officers", "→/district/citizens", "→/admin/staff"
 NOTES, DELIVERY = "→/notifications", "→/admin/notifications"
 RESET = "→/password/reset"
+STATS = "→/statistics"
 
 # fmt: off
 #                                               owner   other   off.   off.2  dc        dc2       comm   comm2  cs     analyst  admin  anon
@@ -105,6 +106,11 @@ EXPECTED = {
     "GET /complaints/<id>/process":            (200,    404,    200,   404,   200,      404,      200,   404,   200,   200,     200,   LOGIN),
     # bpmn-js's prebuilt files (an allow-list under node_modules), public like /static.
     "GET /vendor/bpmn-js/<id>":                (200,    200,    200,   200,   200,      200,      200,   200,   200,   200,     200,   200),
+    # The Urdu and Pashto web fonts (an allow-list under node_modules) and their @font-face rules, public.
+    "GET /vendor/<id>/-/<id>":                 (200,    200,    200,   200,   200,      200,      200,   200,   200,   200,     200,   200),
+    "GET /fonts.css":                          (200,    200,    200,   200,   200,      200,      200,   200,   200,   200,     200,   200),
+    # The language switch in every page's header: open to everyone, back to the page it was on.
+    "POST /language":                          (STATS,  STATS,  STATS, STATS, STATS,    STATS,    STATS, STATS, STATS, STATS,   STATS, STATS),
     # Public statistics (no sign-in) and the tier dashboards (tests/statistics checks their numbers and scope).
     "GET /statistics":                         (200,    200,    200,   200,   200,      200,      200,   200,   200,   200,     200,   200),
     "GET /statistics/<id>/<id>":               (200,    200,    200,   200,   200,      200,      200,   200,   200,   200,     200,   200),
@@ -119,7 +125,7 @@ CHANGING = {endpoint for endpoint in EXPECTED if endpoint.startswith("POST") and
 SUCCEEDS_WITH_PAGE = {"POST /admin/api-keys", "POST /admin/api-keys/<id>/revoke"}
 # Allowed, but with nothing to act on in this world (no unread or parked messages
 # for most roles), so a success may change nothing; a refusal still must not.
-MAY_CHANGE_NOTHING = {"POST /notifications/read-all", "POST /admin/notifications/<id>/retry",
+MAY_CHANGE_NOTHING = {"POST /language", "POST /notifications/read-all", "POST /admin/notifications/<id>/retry",
                       "POST /admin/notifications/retry-parked"}
 CELLS = [
     pytest.param(endpoint, role, row[i], id=f"{endpoint} | {role}")
@@ -212,6 +218,8 @@ def request_for(endpoint: str, world: World, session) -> tuple[str, str, dict | 
         "/dashboard/<id>.csv": "summary",
     }.get(rule)
     path = rule.replace("<id>", str(target))
+    if rule == "/vendor/<id>/-/<id>":  # a package, then a file of it
+        path = "/vendor/@fontsource/noto-nastaliq-urdu/-/files/noto-nastaliq-urdu-arabic-400-normal.woff2"
     if rule == "/statistics/<id>/<id>":  # an area's public page: level, then id
         path = f"/statistics/district/{world.dc.district_id}"
     forms = {
@@ -237,6 +245,7 @@ def request_for(endpoint: str, world: World, session) -> tuple[str, str, dict | 
             "division_id": str(world.owner.division_id),
         },
         "POST /admin/api-keys": {"name": "Peshawar civic app"},
+        "POST /language": {"language": "ur", "next": "/statistics"},
         "POST /password/forgot": {"login": world.owner.mobile},
     }
     return method, path, forms.get(endpoint, {}) if method == "POST" else None

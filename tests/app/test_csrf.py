@@ -82,7 +82,7 @@ def people(app, session, make_user, places, monkeypatch):
 CASES = ["login", "register", "logout", "lodge", "task", "add-officer", "deactivate", "block", "unblock", "admin-staff",
          "api-key-issue", "api-key-revoke", "notification-read", "notifications-read-all", "notification-retry",
          "notifications-retry-parked", "analyst-default", "analyst-validate", "analyst-simulate", "analyst-deploy",
-         "analyst-migrate", "password-forgot", "password-reset"]
+         "analyst-migrate", "password-forgot", "password-reset", "language"]
 
 
 def post_cases(p):
@@ -115,6 +115,7 @@ def post_cases(p):
         "analyst-deploy": ("/analyst/deploy", p["admin"], {"xml": DIAGRAM, "make_default": "1"}),
         "analyst-migrate": ("/analyst/migrate", p["admin"], {"source": "1", "target": "1", "all": "1"}),
         "password-forgot": ("/password/forgot", None, {"login": p["citizen"].mobile}),
+        "language": ("/language", None, {"language": "ur", "next": "/"}),
         "password-reset": ("/password/reset", None, {"login": p["resetter"].mobile, "code": p["reset_code"],
                                                      "password": PASSWORD + "-new", "password_confirm": PASSWORD + "-new"}),
     }

@@ -7,9 +7,21 @@ from datetime import datetime
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
+from flask_babel import lazy_gettext as _l
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from ...models import ComplaintEvent, Department, District, Division, HumanTask, ProcessInstance, Role, User, utcnow
+from ...models import (
+    LANGUAGES,
+    ComplaintEvent,
+    Department,
+    District,
+    Division,
+    HumanTask,
+    ProcessInstance,
+    Role,
+    User,
+    utcnow,
+)
 from ..notifications import outbox
 from ..casework import processes
 from ..errors import Invalid, NotAllowed, NotFound
@@ -90,6 +102,14 @@ def new_password_errors(password: str, confirm: str) -> dict[str, list[str]]:
 
 def hash_password(password: str) -> str:
     return generate_password_hash(password)
+
+
+def set_language(session: Session, user: User, language: str) -> None:
+    """The language the user reads pages, SMS and email in."""
+    if language not in LANGUAGES:
+        raise Invalid({"language": [_l("Choose English, Urdu or Pashto.")]})
+    user.language = language
+    session.flush()
 
 
 def authenticate(session: Session, login: str, password: str) -> User | None:

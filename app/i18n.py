@@ -1,0 +1,87 @@
+"""The reader's language: English, Urdu or Pashto, on every page, message and API answer.
+
+The language of a request comes from, in order: the signed-in user's saved
+choice; the `lang` cookie set by the switch in every page's header (so it
+works signed out); the browser's Accept-Language; English. Urdu and Pashto are
+written right to left: `text_direction` tells the templates.
+
+Texts live in gettext catalogues under `app/translations/<lang>/LC_MESSAGES/`
+(`make translations` extracts, updates and compiles them; `babel.cfg` says what
+is read). Services never build finished sentences for people: they use
+`lazy_gettext` (imported as `_l`), which the page or the API renders in the
+reader's language when it is shown.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import Flask, has_request_context, request
+from flask_babel import Babel
+from flask_login import current_user
+
+COOKIE = "lang"
+COOKIE_MAX_AGE = 365 * 24 * 3600
+TIMEZONE = "Asia/Karachi"  # Pakistan time (UTC+5, no daylight saving)
+
+
+@dataclass(frozen=True)
+class Language:
+    code: str
+    name: str  # in the language itself, as the switch shows it
+    direction: str  # "ltr" or "rtl"
+
+
+LANGUAGES = {
+    "en": Language("en", "English", "ltr"),
+    "ur": Language("ur", "اردو", "rtl"),
+    "ps": Language("ps", "پښتو", "rtl"),
+}
+DEFAULT = "en"
+
+babel = Babel()
+
+
+def init_app(app: Flask) -> None:
+    app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT)
+    app.config.setdefault("BABEL_DEFAULT_TIMEZONE", TIMEZONE)
+    babel.init_app(app, locale_selector=select_language, timezone_selector=lambda: TIMEZONE)
+    app.context_processor(_language_context)
+    app.jinja_env.filters["number"] = format_number
+
+
+def format_number(value) -> str:
+    """A count or a figure in the reader's language (Babel: digits and separators of the locale)."""
+    from flask_babel import format_decimal
+
+    return format_decimal(value)
+
+
+def known(code: str | None) -> str | None:
+    return code if code in LANGUAGES else None
+
+
+def select_language() -> str:
+    """The request's language: saved choice → cookie → Accept-Language → English.
+
+    Outside a request (a job, a command) it is English; messages for a person
+    are rendered inside `flask_babel.force_locale(their language)` instead.
+    """
+    if not has_request_context():
+        return DEFAULT
+    if current_user and current_user.is_authenticated:
+        saved = known(getattr(current_user, "language", None))
+        if saved:
+            return saved
+    return known(request.cookies.get(COOKIE)) or request.accept_languages.best_match(LANGUAGES) or DEFAULT
+
+
+def current_language() -> Language:
+    from flask_babel import get_locale
+
+    locale = get_locale()
+    return LANGUAGES.get(locale.language if locale else DEFAULT, LANGUAGES[DEFAULT])
+
+
+def _language_context() -> dict:
+    language = current_language()
+    return {"current_language": language, "text_direction": language.direction, "languages": LANGUAGES.values()}
