@@ -65,7 +65,7 @@ def choose_language():
         session = db()
         accounts.set_language(session, current_user, code)
         session.commit()
-    response = redirect(_same_site(request.form.get("next", "")) or url_for("public.index"), 303)
+    response = redirect(_same_site(request.form.get("next", "")) or url_for("public.index"))
     response.set_cookie(i18n.COOKIE, code, max_age=i18n.COOKIE_MAX_AGE, samesite="Lax", secure=request.is_secure)
     return response
 
