@@ -56,7 +56,13 @@ def translated(app, db_url, tmp_path):
             write_mo(file, catalogue)
     made = create_app({"TESTING": True, "DATABASE_URL": db_url, "UPLOAD_DIR": str(tmp_path / "uploads"),
                        "WTF_CSRF_ENABLED": False, "BABEL_TRANSLATION_DIRECTORIES": str(tmp_path / "translations")})
+    # Flask-Babel caches loaded catalogues per process (one app per process in production): forget the
+    # real ones other tests' apps loaded, and these after.
+    with made.app_context():
+        translations_cache = i18n.babel.domain_instance.cache
+    translations_cache.clear()
     yield made
+    translations_cache.clear()
     made.extensions["db_engine"].dispose()
 
 

@@ -115,8 +115,8 @@ def migrate_complaints(
         except StaleDataError:
             outcome.refused[complaint_id] = [_l("somebody moved this complaint on at the same moment; try again")]
         except Exception as exc:  # one broken complaint must not stop the batch; its savepoint undid it
-            outcome.refused[complaint_id] = [_l("the move failed and was undone (%(error)s)",
-                                                error=f"{type(exc).__name__}: {exc}")]
+            error = f"{type(exc).__name__}: {exc}"
+            outcome.refused[complaint_id] = [_l("the move failed and was undone (%(error)s)", error=error)]
         else:
             outcome.moved.append(complaint_id)
     return outcome
