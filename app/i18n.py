@@ -5,6 +5,10 @@ choice; the `lang` cookie set by the switch in every page's header (so it
 works signed out); the browser's Accept-Language; English. Urdu and Pashto are
 written right to left: `text_direction` tells the templates.
 
+Under a prefix registered with `without_session` (the JSON API) the session and
+the cookie are never read: the reader is the user its bearer token names
+(`set_reader`), else the Accept-Language header decides.
+
 Texts live in gettext catalogues under `app/translations/<lang>/LC_MESSAGES/`
 (`make translations` extracts, updates and compiles them; `babel.cfg` says what
 is read). Services never build finished sentences for people: they use
@@ -15,8 +19,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import Flask, has_request_context, request
-from flask_babel import Babel
+from flask import Flask, current_app, g, has_request_context, request
+from flask_babel import Babel, refresh
 from flask_login import current_user
 
 COOKIE = "lang"
@@ -68,11 +72,33 @@ def select_language() -> str:
     """
     if not has_request_context():
         return DEFAULT
+    if _sessionless():
+        reader = g.get(READER)
+        saved = known(getattr(reader, "language", None))
+        return saved or request.accept_languages.best_match(LANGUAGES) or DEFAULT
     if current_user and current_user.is_authenticated:
         saved = known(getattr(current_user, "language", None))
         if saved:
             return saved
     return known(request.cookies.get(COOKIE)) or request.accept_languages.best_match(LANGUAGES) or DEFAULT
+
+
+READER = "i18n_reader"
+
+
+def without_session(app: Flask, prefix: str) -> None:
+    """Requests under `prefix` choose their language without the session's user or the cookie."""
+    app.extensions.setdefault("i18n_sessionless", set()).add(prefix)
+
+
+def _sessionless() -> bool:
+    return any(request.path.startswith(prefix) for prefix in current_app.extensions.get("i18n_sessionless", ()))
+
+
+def set_reader(user) -> None:
+    """The user a request answers (the API's token user): their saved language from now on in this request."""
+    setattr(g, READER, user)
+    refresh()  # a language chosen before the user was known (none is, usually) is chosen again
 
 
 def current_language() -> Language:

@@ -36,19 +36,27 @@ def get_app() -> Flask:
     return _app[1]
 
 
+def _in_app(work) -> dict[str, int]:
+    """Run `work(app)` in an application context, as a request or a command has one: messages
+    are rendered under each recipient's locale (flask_babel.force_locale), which needs it."""
+    app = get_app()
+    with app.app_context():
+        return work(app)
+
+
 def sweep_timers() -> dict[str, int]:
     """Fire every BPMN timer that is due now; safe in several workers at once (FOR UPDATE SKIP LOCKED)."""
-    return background.sweep_timers(get_app())
+    return _in_app(background.sweep_timers)
 
 
 def sweep_reminders() -> dict[str, int]:
-    return background.sweep_reminders(get_app())
+    return _in_app(background.sweep_reminders)
 
 
 def send_digests() -> dict[str, int]:
-    return background.send_digests(get_app())
+    return _in_app(background.send_digests)
 
 
 def deliver_notifications() -> dict[str, int]:
     """Scheduled every NOTIFY_DELIVERY_SECONDS and enqueued right after each commit that wrote messages."""
-    return background.deliver_notifications(get_app())
+    return _in_app(background.deliver_notifications)

@@ -5,19 +5,25 @@ from datetime import datetime, timedelta, timezone
 from functools import wraps
 
 from flask import Flask, abort, current_app, g, render_template, request
+from flask_babel import format_date, format_time, get_locale, gettext as _, lazy_gettext as _l, ngettext
 from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from .db import make_engine, make_session_factory
 from .models import STATUS_LABELS, Role, User, utcnow
+from .services.casework import events
 from .services.errors import Conflict, Invalid, NotAllowed, NotFound
 from .services.photos import PhotoStore
 
 PAKISTAN_TIME = timezone(timedelta(hours=5), "PKT")
+# Day, month and year as the pages have always shown them ("06 Dec 2026"), with the month named in the reader's language.
+DATE_PATTERN = "dd MMM y"
+TIME_PATTERN = "HH:mm"
 
 login_manager = LoginManager()
 login_manager.login_view = "public.login"
-login_manager.login_message = "Please sign in to continue."
+login_manager.login_message = _l("Please sign in to continue.")
+login_manager.localize_callback = str  # rendered when flashed, in the language of that request
 csrf = CSRFProtect()
 
 
@@ -34,7 +40,9 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["pk_date"] = pk_date
     app.jinja_env.filters["days_left"] = days_left
     app.jinja_env.filters["options"] = options
-    app.jinja_env.globals.update(Role=Role, STATUS_LABELS=STATUS_LABELS)
+    # A timeline line's heading and sentence, made when the page is shown, in the reader's language.
+    app.jinja_env.globals.update(Role=Role, STATUS_LABELS=STATUS_LABELS, event_title=events.title,
+                                 event_text=events.text)
     for error, status in ((NotFound, 404), (NotAllowed, 403), (Conflict, 409)):
         app.register_error_handler(error, _error_page(status))
     app.register_error_handler(Invalid, _invalid_page)
@@ -126,12 +134,21 @@ def uploaded_photo(name: str = "photo") -> bytes | None:
     return file.read()
 
 
-def pk_time(value):
-    return value.astimezone(PAKISTAN_TIME).strftime("%d %b %Y, %H:%M") if value else ""
+def pk_time(value) -> str:
+    """A moment in Pakistan time, "06 Dec 2026, 14:05" in English; month names and the
+    date-time joint (", " or " ") come from the reader's locale (Babel's CLDR data)."""
+    if not value:
+        return ""
+    moment = value.astimezone(PAKISTAN_TIME)
+    locale = get_locale()
+    joint = locale.datetime_formats.get("medium", "{1} {0}") if locale else "{1}, {0}"
+    return joint.replace("{1}", format_date(moment, DATE_PATTERN, rebase=False)).replace(
+        "{0}", format_time(moment, TIME_PATTERN, rebase=False))
 
 
-def pk_date(value):
-    return value.astimezone(PAKISTAN_TIME).strftime("%d %b %Y") if value else ""
+def pk_date(value) -> str:
+    """The Pakistan calendar day of a moment, "06 Dec 2026" in English, the month in the reader's language."""
+    return format_date(value.astimezone(PAKISTAN_TIME), DATE_PATTERN, rebase=False) if value else ""
 
 
 def days_left(deadline: datetime | None) -> str:
@@ -140,10 +157,10 @@ def days_left(deadline: datetime | None) -> str:
         return ""
     days = (deadline - utcnow()).total_seconds() / 86400
     if days < 0:
-        return "deadline passed"
+        return _("deadline passed")
     if days < 1:
-        return "less than a day left"
-    return f"{int(days)} day{'s' if int(days) != 1 else ''} left"
+        return _("less than a day left")
+    return ngettext("%(num)d day left", "%(num)d days left", int(days))
 
 
 def options(items, value="id", text="name"):
@@ -167,21 +184,23 @@ def _error_page(status):
 
 
 def _message(status, error):
+    """The sentence an error page shows. Never the error's own text for a 404 or 403: that names
+    internal ids (NotFound("task 12")) or Werkzeug's English; a Conflict says what happened, for people."""
     if status == 404:
-        return "We could not find that page, or it is not yours to see."
+        return _("We could not find that page, or it is not yours to see.")
     if status == 403:
-        return "Your account may not do this."
+        return _("Your account may not do this.")
     if status == 413:
-        return "The upload is too large: a photo may be at most 5 MB."
+        return _("The upload is too large: a photo may be at most 5 MB.")
     if status == 409:
         return str(error)
-    return "This request cannot be handled."
+    return _("This request cannot be handled.")
 
 
 def _invalid_page(error: Invalid):
-    return render_template("error.html", status=400, message=str(error)), 400
+    return render_template("error.html", status=400, message=" ".join(error.messages())), 400
 
 
 def _csrf_page(error):
-    message = "The form expired or did not come from this site. Go back, reload the page and send it again."
+    message = _("The form expired or did not come from this site. Go back, reload the page and send it again.")
     return render_template("error.html", status=400, message=message), 400

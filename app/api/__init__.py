@@ -5,30 +5,48 @@ they must match is openapi.py (a test checks both ways).
 """
 from __future__ import annotations
 
-from flask import Blueprint
+from flask import Blueprint, request
+from flask_babel import get_locale, gettext as _
+
 from werkzeug.exceptions import HTTPException
 
+from .. import i18n
 from ..services.errors import Conflict, Invalid, NotAllowed, NotFound
 from ..web import csrf, register_error_renderer
 from .problems import ApiProblem, from_http_error, problem
 
-bp = Blueprint("api", __name__, url_prefix="/api/v1")
+PREFIX = "/api/v1"
+bp = Blueprint("api", __name__, url_prefix=PREFIX)
 # Bearer tokens only: the session cookie is never read here, so there is nothing for CSRF to forge.
 csrf.exempt(bp)
 
 # Flask's own errors for /api/ paths that reach no view (unknown URL, wrong method) as problem documents.
 bp.record_once(lambda state: register_error_renderer(state.app, "/api/", from_http_error))
+# The language of an answer: the token's user's saved choice (auth.token_required), else Accept-Language;
+# never the pages' session or language cookie.
+bp.record_once(lambda state: i18n.without_session(state.app, PREFIX + "/"))
+
+
+@bp.after_app_request
+def _content_language(response):
+    """Every answer under /api/v1 says which language its texts are in (also errors that reach no view)."""
+    if request.path.startswith(PREFIX + "/"):
+        response.headers["Content-Language"] = str(get_locale() or i18n.DEFAULT)
+        response.vary.add("Accept-Language")
+    return response
+
 
 # Codes registered one by one: the app's HTML handler for a code would otherwise win over a class handler here.
 for _code in (400, 401, 403, 404, 405, 409, 413, 415, 422, 429, 500):
     bp.register_error_handler(_code, from_http_error)
 bp.register_error_handler(HTTPException, from_http_error)
 bp.register_error_handler(ApiProblem, lambda error: error.response())
-bp.register_error_handler(NotFound, lambda error: problem(404, "There is no such thing, or it is not yours to see."))
+# A NotFound's own message names internal ids ("task 12"): never shown.
+bp.register_error_handler(NotFound, lambda error: problem(404, _("There is no such thing, or it is not yours to see.")))
 bp.register_error_handler(NotAllowed, lambda error: problem(403, str(error)))
 bp.register_error_handler(Conflict, lambda error: problem(409, str(error)))
 bp.register_error_handler(
-    Invalid, lambda error: problem(422, "Some fields are wrong: see errors.", errors=error.errors)
+    Invalid, lambda error: problem(422, _("Some fields are wrong: see errors."), errors=error.errors)
 )
 
 from . import account, complaints, docs, tasks  # noqa: E402,F401  (they add their routes to bp)

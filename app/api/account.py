@@ -4,6 +4,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import current_app, g, url_for
+from flask_babel import gettext as _
+
+from .. import i18n
 
 from ..services.people import accounts
 from ..services.interop import api_tokens
@@ -48,16 +51,17 @@ def sign_in():
     login, password = fields.string("login"), fields.string("password")
     fields.check()
     if not login or not password:
-        missing = {name: ["Required."] for name, value in (("login", login), ("password", password)) if not value}
-        raise ApiProblem(422, "Give your login (CNIC, mobile number or username) and password.", errors=missing)
+        missing = {name: [_("Required.")] for name, value in (("login", login), ("password", password)) if not value}
+        raise ApiProblem(422, _("Give your login (CNIC, mobile number or username) and password."), errors=missing)
     # Counted before the password is checked: guessing costs a slot whether it succeeds or not.
     enforce("sign-in", f"{client_address()}:{bucket_part(_login_key(login))}")
     session = db()
     user = accounts.authenticate(session, login, password)
     if user is None:
-        raise unauthorized("The sign-in details do not match an account.")
+        raise unauthorized(_("The sign-in details do not match an account."))
+    i18n.set_reader(user)
     if not user.is_active:
-        raise ApiProblem(403, "This account is blocked or deactivated. Contact your Deputy Commissioner's office.")
+        raise ApiProblem(403, _("This account is blocked or deactivated. Contact your Deputy Commissioner's office."))
     issued = api_tokens.issue_token(session, user, lifetime=_lifetime())
     session.commit()
     return _token_body(issued), 200, NO_STORE

@@ -6,7 +6,9 @@ from __future__ import annotations
 from functools import wraps
 
 from flask import g, request
+from flask_babel import lazy_gettext as _l
 
+from .. import i18n
 from ..models import Role, User, utcnow
 from ..services.interop import api_tokens
 from ..web import db
@@ -21,7 +23,7 @@ def bearer_token() -> str | None:
     return token if scheme.lower() == "bearer" and token else None
 
 
-def unauthorized(detail: str, *, invalid: bool = False) -> ApiProblem:
+def unauthorized(detail, *, invalid: bool = False) -> ApiProblem:
     challenge = f'Bearer realm="{REALM}"' + (', error="invalid_token"' if invalid else "")
     return ApiProblem(401, detail, headers={"WWW-Authenticate": challenge})
 
@@ -34,19 +36,20 @@ def token_required(*roles: Role):
         def wrapped(*args, **kwargs):
             token = bearer_token()
             if token is None:
-                raise unauthorized("Send an access token: Authorization: Bearer <token> (from POST /api/v1/auth/token).")
+                raise unauthorized(_l("Send an access token: Authorization: Bearer <token> (from POST /api/v1/auth/token)."))
             session = db()
             now = utcnow()
             try:
                 row = api_tokens.authenticate_token(session, token, now=now)
             except api_tokens.TokenRefused as refused:
-                raise unauthorized(str(refused), invalid=True) from None
+                raise unauthorized(refused.message, invalid=True) from None
             if row.last_used_at == now:
                 # Its own small unit of work: views that only read never commit.
                 session.commit()
             g.api_token, g.api_user = row, row.user
+            i18n.set_reader(row.user)
             if roles and row.user.role not in roles:
-                raise ApiProblem(403, "Your account's role may not do this.")
+                raise ApiProblem(403, _l("Your account's role may not do this."))
             return view(*args, **kwargs)
 
         return wrapped

@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import asdict
 
 from flask import request, send_file, url_for
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 from werkzeug.datastructures import MultiDict
@@ -94,7 +95,7 @@ def rate(complaint_id: int):
     fields.check()
     task = tasks.open_task_of_complaint(session, citizen, found)
     if task is None or task.form_key != RATING_FORM:
-        raise ApiProblem(409, "This complaint is not awaiting your rating.")
+        raise ApiProblem(409, _("This complaint is not awaiting your rating."))
     # The rating page's own form validates it, so the API and the page accept exactly the same.
     formdata = MultiDict(
         {

@@ -10,6 +10,7 @@ import json
 import re
 
 from flask import request
+from flask_babel import gettext as _, lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
 
 from ..services.interop.idempotency import KEY_FIELD, MAX_KEY_LENGTH
@@ -18,7 +19,7 @@ from .problems import ApiProblem
 JSON = "application/json"
 MULTIPART = "multipart/form-data"
 # PostgreSQL text cannot hold a NUL character: refused here, not as a database error.
-NUL_MESSAGE = "Must not contain a NUL character."
+NUL_MESSAGE = _l("Must not contain a NUL character.")
 _KEY_RE = re.compile(rf"^[\x21-\x7e]{{1,{MAX_KEY_LENGTH}}}$")
 
 
@@ -32,18 +33,18 @@ def body(*, multipart: bool = False) -> tuple[dict, bytes | None]:
         data = photo.read() if photo is not None and photo.filename else None
         return {k: v for k, v in request.form.items()}, data
     accepted = f"{JSON} or {MULTIPART}" if multipart else JSON
-    raise ApiProblem(415, f"Send the body as {accepted}.", headers={"Accept-Post": accepted})
+    raise ApiProblem(415, _("Send the body as %(media_type)s.", media_type=accepted), headers={"Accept-Post": accepted})
 
 
 def json_object() -> dict:
     if request.mimetype != JSON:
-        raise ApiProblem(415, f"Send the body as {JSON}.", headers={"Accept-Post": JSON})
+        raise ApiProblem(415, _("Send the body as %(media_type)s.", media_type=JSON), headers={"Accept-Post": JSON})
     try:
         data = json.loads(request.get_data() or b"", parse_constant=_not_json)
     except ValueError:
-        raise ApiProblem(400, "The body is not valid JSON.") from None
+        raise ApiProblem(400, _("The body is not valid JSON.")) from None
     if not isinstance(data, dict):
-        raise ApiProblem(400, "The body must be a JSON object.")
+        raise ApiProblem(400, _("The body must be a JSON object."))
     return data
 
 
@@ -64,7 +65,7 @@ class Fields:
         if value is None:
             return default
         if not isinstance(value, str):
-            return self._wrong(name, "Must be a string.", default)
+            return self._wrong(name, _("Must be a string."), default)
         if "\x00" in value:
             return self._wrong(name, NUL_MESSAGE, default)
         return value
@@ -76,10 +77,10 @@ class Fields:
         if self.typed:
             if isinstance(value, int) and not isinstance(value, bool):
                 return value
-            return self._wrong(name, "Must be an integer.")
+            return self._wrong(name, _("Must be an integer."))
         if isinstance(value, str) and re.fullmatch(r"[+-]?\d{1,18}", value.strip()):
             return int(value)
-        return self._wrong(name, "Must be an integer.")
+        return self._wrong(name, _("Must be an integer."))
 
     def number(self, name: str) -> float | None:
         value = self.source.get(name)
@@ -94,7 +95,7 @@ class Fields:
                 number = None
             if number is not None and number == number and abs(number) != float("inf"):
                 return number
-        return self._wrong(name, "Must be a decimal number, e.g. 34.0151.")
+        return self._wrong(name, _("Must be a decimal number, e.g. 34.0151."))
 
     def boolean(self, name: str) -> bool | None:
         value = self.source.get(name)
@@ -104,11 +105,11 @@ class Fields:
             return value
         if not self.typed and isinstance(value, str) and value.lower() in ("true", "false"):
             return value.lower() == "true"
-        return self._wrong(name, "Must be true or false.")
+        return self._wrong(name, _("Must be true or false."))
 
     def check(self) -> None:
         if self.errors:
-            raise ApiProblem(422, "Some fields are wrong: see errors.", errors=self.errors)
+            raise ApiProblem(422, _("Some fields are wrong: see errors."), errors=self.errors)
 
     def _wrong(self, name, message, default=None):
         self.errors.setdefault(name, []).append(message)
@@ -126,9 +127,9 @@ def form_data(source: dict) -> MultiDict:
         elif isinstance(value, (str, int, float)) and "\x00" not in str(value):
             data[name] = str(value)
         else:
-            errors[name] = [NUL_MESSAGE if isinstance(value, str) else "Must be a string or a number."]
+            errors[name] = [NUL_MESSAGE if isinstance(value, str) else _("Must be a string or a number.")]
     if errors:
-        raise ApiProblem(422, "Some fields are wrong: see errors.", errors=errors)
+        raise ApiProblem(422, _("Some fields are wrong: see errors."), errors=errors)
     return data
 
 
@@ -137,8 +138,10 @@ def query_int(name: str, default: int, *, minimum: int, maximum: int) -> int:
     if raw is None:
         return default
     if not re.fullmatch(r"\d{1,9}", raw) or not minimum <= int(raw) <= maximum:
-        raise ApiProblem(400, f"{name} must be a whole number from {minimum} to {maximum}.",
-                         errors={name: [f"A whole number from {minimum} to {maximum}."]})
+        raise ApiProblem(400, _("%(name)s must be a whole number from %(minimum)s to %(maximum)s.", name=name,
+                                minimum=minimum, maximum=maximum),
+                         errors={name: [_("A whole number from %(minimum)s to %(maximum)s.", minimum=minimum,
+                                          maximum=maximum)]})
     return int(raw)
 
 
@@ -147,7 +150,9 @@ def query_choice(name: str, choices: list[str]) -> str | None:
     if raw is None:
         return None
     if raw not in choices:
-        raise ApiProblem(400, f"{name} must be one of: {', '.join(choices)}.", errors={name: [f"One of: {', '.join(choices)}."]})
+        listed = ", ".join(choices)
+        raise ApiProblem(400, _("%(name)s must be one of: %(choices)s.", name=name, choices=listed),
+                         errors={name: [_("One of: %(choices)s.", choices=listed)]})
     return raw
 
 
@@ -158,8 +163,9 @@ def idempotency_key() -> str | None:
     if not _KEY_RE.match(raw):
         raise ApiProblem(
             400,
-            f"{KEY_FIELD} must be 1 to {MAX_KEY_LENGTH} visible ASCII characters, e.g. a UUID.",
-            errors={KEY_FIELD: [f"1 to {MAX_KEY_LENGTH} visible ASCII characters."]},
+            _("%(header)s must be 1 to %(length)s visible ASCII characters, e.g. a UUID.", header=KEY_FIELD,
+              length=MAX_KEY_LENGTH),
+            errors={KEY_FIELD: [_("1 to %(length)s visible ASCII characters.", length=MAX_KEY_LENGTH)]},
         )
     return raw
 
@@ -174,4 +180,4 @@ def row_id(value: int | None, what: str) -> int | None:
         return value
     if what == "field":
         return None
-    raise ApiProblem(404, f"There is no {what} {value}, or it is not yours to see.")
+    raise ApiProblem(404, _("There is no such thing, or it is not yours to see."))

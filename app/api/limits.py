@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import current_app
+from flask_babel import gettext as _, ngettext
 
 from ..services import rate_limits
 from ..web import db
@@ -26,17 +27,16 @@ def enforce(name: str, who: str) -> None:
     if not decision.allowed:
         raise ApiProblem(
             429,
-            f"Too many requests: at most {decision.limit} in {_duration(current_app.config[f'{setting}_WINDOW_SECONDS'])}. "
-            f"Try again in {decision.retry_after} seconds.",
+            _("Too many requests: at most %(limit)s in %(window)s. Try again in %(seconds)s seconds.",
+              limit=decision.limit, window=_duration(current_app.config[f"{setting}_WINDOW_SECONDS"]),
+              seconds=decision.retry_after),
             headers={"Retry-After": str(decision.retry_after)},
         )
 
 
 def _duration(seconds: int) -> str:
     if seconds % 3600 == 0:
-        hours = seconds // 3600
-        return "an hour" if hours == 1 else f"{hours} hours"
+        return ngettext("an hour", "%(num)s hours", seconds // 3600)
     if seconds % 60 == 0:
-        minutes = seconds // 60
-        return "a minute" if minutes == 1 else f"{minutes} minutes"
-    return f"{seconds} seconds"
+        return ngettext("a minute", "%(num)s minutes", seconds // 60)
+    return ngettext("%(num)s second", "%(num)s seconds", seconds)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import HTTP_STATUS_CODES
 
@@ -16,12 +17,26 @@ PROBLEM_JSON = "application/problem+json"
 
 # Details for errors Flask raises before any view runs (Werkzeug's own texts are written for HTML pages).
 DETAILS = {
-    400: "The request is malformed.",
-    404: "There is nothing at this URL, or it is not yours to see.",
-    405: "This URL does not take this method: see the Allow header.",
-    413: "The request body is too large: a photo may be at most 5 MB.",
-    415: "The body is in a media type this URL does not take.",
-    500: "Something went wrong on our side. The request may be retried later.",
+    400: _l("The request is malformed."),
+    404: _l("There is nothing at this URL, or it is not yours to see."),
+    405: _l("This URL does not take this method: see the Allow header."),
+    413: _l("The request body is too large: a photo may be at most 5 MB."),
+    415: _l("The body is in a media type this URL does not take."),
+    500: _l("Something went wrong on our side. The request may be retried later."),
+}
+# Titles of the statuses the API answers with, in the reader's language (the English is HTTP's reason phrase).
+TITLES = {
+    400: _l("Bad Request"),
+    401: _l("Unauthorized"),
+    403: _l("Forbidden"),
+    404: _l("Not Found"),
+    405: _l("Method Not Allowed"),
+    409: _l("Conflict"),
+    413: _l("Request Entity Too Large"),
+    415: _l("Unsupported Media Type"),
+    422: _l("Unprocessable Entity"),
+    429: _l("Too Many Requests"),
+    500: _l("Internal Server Error"),
 }
 
 
@@ -65,12 +80,17 @@ def problem(
     headers=None,
     **extensions,
 ):
-    """A problem+json response. `errors` maps each field to what is wrong with it."""
-    body = {"type": type, "title": title or HTTP_STATUS_CODES.get(status, "Error"), "status": status}
+    """A problem+json response. `errors` maps each field to what is wrong with it.
+
+    Texts may be lazy strings (services' messages): they are rendered here, in the
+    language of this request (the API user's saved choice, else Accept-Language).
+    """
+    title = title or TITLES.get(status) or HTTP_STATUS_CODES.get(status, "Error")
+    body = {"type": type, "title": str(title), "status": status}
     if detail:
-        body["detail"] = detail
+        body["detail"] = str(detail)
     if errors is not None:
-        body["errors"] = {name or "_form": list(messages) for name, messages in errors.items()}
+        body["errors"] = {name or "_form": [str(m) for m in messages] for name, messages in errors.items()}
     body.update(extensions)
     response = current_app.response_class(json.dumps(body, ensure_ascii=False), status=status, mimetype=PROBLEM_JSON)
     for name, value in dict(headers or {}).items():

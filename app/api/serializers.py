@@ -10,7 +10,8 @@ from flask import url_for
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length
 
-from ..models import STATUS_LABELS, Attachment, Complaint, ComplaintEvent, HumanTask, Role, User
+from ..models import Attachment, Complaint, ComplaintEvent, HumanTask, Role, User
+from ..services.casework import events
 
 FIELD_TYPES = {
     "RadioField": "choice",
@@ -63,7 +64,7 @@ def complaint_summary(c: Complaint) -> dict:
         "tracking_number": c.tracking_number,
         "subject": c.subject,
         "status": c.status.value,
-        "status_label": STATUS_LABELS[c.status],
+        "status_label": c.status.label,
         "category": ref(c.category),
         "department": ref(c.department),
         "district": ref(c.district),
@@ -116,7 +117,10 @@ def step(t: HumanTask, viewer: User) -> dict:
 
 
 def event(e: ComplaintEvent, viewer: User) -> dict:
-    return {"id": e.id, "kind": e.kind, "note": e.note, "at": when(e.created_at), "actor": person(e.actor, viewer)}
+    """`note` is the line as the pages show it, in the reader's language (made from the event's kind and facts)."""
+    text = events.text(e)
+    return {"id": e.id, "kind": e.kind, "note": None if text is None else str(text), "at": when(e.created_at),
+            "actor": person(e.actor, viewer)}
 
 
 def attachment(a: Attachment) -> dict:

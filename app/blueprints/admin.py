@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ..models import Role, User
@@ -27,7 +28,7 @@ def staff():
             if role is Role.CITIZEN:
                 raise ValueError
         except ValueError:
-            errors, status = {"role": ["Choose a staff role."]}, 400
+            errors, status = {"role": [_("Choose a staff role.")]}, 400
         else:
             try:
                 user = accounts.create_staff(
@@ -49,7 +50,8 @@ def staff():
                 errors, status = error.errors, 400
             else:
                 session.commit()
-                flash(f"{user.full_name} ({user.role.label}) can now sign in as {user.username}.")
+                flash(_("%(name)s (%(role)s) can now sign in as %(username)s.", name=user.full_name, role=user.role.label,
+                        username=user.username))
                 return redirect(url_for("admin.staff"))
         values = {k: v for k, v in form.items() if k != "password"}
     people = session.scalars(select(User).where(User.role != Role.CITIZEN).order_by(User.role, User.full_name))

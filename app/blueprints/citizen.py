@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -55,7 +56,7 @@ def new_complaint():
             400,
         )
     session.commit()
-    flash(f"Your complaint is lodged. Tracking number: {complaint.tracking_number}")
+    flash(_("Your complaint is lodged. Tracking number: %(number)s", number=complaint.tracking_number))
     return redirect(url_for("complaints.show", complaint_id=complaint.id))
 
 
@@ -66,4 +67,4 @@ def _coordinate(form, name):
     try:
         return float(raw)
     except ValueError:
-        raise Invalid({name: ["Write the coordinate as a decimal number, e.g. 34.0151."]}) from None
+        raise Invalid({name: [_("Write the coordinate as a decimal number, e.g. 34.0151.")]}) from None

@@ -5,6 +5,7 @@ import csv
 import io
 
 from flask import Blueprint, Response, abort, render_template
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ..models import Role
@@ -13,9 +14,9 @@ from ..web import db, roles_required
 
 bp = Blueprint("dashboards", __name__, url_prefix="/dashboard")
 TIERS = dashboards.DASHBOARD_ROLES
-TITLES = {"summary": "Summary", "ageing": "Ageing of open complaints", "departments": "Per department",
-          "areas": "League table", "officers": "Officer performance",
-          "trends": "Lodged and resolved, last 30 days"}
+TITLES = {"summary": _l("Summary"), "ageing": _l("Ageing of open complaints"), "departments": _l("Per department"),
+          "areas": _l("League table"), "officers": _l("Officer performance"),
+          "trends": _l("Lodged and resolved, last 30 days")}
 
 
 @bp.get("")

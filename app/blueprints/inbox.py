@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ..models import Role
@@ -43,7 +44,7 @@ def complete(task_id: int):
         flash(str(taken), "error")
         return redirect(url_for("complaints.show", complaint_id=taken.task.complaint_id)), 303
     session.commit()
-    flash("Done. The complaint has moved on.")
+    flash(_("Done. The complaint has moved on."))
     if current_user.role is Role.CITIZEN:
         return redirect(url_for("complaints.show", complaint_id=completion.task.complaint_id))
     return redirect(url_for("inbox.index"))

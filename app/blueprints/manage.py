@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..models import Role
@@ -40,7 +41,7 @@ def officers():
             errors, status = error.errors, 400
         else:
             session.commit()
-            flash(f"{officer.full_name} can now sign in as {officer.username}.")
+            flash(_("%(name)s can now sign in as %(username)s.", name=officer.full_name, username=officer.username))
             return redirect(url_for("manage.officers"))
     return (
         render_template(
@@ -60,9 +61,10 @@ def deactivate(officer_id: int):
     session = db()
     result = accounts.deactivate_officer(session, current_user, officer_id)
     session.commit()
-    flash(f"The officer is deactivated; {len(result.returned)} open complaint(s) are back in your inbox.")
+    flash(_("The officer is deactivated; %(count)s open complaint(s) are back in your inbox.", count=len(result.returned)))
     if result.stuck:
-        flash(f"{len(result.stuck)} complaint(s) could not be taken back automatically: {result.stuck}", "error")
+        flash(_("%(count)s complaint(s) could not be taken back automatically: %(ids)s", count=len(result.stuck),
+                ids=result.stuck), "error")
     return redirect(url_for("manage.officers"))
 
 
@@ -82,10 +84,10 @@ def block(citizen_id: int):
     try:
         citizen = accounts.block_citizen(session, current_user, citizen_id, request.form.get("reason", ""))
     except Invalid as error:
-        flash(str(error.errors.get("reason", ["Give a reason."])[0]), "error")
+        flash(str(error.errors.get("reason", [_("Give a reason.")])[0]), "error")
         return redirect(url_for("manage.citizens"))
     session.commit()
-    flash(f"{citizen.full_name} is blocked.")
+    flash(_("%(name)s is blocked.", name=citizen.full_name))
     return redirect(url_for("manage.citizens"))
 
 
@@ -95,5 +97,5 @@ def unblock(citizen_id: int):
     session = db()
     citizen = accounts.unblock_citizen(session, current_user, citizen_id)
     session.commit()
-    flash(f"{citizen.full_name} is unblocked.")
+    flash(_("%(name)s is unblocked.", name=citizen.full_name))
     return redirect(url_for("manage.citizens"))

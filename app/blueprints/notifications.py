@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _, ngettext
 from flask_login import current_user, login_required
 
 from ..models import Role
@@ -49,7 +50,7 @@ def read_all():
     count = outbox.mark_all_read(session, current_user)
     session.commit()
     if count:
-        flash(f"Marked {count} notification{'s' if count != 1 else ''} as read.")
+        flash(ngettext("Marked %(num)s notification as read.", "Marked %(num)s notifications as read.", count))
     return redirect(url_for("notifications.index"))
 
 
@@ -71,7 +72,7 @@ def retry(notification_id):
     session = db()
     notification = delivery.retry_notification(session, current_user, notification_id)
     session.commit()
-    flash(f"Notification {notification.id} goes out with the next delivery round.")
+    flash(_("Notification %(id)s goes out with the next delivery round.", id=notification.id))
     return redirect(url_for("notifications.outbox"))
 
 
@@ -81,5 +82,6 @@ def retry_parked():
     session = db()
     count = delivery.retry_parked(session, current_user)
     session.commit()
-    flash(f"{count} parked notification{'s' if count != 1 else ''} go out with the next delivery round.")
+    flash(ngettext("%(num)s parked notification goes out with the next delivery round.",
+                   "%(num)s parked notifications go out with the next delivery round.", count))
     return redirect(url_for("notifications.outbox"))

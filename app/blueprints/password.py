@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask import session as flask_session
+from flask_babel import gettext as _, lazy_gettext as _l
 
 from ..services.people import password_resets
 from ..services.errors import Invalid
@@ -15,7 +16,8 @@ from ..web import client_address, db
 bp = Blueprint("password", __name__, url_prefix="/password")
 
 MINUTES = int(password_resets.CODE_LIFETIME.total_seconds() // 60)
-SENT = f"If an account exists for this number, we have sent a code by SMS. It is valid for {MINUTES} minutes."
+SENT = _l("If an account exists for this number, we have sent a code by SMS. It is valid for %(minutes)s minutes.",
+         minutes=MINUTES)
 # The login typed on the first page, so the second need not ask for it again.
 TYPED_LOGIN = "password_reset_login"
 
@@ -31,7 +33,7 @@ def forgot():
         return render_template("password/forgot.html", values={"login": login}, errors=error.errors), 400
     db().commit()
     flask_session[TYPED_LOGIN] = login.strip()
-    flash(SENT)
+    flash(str(SENT))
     return redirect(url_for("password.reset"))
 
 
@@ -58,5 +60,5 @@ def reset():
         return render_template("password/reset.html", values=values, errors=error.errors, minutes=MINUTES), status
     db().commit()
     flask_session.pop(TYPED_LOGIN, None)
-    flash("Your password is changed. Sign in with your new password.")
+    flash(_("Your password is changed. Sign in with your new password."))
     return redirect(url_for("public.login"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from .. import i18n
@@ -39,11 +40,11 @@ def login():
         return render_template("public/login.html", values={})
     user = accounts.authenticate(db(), request.form.get("login", ""), request.form.get("password", ""))
     if user is None:
-        return _login_refused("The sign-in details do not match an account.")
+        return _login_refused(_("The sign-in details do not match an account."))
     if user.blocked_at is not None:
-        return _login_refused("This account is blocked. Contact your Deputy Commissioner's office.")
+        return _login_refused(_("This account is blocked. Contact your Deputy Commissioner's office."))
     if not user.active:
-        return _login_refused("This account is deactivated.")
+        return _login_refused(_("This account is deactivated."))
     login_user(user)
     return redirect(_same_site(request.args.get("next", "")) or home_for(user))
 
@@ -78,7 +79,7 @@ def _login_refused(message):
 @login_required
 def logout():
     logout_user()
-    flash("You are signed out.")
+    flash(_("You are signed out."))
     return redirect(url_for("public.index"))
 
 
@@ -108,5 +109,5 @@ def register():
         )
     db().commit()
     login_user(user)
-    flash("Welcome! You can now lodge a complaint.")
+    flash(_("Welcome! You can now lodge a complaint."))
     return redirect(url_for("citizen.my_complaints"))

@@ -4,7 +4,8 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Enum, Float, ForeignKey, Index, Integer, String, Text, event, text
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import JSON, Enum, Float, ForeignKey, Index, Integer, String, Text, event, text
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
 from .base import Base, UTCDateTime, utcnow
@@ -23,15 +24,16 @@ class ComplaintStatus(enum.Enum):
 
     @property
     def label(self) -> str:
-        return STATUS_LABELS[self]
+        """The status as the reader's language says it."""
+        return str(STATUS_LABELS[self])
 
 
 STATUS_LABELS = {
-    ComplaintStatus.SUBMITTED: "Awaiting assignment",
-    ComplaintStatus.IN_PROGRESS: "In progress",
-    ComplaintStatus.RESOLVED: "Resolved, awaiting your rating",
-    ComplaintStatus.SYSTEMIC: "Systemic: long-term action",
-    ComplaintStatus.CLOSED: "Closed",
+    ComplaintStatus.SUBMITTED: _l("Awaiting assignment"),
+    ComplaintStatus.IN_PROGRESS: _l("In progress"),
+    ComplaintStatus.RESOLVED: _l("Resolved, awaiting your rating"),
+    ComplaintStatus.SYSTEMIC: _l("Systemic: long-term action"),
+    ComplaintStatus.CLOSED: _l("Closed"),
 }
 
 
@@ -120,7 +122,10 @@ class ComplaintEvent(Base):
     complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"), index=True)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     kind: Mapped[str] = mapped_column(String(40))
+    # A person's own words (or the diagram's); the portal's facts go in details (services/casework/events.py).
     note: Mapped[str | None] = mapped_column(Text)
+    # Names, numbers and choices the line is made from when shown; None on lines written before it existed.
+    details: Mapped[dict | None] = mapped_column(JSON(none_as_null=True))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     actor: Mapped[User | None] = relationship()

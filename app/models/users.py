@@ -5,6 +5,7 @@ import enum
 import hashlib
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Enum, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -27,17 +28,18 @@ class Role(enum.Enum):
 
     @property
     def label(self) -> str:
-        return ROLE_LABELS[self]
+        """The role's name in the language of this moment (a request's, or a message's under force_locale)."""
+        return str(ROLE_LABELS[self])
 
 
 ROLE_LABELS = {
-    Role.CITIZEN: "Citizen",
-    Role.DISTRICT_OFFICER: "District Officer",
-    Role.DEPUTY_COMMISSIONER: "Deputy Commissioner",
-    Role.COMMISSIONER: "Commissioner",
-    Role.CHIEF_SECRETARY: "Chief Secretary",
-    Role.ANALYST: "Process analyst",
-    Role.ADMIN: "Administrator",
+    Role.CITIZEN: _l("Citizen"),
+    Role.DISTRICT_OFFICER: _l("District Officer"),
+    Role.DEPUTY_COMMISSIONER: _l("Deputy Commissioner"),
+    Role.COMMISSIONER: _l("Commissioner"),
+    Role.CHIEF_SECRETARY: _l("Chief Secretary"),
+    Role.ANALYST: _l("Process analyst"),
+    Role.ADMIN: _l("Administrator"),
 }
 
 # Roles that may appear as lanes of a diagram (people who work complaint tasks).

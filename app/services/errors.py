@@ -1,4 +1,9 @@
-"""Domain errors. Blueprints turn them into 404 / 403 / 409 / 400."""
+"""Domain errors. Blueprints turn them into 404 / 403 / 409 / 400.
+
+Messages for people are lazy strings (`lazy_gettext`): they become text only
+when a page or the API shows them, in the reader's language. A NotFound's
+message names internal ids for the log and is never shown.
+"""
 from __future__ import annotations
 
 
@@ -19,10 +24,20 @@ class Conflict(DomainError):
 
 
 class Invalid(DomainError):
-    """The input is wrong; `errors` maps each field to what is wrong with it."""
+    """The input is wrong; `errors` maps each field to what is wrong with it ("" for the whole form)."""
 
-    def __init__(self, errors: dict[str, list[str]] | str):
-        if isinstance(errors, str):
+    def __init__(self, errors):
+        if not isinstance(errors, dict):  # one message (a str or a lazy string) about the whole form
             errors = {"": [errors]}
         self.errors = errors
-        super().__init__("; ".join(f"{k or 'form'}: {', '.join(v)}" for k, v in errors.items()))
+        super().__init__(errors)
+
+    def __str__(self) -> str:
+        # Built when shown, not when raised: the messages are rendered in the language of that moment.
+        if not isinstance(self.errors, dict):
+            return super().__str__()
+        return "; ".join(f"{k or 'form'}: {', '.join(map(str, v))}" for k, v in self.errors.items())
+
+    def messages(self) -> list[str]:
+        """Every message, rendered now, without the field names (for a page that shows them together)."""
+        return [str(message) for messages in self.errors.values() for message in messages]

@@ -1,6 +1,7 @@
 """Photos: checked by content, stored outside the web root, named by their hash."""
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 import hashlib
 import io
 import os
@@ -43,16 +44,16 @@ class PhotoStore:
     def path_of(self, storage_key: str) -> Path:
         path = (self.root / storage_key).resolve()
         if self.root.resolve() not in path.parents:
-            raise Invalid({"photo": ["bad storage key"]})
+            raise Invalid({"photo": [_l("bad storage key")]})
         return path
 
 
 def check_photo(data: bytes, field: str = "photo") -> tuple[str, str]:
     """JPEG or PNG by content (not by name or declared type), at most 5 MB."""
     if len(data) > MAX_PHOTO_BYTES:
-        raise Invalid({field: ["The photo is larger than 5 MB."]})
+        raise Invalid({field: [_l("The photo is larger than 5 MB.")]})
     if not data:
-        raise Invalid({field: ["The photo is empty."]})
+        raise Invalid({field: [_l("The photo is empty.")]})
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -60,7 +61,7 @@ def check_photo(data: bytes, field: str = "photo") -> tuple[str, str]:
                 image_format = image.format
                 image.verify()
     except Exception:
-        raise Invalid({field: ["This is not a JPEG or PNG photo."]}) from None
+        raise Invalid({field: [_l("This is not a JPEG or PNG photo.")]}) from None
     if image_format not in ALLOWED:
-        raise Invalid({field: ["Only JPEG and PNG photos are accepted."]})
+        raise Invalid({field: [_l("Only JPEG and PNG photos are accepted.")]})
     return ALLOWED[image_format]

@@ -1,40 +1,41 @@
 """Forms of the people who work a complaint: the DC and the District Officer."""
 from __future__ import annotations
 
-from wtforms import Form, RadioField, SelectField, TextAreaField
+from flask_babel import lazy_gettext as _l
+from wtforms import RadioField, SelectField, TextAreaField
 from wtforms.validators import InputRequired, Length, ValidationError
 
 from ..models import District, User
 from .choices import officer_choices, options, other_district_choices, with_blank
-from .registry import FormContext, TaskForm, register, text
+from .registry import FormContext, PortalForm, TaskForm, register, text
 
 
 def _optional_int(value):
     return int(value) if value not in (None, "", "None") else None
 
 
-class DcTriageForm(Form):
+class DcTriageForm(PortalForm):
     decision = RadioField(
-        "Decision",
-        choices=options(("assign", "Assign to a District Officer"), ("transfer", "Transfer to another district")),
-        validators=[InputRequired("Choose assign or transfer.")],
+        _l("Decision"),
+        choices=options(("assign", _l("Assign to a District Officer")), ("transfer", _l("Transfer to another district"))),
+        validators=[InputRequired(_l("Choose assign or transfer."))],
     )
-    officer_id = SelectField("Officer", coerce=_optional_int)
-    instruction = TextAreaField("Instruction to the officer", validators=[Length(max=2000)])
-    target_district_id = SelectField("Transfer to district", coerce=_optional_int)
-    reason = TextAreaField("Reason for the transfer", validators=[Length(max=2000)])
+    officer_id = SelectField(_l("Officer"), coerce=_optional_int)
+    instruction = TextAreaField(_l("Instruction to the officer"), validators=[Length(max=2000)])
+    target_district_id = SelectField(_l("Transfer to district"), coerce=_optional_int)
+    reason = TextAreaField(_l("Reason for the transfer"), validators=[Length(max=2000)])
 
     def validate_officer_id(self, field):
         if self.decision.data == "assign" and not field.data:
-            raise ValidationError("Choose the officer who will handle it.")
+            raise ValidationError(_l("Choose the officer who will handle it."))
 
     def validate_target_district_id(self, field):
         if self.decision.data == "transfer" and not field.data:
-            raise ValidationError("Choose the district it belongs to.")
+            raise ValidationError(_l("Choose the district it belongs to."))
 
     def validate_reason(self, field):
         if self.decision.data == "transfer" and not text(field):
-            raise ValidationError("Say why it belongs to another district.")
+            raise ValidationError(_l("Say why it belongs to another district."))
 
 
 def _prepare_triage(form, ctx: FormContext):
@@ -61,17 +62,16 @@ def _apply_triage(data, ctx: FormContext):
         complaint.district_id, complaint.division_id = target.id, target.division_id
         complaint.district = target
         complaint.officer_id = None
-        return "transferred", f"Transferred from {source} to {target.name}: {data['transfer_reason']}"
+        return "transferred", data["transfer_reason"], {"source": source, "target": target.name}
     officer = ctx.session.get(User, data["officer_id"])
     complaint.officer_id = officer.id
-    note = f"Assigned to {officer.full_name}"
-    return "assigned", note + (f". Instruction: {data['instruction']}" if data["instruction"] else "")
+    return "assigned", data["instruction"] or None, {"officer": officer.full_name}
 
 
 register(
     TaskForm(
         key="dc_triage",
-        title="Assign to an officer or transfer",
+        title=_l("Assign to an officer or transfer"),
         form_class=DcTriageForm,
         writes=("dc_decision", "officer_id", "instruction", "target_district_id", "transfer_reason"),
         to_data=_triage_data,
@@ -81,24 +81,24 @@ register(
 )
 
 
-class OfficerActionForm(Form):
+class OfficerActionForm(PortalForm):
     outcome = RadioField(
-        "Outcome",
+        _l("Outcome"),
         choices=options(
-            ("resolved", "Resolved"),
-            ("systemic", "Needs long-term action (systemic)"),
-            ("returned", "Back to the DC: wrong department"),
+            ("resolved", _l("Resolved")),
+            ("systemic", _l("Needs long-term action (systemic)")),
+            ("returned", _l("Back to the DC: wrong department")),
         ),
-        validators=[InputRequired("Choose an outcome.")],
+        validators=[InputRequired(_l("Choose an outcome."))],
     )
     action_taken = TextAreaField(
-        "Action taken", validators=[InputRequired("Describe the action taken."), Length(max=4000)]
+        _l("Action taken"), validators=[InputRequired(_l("Describe the action taken.")), Length(max=4000)]
     )
-    reason = TextAreaField("Reason (when sending back)", validators=[Length(max=2000)])
+    reason = TextAreaField(_l("Reason (when sending back)"), validators=[Length(max=2000)])
 
     def validate_reason(self, field):
         if self.outcome.data == "returned" and not text(field):
-            raise ValidationError("Say why it goes back to the DC.")
+            raise ValidationError(_l("Say why it goes back to the DC."))
 
 
 def _officer_data(form) -> dict:
@@ -112,17 +112,17 @@ def _officer_data(form) -> dict:
 def _apply_officer_action(data, ctx: FormContext):
     complaint = ctx.complaint
     if data["outcome"] == "resolved":
-        return "resolved", data["action_taken"]
+        return "resolved", data["action_taken"], {}
     if data["outcome"] == "systemic":
-        return "action_recorded", f"Needs long-term action: {data['action_taken']}"
+        return "action_recorded", data["action_taken"], {}
     complaint.officer_id = None
-    return "returned_to_dc", f"{data['action_taken']} — returned to the DC: {data['reason']}"
+    return "returned_to_dc", data["action_taken"], {"reason": data["reason"]}
 
 
 register(
     TaskForm(
         key="officer_action",
-        title="Record the action taken",
+        title=_l("Record the action taken"),
         form_class=OfficerActionForm,
         writes=("outcome", "action_taken", "reason"),
         to_data=_officer_data,

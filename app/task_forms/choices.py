@@ -1,6 +1,7 @@
 """Choice lists shared by several task forms."""
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from wtforms.fields.choices import SelectChoice
@@ -18,7 +19,8 @@ def officer_choices(ctx: FormContext) -> list[SelectChoice]:
     ).all()
     own = [o for o in officers if o.department_id == ctx.complaint.department_id]
     others = [o for o in officers if o.department_id != ctx.complaint.department_id]
-    return [SelectChoice(o.id, f"{o.full_name} ({o.department.name if o.department else 'no department'})") for o in own + others]
+    return [SelectChoice(o.id, f"{o.full_name} ({o.department.name})" if o.department else
+                         _l("%(name)s (no department)", name=o.full_name)) for o in own + others]
 
 
 def other_district_choices(ctx: FormContext) -> list[SelectChoice]:
@@ -26,7 +28,7 @@ def other_district_choices(ctx: FormContext) -> list[SelectChoice]:
     return [SelectChoice(d.id, d.name) for d in districts]
 
 
-def with_blank(choices, label="Choose…"):
+def with_blank(choices, label=_l("Choose…")):
     return [SelectChoice("", label), *choices]
 
 

@@ -1,29 +1,30 @@
 """The citizen's rating of a resolution."""
 from __future__ import annotations
 
-from wtforms import Form, RadioField, TextAreaField
+from flask_babel import lazy_gettext as _l
+from wtforms import RadioField, TextAreaField
 from wtforms.validators import InputRequired, Length, ValidationError
 
 from .choices import options
-from .registry import FormContext, TaskForm, register, text
+from .registry import FormContext, PortalForm, TaskForm, register, text
 
 
-class CitizenRatingForm(Form):
+class CitizenRatingForm(PortalForm):
     rating = RadioField(
-        "How well was it resolved? (1 = very poorly, 5 = very well)",
+        _l("How well was it resolved? (1 = very poorly, 5 = very well)"),
         choices=options(*((str(n), str(n)) for n in range(1, 6))),
-        validators=[InputRequired("Choose a rating from 1 to 5.")],
+        validators=[InputRequired(_l("Choose a rating from 1 to 5."))],
     )
     satisfied = RadioField(
-        "Are you satisfied?",
-        choices=options(("yes", "Yes, close my complaint"), ("no", "No, reopen it")),
-        validators=[InputRequired("Say whether you are satisfied.")],
+        _l("Are you satisfied?"),
+        choices=options(("yes", _l("Yes, close my complaint")), ("no", _l("No, reopen it"))),
+        validators=[InputRequired(_l("Say whether you are satisfied."))],
     )
-    comment = TextAreaField("Comment", validators=[Length(max=2000)])
+    comment = TextAreaField(_l("Comment"), validators=[Length(max=2000)])
 
     def validate_comment(self, field):
         if self.satisfied.data == "no" and not text(field):
-            raise ValidationError("Tell us what is still wrong, so the DC can act on it.")
+            raise ValidationError(_l("Tell us what is still wrong, so the DC can act on it."))
 
 
 def _rating_data(form) -> dict:
@@ -37,18 +38,18 @@ def _rating_data(form) -> dict:
 def _apply_rating(data, ctx: FormContext):
     complaint = ctx.complaint
     complaint.rating, complaint.satisfied = data["rating"], data["satisfied"]
-    note = f"Rated {data['rating']}/5" + (f": {data['comment']}" if data["comment"] else "")
+    details = {"rating": data["rating"]}
     if data["satisfied"]:
-        return "rated", note
+        return "rated", data["comment"], details
     complaint.reopen_count += 1
     complaint.resolved_at = None
-    return "reopened", note
+    return "reopened", data["comment"], details
 
 
 register(
     TaskForm(
         key="citizen_rating",
-        title="Rate the resolution",
+        title=_l("Rate the resolution"),
         form_class=CitizenRatingForm,
         writes=("rating", "satisfied", "comment"),
         to_data=_rating_data,

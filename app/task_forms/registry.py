@@ -10,10 +10,43 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from flask_babel import get_translations, lazy_gettext as _l
 from sqlalchemy.orm import Session
 from wtforms import Form
 
 from ..models import Complaint, User
+
+
+class _Catalogues:
+    """WTForms' own messages ("Not a valid choice.") through the portal's catalogues, in the language of
+    the moment; WTForms formats them itself, so they pass through untouched by flask_babel's formatting."""
+
+    def gettext(self, string):
+        return get_translations().gettext(string)
+
+    def ngettext(self, singular, plural, n):
+        return get_translations().ngettext(singular, plural, n)
+
+
+class PortalForm(Form):
+    """The base of every task form: labels and messages are lazy strings, WTForms' own ones translated too."""
+
+    class Meta:
+        def get_translations(self, form):
+            return _Catalogues()
+
+
+def _n(singular: str, plural: str) -> tuple[str, str]:
+    """Marks a plural message for `make translations` (keyword _n:1,2) without translating it here."""
+    return singular, plural
+
+
+# WTForms' messages these forms can show, listed so that `make translations` extracts them for translators.
+WTFORMS_MESSAGES = (
+    _l("Not a valid choice."),
+    _l("Invalid Choice: could not coerce."),
+    _n("Field cannot be longer than %(max)d character.", "Field cannot be longer than %(max)d characters."),
+)
 
 
 @dataclass
@@ -28,15 +61,16 @@ class FormContext:
 @dataclass(frozen=True)
 class TaskForm:
     key: str
-    title: str
+    title: str  # a lazy string: shown in the reader's language
     form_class: type[Form]
     # Task-data keys the process can read after this form is submitted.
     writes: tuple[str, ...]
     to_data: Callable[[Form], dict]
     # Sets choices that depend on the complaint (officers of its district...).
     prepare: Callable[[Form, FormContext], None] = lambda form, ctx: None
-    # Changes the complaint row beyond the process state; returns (event kind, note).
-    apply: Callable[[dict, FormContext], tuple[str, str | None]] = lambda data, ctx: ("task_completed", None)
+    # Changes the complaint row beyond the process state; returns the timeline event it makes:
+    # (kind, note: the person's own words or None, details: the facts its line is made of; see casework/events.py).
+    apply: Callable[[dict, FormContext], tuple[str, str | None, dict]] = lambda data, ctx: ("task_completed", None, {})
     accepts_photo: bool = False
     extra: dict = field(default_factory=dict)
 

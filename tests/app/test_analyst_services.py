@@ -23,6 +23,7 @@ from app.models import (
 )
 from app.services import analyst
 from app.services.analyst import migration
+from app.services.casework import events as timeline
 from app.services.errors import Invalid, NotAllowed, NotFound
 from app.task_forms import all_task_forms, form_keys
 from tests.app.helpers import assign, cheap_password_hashing, complete, lodge, open_tasks, reread
@@ -328,9 +329,11 @@ def snapshot(session, complaint) -> dict:
             .where(HumanTask.complaint_id == complaint.id)
             .order_by(HumanTask.id)
         ).all(),
-        "events": session.execute(
-            select(ComplaintEvent.kind, ComplaintEvent.note).where(ComplaintEvent.complaint_id == complaint.id)
-        ).all(),
+        # Each line as the timeline shows it (kind, sentence), made from the event's facts.
+        "events": [
+            (event.kind, None if timeline.text(event) is None else str(timeline.text(event)))
+            for event in session.scalars(select(ComplaintEvent).where(ComplaintEvent.complaint_id == complaint.id))
+        ],
     }
 
 

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from app.models import ComplaintEvent, HumanTask, ProcessInstance, Role
+from app.services.casework import events as timeline
 from tests.app.helpers import cheap_password_hashing, events, lodge, open_tasks, reread, text_of
 from tests.conftest import login
 
@@ -48,7 +49,7 @@ def assert_moved_once(session, complaint, triage, winner, officer, version_befor
     all_tasks = session.scalars(select(HumanTask.form_key).where(HumanTask.complaint_id == complaint.id)).all()
     assert sorted(all_tasks) == ["dc_triage", "officer_action"]
     assigned = session.scalar(select(ComplaintEvent).where(ComplaintEvent.kind == "assigned"))
-    assert assigned.actor_id == winner.id and assigned.note.startswith(f"Assigned to {officer.full_name}")
+    assert assigned.actor_id == winner.id and str(timeline.text(assigned)).startswith(f"Assigned to {officer.full_name}")
     assert lock_version(session, complaint) == version_before + 1
 
 

@@ -8,6 +8,7 @@ Outside the reader's scope the page is a 404, like the complaint itself.
 from __future__ import annotations
 
 from flask import render_template
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from lxml import etree
 
@@ -28,7 +29,8 @@ def instance(complaint_id: int):
     marks = {
         "completed": report.completed,
         "open": [{"element_id": s.element_id, "label": _holders(s.holders) or s.lane_label} for s in report.open_tasks],
-        "timers": [{"element_id": t.element_id, "label": f"due {pk_time(t.due_at)}"} for t in report.waiting_timers],
+        "timers": [{"element_id": t.element_id, "label": _("due %(time)s", time=pk_time(t.due_at))}
+                   for t in report.waiting_timers],
     }
     steps = [elements.get(element_id, ("", "")) for element_id in report.completed]
     template = "analyst/where.html" if report.citizen_view else "analyst/instance.html"
@@ -57,4 +59,5 @@ def _elements(xml: str) -> dict[str, tuple[str, str]]:
 def _holders(names: list[str], shown: int = 2) -> str:
     """A short label for the diagram; the page lists everyone."""
     more = len(names) - shown
-    return ", ".join(names[:shown]) + (f" and {more} more" if more > 0 else "")
+    listed = ", ".join(map(str, names[:shown]))
+    return _("%(names)s and %(count)s more", names=listed, count=more) if more > 0 else listed

@@ -8,6 +8,7 @@ fails leaves that complaint as it was.
 from __future__ import annotations
 
 from flask import render_template, request
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -44,15 +45,15 @@ def migrate_complaints():
     source = form.get("source", type=int)
     target = form.get("target", type=int)
     if not target:
-        raise Invalid("Choose the version to move the complaints to.")
+        raise Invalid(_("Choose the version to move the complaints to."))
     if form.get("all") == "1":
         if not source:
-            raise Invalid("Choose the version to move the complaints from.")
+            raise Invalid(_("Choose the version to move the complaints from."))
         chosen = [c.complaint_id for c in analyst.preview_migration(session, source, target) if c.possible]
     else:
         chosen = [int(value) for value in form.getlist("complaint_id") if value.isdigit()]
     if not chosen:
-        raise Invalid("Choose at least one complaint that can move.")
+        raise Invalid(_("Choose at least one complaint that can move."))
     outcome = analyst.migrate_complaints(session, current_user, chosen, target)
     session.commit()
     ids = [*outcome.moved, *outcome.refused]

@@ -9,6 +9,7 @@ import dataclasses
 from pathlib import PurePosixPath, PureWindowsPath
 
 from flask import jsonify, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from ...models import LANE_ROLES, ComplaintStatus
@@ -46,7 +47,7 @@ def _default_or_none(session):
 def validate():
     xml = request.form.get("xml", "")
     if not xml.strip():
-        return _problems([analyst.DiagramError("no diagram was sent")], status=400)
+        return _problems([analyst.DiagramError(_("no diagram was sent"))], status=400)
     report = analyst.validate_draft(db(), xml.encode("utf-8"))
     return _problems(report.errors, report.warnings)
 
@@ -56,7 +57,7 @@ def validate():
 def deploy():
     xml = request.form.get("xml", "")
     if not xml.strip():
-        return _problems([analyst.DiagramError("no diagram was sent")], status=400)
+        return _problems([analyst.DiagramError(_("no diagram was sent"))], status=400)
     session = db()
     try:
         definition = analyst.deploy_version(
@@ -91,11 +92,11 @@ def deploy():
 def simulate():
     xml = request.form.get("xml", "")
     if not xml.strip():
-        return _problems([analyst.DiagramError("no diagram was sent")], status=400)
+        return _problems([analyst.DiagramError(_("no diagram was sent"))], status=400)
     try:
         scenario = analyst.scenario_from_json(request.form.get("scenario", "{}"))
     except ValueError as error:
-        return _problems([analyst.DiagramError(f"the scenario is not valid: {error}")], status=400)
+        return _problems([analyst.DiagramError(_("the scenario is not valid: %(error)s", error=error))], status=400)
     try:
         result = analyst.simulate_draft(xml.encode("utf-8"), scenario)
     except analyst.DiagramRejected as rejected:

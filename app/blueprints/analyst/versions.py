@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from ...services import analyst
@@ -24,7 +25,8 @@ def set_default():
     session = db()
     definition = analyst.set_default(session, current_user, definition_id)
     session.commit()
-    flash(f"Version {definition.version} of {definition.process_id} is now the default for new complaints.")
+    flash(_("Version %(version)s of %(process)s is now the default for new complaints.", version=definition.version,
+            process=definition.process_id))
     return redirect(url_for("analyst.index"))
 
 

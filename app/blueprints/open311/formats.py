@@ -56,6 +56,8 @@ def w3c(value: datetime) -> str:
 def _json_value(value):
     if isinstance(value, datetime):
         return w3c(value)
+    if hasattr(value, "__html__"):  # a lazy string (flask_babel): its text in this request's language
+        return str(value)
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 

@@ -14,6 +14,7 @@ from dataclasses import fields
 from datetime import datetime
 
 from flask import Blueprint, current_app, request, url_for
+from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
 
@@ -114,13 +115,14 @@ def post_request(fmt):
     session = db()
     key = api_keys.authenticate_api_key(session, request.values.get("api_key"))
     if key is None:
-        raise NotAllowed("api_key is missing, unknown or revoked.")
+        raise NotAllowed(_("api_key is missing, unknown or revoked."))
     limit = current_app.config["OPEN311_POST_LIMIT"]
     window = current_app.config["OPEN311_POST_WINDOW_SECONDS"]
     decision = rate_limits.hit(session, f"open311-post:{key.id}", limit=limit, window_seconds=window)
     session.commit()  # a refused attempt counts even if this request fails later
     if not decision.allowed:
-        response = errors(fmt, 429, [f"More than {limit} requests in {window} seconds with this api_key; try later."])
+        response = errors(fmt, 429, [_("More than %(limit)s requests in %(window)s seconds with this api_key; try later.",
+                                       limit=limit, window=window)])
         response.headers["Retry-After"] = str(decision.retry_after)
         return response
     form = request.form
@@ -131,7 +133,8 @@ def post_request(fmt):
         session.rollback()  # a concurrent request created the reporter's account: it exists now
         complaint = open311_intake.submit_request(session, key, data)
     session.commit()
-    notice = f"Lodged with {complaint.department.name}, {complaint.district.name}; the Deputy Commissioner assigns it."
+    notice = _("Lodged with %(department)s, %(district)s; the Deputy Commissioner assigns it.",
+               department=complaint.department.name, district=complaint.district.name)
     created = [{"service_request_id": complaint.tracking_number, "service_notice": notice, "account_id": None}]
     return respond(fmt, "service_requests", created, 201)
 
@@ -148,13 +151,15 @@ def token(token, fmt):
 
 @bp.errorhandler(Invalid)
 def _invalid(error: Invalid):
-    descriptions = [f"{name}: {message}" if name else message for name, messages in error.errors.items() for message in messages]
+    descriptions = [f"{name}: {message}" if name else str(message)
+                    for name, messages in error.errors.items() for message in messages]
     return errors(_format(), 400, descriptions)
 
 
 @bp.errorhandler(NotFound)
 def _not_found(error: NotFound):
-    return errors(_format(), 404, [f"Not found: {error}."])
+    # The error names what the client asked for (a service_code, a service_request_id): its own words, not ours.
+    return errors(_format(), 404, [_("Not found: %(what)s.", what=str(error))])
 
 
 @bp.errorhandler(NotAllowed)
@@ -168,7 +173,7 @@ def _http_error(error: HTTPException):
 
 
 def _error_list(error, status: int):
-    description = getattr(error, "description", None) or "This request cannot be handled."
+    description = getattr(error, "description", None) or _("This request cannot be handled.")
     response = errors(_format(), status, [description])
     if getattr(error, "valid_methods", None):
         response.headers["Allow"] = ", ".join(error.valid_methods)
@@ -200,7 +205,7 @@ def _datetime(args, name: str) -> datetime | None:
     except ValueError:
         parsed = None
     if parsed is None or parsed.tzinfo is None:
-        raise Invalid({name: ["Give a W3C datetime with its offset, e.g. 2026-01-31T09:00:00+05:00 or ...Z."]})
+        raise Invalid({name: [_("Give a W3C datetime with its offset, e.g. 2026-01-31T09:00:00+05:00 or ...Z.")]})
     return parsed
 
 
@@ -209,5 +214,5 @@ def _integer(args, name: str, default: int) -> int:
     if not value:
         return default
     if not value.isdigit():
-        raise Invalid({name: ["Give a whole number."]})
+        raise Invalid({name: [_("Give a whole number.")]})
     return int(value)

@@ -6,6 +6,7 @@ complaint"), never the names of staff nor the engine's task ids.
 """
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -13,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from workflows.analysis import WaitingTimer, instance_view
 
-from ...models import HumanTask, ProcessDefinition, ProcessInstance, Role, User
+from ...models import ROLE_LABELS, HumanTask, ProcessDefinition, ProcessInstance, Role, User
 from ..casework import deployments
 from ..casework.complaints import get_complaint_for
 from ..errors import NotFound
@@ -24,9 +25,10 @@ class OpenStep:
     element_id: str
     name: str
     lane: str | None
-    lane_label: str
+    lane_label: str  # the role's name in the reader's language (a lazy string), "You" for the citizen's own step
     task_id: str | None  # the engine's task guid; None in the citizen's view
     holders: list[str]  # names of the people who may work it; the role label for the citizen
+    yours: bool = False  # the citizen's own step (their rating), in the citizen's view
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,7 @@ def instance_view_for(session: Session, user: User, complaint_id: int) -> Instan
                 lane_label=label,
                 task_id=None if citizen_view else task.task_id,
                 holders=holders,
+                yours=citizen_view and task.lane == Role.CITIZEN.value,
             )
         )
     return InstanceReport(
@@ -88,13 +91,13 @@ def instance_view_for(session: Session, user: User, complaint_id: int) -> Instan
     )
 
 
-def _lane_label(lane: str | None, citizen_view: bool) -> str:
+def _lane_label(lane: str | None, citizen_view: bool):
     if lane == Role.CITIZEN.value and citizen_view:
-        return "You"
+        return _l("You")
     try:
-        return Role(lane).label
+        return ROLE_LABELS[Role(lane)]
     except ValueError:
-        return lane or "Nobody (no lane)"
+        return lane or _l("Nobody (no lane)")
 
 
 def _holders(session: Session, row: HumanTask | None, complaint) -> list[str]:

@@ -7,6 +7,7 @@ move. The caller commits once.
 """
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -18,7 +19,6 @@ from workflows.analysis import MigrationRefused, check_migration
 
 from ...models import (
     Complaint,
-    ComplaintEvent,
     HumanTask,
     InstanceStatus,
     ProcessDefinition,
@@ -27,7 +27,7 @@ from ...models import (
     User,
     utcnow,
 )
-from ..casework import deployments, processes
+from ..casework import deployments, events, processes
 from .access import require_analyst
 from ..errors import Invalid, NotFound
 from ..casework.projection import LANE_SCOPE
@@ -35,6 +35,15 @@ from ..casework.projection import LANE_SCOPE
 # Instances are read this many at a time, so a preview over a large version
 # never holds every state in memory at once.
 BATCH = 200
+
+
+class MoveRefused(Exception):
+    """This portal's reasons a complaint cannot move (lazy strings, shown in the analyst's language);
+    the engine's own checks raise MigrationRefused."""
+
+    def __init__(self, reasons: list):
+        super().__init__(*reasons)
+        self.reasons = reasons
 
 
 @dataclass(frozen=True)
@@ -65,7 +74,8 @@ def preview_migration(
     source = _definition(session, source_definition_id)
     target = _definition(session, target_definition_id)
     if source.process_id != target.process_id:
-        raise Invalid(f"version {target.version} of {target.process_id!r} is not a version of {source.process_id!r}")
+        raise Invalid(_l("version %(version)s of %(target)s is not a version of %(source)s", version=target.version,
+                         target=repr(target.process_id), source=repr(source.process_id)))
     source_diagram = deployments.diagram_for(session, source)
     target_diagram = deployments.diagram_for(session, target)
     query = (
@@ -100,12 +110,13 @@ def migrate_complaints(
         try:
             with session.begin_nested():
                 _move(session, actor, complaint_id, target, now)
-        except MigrationRefused as refused:
+        except (MigrationRefused, MoveRefused) as refused:
             outcome.refused[complaint_id] = refused.reasons
         except StaleDataError:
-            outcome.refused[complaint_id] = ["somebody moved this complaint on at the same moment; try again"]
+            outcome.refused[complaint_id] = [_l("somebody moved this complaint on at the same moment; try again")]
         except Exception as exc:  # one broken complaint must not stop the batch; its savepoint undid it
-            outcome.refused[complaint_id] = [f"the move failed and was undone ({type(exc).__name__}: {exc})"]
+            error = f"{type(exc).__name__}: {exc}"
+            outcome.refused[complaint_id] = [_l("the move failed and was undone (%(error)s)", error=error)]
         else:
             outcome.moved.append(complaint_id)
     return outcome
@@ -116,27 +127,21 @@ def _move(session, actor, complaint_id, target, now) -> None:
         select(ProcessInstance).where(ProcessInstance.complaint_id == complaint_id).with_for_update()
     )
     if instance is None:
-        raise MigrationRefused([f"complaint {complaint_id} does not exist or has no process"])
+        raise MoveRefused([_l("complaint %(id)s does not exist or has no process", id=complaint_id)])
     source = instance.definition
     if instance.status is InstanceStatus.FINISHED:
-        raise MigrationRefused(["the complaint is closed: its process has finished"])
+        raise MoveRefused([_l("the complaint is closed: its process has finished")])
     if source.id == target.id:
-        raise MigrationRefused([f"it already runs on version {target.version}"])
+        raise MoveRefused([_l("it already runs on version %(version)s", version=target.version)])
     if source.process_id != target.process_id:
-        raise MigrationRefused([f"it runs process {source.process_id!r}, not {target.process_id!r}"])
+        raise MoveRefused([_l("it runs process %(source)s, not %(target)s", source=repr(source.process_id),
+                                   target=repr(target.process_id))])
 
     complaint = session.get(Complaint, complaint_id)
     snapshot = processes.migrate(session, complaint, instance, target, now=now)
     _refresh_open_rows(session, instance, snapshot)
-    session.add(
-        ComplaintEvent(
-            complaint_id=complaint.id,
-            actor_id=actor.id,
-            kind="migrated",
-            note=f"Moved from version {source.version} to version {target.version} by {actor.full_name}",
-            created_at=now,
-        )
-    )
+    events.record(session, complaint, "migrated", details={"source": source.version, "target": target.version},
+                  actor=actor, now=now)
     session.flush()
 
 

@@ -8,6 +8,7 @@ package re-exports all three, so callers import `app.services.analyst`.
 """
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -27,7 +28,7 @@ from .access import require_analyst
 from ..errors import Invalid, NotFound
 
 # Dynamic choices are filled per complaint (officers of its district...).
-DYNAMIC_CHOICES = "from the complaint's district"
+DYNAMIC_CHOICES = _l("from the complaint's district")
 # A warning lists this many districts or divisions, then says how many more.
 MAX_PLACES_NAMED = 8
 
@@ -249,7 +250,7 @@ def forms_catalogue() -> list[FormInfo]:
     return [
         FormInfo(
             key=task_form.key,
-            title=task_form.title,
+            title=str(task_form.title),
             fields=_fields_of(task_form),
             writes=tuple(task_form.writes),
             accepts_photo=task_form.accepts_photo,
@@ -265,7 +266,7 @@ def _fields_of(task_form) -> list[FieldInfo]:
     for field in form:
         data_key = _data_key(field.name, task_form.writes)
         if getattr(field, "choices", None) is None and hasattr(field, "choices"):
-            choices = [DYNAMIC_CHOICES]
+            choices = [str(DYNAMIC_CHOICES)]  # a plain string: the page and the modeler tell it from a pair
         elif getattr(field, "choices", None):
             choices = [
                 (_data_value(task_form, sample, field.name, data_key, choice[0]), str(choice[1]))

@@ -6,6 +6,7 @@ area narrows to nothing rather than widening the list.
 """
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
@@ -69,7 +70,7 @@ def _add_officers(session, user, filters, districts, options) -> None:
     officers = (User.role == Role.DISTRICT_OFFICER, User.district_id.in_(in_view))
     many = session.scalar(select(func.count()).select_from(User).where(*officers)) > OFFICER_SELECT_LIMIT
     if many and not filters.district_id and len(districts) > 1:
-        options.officer_hint = "Choose a district and press Filter to list its officers."
+        options.officer_hint = _l("Choose a district and press Filter to list its officers.")
         rows = []
     else:
         rows = session.scalars(select(User).where(*officers)).all()
@@ -83,8 +84,8 @@ def _add_officers(session, user, filters, districts, options) -> None:
     options.officers = sorted(labelled, key=lambda o: o.label.casefold())
 
 
-def _officer_label(officer: User, district_names: dict[int, str], with_district: bool) -> str:
+def _officer_label(officer: User, district_names: dict[int, str], with_district: bool):
     label = officer.full_name
     if with_district:
         label = f"{label}, {district_names[officer.district_id]}"
-    return label if officer.is_active else f"{label} (inactive)"
+    return label if officer.is_active else _l("%(name)s (inactive)", name=label)

@@ -1,6 +1,7 @@
 """Lodging complaints and reading them within the reader's scope."""
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -20,7 +21,7 @@ from ...models import (
     utcnow,
 )
 from ..notifications import outbox
-from . import processes
+from . import events, processes
 from ..errors import Invalid, NotAllowed, NotFound
 from ..photos import PhotoStore
 from .scope import can_read, complaint_filter
@@ -49,7 +50,7 @@ def submit_complaint(
 ) -> Complaint:
     """Lodge a complaint and start its process; the caller commits."""
     if citizen.role is not Role.CITIZEN or not citizen.is_active:
-        raise NotAllowed("only an active citizen account can lodge a complaint")
+        raise NotAllowed(_l("only an active citizen account can lodge a complaint"))
     category, district = _check_complaint(session, data)
     now = now or utcnow()
     complaint = Complaint(
@@ -73,13 +74,9 @@ def submit_complaint(
     complaint.tracking_number = tracking_number(complaint.id, now)
     if photo:
         if store is None:
-            raise Invalid({"photo": ["photo uploads are not configured"]})
+            raise Invalid({"photo": [_l("photo uploads are not configured")]})
         add_photo(session, complaint, citizen, photo, store, purpose="complaint")
-    session.add(
-        ComplaintEvent(
-            complaint_id=complaint.id, actor_id=citizen.id, kind="lodged", note=complaint.subject, created_at=now
-        )
-    )
+    events.record(session, complaint, "lodged", note=complaint.subject, actor=citizen, now=now)
     outbox.notify_complaint_event(session, complaint, "lodged", now=now)
     processes.start(session, complaint, now=now)
     return complaint
@@ -109,19 +106,19 @@ def _check_complaint(session: Session, data: ComplaintInput):
     category = session.get(Category, data.category_id) if data.category_id else None
     district = session.get(District, data.district_id) if data.district_id else None
     if category is None:
-        errors["category_id"] = ["Choose a category."]
+        errors["category_id"] = [_l("Choose a category.")]
     if district is None:
-        errors["district_id"] = ["Choose the district."]
+        errors["district_id"] = [_l("Choose the district.")]
     if not 5 <= len(data.subject.strip()) <= 150:
-        errors["subject"] = ["Write a subject of 5 to 150 characters."]
+        errors["subject"] = [_l("Write a subject of 5 to 150 characters.")]
     if not 20 <= len(data.description.strip()) <= 5000:
-        errors["description"] = ["Describe the problem in 20 to 5,000 characters."]
+        errors["description"] = [_l("Describe the problem in 20 to 5,000 characters.")]
     if len(data.address) > 300:
-        errors["address"] = ["The address is longer than 300 characters."]
+        errors["address"] = [_l("The address is longer than 300 characters.")]
     if (data.latitude is None) != (data.longitude is None):
-        errors["latitude"] = ["Give both latitude and longitude, or neither."]
+        errors["latitude"] = [_l("Give both latitude and longitude, or neither.")]
     elif data.latitude is not None and not (-90 <= data.latitude <= 90 and -180 <= data.longitude <= 180):
-        errors["latitude"] = ["The location is not a valid latitude/longitude."]
+        errors["latitude"] = [_l("The location is not a valid latitude/longitude.")]
     if errors:
         raise Invalid(errors)
     return category, district

@@ -15,7 +15,6 @@ from sqlalchemy.orm import Session
 
 from ...models import (
     Complaint,
-    ComplaintEvent,
     ComplaintStatus,
     HumanTask,
     InstanceStatus,
@@ -25,6 +24,7 @@ from ...models import (
     utcnow,
 )
 from ..notifications import outbox
+from . import events
 
 # The scope column that decides who works a task of each lane when it has no assignee.
 LANE_SCOPE = {
@@ -117,14 +117,7 @@ def _new_task_row(complaint, instance, task, now) -> HumanTask:
 def _record_escalation(session, complaint, row, level, now):
     if level > complaint.escalation_level:
         complaint.escalation_level = level
-    session.add(
-        ComplaintEvent(
-            complaint_id=complaint.id,
-            kind="escalated",
-            note=f"Escalated to the {row.role.label} for review (level {level})",
-            created_at=now,
-        )
-    )
+    events.record(session, complaint, "escalated", details={"role": row.role.value, "level": level}, now=now)
 
 
 def _project_status(session, complaint, instance, snapshot, now):
@@ -135,7 +128,8 @@ def _project_status(session, complaint, instance, snapshot, now):
         complaint.status = ComplaintStatus.CLOSED
         complaint.closed_at = now
         complaint.closure = snapshot.closure
-        session.add(ComplaintEvent(complaint_id=complaint.id, kind="closed", note=complaint.closure, created_at=now))
+        # The closure is the name of the diagram's end event: the diagram's words, kept as they are.
+        events.record(session, complaint, "closed", note=complaint.closure, now=now)
         return
     # The newest open task that carries a status decides what the citizen sees.
     statuses = [t.status for t in open_tasks if t.status]

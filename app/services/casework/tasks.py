@@ -4,15 +4,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.datastructures import MultiDict
 
-from ...models import Complaint, ComplaintEvent, HumanTask, ProcessInstance, User, utcnow
+from ...models import Complaint, HumanTask, ProcessInstance, User, utcnow
 from ...task_forms import FormContext, get_task_form
 from ..notifications import outbox
-from . import processes
+from . import events, processes
 from .complaints import add_photo
 from ..errors import Conflict, Invalid, NotFound
 from ..photos import PhotoStore
@@ -81,7 +82,7 @@ class StepInvalid(Invalid):
 class StepTaken(Conflict):
     """Somebody (or the process) moved the step on first; `task` tells who and when."""
 
-    def __init__(self, message: str, task: HumanTask):
+    def __init__(self, message, task: HumanTask):
         super().__init__(message)
         self.task = task
 
@@ -126,7 +127,7 @@ def complete_task(
     if not form.validate():
         raise StepInvalid({name: list(errors) for name, errors in form.errors.items()}, task, form)
     if photo and not task_form.accepts_photo:
-        raise StepInvalid({"photo": ["This step takes no photo."]}, task, form)
+        raise StepInvalid({"photo": [_l("This step takes no photo.")]}, task, form)
     data = task_form.to_data(form)
     if photo:
         try:  # checked and stored before the process moves, so a refused photo leaves nothing half done
@@ -138,11 +139,11 @@ def complete_task(
     try:
         move.complete_task(task.task_guid, data)
     except processes.TaskNotOpen:
-        raise StepTaken("This step is no longer open.", task) from None
-    kind, note = task_form.apply(data, ctx)
+        raise StepTaken(_l("This step is no longer open."), task) from None
+    kind, note, details = task_form.apply(data, ctx)
     if photo:
-        note = (note or "") + " (photo attached)"
-    session.add(ComplaintEvent(complaint_id=complaint.id, actor_id=actor.id, kind=kind, note=note, created_at=now))
+        details = {**details, "photo": True}
+    events.record(session, complaint, kind, note=note, details=details, actor=actor, now=now)
     outbox.notify_complaint_event(session, complaint, kind, now=now)
     try:
         new_tasks = move.save(complaint, actor=actor, completed_task_id=task.task_guid, now=now)
@@ -150,11 +151,11 @@ def complete_task(
         # Another writer saved this instance after we loaded it (SQLite has no
         # row locks): nothing of ours is kept, the process moved exactly once.
         session.rollback()
-        raise StepTaken("Somebody else moved this complaint on at the same moment; reload and check.", task) from None
+        raise StepTaken(_l("Somebody else moved this complaint on at the same moment; reload and check."), task) from None
     return Completion(task, new_tasks)
 
 
-def _already_done(task: HumanTask) -> str:
+def _already_done(task: HumanTask):
     if task.completed_by is not None:
-        return f"{task.completed_by.full_name} already completed this step."
-    return "This step was closed by the process (for example, the complaint was resolved)."
+        return _l("%(name)s already completed this step.", name=task.completed_by.full_name)
+    return _l("This step was closed by the process (for example, the complaint was resolved).")

@@ -13,6 +13,7 @@ No notifications are sent for generated complaints.
 """
 from __future__ import annotations
 
+import json
 import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -214,10 +215,11 @@ def _add_rows(batch: Batch, world: _World, c: _Complaint, node: Node, moments: l
         })
     names = {"subject": subject, "officer_name": c.officer_name}
     for event in route.events:
+        details = {name: value.format_map(names) if isinstance(value, str) else value for name, value in event.details}
         batch.events.append({
             "complaint_id": c.id, "actor_id": c.citizen_id if event.by_citizen else None, "kind": event.kind,
             "note": event.note.format_map(names) if event.note is not None else None,
-            "created_at": moments[event.step],
+            "details": json.dumps(details), "created_at": moments[event.step],
         })
     last = moments[max(event.step for event in route.events)]
     due = None if node.finished else min((t.due(moments) for t in node.deadlines), default=None)

@@ -50,12 +50,14 @@ class TaskRow:
 
 @dataclass(frozen=True)
 class Event:
-    """A timeline line at `step`; `note` is a format string over the complaint's values."""
+    """A timeline line at `step`, as casework/events.py records it: `note` and the string values of
+    `details` are format strings over the complaint's values."""
 
     step: int
     kind: str
     note: str | None
     by_citizen: bool
+    details: tuple = ()  # (name, value) pairs: a frozen dataclass keeps no dict
 
 
 @dataclass
@@ -78,28 +80,29 @@ class Projection:
     def copy(self) -> Projection:
         return replace(self, rows=list(self.rows), completed=dict(self.completed), events=list(self.events))
 
-    def event(self, step: int, kind: str, note: str | None, *, by_citizen: bool = False) -> None:
-        self.events.append(Event(step, kind, note, by_citizen))
+    def event(self, step: int, kind: str, note: str | None, *, by_citizen: bool = False, **details) -> None:
+        self.events.append(Event(step, kind, note, by_citizen, tuple(details.items())))
 
     def apply(self, step: int, form_key: str, data: dict) -> None:
         """What the task form's `apply` does to the complaint, and the timeline line it writes."""
         if form_key == "dc_triage":
             self.officer = _assignee(data.get("officer_id"))
-            self.event(step, "assigned", "Assigned to {officer_name}")
+            self.event(step, "assigned", _literal(data["instruction"]) if data.get("instruction") else None,
+                       officer="{officer_name}")
         elif form_key == "officer_action":
             if data["outcome"] == "resolved":
                 self.event(step, "resolved", _literal(data["action_taken"]))
             else:
-                self.event(step, "action_recorded", _literal(f"Needs long-term action: {data['action_taken']}"))
+                self.event(step, "action_recorded", _literal(data["action_taken"]))
         elif form_key == "citizen_rating":
             self.rating, self.satisfied = data["rating"], data["satisfied"]
-            note = _literal(f"Rated {data['rating']}/5" + (f": {data['comment']}" if data.get("comment") else ""))
+            note = _literal(data["comment"]) if data.get("comment") else None
             if data["satisfied"]:
-                self.event(step, "rated", note, by_citizen=True)
+                self.event(step, "rated", note, by_citizen=True, rating=data["rating"])
             else:
                 self.reopen_count += 1
                 self.resolved_step = None
-                self.event(step, "reopened", note, by_citizen=True)
+                self.event(step, "reopened", note, by_citizen=True, rating=data["rating"])
 
     def project(self, step: int, run: RecordedRun) -> None:
         """What sync_instance writes after the engine moved at `step`."""
@@ -119,8 +122,7 @@ class Projection:
                                      _assignee(task.assignee), task.escalation_level, step, due))
             if task.escalation_level:
                 self.escalation_level = max(self.escalation_level, task.escalation_level)
-                self.event(step, "escalated", _literal(
-                    f"Escalated to the {role.label} for review (level {task.escalation_level})"))
+                self.event(step, "escalated", None, role=role.value, level=task.escalation_level)
         if snapshot.finished:
             if self.status is not ComplaintStatus.CLOSED:
                 self.status, self.closed_step = ComplaintStatus.CLOSED, step

@@ -23,7 +23,7 @@ class Batch:
     complaints: list[dict] = field(default_factory=list)
     instances: list[dict] = field(default_factory=list)  # "state" is JSON text, as the database stores it
     tasks: list[dict] = field(default_factory=list)
-    events: list[dict] = field(default_factory=list)
+    events: list[dict] = field(default_factory=list)  # "details" is JSON text, like "state"
 
 
 def write_batch(session: Session, batch: Batch) -> None:
@@ -34,7 +34,7 @@ def write_batch(session: Session, batch: Batch) -> None:
     aggregates.add_inserted_complaints(session, batch.complaints)
     write(session, ProcessInstance, batch.instances, json_text=("state",))
     write(session, HumanTask, batch.tasks)
-    write(session, ComplaintEvent, batch.events)
+    write(session, ComplaintEvent, batch.events, json_text=("details",))
 
 
 def _insert(session: Session, model, rows: list[dict], json_text=()) -> None:

@@ -5,6 +5,7 @@ issues it, so a copy of the database cannot be used to post requests.
 """
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 import hashlib
 import secrets
 from datetime import datetime
@@ -28,7 +29,7 @@ def issue_api_key(session: Session, admin: User, name: str, *, now: datetime | N
     _require_admin(admin)
     name = (name or "").strip()
     if not 3 <= len(name) <= 120:
-        raise Invalid({"name": ["Name the client that gets the key (3 to 120 characters)."]})
+        raise Invalid({"name": [_l("Name the client that gets the key (3 to 120 characters).")]})
     plain = KEY_PREFIX + secrets.token_urlsafe(32)
     key = ApiKey(name=name, key_hash=hash_key(plain), created_by_id=admin.id, created_at=now or utcnow())
     session.add(key)
@@ -69,4 +70,4 @@ def authenticate_api_key(session: Session, plain: str | None) -> ApiKey | None:
 
 def _require_admin(user: User) -> None:
     if user.role is not Role.ADMIN:
-        raise NotAllowed("only an administrator manages API keys")
+        raise NotAllowed(_l("only an administrator manages API keys"))

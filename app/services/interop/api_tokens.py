@@ -4,6 +4,7 @@ Only the token's sha256 is stored, so a copy of the database holds no usable tok
 """
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 import hashlib
 import secrets
 from dataclasses import dataclass
@@ -20,7 +21,11 @@ LAST_USED_RESOLUTION = timedelta(minutes=5)
 
 
 class TokenRefused(Exception):
-    """The bearer token does not sign anybody in; the message says why (for the client, not the log)."""
+    """The bearer token does not sign anybody in; `message` says why (for the client, not the log)."""
+
+    def __init__(self, message):
+        super().__init__(message)
+        self.message = message
 
 
 @dataclass
@@ -50,13 +55,13 @@ def authenticate_token(session: Session, token: str, *, now: datetime | None = N
         select(ApiToken).where(ApiToken.token_hash == hash_token(token)).options(joinedload(ApiToken.user))
     )
     if row is None:
-        raise TokenRefused("The token is not valid. Sign in again.")
+        raise TokenRefused(_l("The token is not valid. Sign in again."))
     if row.revoked_at is not None:
-        raise TokenRefused("The token was revoked (signed out). Sign in again.")
+        raise TokenRefused(_l("The token was revoked (signed out). Sign in again."))
     if row.expires_at <= now:
-        raise TokenRefused("The token has expired. Sign in again.")
+        raise TokenRefused(_l("The token has expired. Sign in again."))
     if not row.user.is_active:
-        raise TokenRefused("This account is blocked or deactivated.")
+        raise TokenRefused(_l("This account is blocked or deactivated."))
     if row.last_used_at is None or now - row.last_used_at >= LAST_USED_RESOLUTION:
         row.last_used_at = now
         session.flush()

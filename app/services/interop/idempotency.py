@@ -7,6 +7,7 @@ drops everything it did and answers with the first request's complaint.
 """
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 import hashlib
 import json
 from collections.abc import Mapping
@@ -48,7 +49,7 @@ def find_replay(session: Session, user: User, key: str, fingerprint: str) -> Com
     if row is None:
         return None
     if row.request_hash != fingerprint:
-        raise Invalid({KEY_FIELD: ["This key was already used for a different complaint. Use a new key for a new complaint."]})
+        raise Invalid({KEY_FIELD: [_l("This key was already used for a different complaint. Use a new key for a new complaint.")]})
     return session.get(Complaint, row.complaint_id)
 
 

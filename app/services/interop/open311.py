@@ -11,6 +11,7 @@ the latest timeline event: the notes staff write are free text and name people.
 """
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -20,6 +21,7 @@ from sqlalchemy.orm import Session, joinedload, undefer
 
 from ...models import Category, Complaint, ComplaintEvent, ComplaintStatus, Department, District, utcnow
 from ...organisation_data import PROVINCE
+from ..casework import events
 from ..errors import Invalid, NotFound
 
 MAX_SPAN = timedelta(days=90)  # the specification's default and largest window
@@ -28,21 +30,21 @@ OPEN, CLOSED = "open", "closed"
 COORDINATE_DECIMALS = 3  # ~110 m of latitude: the street, not the house
 
 PUBLIC_NOTES = {
-    "lodged": "Received; waiting for the Deputy Commissioner to assign it.",
-    "assigned": "Assigned to a District Officer.",
-    "transferred": "Transferred to the district it belongs to.",
-    "resolved": "Resolved by the District Officer; waiting for the citizen's rating.",
-    "action_recorded": "Needs long-term action (systemic); the officer reports progress.",
-    "returned_to_dc": "Returned to the Deputy Commissioner to be reassigned.",
-    "rated": "The citizen rated the resolution.",
-    "reopened": "Reopened: the citizen was not satisfied with the resolution.",
-    "reviewed": "Reviewed by a senior officer, who gave instructions.",
-    "directive_answered": "The Deputy Commissioner acted on the senior officer's instructions.",
-    "systemic_reviewed": "The Deputy Commissioner reviewed the long-term action.",
+    "lodged": _l("Received; waiting for the Deputy Commissioner to assign it."),
+    "assigned": _l("Assigned to a District Officer."),
+    "transferred": _l("Transferred to the district it belongs to."),
+    "resolved": _l("Resolved by the District Officer; waiting for the citizen's rating."),
+    "action_recorded": _l("Needs long-term action (systemic); the officer reports progress."),
+    "returned_to_dc": _l("Returned to the Deputy Commissioner to be reassigned."),
+    "rated": _l("The citizen rated the resolution."),
+    "reopened": _l("Reopened: the citizen was not satisfied with the resolution."),
+    "reviewed": _l("Reviewed by a senior officer, who gave instructions."),
+    "directive_answered": _l("The Deputy Commissioner acted on the senior officer's instructions."),
+    "systemic_reviewed": _l("The Deputy Commissioner reviewed the long-term action."),
 }
-# The portal writes these notes itself, from role labels and the diagram's end
+# The portal writes these lines itself, from role labels and the diagram's end
 # event names, so they name nobody and can be published as they are.
-SYSTEM_NOTES = {"escalated": "Escalated for review.", "closed": "Closed."}
+SYSTEM_NOTES = {"escalated": _l("Escalated for review."), "closed": _l("Closed.")}
 PUBLIC_KINDS = set(PUBLIC_NOTES) | set(SYSTEM_NOTES)
 
 NEWEST_FIRST = (Complaint.created_at.desc(), Complaint.id.desc())
@@ -102,9 +104,11 @@ def list_districts(session: Session) -> list[dict]:
 def find_requests(session: Session, query: RequestQuery, *, now: datetime | None = None) -> list[dict]:
     """Public service requests, newest first, at most `page_size` of them."""
     statement = _requests_select()
+    ids_parameter = "service_request_id"
     if query.service_request_ids:
         if len(query.service_request_ids) > MAX_REQUESTS:
-            raise Invalid({"service_request_id": [f"Ask for at most {MAX_REQUESTS} requests at a time."]})
+            too_many = _l("Ask for at most %(count)s requests at a time.", count=MAX_REQUESTS)
+            raise Invalid({ids_parameter: [too_many]})
         statement = statement.where(Complaint.tracking_number.in_(query.service_request_ids)).order_by(*NEWEST_FIRST)
     else:
         statement = _filtered(session, statement, query, now or utcnow())
@@ -142,9 +146,9 @@ def _filtered(session: Session, statement, query: RequestQuery, now: datetime):
     start, end = query.start, query.end
     if start and end:
         if end < start:
-            errors["end_date"] = ["end_date is before start_date."]
+            errors["end_date"] = [_l("end_date is before start_date.")]
         elif end - start > MAX_SPAN:
-            errors["end_date"] = [f"start_date and end_date may be at most {MAX_SPAN.days} days apart."]
+            errors["end_date"] = [_l("start_date and end_date may be at most %(days)s days apart.", days=MAX_SPAN.days)]
     elif start:
         end = start + MAX_SPAN
     elif end:
@@ -153,18 +157,18 @@ def _filtered(session: Session, statement, query: RequestQuery, now: datetime):
         start, end = now - MAX_SPAN, now
     unknown_statuses = set(query.statuses) - {OPEN, CLOSED}
     if unknown_statuses:
-        errors["status"] = [f"status is open or closed, not {', '.join(sorted(unknown_statuses))}."]
+        errors["status"] = [_l("status is open or closed, not %(given)s.", given=", ".join(sorted(unknown_statuses)))]
     category_ids = []
     if query.service_codes:
         codes = dict(session.execute(select(Category.code, Category.id).where(Category.code.in_(query.service_codes))).all())
         unknown_codes = [code for code in query.service_codes if code not in codes]
         if unknown_codes:
-            errors["service_code"] = [f"Unknown service_code {', '.join(unknown_codes)}."]
+            errors["service_code"] = [_l("Unknown service_code %(code)s.", code=", ".join(unknown_codes))]
         category_ids = list(codes.values())
     if query.page < 1:
-        errors["page"] = ["page counts from 1."]
+        errors["page"] = [_l("page counts from 1.")]
     if not 1 <= query.page_size <= MAX_REQUESTS:
-        errors["page_size"] = [f"page_size is 1 to {MAX_REQUESTS}."]
+        errors["page_size"] = [_l("page_size is 1 to %(count)s.", count=MAX_REQUESTS)]
     if errors:
         raise Invalid(errors)
 
@@ -197,15 +201,17 @@ def _status_notes(session: Session, complaint_ids: list[int]) -> dict[int, str]:
         .group_by(ComplaintEvent.complaint_id)
     )
     rows = session.execute(
-        select(ComplaintEvent.complaint_id, ComplaintEvent.kind, ComplaintEvent.note).where(ComplaintEvent.id.in_(latest))
+        select(ComplaintEvent.complaint_id, ComplaintEvent.kind, ComplaintEvent.note, ComplaintEvent.details)
+        .where(ComplaintEvent.id.in_(latest))
     )
-    return {complaint_id: public_note(kind, note) for complaint_id, kind, note in rows}
+    return {complaint_id: public_note(kind, note, details) for complaint_id, kind, note, details in rows}
 
 
-def public_note(kind: str, note: str | None) -> str:
+def public_note(kind: str, note: str | None, details: dict | None = None) -> str:
+    """The published line, rendered now (in the language of the request that reads it)."""
     if kind in SYSTEM_NOTES:
-        return note or SYSTEM_NOTES[kind]
-    return PUBLIC_NOTES[kind]
+        return str(events.describe(kind, note, details) or SYSTEM_NOTES[kind])
+    return str(PUBLIC_NOTES[kind])
 
 
 def public_request(complaint: Complaint, status_notes: str | None) -> dict:

@@ -12,6 +12,7 @@ district, so the client names it with the `district_code` extension parameter.
 """
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 import math
 import re
 from dataclasses import dataclass
@@ -66,7 +67,7 @@ def submit_request(session: Session, key: ApiKey, data: RequestInput, *, now: da
     category, district, latitude, longitude, mobile = _check(session, data)
     reporter = _reporter_by_phone(session, mobile, data, district) if mobile else _service_account(session, key)
     if not reporter.is_active:
-        raise NotAllowed("The citizen account of this phone number may not lodge complaints (it is blocked).")
+        raise NotAllowed(_l("The citizen account of this phone number may not lodge complaints (it is blocked)."))
     description = data.description.strip()
     try:
         return complaints.submit_complaint(
@@ -101,29 +102,30 @@ def _check(session: Session, data: RequestInput):
     code = data.service_code.strip()
     category = session.scalar(select(Category).where(Category.code == code)) if code else None
     if category is None:
-        errors["service_code"] = ["Give the service_code of one of the services." if not code else f"Unknown service_code {code}."]
+        errors["service_code"] = [_l("Give the service_code of one of the services.") if not code
+                                  else _l("Unknown service_code %(code)s.", code=code)]
     district_code = data.district_code.strip().upper()
     district = session.scalar(select(District).where(District.code == district_code)) if district_code else None
     if district is None:
         errors["district_code"] = [
-            "Give the district_code of the district the problem is in (see districts.json)."
+            _l("Give the district_code of the district the problem is in (see districts.json).")
             if not district_code
-            else f"Unknown district_code {district_code}."
+            else _l("Unknown district_code %(code)s.", code=district_code)
         ]
     latitude, longitude = _coordinate(data.lat, "lat", 90, errors), _coordinate(data.long, "long", 180, errors)
     if (latitude is None) != (longitude is None) and "lat" not in errors and "long" not in errors:
-        errors["lat"] = ["Give both lat and long, or neither."]
+        errors["lat"] = [_l("Give both lat and long, or neither.")]
     if latitude is None and longitude is None and not data.address_string.strip() and not errors.keys() & {"lat", "long"}:
-        errors["lat"] = ["Give the location: lat and long, or address_string."]
+        errors["lat"] = [_l("Give the location: lat and long, or address_string.")]
     mobile = normalise_mobile(data.phone) if data.phone.strip() else None
     if mobile is not None and not MOBILE_RE.match(mobile):
-        errors["phone"] = ["Give a Pakistani mobile number, e.g. 0300-1234567."]
+        errors["phone"] = [_l("Give a Pakistani mobile number, e.g. 0300-1234567.")]
     email = data.email.strip()
     if email and (len(email) > 200 or not _EMAIL.match(email)):
-        errors["email"] = ["This is not an e-mail address."]
+        errors["email"] = [_l("This is not an e-mail address.")]
     for name in ("first_name", "last_name"):
         if len(getattr(data, name).strip()) > 59:
-            errors[name] = [f"{name} is longer than 59 characters."]
+            errors[name] = [_l("%(name)s is longer than 59 characters.", name=name)]
     if errors:
         raise Invalid(errors)
     return category, district, latitude, longitude, mobile
@@ -137,7 +139,7 @@ def _coordinate(value: str, name: str, bound: float, errors: dict) -> float | No
     except ValueError:
         number = math.nan
     if not -bound <= number <= bound:  # also refuses nan and inf
-        errors[name] = [f"{name} is a number from -{bound} to {bound}."]
+        errors[name] = [_l("%(name)s is a number from -%(bound)s to %(bound)s.", name=name, bound=bound)]
         return None
     return number
 
@@ -146,7 +148,7 @@ def _reporter_by_phone(session: Session, mobile: str, data: RequestInput, distri
     existing = citizen_with_mobile(session, mobile)
     if existing is not None:
         if existing.role is not Role.CITIZEN:
-            raise Invalid({"phone": ["This number belongs to a staff account; give the reporter's own number."]})
+            raise Invalid({"phone": [_l("This number belongs to a staff account; give the reporter's own number.")]})
         return existing
     name = " ".join(part for part in (data.first_name.strip(), data.last_name.strip()) if part)
     citizen = User(

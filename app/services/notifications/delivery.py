@@ -15,6 +15,7 @@ recognised; an SMS duplicate cannot.
 """
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -149,7 +150,7 @@ def deliver_after_commit(session_factory: sessionmaker[Session], deliver_soon: C
 
 def _check_admin(user: User) -> None:
     if user.role is not Role.ADMIN:
-        raise NotAllowed("only an administrator manages notification delivery")
+        raise NotAllowed(_l("only an administrator manages notification delivery"))
 
 
 def troubled_notifications(session: Session, admin: User, *, limit: int = 200) -> list[Notification]:
@@ -191,7 +192,7 @@ def retry_notification(session: Session, admin: User, notification_id: int, *, n
     if notification is None or notification.channel is Channel.IN_APP:
         raise NotFound(f"notification {notification_id}")
     if notification.status is DeliveryStatus.SENT:
-        raise Conflict("This notification was already sent.")
+        raise Conflict(_l("This notification was already sent."))
     _requeue(notification, now or utcnow())
     session.flush()
     return notification

@@ -18,16 +18,19 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import jinja2
+from babel.dates import format_date
+from flask_babel import force_locale
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from ...models import Channel, Complaint, DeliveryStatus, HumanTask, Notification, Role, User, utcnow
+from ...models import ROLE_LABELS, Channel, Complaint, DeliveryStatus, HumanTask, Notification, Role, User, utcnow
 from ..errors import NotFound
 
 log = logging.getLogger(__name__)
 
 MESSAGES_DIR = Path(__file__).resolve().parents[2] / "templates" / "notifications"
-LANGUAGES = ("en", "ur")
+# A language without its own file of a message gets the English one (the translator writes it later).
+LANGUAGES = ("en", "ur", "ps")
 # Set on a session that added SMS or email rows; its commit asks a worker to deliver them.
 OUTBOX_FLAG = "notifications.outbox"
 
@@ -45,18 +48,6 @@ CITIZEN_EVENTS = {
 # New tasks of these lanes are announced one by one; the higher tiers get the digest.
 ANNOUNCED_LANES = {Role.DISTRICT_OFFICER, Role.DEPUTY_COMMISSIONER}
 
-ROLE_NAMES = {
-    "en": {role.value: role.label for role in Role},
-    "ur": {
-        "citizen": "شہری",
-        "district_officer": "ڈسٹرکٹ آفیسر",
-        "deputy_commissioner": "ڈپٹی کمشنر",
-        "commissioner": "کمشنر",
-        "chief_secretary": "چیف سیکرٹری",
-        "analyst": "تجزیہ کار",
-        "admin": "منتظم",
-    },
-}
 PAKISTAN_TIME = timezone(timedelta(hours=5), "PKT")
 
 
@@ -184,9 +175,17 @@ def _caseworkers(session: Session, complaint: Complaint) -> list[User]:
 
 # Rendering -----------------------------------------------------------------
 
-def _pk_date(value) -> str:
+def _pk_date(context, value) -> str:
+    """The Pakistan calendar day of a moment (ISO text or datetime), "06 Dec 2026", the month in the message's language."""
     moment = datetime.fromisoformat(value) if isinstance(value, str) else value
-    return moment.astimezone(PAKISTAN_TIME).strftime("%d %b %Y") if moment else ""
+    if not moment:
+        return ""
+    return format_date(moment.astimezone(PAKISTAN_TIME), "dd MMM y", locale=context.get("message_language", "en"))
+
+
+def _role_names() -> dict[str, str]:
+    """Role value -> its label, in the locale in force (the message's, see `render`)."""
+    return {role.value: str(ROLE_LABELS[role]) for role in Role}
 
 
 _templates = jinja2.Environment(
@@ -196,7 +195,7 @@ _templates = jinja2.Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
-_templates.filters["pk_date"] = _pk_date
+_templates.filters["pk_date"] = jinja2.pass_context(_pk_date)
 
 
 def _render_in_app(row: Notification) -> tuple[str | None, str]:
@@ -219,14 +218,19 @@ def render(notification: Notification, *, base_url: str = "") -> tuple[str | Non
 
     A template sets `subject` with `{% set subject %}...{% endset %}`; SMS and email
     get the link to the page in question appended, the in-app list links it itself.
+    Rendered under the recipient's locale, whoever's request or job sends it, so
+    role names (the catalogues' labels) and month names are in their language.
+    With no app context (a bare script) gettext is English.
     """
     language = notification.language if notification.language in LANGUAGES else "en"
+    if not (MESSAGES_DIR / f"{notification.template}.{language}.txt").is_file():
+        language = "en"  # the English text, with English role and month names in it
     name = f"{notification.template}.{language}.txt"
-    if not (MESSAGES_DIR / name).is_file():
-        name = f"{notification.template}.en.txt"
     context = dict(notification.context or {})
-    module = _templates.get_template(name).make_module({**context, "roles": ROLE_NAMES[language]})
-    body = str(module).strip()
+    with force_locale(language):
+        module = _templates.get_template(name).make_module(
+            {**context, "roles": _role_names(), "message_language": language})
+        body = str(module).strip()
     if notification.channel is not Channel.IN_APP and context.get("path"):
         body += "\n" + base_url.rstrip("/") + context["path"]
     subject = str(getattr(module, "subject", "") or "").strip() or None

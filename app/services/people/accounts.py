@@ -12,7 +12,6 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from ...models import (
     LANGUAGES,
-    ComplaintEvent,
     Department,
     District,
     Division,
@@ -23,7 +22,7 @@ from ...models import (
     utcnow,
 )
 from ..notifications import outbox
-from ..casework import processes
+from ..casework import events, processes
 from ..errors import Invalid, NotAllowed, NotFound
 
 CNIC_RE = re.compile(r"^\d{13}$")
@@ -61,18 +60,18 @@ def register_citizen(session: Session, data: Registration) -> User:
     cnic, mobile = normalise_cnic(data.cnic), normalise_mobile(data.mobile)
     errors: dict[str, list[str]] = {}
     if not 3 <= len(data.full_name.strip()) <= 120:
-        errors["full_name"] = ["Write your full name (3 to 120 characters)."]
+        errors["full_name"] = [_l("Write your full name (3 to 120 characters).")]
     if not CNIC_RE.match(cnic):
-        errors["cnic"] = ["A CNIC has 13 digits, e.g. 17301-1234567-1."]
+        errors["cnic"] = [_l("A CNIC has 13 digits, e.g. 17301-1234567-1.")]
     elif session.scalar(select(User.id).where(User.cnic == cnic)):
-        errors["cnic"] = ["This CNIC is already registered. Sign in instead."]
+        errors["cnic"] = [_l("This CNIC is already registered. Sign in instead.")]
     if not MOBILE_RE.match(mobile):
-        errors["mobile"] = ["Give a Pakistani mobile number, e.g. 0300-1234567."]
+        errors["mobile"] = [_l("Give a Pakistani mobile number, e.g. 0300-1234567.")]
     elif session.scalar(select(User.id).where(User.mobile == mobile)):
-        errors["mobile"] = ["This mobile number is already registered."]
+        errors["mobile"] = [_l("This mobile number is already registered.")]
     district = session.get(District, data.district_id) if data.district_id else None
     if district is None:
-        errors["district_id"] = ["Choose your district."]
+        errors["district_id"] = [_l("Choose your district.")]
     errors.update(new_password_errors(data.password, data.password_confirm))
     if errors:
         raise Invalid(errors)
@@ -94,9 +93,9 @@ def register_citizen(session: Session, data: Registration) -> User:
 def new_password_errors(password: str, confirm: str) -> dict[str, list[str]]:
     """The rules a citizen's new password meets, at registration and at a reset."""
     if len(password) < MIN_PASSWORD:
-        return {"password": [f"Use at least {MIN_PASSWORD} characters."]}
+        return {"password": [_l("Use at least %(count)s characters.", count=MIN_PASSWORD)]}
     if password != confirm:
-        return {"password_confirm": ["The two passwords differ."]}
+        return {"password_confirm": [_l("The two passwords differ.")]}
     return {}
 
 
@@ -142,24 +141,24 @@ def create_staff(session: Session, data: StaffInput) -> User:
     errors: dict[str, list[str]] = {}
     username = data.username.strip().lower()
     if not re.match(r"^[a-z0-9._-]{2,60}$", username):
-        errors["username"] = ["2 to 60 letters, digits, dots, dashes or underscores."]
+        errors["username"] = [_l("2 to 60 letters, digits, dots, dashes or underscores.")]
     elif session.scalar(select(User.id).where(User.username == username)):
-        errors["username"] = ["This username is taken."]
+        errors["username"] = [_l("This username is taken.")]
     if not 3 <= len(data.full_name.strip()) <= 120:
-        errors["full_name"] = ["Write the full name (3 to 120 characters)."]
+        errors["full_name"] = [_l("Write the full name (3 to 120 characters).")]
     if len(data.password) < MIN_PASSWORD:
-        errors["password"] = [f"Use at least {MIN_PASSWORD} characters."]
+        errors["password"] = [_l("Use at least %(count)s characters.", count=MIN_PASSWORD)]
     district = session.get(District, data.district_id) if data.district_id else None
     division_id = district.division_id if district else data.division_id
     if data.role in (Role.DISTRICT_OFFICER, Role.DEPUTY_COMMISSIONER) and district is None:
-        errors["district_id"] = ["Choose the district."]
+        errors["district_id"] = [_l("Choose the district.")]
     if data.role is Role.DISTRICT_OFFICER and not (data.department_id and session.get(Department, data.department_id)):
-        errors["department_id"] = ["Choose the department."]
+        errors["department_id"] = [_l("Choose the department.")]
     if data.role is Role.COMMISSIONER and not (division_id and session.get(Division, division_id)):
-        errors["division_id"] = ["Choose the division."]
+        errors["division_id"] = [_l("Choose the division.")]
     mobile = normalise_mobile(data.mobile) if data.mobile else None
     if mobile and session.scalar(select(User.id).where(User.mobile == mobile)):
-        errors["mobile"] = ["This mobile number is already registered."]
+        errors["mobile"] = [_l("This mobile number is already registered.")]
     if errors:
         raise Invalid(errors)
     user = User(
@@ -181,7 +180,7 @@ def create_staff(session: Session, data: StaffInput) -> User:
 def create_officer(session: Session, dc: User, data: StaffInput) -> User:
     """A DC adds a District Officer to their own district."""
     if dc.role is not Role.DEPUTY_COMMISSIONER:
-        raise NotAllowed("only a Deputy Commissioner adds District Officers")
+        raise NotAllowed(_l("only a Deputy Commissioner adds District Officers"))
     data.role, data.district_id = Role.DISTRICT_OFFICER, dc.district_id
     return create_staff(session, data)
 
@@ -222,6 +221,7 @@ def deactivate_officer(session: Session, dc: User, officer_id: int, *, now: date
         instance = session.scalar(select(ProcessInstance).where(ProcessInstance.id == instance_id).with_for_update())
         complaint = instance.complaint
         move = processes.begin(session, instance)
+        # Process data for the diagram, in the portal's language of record; people read the timeline line.
         note = f"{officer.full_name} was deactivated; the complaint is back with the Deputy Commissioner."
         caught = move.send_signal(REDIRECT_SIGNAL, {"action": "direct", "officer_id": None, "instruction": note})
         if not caught:
@@ -230,7 +230,8 @@ def deactivate_officer(session: Session, dc: User, officer_id: int, *, now: date
         returned.append(complaint.id)
         if complaint.officer_id == officer.id:
             complaint.officer_id = None
-        session.add(ComplaintEvent(complaint_id=complaint.id, actor_id=dc.id, kind="returned_to_dc", note=note, created_at=now))
+        events.record(session, complaint, "returned_to_dc", details={"deactivated": officer.full_name}, actor=dc,
+                      now=now)
         move.save(complaint, actor=dc, now=now)
     session.flush()
     return Deactivation(returned, stuck)
@@ -251,7 +252,7 @@ def block_citizen(session: Session, dc: User, citizen_id: int, reason: str, *, n
     if citizen.district_id != dc.district_id:
         raise NotFound(f"citizen {citizen_id}")
     if not reason or len(reason.strip()) < 5:
-        raise Invalid({"reason": ["Give the reason for blocking (it is recorded)."]})
+        raise Invalid({"reason": [_l("Give the reason for blocking (it is recorded).")]})
     citizen.blocked_at = now or utcnow()
     citizen.blocked_reason = reason.strip()
     citizen.blocked_by_id = dc.id

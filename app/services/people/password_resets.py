@@ -15,6 +15,7 @@ is compared, so guesses sent in parallel cannot take more.
 """
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 import hashlib
 import hmac
 import logging
@@ -46,8 +47,8 @@ REQUESTS_PER_ADDRESS = 10
 TRIES_PER_LOGIN = 10
 TRIES_PER_ADDRESS = 30
 
-WRONG_CODE = "This code is not right, or it has expired or been used up. Check the SMS, or ask for a new code."
-TOO_MANY_TRIES = "Too many tries from here or for this number. Wait an hour, then ask for a new code."
+WRONG_CODE = _l("This code is not right, or it has expired or been used up. Check the SMS, or ask for a new code.")
+TOO_MANY_TRIES = _l("Too many tries from here or for this number. Wait an hour, then ask for a new code.")
 _CODE_RE = re.compile(r"^\d{6}$")
 MASK = "••••••"
 
@@ -64,7 +65,7 @@ def request_code(session: Session, login: str, *, address: str, pepper: str, now
     """
     login = (login or "").strip()
     if not login:
-        raise Invalid({"login": ["Enter your mobile number or CNIC."]})
+        raise Invalid({"login": [_l("Enter your mobile number or CNIC.")]})
     now = now or utcnow()
     if not _within(session, "password-code", address, login, REQUESTS_PER_ADDRESS, REQUESTS_PER_LOGIN, now):
         return
@@ -117,9 +118,9 @@ def reset_password(
     login, code = (login or "").strip(), re.sub(r"\s", "", code or "")
     errors: dict[str, list[str]] = {}
     if not login:
-        errors["login"] = ["Enter your mobile number or CNIC."]
+        errors["login"] = [_l("Enter your mobile number or CNIC.")]
     if not _CODE_RE.match(code):
-        errors["code"] = ["The code has 6 digits; it is in the SMS we sent."]
+        errors["code"] = [_l("The code has 6 digits; it is in the SMS we sent.")]
     errors.update(accounts.new_password_errors(password or "", password_confirm or ""))
     if errors:
         raise Invalid(errors)  # nothing was compared, so no try is taken

@@ -9,6 +9,8 @@ so a number and the list behind its link agree.
 """
 from __future__ import annotations
 
+from flask_babel import format_date, lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -37,8 +39,8 @@ from .percentiles import resolution_percentiles
 
 DASHBOARD_ROLES = (Role.DEPUTY_COMMISSIONER, Role.COMMISSIONER, Role.CHIEF_SECRETARY)
 # Ageing of open complaints in whole days since lodging: (filter value, label, first day, last day).
-AGE_BUCKETS = (("0-7", "0–7 days", 0, 7), ("8-15", "8–15 days", 8, 15), ("16-22", "16–22 days", 16, 22),
-               ("23+", "Over 22 days", 23, None))
+AGE_BUCKETS = (("0-7", _l("0–7 days"), 0, 7), ("8-15", _l("8–15 days"), 8, 15), ("16-22", _l("16–22 days"), 16, 22),
+               ("23+", _l("Over 22 days"), 23, None))
 # What a column's number links to: the row's own filter plus these list filters.
 COLUMN_FILTERS = {"open": {"status": "open"}, "overdue": {"overdue": 1}, "escalated": {"status": "open", "escalated": 1},
                   "lodged": {}, "assigned": {}, "resolved": {"resolved": 1}, "reopened": {"reopened": 1}}
@@ -53,7 +55,7 @@ def scope_of(user: User, model=Complaint):
         return model.division_id == user.division_id
     if user.role is Role.CHIEF_SECRETARY:
         return model.district_id.is_not(None)
-    raise NotAllowed("dashboards are for Deputy Commissioners, Commissioners and the Chief Secretary")
+    raise NotAllowed(_l("dashboards are for Deputy Commissioners, Commissioners and the Chief Secretary"))
 
 
 def open_condition():
@@ -197,17 +199,19 @@ def _ageing(session, user, now) -> list[Row]:
 
 def _trends(session, user, now) -> list[Row]:
     daily, _weekly = trends(session, now, scope_of(user, StatDay))
-    return [Row(d["day"].isoformat(), d["day"].strftime("%a %d %b"), {"lodged": d["lodged"], "resolved": d["resolved"]},
+    # The day's name ("Mon 01 Dec") is made when shown, with the weekday and month in the reader's language.
+    return [Row(d["day"].isoformat(), LazyString(format_date, d["day"], "EEE dd MMM", rebase=False),
+                {"lodged": d["lodged"], "resolved": d["resolved"]},
                 column_links={"lodged": {"lodged_on": d["day"]}, "resolved": {"resolved_on": d["day"]}})
             for d in reversed(daily)]
 
 
 def _title(session, user) -> str:
     if user.role is Role.DEPUTY_COMMISSIONER:
-        return f"District {session.get(District, user.district_id).name}"
+        return _l("District %(name)s", name=session.get(District, user.district_id).name)
     if user.role is Role.COMMISSIONER:
-        return f"{session.get(Division, user.division_id).name} division"
-    return "Khyber Pakhtunkhwa"
+        return _l("%(name)s division", name=session.get(Division, user.division_id).name)
+    return _l("Khyber Pakhtunkhwa")
 
 
 def _sum_by(cells, index: int) -> dict[int, dict]:
@@ -268,7 +272,7 @@ def _officers(session, user, medians_for: int | None) -> list[Row]:
     names = dict(session.execute(select(User.id, User.full_name).where(User.id.in_(numbers))).all())
     rows = []
     for officer_id, (assigned, resolved, satisfied, rated, reopened) in numbers.items():
-        rows.append(Row(officer_id, names.get(officer_id, f"Officer {officer_id}"), {
+        rows.append(Row(officer_id, names.get(officer_id) or _l("Officer %(id)s", id=officer_id), {
             "assigned": assigned,
             "resolved": resolved,
             "median_days": None,
