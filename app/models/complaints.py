@@ -4,6 +4,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Enum, Float, ForeignKey, Index, Integer, String, Text, event, text
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
@@ -25,6 +26,10 @@ class ComplaintStatus(enum.Enum):
     def label(self) -> str:
         return STATUS_LABELS[self]
 
+    @property
+    def staff_label(self) -> str:
+        return STAFF_STATUS_LABELS[self]
+
 
 STATUS_LABELS = {
     ComplaintStatus.SUBMITTED: "Awaiting assignment",
@@ -33,6 +38,19 @@ STATUS_LABELS = {
     ComplaintStatus.SYSTEMIC: "Systemic: long-term action",
     ComplaintStatus.CLOSED: "Closed",
 }
+# Staff read the statuses from the office's side: the rating awaited is the citizen's, not theirs.
+STAFF_STATUS_LABELS = {**STATUS_LABELS, ComplaintStatus.RESOLVED: _l("Resolved, awaiting the citizen's rating")}
+
+# Escalation levels of the diagram contract (the statistics count them the same way):
+# level 1 is the Commissioner's review, level 2 the Chief Secretary's.
+ESCALATION_LABELS = {1: _l("Escalated to the Commissioner"), 2: _l("Escalated to the Chief Secretary")}
+
+
+def escalation_label(level: int) -> str | None:
+    """"Escalated to the Commissioner" for level 1, "... the Chief Secretary" from level 2; None below 1."""
+    if level < 1:
+        return None
+    return ESCALATION_LABELS[min(level, max(ESCALATION_LABELS))]
 
 
 def _enum(cls):

@@ -1,11 +1,15 @@
 """The citizen's rating of a resolution."""
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from wtforms import Form, RadioField, TextAreaField
 from wtforms.validators import InputRequired, Length, ValidationError
 
 from .choices import options
 from .registry import FormContext, TaskForm, register, text
+
+
+POOR_RATINGS = ("1", "2")
 
 
 class CitizenRatingForm(Form):
@@ -20,6 +24,13 @@ class CitizenRatingForm(Form):
         validators=[InputRequired("Say whether you are satisfied.")],
     )
     comment = TextAreaField("Comment", validators=[Length(max=2000)])
+
+    def validate_satisfied(self, field):
+        # A poor rating that closes the complaint as satisfied contradicts itself, and would be
+        # counted as a satisfied citizen: ask which of the two the citizen meant.
+        if field.data == "yes" and self.rating.data in POOR_RATINGS:
+            raise ValidationError(_l("You rated the resolution poorly: choose 'No, reopen it' to reopen it, "
+                                     "or change the rating."))
 
     def validate_comment(self, field):
         if self.satisfied.data == "no" and not text(field):
