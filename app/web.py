@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 from functools import wraps
+from urllib.parse import urlsplit
 
 from flask import Flask, abort, current_app, g, render_template, request
 from flask_babel import format_date, format_time, get_locale, gettext as _, lazy_gettext as _l, ngettext
@@ -10,8 +11,10 @@ from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from .db import make_engine, make_session_factory
-from .models import STATUS_LABELS, Role, User, utcnow
+from .models import STATUS_LABELS, ComplaintStatus, Role, User, utcnow
+from .models.complaints import escalation_label
 from .services.casework import events
+from .services.casework.milestones import days_until
 from .services.errors import Conflict, Invalid, NotAllowed, NotFound
 from .services.photos import PhotoStore
 
@@ -42,7 +45,8 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["options"] = options
     # A timeline line's heading and sentence, made when the page is shown, in the reader's language.
     app.jinja_env.globals.update(Role=Role, STATUS_LABELS=STATUS_LABELS, event_title=events.title,
-                                 event_text=events.text)
+                                 event_text=events.text, status_label=status_label,
+                                 escalation_label=escalation_label)
     for error, status in ((NotFound, 404), (NotAllowed, 403), (Conflict, 409)):
         app.register_error_handler(error, _error_page(status))
     app.register_error_handler(Invalid, _invalid_page)
@@ -127,6 +131,13 @@ def roles_required(*roles: Role):
     return decorator
 
 
+def same_site(target: str) -> str | None:
+    """Only same-site paths: never let a page redirect to another host."""
+    if not target.startswith("/") or target.startswith("//") or urlsplit(target).netloc or "\\" in target:
+        return None
+    return target
+
+
 def uploaded_photo(name: str = "photo") -> bytes | None:
     file = request.files.get(name)
     if file is None or not file.filename:
@@ -152,15 +163,21 @@ def pk_date(value) -> str:
 
 
 def days_left(deadline: datetime | None) -> str:
-    """Days before the process's next deadline (escalation, rating...), for inbox lists."""
+    """Days before the process's next deadline (escalation, rating...), counted in Pakistan calendar
+    days as the citizen was promised: 15 days on the day of lodging, "due today" on the last day."""
     if deadline is None:
         return ""
-    days = (deadline - utcnow()).total_seconds() / 86400
-    if days < 0:
+    if deadline < utcnow():
         return _("deadline passed")
-    if days < 1:
-        return _("less than a day left")
-    return ngettext("%(num)d day left", "%(num)d days left", int(days))
+    days = days_until(deadline)
+    if days == 0:
+        return _("due today")
+    return ngettext("%(num)d day left", "%(num)d days left", days)
+
+
+def status_label(status: ComplaintStatus) -> str:
+    """The status in the reader's words: staff await the citizen's rating, the citizen is asked for theirs."""
+    return status.staff_label if current_user.is_authenticated and current_user.is_staff else status.label
 
 
 def options(items, value="id", text="name"):

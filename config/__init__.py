@@ -57,6 +57,12 @@ class BaseConfig:
     API_SUBMIT_WINDOW_SECONDS = int(os.environ.get("API_SUBMIT_WINDOW_SECONDS", "3600"))
     OPEN311_POST_LIMIT = int(os.environ.get("OPEN311_POST_LIMIT", "300"))  # per API key
     OPEN311_POST_WINDOW_SECONDS = int(os.environ.get("OPEN311_POST_WINDOW_SECONDS", "3600"))
+    # The public "track a complaint" page (no sign-in): lookups per caller address and per tracking
+    # number in each window. Four digits of a mobile number are 10,000 guesses: at 10 an hour
+    # for one tracking number, guessing them takes weeks.
+    TRACK_LIMIT_PER_ADDRESS = int(os.environ.get("TRACK_LIMIT_PER_ADDRESS", "30"))
+    TRACK_LIMIT_PER_NUMBER = int(os.environ.get("TRACK_LIMIT_PER_NUMBER", "10"))
+    TRACK_WINDOW_SECONDS = int(os.environ.get("TRACK_WINDOW_SECONDS", "3600"))
     OPEN311_CONTACT = os.environ.get("OPEN311_CONTACT", "Citizen's Portal, Government of Khyber Pakhtunkhwa")
     # How many reverse proxies (load balancer, nginx) stand in front of the app. Each
     # appends the caller's address to X-Forwarded-For; the app believes exactly

@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
 from ..models import Complaint, ComplaintStatus, Role
-from ..services.casework import complaint_filters, complaints, tasks
+from ..services.casework import complaint_filters, complaints, milestones, tasks
 from ..services.statistics.dashboards import AGE_BUCKETS
 from ..web import db, roles_required
 
@@ -68,7 +68,6 @@ def index():
         pages=pages,
         filters=filters,
         options=complaint_filters.filter_options(session, current_user, filters),
-        statuses=list(ComplaintStatus),
         age_buckets=[(value, label) for value, label, *_ in AGE_BUCKETS],
     )
 
@@ -103,5 +102,8 @@ def show(complaint_id: int):
         open_tasks=complaints.open_tasks_of(session, complaint) if current_user.is_staff else [],
         my_task=my_task,
         form=form,
+        accepts_photo=my_task is not None and tasks.accepts_photo(my_task),
         errors={},
+        # The citizen follows the complaint by its milestones; staff have the process diagram.
+        tracking=milestones.tracking_of(session, complaint) if current_user.role is Role.CITIZEN else None,
     )

@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 
 from ..models import Role
 from ..services.notifications import delivery, outbox
-from ..web import db, roles_required
+from ..web import db, roles_required, same_site
 
 bp = Blueprint("notifications", __name__)
 PAGE_SIZE = 50  # in-app notifications per page: light enough for a cheap phone
@@ -51,7 +51,8 @@ def read_all():
     session.commit()
     if count:
         flash(ngettext("Marked %(num)s notification as read.", "Marked %(num)s notifications as read.", count))
-    return redirect(url_for("notifications.index"))
+    # Back where the button was (the citizen's list of complaints has one too); only paths of this site.
+    return redirect(same_site(request.form.get("next", "")) or url_for("notifications.index"))
 
 
 @bp.route("/admin/notifications", endpoint="outbox")

@@ -1,8 +1,6 @@
 """Landing page, sign-in, sign-out and citizen registration."""
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
@@ -12,7 +10,7 @@ from ..models import Role
 from ..services.people import accounts
 from ..services import organisation
 from ..services.errors import Invalid
-from ..web import db
+from ..web import db, same_site
 
 bp = Blueprint("public", __name__)
 
@@ -46,14 +44,7 @@ def login():
     if not user.active:
         return _login_refused(_("This account is deactivated."))
     login_user(user)
-    return redirect(_same_site(request.args.get("next", "")) or home_for(user))
-
-
-def _same_site(target: str) -> str | None:
-    """Only same-site paths: never let a page redirect to another host."""
-    if not target.startswith("/") or target.startswith("//") or urlsplit(target).netloc or "\\" in target:
-        return None
-    return target
+    return redirect(same_site(request.args.get("next", "")) or home_for(user))
 
 
 @bp.post("/language")
@@ -66,7 +57,7 @@ def choose_language():
         session = db()
         accounts.set_language(session, current_user, code)
         session.commit()
-    response = redirect(_same_site(request.form.get("next", "")) or url_for("public.index"))
+    response = redirect(same_site(request.form.get("next", "")) or url_for("public.index"))
     response.set_cookie(i18n.COOKIE, code, max_age=i18n.COOKIE_MAX_AGE, samesite="Lax", secure=request.is_secure)
     return response
 

@@ -27,6 +27,10 @@ class ComplaintStatus(enum.Enum):
         """The status as the reader's language says it."""
         return str(STATUS_LABELS[self])
 
+    @property
+    def staff_label(self) -> str:
+        return STAFF_STATUS_LABELS[self]
+
 
 STATUS_LABELS = {
     ComplaintStatus.SUBMITTED: _l("Awaiting assignment"),
@@ -35,6 +39,19 @@ STATUS_LABELS = {
     ComplaintStatus.SYSTEMIC: _l("Systemic: long-term action"),
     ComplaintStatus.CLOSED: _l("Closed"),
 }
+# Staff read the statuses from the office's side: the rating awaited is the citizen's, not theirs.
+STAFF_STATUS_LABELS = {**STATUS_LABELS, ComplaintStatus.RESOLVED: _l("Resolved, awaiting the citizen's rating")}
+
+# Escalation levels of the diagram contract (the statistics count them the same way):
+# level 1 is the Commissioner's review, level 2 the Chief Secretary's.
+ESCALATION_LABELS = {1: _l("Escalated to the Commissioner"), 2: _l("Escalated to the Chief Secretary")}
+
+
+def escalation_label(level: int) -> str | None:
+    """"Escalated to the Commissioner" for level 1, "... the Chief Secretary" from level 2; None below 1."""
+    if level < 1:
+        return None
+    return ESCALATION_LABELS[min(level, max(ESCALATION_LABELS))]
 
 
 def _enum(cls):

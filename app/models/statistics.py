@@ -38,6 +38,9 @@ class StatCell(Base):
     escalated_commissioner: Mapped[int] = mapped_column(**COUNT)
     escalated_chief_secretary: Mapped[int] = mapped_column(**COUNT)
     open_escalated: Mapped[int] = mapped_column(**COUNT)
+    # Resolved and still open: the citizen has not rated the resolution yet. With it the public
+    # figures split "lodged" into parts that add up (services/statistics/figures.py).
+    awaiting_rating: Mapped[int] = mapped_column(**COUNT)
 
 
 class StatDay(Base):

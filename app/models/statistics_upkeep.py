@@ -104,6 +104,7 @@ def contributions(facts: Facts) -> dict[tuple, dict[str, int]]:
             "escalated_commissioner": int(f.escalation_level >= 1),
             "escalated_chief_secretary": int(f.escalation_level >= 2),
             "open_escalated": int(is_open and f.escalation_level > 0),
+            "awaiting_rating": int(is_open and resolved),
         },
         (StatDay, pk_day(f.created_at), *place): {"lodged": 1, "resolved": 0},
     }

@@ -9,6 +9,9 @@ from .choices import options
 from .registry import FormContext, PortalForm, TaskForm, register, text
 
 
+POOR_RATINGS = ("1", "2")
+
+
 class CitizenRatingForm(PortalForm):
     rating = RadioField(
         _l("How well was it resolved? (1 = very poorly, 5 = very well)"),
@@ -21,6 +24,13 @@ class CitizenRatingForm(PortalForm):
         validators=[InputRequired(_l("Say whether you are satisfied."))],
     )
     comment = TextAreaField(_l("Comment"), validators=[Length(max=2000)])
+
+    def validate_satisfied(self, field):
+        # A poor rating that closes the complaint as satisfied contradicts itself, and would be
+        # counted as a satisfied citizen: ask which of the two the citizen meant.
+        if field.data == "yes" and self.rating.data in POOR_RATINGS:
+            raise ValidationError(_l("You rated the resolution poorly: choose 'No, reopen it' to reopen it, "
+                                     "or change the rating."))
 
     def validate_comment(self, field):
         if self.satisfied.data == "no" and not text(field):

@@ -63,6 +63,10 @@ EXPECTED = {
     "POST /password/forgot":                   (RESET,  RESET,  RESET, RESET, RESET,    RESET,    RESET, RESET, RESET, RESET,   RESET, RESET),
     "GET /password/reset":                     (200,    200,    200,   200,   200,      200,      200,   200,   200,   200,     200,   200),
     "POST /password/reset":                    (400,    400,    400,   400,   400,      400,      400,   400,   400,   400,     400,   400),
+    # Track a complaint without signing in (tests/app/test_track.py): open to everyone; a lookup sent
+    # empty is refused with field errors, and changes nothing but its rate-limit counters.
+    "GET /track":                              (200,    200,    200,   200,   200,      200,      200,   200,   200,   200,     200,   200),
+    "POST /track":                             (400,    400,    400,   400,   400,      400,      400,   400,   400,   400,     400,   400),
     "GET /my/complaints":                      (200,    200,    403,   403,   403,      403,      403,   403,   403,   403,     403,   LOGIN),
     "GET /my/complaints/new":                  (200,    200,    403,   403,   403,      403,      403,   403,   403,   403,     403,   LOGIN),
     "POST /my/complaints/new":                 (LODGED, LODGED, 403,   403,   403,      403,      403,   403,   403,   403,     403,   LOGIN),

@@ -472,7 +472,7 @@ def test_the_preview_refuses_versions_of_different_processes(session, people, v1
 def test_staff_see_who_holds_each_open_task(session, people, running, make_user):
     view = analyst.instance_view_for(session, people["dc"], running["with_officer"].id)
 
-    assert view.citizen_view is False and view.version == 1 and "<bpmn:definitions" in view.xml
+    assert view.version == 1 and "<bpmn:definitions" in view.xml
     assert [(t.element_id, t.holders, t.lane_label) for t in view.open_tasks] == [
         ("officer_action", ["Imran Officer"], "District Officer")
     ]
@@ -486,15 +486,10 @@ def test_staff_see_who_holds_each_open_task(session, people, running, make_user)
     assert triage.open_tasks[0].holders == ["Another DC", "Zahid Khan DC"]
 
 
-def test_the_citizen_sees_roles_not_people_and_no_task_ids(session, people, running):
-    view = analyst.instance_view_for(session, people["citizen"], running["with_officer"].id)
-
-    assert view.citizen_view is True
-    assert [(t.element_id, t.task_id, t.holders) for t in view.open_tasks] == [
-        ("officer_action", None, ["District Officer"])
-    ]
-    shown = repr([view.open_tasks, view.waiting_timers, view.completed])
-    assert "Imran Officer" not in shown and "Zahid Khan DC" not in shown
+def test_the_citizen_is_refused_the_diagram_view(session, people, running):
+    """The citizen follows the complaint by its milestones (casework/milestones.py), not the diagram."""
+    with pytest.raises(NotAllowed):
+        analyst.instance_view_for(session, people["citizen"], running["with_officer"].id)
 
 
 def test_nobody_sees_the_instance_of_a_complaint_outside_their_scope(session, make_user, places, running):

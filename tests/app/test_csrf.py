@@ -64,6 +64,7 @@ def people(app, session, make_user, places, monkeypatch):
                                                                     Notification.template == password_resets.TEMPLATE))["code"]
     return {
         "citizen": citizen,
+        "complaint": complaint,
         "dc": dc,
         "admin": admin,
         "officer": officer,
@@ -82,7 +83,7 @@ def people(app, session, make_user, places, monkeypatch):
 CASES = ["login", "register", "logout", "lodge", "task", "add-officer", "deactivate", "block", "unblock", "admin-staff",
          "api-key-issue", "api-key-revoke", "notification-read", "notifications-read-all", "notification-retry",
          "notifications-retry-parked", "analyst-default", "analyst-validate", "analyst-simulate", "analyst-deploy",
-         "analyst-migrate", "password-forgot", "password-reset", "language"]
+         "analyst-migrate", "password-forgot", "password-reset", "language", "track"]
 
 
 def post_cases(p):
@@ -116,6 +117,8 @@ def post_cases(p):
         "analyst-migrate": ("/analyst/migrate", p["admin"], {"source": "1", "target": "1", "all": "1"}),
         "password-forgot": ("/password/forgot", None, {"login": p["citizen"].mobile}),
         "language": ("/language", None, {"language": "ur", "next": "/"}),
+        "track": ("/track", None, {"tracking_number": p["complaint"].tracking_number,
+                                   "mobile_digits": p["citizen"].mobile[-4:]}),
         "password-reset": ("/password/reset", None, {"login": p["resetter"].mobile, "code": p["reset_code"],
                                                      "password": PASSWORD + "-new", "password_confirm": PASSWORD + "-new"}),
     }

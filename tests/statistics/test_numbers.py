@@ -18,7 +18,9 @@ def by_name(areas, name):
 def test_province_figures_match_hand_computed_values(session, known):
     stats = figures.public_stats(session, now=known["now"])
     p = stats.province
-    assert (p.citizens, p.lodged, p.resolved, p.in_progress, p.systemic) == (2, 6, 4, 4, 1)
+    # Of 6 lodged: 4 resolved (2 of them still awaiting the rating), 1 in progress, 1 systemic.
+    assert (p.citizens, p.lodged, p.resolved, p.in_progress, p.systemic) == (2, 6, 4, 1, 1)
+    assert (p.awaiting_rating, p.closed_unresolved) == (2, 0)
     assert p.resolution_rate == round(4 / 6, 4)
     # Days to resolve 1, 2, 3, 10: median (2+3)/2; p90 at rank 0.9*3 = 2.7 -> 3 + 0.7*(10-3).
     assert (p.median_days, p.p90_days) == (2.5, 7.9)

@@ -2,7 +2,8 @@
 
 Staff see the diagram with what is done, the open tasks and who holds them,
 and the timers waiting with their due time. The citizen who lodged it sees
-"where is my complaint": the same path with roles instead of people's names.
+"where is my complaint": its milestones in plain words (received, with an
+officer, resolved...), never the diagram, its timers, gateways or task names.
 Outside the reader's scope the page is a 404, like the complaint itself.
 """
 from __future__ import annotations
@@ -12,7 +13,9 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from lxml import etree
 
+from ...models import Role
 from ...services import analyst
+from ...services.casework import milestones
 from ...web import db, pk_time
 from .blueprint import bp
 
@@ -24,6 +27,9 @@ STEP_KINDS = {"startEvent", "userTask", "timer", "endEvent"}
 @bp.get("/complaints/<int:complaint_id>/process")
 @login_required
 def instance(complaint_id: int):
+    if current_user.role is Role.CITIZEN:
+        tracking = milestones.tracking_for(db(), current_user, complaint_id)
+        return render_template("complaints/where.html", tracking=tracking, complaint_id=complaint_id)
     report = analyst.instance_view_for(db(), current_user, complaint_id)
     elements = _elements(report.xml)
     marks = {
@@ -33,9 +39,9 @@ def instance(complaint_id: int):
                    for t in report.waiting_timers],
     }
     steps = [elements.get(element_id, ("", "")) for element_id in report.completed]
-    template = "analyst/where.html" if report.citizen_view else "analyst/instance.html"
     return render_template(
-        template, report=report, marks=marks, done=[name for kind, name in steps if kind in STEP_KINDS and name]
+        "analyst/instance.html", report=report, marks=marks,
+        done=[name for kind, name in steps if kind in STEP_KINDS and name],
     )
 
 

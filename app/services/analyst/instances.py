@@ -1,14 +1,14 @@
-"""One complaint's path over its diagram: done, open (and who holds it), waiting.
+"""One complaint's path over its diagram, for staff: done, open (and who holds it), waiting.
 
-Staff who may read the complaint see the people holding each open task; the
-citizen who lodged it sees the same path with role labels only ("where is my
-complaint"), never the names of staff nor the engine's task ids.
+Staff who may read the complaint see the people holding each open task. The
+citizen who lodged it follows it by its milestones in plain words instead
+(casework/milestones.py): the diagram, its timers and task names are not theirs to read.
 """
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from dataclasses import dataclass
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -17,7 +17,7 @@ from workflows.analysis import WaitingTimer, instance_view
 from ...models import ROLE_LABELS, HumanTask, ProcessDefinition, ProcessInstance, Role, User
 from ..casework import deployments
 from ..casework.complaints import get_complaint_for
-from ..errors import NotFound
+from ..errors import NotAllowed, NotFound
 
 
 @dataclass(frozen=True)
@@ -25,10 +25,9 @@ class OpenStep:
     element_id: str
     name: str
     lane: str | None
-    lane_label: str  # the role's name in the reader's language (a lazy string), "You" for the citizen's own step
-    task_id: str | None  # the engine's task guid; None in the citizen's view
-    holders: list[str]  # names of the people who may work it; the role label for the citizen
-    yours: bool = False  # the citizen's own step (their rating), in the citizen's view
+    lane_label: str
+    task_id: str  # the engine's task guid
+    holders: list[str]  # names of the people who may work it
 
 
 @dataclass(frozen=True)
@@ -43,18 +42,21 @@ class InstanceReport:
     open_tasks: list[OpenStep]
     waiting_timers: list[WaitingTimer]
     finished: bool
-    citizen_view: bool
 
 
 def instance_view_for(session: Session, user: User, complaint_id: int) -> InstanceReport:
-    """The complaint's instance drawn over its diagram; NotFound outside `user`'s scope."""
+    """The complaint's instance drawn over its diagram; NotFound outside `user`'s scope.
+
+    Refused to citizens: their view of the same complaint is its milestones.
+    """
     complaint = get_complaint_for(session, user, complaint_id)
+    if user.role is Role.CITIZEN:
+        raise NotAllowed(_l("Citizens follow their complaint by its milestones."))
     instance = session.scalar(select(ProcessInstance).where(ProcessInstance.complaint_id == complaint.id))
     if instance is None:
         raise NotFound(f"complaint {complaint_id} has no process")
     definition: ProcessDefinition = instance.definition
     view = instance_view(deployments.diagram_for(session, definition), instance.state)
-    citizen_view = user.role is Role.CITIZEN
     rows = {
         row.task_guid: row
         for row in session.scalars(
@@ -63,17 +65,14 @@ def instance_view_for(session: Session, user: User, complaint_id: int) -> Instan
     }
     steps = []
     for task in view.open_tasks:
-        label = _lane_label(task.lane, citizen_view)
-        holders = [label] if citizen_view else _holders(session, rows.get(task.task_id), complaint)
         steps.append(
             OpenStep(
                 element_id=task.element_id,
                 name=task.name,
                 lane=task.lane,
-                lane_label=label,
-                task_id=None if citizen_view else task.task_id,
-                holders=holders,
-                yours=citizen_view and task.lane == Role.CITIZEN.value,
+                lane_label=_lane_label(task.lane),
+                task_id=task.task_id,
+                holders=_holders(session, rows.get(task.task_id), complaint),
             )
         )
     return InstanceReport(
@@ -87,13 +86,10 @@ def instance_view_for(session: Session, user: User, complaint_id: int) -> Instan
         open_tasks=steps,
         waiting_timers=view.waiting_timers,
         finished=view.finished,
-        citizen_view=citizen_view,
     )
 
 
-def _lane_label(lane: str | None, citizen_view: bool):
-    if lane == Role.CITIZEN.value and citizen_view:
-        return _l("You")
+def _lane_label(lane: str | None) -> str:
     try:
         return ROLE_LABELS[Role(lane)]
     except ValueError:

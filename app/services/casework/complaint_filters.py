@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ...models import Department, District, Division, Role, User
+from ...models import ComplaintStatus, Department, District, Division, Role, User
 from .complaints import ComplaintFilters
 
 # A select of more officers than this cannot be scrolled or searched on a phone; the
@@ -23,7 +23,7 @@ PROVINCE_READERS = (Role.CHIEF_SECRETARY, Role.ANALYST, Role.ADMIN)
 
 @dataclass
 class Option:
-    value: int
+    value: int | str
     label: str
 
 
@@ -35,6 +35,8 @@ class FilterOptions:
     officers: list[Option] = field(default_factory=list)
     show_officers: bool = False
     officer_hint: str | None = None  # why the officer select lists no one yet
+    # Every reader of the list is staff: statuses in the office's words, not the citizen's.
+    statuses: list[Option] = field(default_factory=lambda: [Option(s.value, s.staff_label) for s in ComplaintStatus])
 
 
 def filter_options(session: Session, user: User, filters: ComplaintFilters) -> FilterOptions:

@@ -20,7 +20,7 @@ from pathlib import Path
 import jinja2
 from babel.dates import format_date
 from flask_babel import force_locale
-from sqlalchemy import func, select, update
+from sqlalchemy import func, inspect, select, update
 from sqlalchemy.orm import Session
 
 from ...models import ROLE_LABELS, Channel, Complaint, DeliveryStatus, HumanTask, Notification, Role, User, utcnow
@@ -59,8 +59,7 @@ def notify_complaint_event(session: Session, complaint: Complaint, kind: str, *,
     """Tell the citizen about a timeline event of their complaint, if it is one they hear about."""
     template = CITIZEN_EVENTS.get(kind)
     if template:
-        queue(session, complaint.citizen, template, complaint_context(complaint), CITIZEN_CHANNELS,
-               complaint=complaint, now=now)
+        _tell_citizen(session, complaint, template, complaint_context(complaint), now=now)
 
 
 def notify_process_move(
@@ -81,9 +80,13 @@ def notify_process_move(
                 queue(session, user, "new_task", task_context, STAFF_CHANNELS, complaint=complaint, now=now)
     for row in escalations:
         escalated = {**context, "role": row.role.value, "level": row.escalation_level}
-        queue(session, complaint.citizen, "complaint_escalated", escalated, CITIZEN_CHANNELS, complaint=complaint, now=now)
         for user in _caseworkers(session, complaint):
             queue(session, user, "complaint_escalated_staff", escalated, STAFF_CHANNELS, complaint=complaint, now=now)
+    if escalations:
+        # A late sweep can pass both escalations in one move: the citizen hears of the highest.
+        top = max(escalations, key=lambda row: row.escalation_level)
+        _tell_citizen(session, complaint, "complaint_escalated",
+                      {**context, "role": top.role.value, "level": top.escalation_level}, now=now)
     deadline = snapshot.next_deadline
     for notice in snapshot.notices:
         # A reminder that comes late (its escalation already happened) would only confuse.
@@ -95,7 +98,32 @@ def notify_process_move(
             queue(session, user, notice, reminder, STAFF_CHANNELS, complaint=complaint, now=now)
     if snapshot.finished:
         closed = {**context, "closure": snapshot.closure or ""}
-        queue(session, complaint.citizen, "complaint_closed", closed, CITIZEN_CHANNELS, complaint=complaint, now=now)
+        _tell_citizen(session, complaint, "complaint_closed", closed, now=now)
+    _end_step(session, complaint)
+
+
+# One step of a complaint (a person's task, a timer, a signal) ends with the move of its process;
+# until then the notices the citizen was queued in this step are kept here, by complaint id.
+STEP_NOTICES = "notifications.citizen_step"
+
+
+def _tell_citizen(session: Session, complaint: Complaint, template: str, context: dict, *,
+                  now: datetime | None = None) -> None:
+    """One notice per step for the citizen: a later notice of the same step (the closing after
+    the rating, the higher of two escalations) replaces the one queued earlier in it, on every
+    channel, so the citizen reads one message about one thing that happened."""
+    pending = session.info.setdefault(STEP_NOTICES, {})
+    for row in pending.pop(complaint.id, []):
+        if row in session.new:
+            session.expunge(row)
+        elif inspect(row).persistent:
+            session.delete(row)  # flushed earlier in this transaction, never committed
+    pending[complaint.id] = _queue_rows(session, complaint.citizen, template, context, CITIZEN_CHANNELS,
+                                        complaint=complaint, now=now)
+
+
+def _end_step(session: Session, complaint: Complaint) -> None:
+    session.info.get(STEP_NOTICES, {}).pop(complaint.id, None)
 
 
 def complaint_context(complaint: Complaint) -> dict:
@@ -119,11 +147,15 @@ def queue(
     now: datetime | None = None,
 ) -> int:
     """Add one notification per channel the user can be reached on; returns how many."""
+    return len(_queue_rows(session, user, template, context, channels, complaint=complaint, now=now))
+
+
+def _queue_rows(session, user, template, context, channels, *, complaint=None, now=None) -> list[Notification]:
     if user is None or not user.is_active:
-        return 0
+        return []
     now = now or utcnow()
     language = user.language if user.language in LANGUAGES else "en"
-    added = 0
+    added = []
     for channel in channels:
         if (channel is Channel.SMS and not user.mobile) or (channel is Channel.EMAIL and not user.email):
             continue
@@ -148,7 +180,7 @@ def queue(
         else:
             session.info[OUTBOX_FLAG] = True
         session.add(row)
-        added += 1
+        added.append(row)
     return added
 
 

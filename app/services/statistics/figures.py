@@ -24,16 +24,27 @@ TREND_DAYS = 30
 TREND_WEEKS = 12
 LEVELS = ("division", "district", "department")  # what the public figures are broken down by
 CELL_COUNTS = ("lodged", "resolved", "open", "systemic", "satisfied", "rated", "escalated_commissioner",
-               "escalated_chief_secretary")
+               "escalated_chief_secretary", "awaiting_rating")
+# The complaints lodged, each counted in exactly one of these: they add up to `lodged`.
+PARTS = ("resolved", "in_progress", "systemic", "closed_unresolved")
 
 
 @dataclass
 class Figures:
+    """Counts of one area. `lodged` = resolved + in_progress + systemic + closed_unresolved:
+
+    resolved: a resolution stands (awaiting the citizen's rating, or closed without the citizen
+    rejecting it; `awaiting_rating` of them are not rated yet); in_progress: open and being worked
+    on; systemic: open, with long-term action; closed_unresolved: closed without a resolution.
+    """
+
     citizens: int = 0
     lodged: int = 0
     resolved: int = 0
+    awaiting_rating: int = 0
     in_progress: int = 0
     systemic: int = 0
+    closed_unresolved: int = 0
     satisfied: int = 0
     rated: int = 0
     escalated_commissioner: int = 0
@@ -42,8 +53,8 @@ class Figures:
     p90_days: float | None = None
 
     def add(self, other: Figures) -> None:
-        for name in ("citizens", "lodged", "resolved", "in_progress", "systemic", "satisfied", "rated",
-                     "escalated_commissioner", "escalated_chief_secretary"):
+        for name in ("citizens", "lodged", "resolved", "awaiting_rating", "in_progress", "systemic",
+                     "closed_unresolved", "satisfied", "rated", "escalated_commissioner", "escalated_chief_secretary"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
     @property
@@ -149,7 +160,11 @@ def cell_figures(session: Session, *where) -> dict[tuple[int, int, int], Figures
     cells = {}
     for division_id, district_id, department_id, *numbers in session.execute(query):
         counts = dict(zip(CELL_COUNTS, numbers))
-        counts["in_progress"] = counts.pop("open")
+        still_open = counts.pop("open")
+        # Open is being worked on, long-term (systemic) or resolved and awaiting the rating;
+        # closed is resolved or not: so the four parts add up to the lodged.
+        counts["in_progress"] = still_open - counts["awaiting_rating"] - counts["systemic"]
+        counts["closed_unresolved"] = counts["lodged"] - still_open - (counts["resolved"] - counts["awaiting_rating"])
         cells[(division_id, district_id, department_id)] = Figures(**counts)
     return cells
 
