@@ -1,6 +1,6 @@
 """Statistics: resolved complaints still awaiting the citizen's rating, per district × department
 
-Revision ID: 0014
+Revision ID: 0015
 Revises: 0013
 
 The public figures split the complaints lodged into parts that add up:
@@ -12,8 +12,8 @@ says how many those are. The upgrade fills it from the complaints already there.
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0014"
-down_revision = "0013"
+revision = "0015"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 
