@@ -1,7 +1,7 @@
 """Statistics: resolved complaints still awaiting the citizen's rating, per district × department
 
 Revision ID: 0015
-Revises: 0013
+Revises: 0014
 
 The public figures split the complaints lodged into parts that add up:
 resolved, in progress, long-term (systemic), closed without a resolution. A
