@@ -84,7 +84,7 @@ def test_lookups_are_limited_per_tracking_number(app, client, session, places, l
     refused = track(client, complaint.tracking_number, citizen.mobile[-4:], REMOTE_ADDR="10.0.0.9")
 
     assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 0
-    assert "Too many lookups. Please wait" in text_of(refused) and "Received" not in text_of(refused)
+    assert "Too many lookups. Please try again after" in text_of(refused) and "Received" not in text_of(refused)
     other = lodge(session, citizen, places["peshawar"])  # another number from the same address still answers
     assert track(client, other.tracking_number, citizen.mobile[-4:], REMOTE_ADDR="10.0.0.9").status_code == 200
 

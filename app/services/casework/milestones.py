@@ -37,8 +37,7 @@ from .complaints import get_complaint_for
 
 PAKISTAN_TIME = timezone(timedelta(hours=5), "PKT")
 
-# Milestone kinds, in the order they sort when they share a moment (a reopening
-# comes before the district office it reopens with; the closing comes last).
+# Milestone kinds.
 RECEIVED = "received"
 REOPENED = "reopened"
 DISTRICT_OFFICE = "district_office"
@@ -49,6 +48,8 @@ YOUR_TURN = "your_turn"
 RESOLVED = "resolved"
 ESCALATED = "escalated"
 CLOSED = "closed"
+# Events and tasks of the same moment: the receipt first, a reopening before the district office it
+# reopens with (tasks are 2), the closing last.
 _SAME_MOMENT_ORDER = {RECEIVED: 0, REOPENED: 1, CLOSED: 3}
 # Timeline events that are milestones of their own.
 RECEIVED_EVENT, REOPENED_EVENT, CLOSED_EVENT = "lodged", "reopened", "closed"
@@ -222,4 +223,3 @@ def _waiting_for(complaint: Complaint, open_rows: list[HumanTask]) -> str | None
     if complaint.status in (ComplaintStatus.SUBMITTED, ComplaintStatus.IN_PROGRESS):
         return "office"
     return None
-

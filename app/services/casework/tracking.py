@@ -12,7 +12,7 @@ from __future__ import annotations
 import hmac
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -21,9 +21,9 @@ from sqlalchemy.orm import Session
 from ...models import Complaint, User, utcnow
 from .. import rate_limits
 from ..errors import Invalid, NotFound
-from .milestones import Tracking, tracking_of
+from .milestones import PAKISTAN_TIME, Tracking, tracking_of
 
-TRACKING_NUMBER = re.compile(r"^KP-\d{4}-\d{7}$")
+TRACKING_NUMBER = re.compile(r"^KP-\d{4}-\d{7,}$")  # complaints.tracking_number: at least 7 digits
 DIGITS = 4
 
 
@@ -37,11 +37,11 @@ class LookupLimits:
 class TooManyLookups(Invalid):
     """The caller (or this tracking number) used up its lookups for now."""
 
-    def __init__(self, retry_after: int):
-        minutes = max(1, -(-retry_after // 60))
+    def __init__(self, retry_after: int, now: datetime):
+        again = (now + timedelta(seconds=retry_after)).astimezone(PAKISTAN_TIME).strftime("%H:%M")
         super().__init__({"tracking_number": [
-            _l("Too many lookups. Please wait %(minutes)s minutes and try again, or sign in to see your complaint.",
-               minutes=minutes)]})
+            _l("Too many lookups. Please try again after %(time)s (Pakistan time), or sign in to see your complaint.",
+               time=again)]})
         self.retry_after = retry_after
 
 
@@ -72,7 +72,7 @@ def look_up(
                                          limit=limits.per_number, window_seconds=limits.window_seconds, now=now))
     refused = [d for d in decisions if not d.allowed]
     if refused:
-        raise TooManyLookups(max(d.retry_after for d in refused))
+        raise TooManyLookups(max(d.retry_after for d in refused), now)
 
     errors = {}
     if not TRACKING_NUMBER.match(number):
@@ -96,5 +96,5 @@ def look_up(
 def normalise_tracking_number(value: str) -> str:
     """"kp 2603 0000123", " KP-2603-0000123 " -> "KP-2603-0000123"."""
     compact = re.sub(r"[\s\-_]", "", (value or "").upper())
-    match = re.fullmatch(r"KP(\d{4})(\d{7})", compact)
+    match = re.fullmatch(r"KP(\d{4})(\d{7,})", compact)
     return f"KP-{match.group(1)}-{match.group(2)}" if match else compact
