@@ -9,6 +9,7 @@ from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from .db import make_engine, make_session_factory
+from .i18n import local_name
 from .models import STATUS_LABELS, Role, User, utcnow
 from .services.errors import Conflict, Invalid, NotAllowed, NotFound
 from .services.photos import PhotoStore
@@ -147,7 +148,8 @@ def days_left(deadline: datetime | None) -> str:
 
 
 def options(items, value="id", text="name"):
-    return [(getattr(i, value), getattr(i, text)) for i in items]
+    """(value, label) pairs for a select; a place's or department's label in the reader's language."""
+    return [(getattr(i, value), local_name(i, text)) for i in items]
 
 
 def register_error_renderer(app: Flask, prefix: str, render) -> None:

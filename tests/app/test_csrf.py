@@ -82,7 +82,7 @@ def people(app, session, make_user, places, monkeypatch):
 CASES = ["login", "register", "logout", "lodge", "task", "add-officer", "deactivate", "block", "unblock", "admin-staff",
          "api-key-issue", "api-key-revoke", "notification-read", "notifications-read-all", "notification-retry",
          "notifications-retry-parked", "analyst-default", "analyst-validate", "analyst-simulate", "analyst-deploy",
-         "analyst-migrate", "password-forgot", "password-reset", "language"]
+         "analyst-migrate", "password-forgot", "password-reset", "language", "place-names"]
 
 
 def post_cases(p):
@@ -116,6 +116,8 @@ def post_cases(p):
         "analyst-migrate": ("/analyst/migrate", p["admin"], {"source": "1", "target": "1", "all": "1"}),
         "password-forgot": ("/password/forgot", None, {"login": p["citizen"].mobile}),
         "language": ("/language", None, {"language": "ur", "next": "/"}),
+        "place-names": ("/admin/places", p["admin"], {"kind": "district", "id": str(p["peshawar"].id),
+                                                      "name_ur": "نیا نام", "name_ps": "نوی نوم"}),
         "password-reset": ("/password/reset", None, {"login": p["resetter"].mobile, "code": p["reset_code"],
                                                      "password": PASSWORD + "-new", "password_confirm": PASSWORD + "-new"}),
     }

@@ -1,0 +1,51 @@
+"""Urdu and Pashto names of divisions, districts, departments and categories
+
+Revision ID: 0014
+Revises: 0013
+
+Pages, dashboards and the API show a place or a department in the reader's
+language; the English `name` stays the stable key (sorting, CSV, Open311).
+The upgrade fills both names of the rows already there, matched by code, from
+the seeded data; a row the data does not know keeps NULL and shows its
+English name until an administrator names it at /admin/places.
+"""
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0014"
+down_revision = "0013"
+branch_labels = None
+depends_on = None
+
+TABLES = ("divisions", "districts", "departments", "categories")
+LENGTH = 200
+
+
+def upgrade():
+    for table in TABLES:
+        with op.batch_alter_table(table) as batch:
+            batch.add_column(sa.Column("name_ur", sa.String(LENGTH), nullable=True))
+            batch.add_column(sa.Column("name_ps", sa.String(LENGTH), nullable=True))
+    # Imported here, not at the top: only this step needs the names.
+    from app.organisation_data import DEPARTMENTS, DIVISIONS
+
+    rows = {
+        "divisions": DIVISIONS,
+        "districts": [district for division in DIVISIONS for district in division["districts"]],
+        "departments": DEPARTMENTS,
+        "categories": [category for department in DEPARTMENTS for category in department["categories"]],
+    }
+    bind = op.get_bind()
+    for table, entries in rows.items():
+        target = sa.table(table, sa.column("code", sa.String), sa.column("name_ur", sa.String),
+                          sa.column("name_ps", sa.String))
+        update = (sa.update(target).where(target.c.code == sa.bindparam("match"))
+                  .values(name_ur=sa.bindparam("ur"), name_ps=sa.bindparam("ps")))
+        bind.execute(update, [{"match": e["code"], "ur": e["name_ur"], "ps": e["name_ps"]} for e in entries])
+
+
+def downgrade():
+    for table in TABLES:
+        with op.batch_alter_table(table) as batch:
+            batch.drop_column("name_ps")
+            batch.drop_column("name_ur")
