@@ -25,4 +25,5 @@ class Invalid(DomainError):
         if isinstance(errors, str):
             errors = {"": [errors]}
         self.errors = errors
-        super().__init__("; ".join(f"{k or 'form'}: {', '.join(v)}" for k, v in errors.items()))
+        # str(): a message may be lazy (`_l`), rendered in the reader's language where it is shown.
+        super().__init__("; ".join(f"{k or 'form'}: {', '.join(map(str, v))}" for k, v in errors.items()))

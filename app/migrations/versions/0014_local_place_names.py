@@ -23,9 +23,8 @@ LENGTH = 200
 
 def upgrade():
     for table in TABLES:
-        with op.batch_alter_table(table) as batch:
-            batch.add_column(sa.Column("name_ur", sa.String(LENGTH), nullable=True))
-            batch.add_column(sa.Column("name_ps", sa.String(LENGTH), nullable=True))
+        op.add_column(table, sa.Column("name_ur", sa.String(LENGTH), nullable=True))
+        op.add_column(table, sa.Column("name_ps", sa.String(LENGTH), nullable=True))
     # Imported here, not at the top: only this step needs the names.
     from app.organisation_data import DEPARTMENTS, DIVISIONS
 
@@ -45,7 +44,8 @@ def upgrade():
 
 
 def downgrade():
+    # Plain ALTER TABLE ... DROP COLUMN (SQLite 3.35+): a batch copy of these tables would
+    # drop rows that others point to, which SQLite's foreign keys refuse.
     for table in TABLES:
-        with op.batch_alter_table(table) as batch:
-            batch.drop_column("name_ps")
-            batch.drop_column("name_ur")
+        op.drop_column(table, "name_ps")
+        op.drop_column(table, "name_ur")
