@@ -289,3 +289,34 @@ def test_the_service_refuses_anyone_but_an_administrator(session, make_user, pla
 
     with pytest.raises(NotAllowed):
         organisation.name_place(session, make_user(Role.CHIEF_SECRETARY), "district", places["peshawar"].id, "x", "y")
+
+
+# Messages --------------------------------------------------------------------------------
+
+def _assigned_message(session, make_user, places, language):
+    from app.models import Channel, Notification
+    from tests.app.helpers import assign
+
+    citizen = make_user(Role.CITIZEN)
+    citizen.language = language
+    session.commit()
+    complaint = lodge(session, citizen, places["peshawar"])
+    officer = make_user(Role.DISTRICT_OFFICER, department_id=complaint.department_id)
+    assign(session, complaint, make_user(Role.DEPUTY_COMMISSIONER), officer)
+    reread(session)
+    return complaint, session.scalar(select(Notification.body).where(
+        Notification.user_id == citizen.id, Notification.template == "complaint_assigned",
+        Notification.channel == Channel.IN_APP))
+
+
+def test_a_message_in_urdu_names_the_district_and_department_in_urdu(session, make_user, places, monkeypatch):
+    cheap_password_hashing(monkeypatch)
+    complaint, body = _assigned_message(session, make_user, places, "ur")
+    assert "پشاور" in body and complaint.department.name_ur in body
+    assert "Peshawar" not in body and complaint.department.name not in body
+
+
+def test_a_message_in_english_keeps_the_english_names(session, make_user, places, monkeypatch):
+    cheap_password_hashing(monkeypatch)
+    complaint, body = _assigned_message(session, make_user, places, "en")
+    assert f"{complaint.department.name}, Peshawar" in body and "پشاور" not in body
