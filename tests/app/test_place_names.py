@@ -320,3 +320,31 @@ def test_a_message_in_english_keeps_the_english_names(session, make_user, places
     cheap_password_hashing(monkeypatch)
     complaint, body = _assigned_message(session, make_user, places, "en")
     assert f"{complaint.department.name}, Peshawar" in body and "پشاور" not in body
+
+
+def test_the_complaint_filters_offer_places_in_urdu_by_id(client, session, make_user):
+    chief = make_user(Role.CHIEF_SECRETARY)
+    chief.language = "ur"
+    session.commit()
+    login(client, chief)
+
+    page = client.get("/complaints").get_data(as_text=True)
+
+    health = session.scalar(select(Department).where(Department.code == "HEALTH"))
+    mardan = session.scalar(select(Division).where(Division.code == "MRD"))
+    assert f'<option value="{health.id}" >محکمہ صحت</option>' in page
+    assert f'<option value="{mardan.id}" >مردان</option>' in page
+
+
+def test_the_chief_secretarys_league_table_in_pashto(client, session, make_user, places, monkeypatch):
+    cheap_password_hashing(monkeypatch)
+    lodge(session, make_user(Role.CITIZEN), places["nowshera"])
+    chief = make_user(Role.CHIEF_SECRETARY)
+    chief.language = "ps"
+    session.commit()
+    login(client, chief)
+
+    page = text_of(client.get("/dashboard"))
+
+    assert "نوښار" in page and "Nowshera" not in page
+    assert "پېښور" in page  # the division's row
