@@ -13,7 +13,9 @@ Texts live in gettext catalogues under `app/translations/<lang>/LC_MESSAGES/`
 (`make translations` extracts, updates and compiles them; `babel.cfg` says what
 is read). Services never build finished sentences for people: they use
 `lazy_gettext` (imported as `_l`), which the page or the API renders in the
-reader's language when it is shown.
+reader's language when it is shown. Names of divisions, districts, departments
+and categories are data, not msgids: `local_name` (the filter `|local_name`)
+picks their Urdu or Pashto name (see `app/place_names.py`).
 """
 from __future__ import annotations
 
@@ -22,6 +24,8 @@ from dataclasses import dataclass
 from flask import Flask, current_app, g, has_request_context, request
 from flask_babel import Babel, refresh
 from flask_login import current_user
+
+from .place_names import name_in
 
 COOKIE = "lang"
 COOKIE_MAX_AGE = 365 * 24 * 3600
@@ -51,6 +55,7 @@ def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_language, timezone_selector=lambda: TIMEZONE)
     app.context_processor(_language_context)
     app.jinja_env.filters["number"] = format_number
+    app.jinja_env.filters["local_name"] = local_name
 
 
 def format_number(value) -> str:
@@ -58,6 +63,15 @@ def format_number(value) -> str:
     from flask_babel import format_decimal
 
     return format_decimal(value)
+
+
+def local_name(item, field: str = "name") -> str:
+    """A division's, district's, department's or category's name in the reader's language.
+
+    `item` is a row or any object or mapping with `name`, `name_ur`, `name_ps`
+    (or `field`, `field_ur`, `field_ps`); an empty local name shows the English one.
+    """
+    return name_in(item, current_language().code, field)
 
 
 def known(code: str | None) -> str | None:

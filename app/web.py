@@ -11,6 +11,7 @@ from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from .db import make_engine, make_session_factory
+from .i18n import local_name
 from .models import STATUS_LABELS, ComplaintStatus, Role, User, utcnow
 from .models.complaints import escalation_label
 from .services.casework import events
@@ -181,7 +182,8 @@ def status_label(status: ComplaintStatus) -> str:
 
 
 def options(items, value="id", text="name"):
-    return [(getattr(i, value), getattr(i, text)) for i in items]
+    """(value, label) pairs for a select; a place's or department's label in the reader's language."""
+    return [(getattr(i, value), local_name(i, text)) for i in items]
 
 
 def register_error_renderer(app: Flask, prefix: str, render) -> None:

@@ -126,6 +126,17 @@ def _reset(engine):
         conn.execute(update(ProcessDefinition).values(is_default=True, deployed_by_id=None))
         conn.execute(update(User).values(blocked_by_id=None))
         conn.execute(delete(User))
+        _restore_place_names(conn)
+
+
+def _restore_place_names(conn):
+    """Put back the seeded Urdu and Pashto names a test (the admin's page) changed."""
+    for kind, entries in organisation.seeded_names().items():
+        model = organisation.PLACE_KINDS[kind]
+        stored = {code: (ur, ps) for code, ur, ps in conn.execute(select(model.code, model.name_ur, model.name_ps))}
+        for code, names in entries.items():
+            if code in stored and stored[code] != names:
+                conn.execute(update(model).where(model.code == code).values(name_ur=names[0], name_ps=names[1]))
 
 
 _SQLITE_NO_DELETE = """

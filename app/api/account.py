@@ -88,7 +88,7 @@ def me():
 def districts():
     return {
         "items": [
-            {"id": d.id, "code": d.code, "name": d.name, "division": serializers.ref(d.division)}
+            {"id": d.id, "code": d.code, **serializers.names(d), "division": serializers.ref(d.division)}
             for d in organisation.districts(db())
         ]
     }
@@ -96,7 +96,7 @@ def districts():
 
 @bp.get("/departments")
 def departments():
-    return {"items": [{"id": d.id, "code": d.code, "name": d.name} for d in organisation.departments(db())]}
+    return {"items": [{"id": d.id, "code": d.code, **serializers.names(d)} for d in organisation.departments(db())]}
 
 
 @bp.get("/categories")
@@ -104,7 +104,7 @@ def categories():
     department_id = query_int("department_id", 0, minimum=1, maximum=MAX_ID)
     return {
         "items": [
-            {"id": c.id, "code": c.code, "name": c.name, "department_id": c.department_id}
+            {"id": c.id, "code": c.code, **serializers.names(c), "department_id": c.department_id}
             for department, listed in organisation.categories_by_department(db())
             if department_id in (0, department.id)
             for c in listed

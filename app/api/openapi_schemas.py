@@ -33,7 +33,12 @@ def items_of(name: str) -> dict:
     return obj({"items": {"type": "array", "items": ref(name)}})
 
 
-REF = obj({"id": {"type": "integer"}, "name": {"type": "string"}}, description="A named record, by id.")
+LOCAL_NAMES = {
+    "name_ur": nullable({"type": "string", "description": "The name in Urdu; null: show `name`"}),
+    "name_ps": nullable({"type": "string", "description": "The name in Pashto; null: show `name`"}),
+}
+REF = obj({"id": {"type": "integer"}, "name": {"type": "string", "description": "English, whatever the request's language"},
+           **LOCAL_NAMES}, description="A division, district, department or category, by id, with its names.")
 
 PERSON = obj(
     {
@@ -100,14 +105,16 @@ SCHEMAS = {
         }
     ),
     "District": obj(
-        {"id": {"type": "integer"}, "code": {"type": "string"}, "name": {"type": "string"}, "division": ref("Ref")}
+        {"id": {"type": "integer"}, "code": {"type": "string"}, "name": {"type": "string"}, **LOCAL_NAMES,
+         "division": ref("Ref")}
     ),
-    "Department": obj({"id": {"type": "integer"}, "code": {"type": "string"}, "name": {"type": "string"}}),
+    "Department": obj({"id": {"type": "integer"}, "code": {"type": "string"}, "name": {"type": "string"}, **LOCAL_NAMES}),
     "Category": obj(
         {
             "id": {"type": "integer"},
             "code": {"type": "string"},
             "name": {"type": "string"},
+            **LOCAL_NAMES,
             "department_id": {"type": "integer"},
         }
     ),

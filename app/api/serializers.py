@@ -30,7 +30,18 @@ def when(value: datetime | None) -> str | None:
 
 
 def ref(row) -> dict | None:
-    return {"id": row.id, "name": row.name} if row is not None else None
+    """A division, district, department or category: its id and names (see `names`)."""
+    return {"id": row.id, **names(row)} if row is not None else None
+
+
+def names(row) -> dict:
+    """English `name` (stable, whatever the request's language) and the Urdu and Pashto names (null: use `name`).
+
+    All three rather than one chosen by Accept-Language: the app switches language
+    without fetching again, caches stay valid for every reader, and `name` keeps
+    one meaning for every client.
+    """
+    return {"name": row.name, "name_ur": row.name_ur, "name_ps": row.name_ps}
 
 
 def user(u: User) -> dict:

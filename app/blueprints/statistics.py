@@ -5,7 +5,9 @@ Performance) and are kept as one snapshot per process (made by the factory)
 for at most STATS_MAX_AGE seconds, so a burst of visitors costs one read a
 minute and the numbers are at most about a minute stale. An area page adds that area's own
 trends, read on each request. Only counts, rates and names of places and
-departments leave this module.
+departments leave this module. The JSON carries each area's English `name` and
+its `name_ur` and `name_ps` (one cached answer serves every reader); the pages
+show the reader's with `|local_name`.
 """
 from __future__ import annotations
 
@@ -29,7 +31,7 @@ def page():
     data = stats.as_dict()
 
     def rows(level):
-        return [{"name": a["name"], "numbers": a} for a in data[level]]
+        return [{"name": a["name"], "name_ur": a["name_ur"], "name_ps": a["name_ps"], "numbers": a} for a in data[level]]
 
     return render_template(
         "statistics/page.html",
@@ -60,7 +62,7 @@ def _area_or_404(level: str, area_id: int) -> figures.AreaStats:
 def area_page(level: str, area_id: int):
     area = _area_or_404(level, area_id)
     return render_template("statistics/area.html", area=area, data=area.as_dict(),
-                           district_rows=[{"name": a.name, "numbers": a.figures.as_dict()} for a in area.parts])
+                           district_rows=[{**a.names(), "numbers": a.figures.as_dict()} for a in area.parts])
 
 
 @bp.get("/api/public/stats/<level>/<int:area_id>")

@@ -6,8 +6,17 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base
 
+LOCAL_NAME_LENGTH = 200  # room for an administrator's longer wording than the English name
 
-class Division(Base):
+
+class LocalNames:
+    """The Urdu and Pashto names shown beside the English `name`; empty shows the English one."""
+
+    name_ur: Mapped[str | None] = mapped_column(String(LOCAL_NAME_LENGTH))
+    name_ps: Mapped[str | None] = mapped_column(String(LOCAL_NAME_LENGTH))
+
+
+class Division(LocalNames, Base):
     __tablename__ = "divisions"
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(8), unique=True)
@@ -15,7 +24,7 @@ class Division(Base):
     districts: Mapped[list[District]] = relationship(back_populates="division", order_by="District.name")
 
 
-class District(Base):
+class District(LocalNames, Base):
     __tablename__ = "districts"
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(8), unique=True)
@@ -24,7 +33,7 @@ class District(Base):
     division: Mapped[Division] = relationship(back_populates="districts")
 
 
-class Department(Base):
+class Department(LocalNames, Base):
     __tablename__ = "departments"
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(16), unique=True)
@@ -32,7 +41,7 @@ class Department(Base):
     categories: Mapped[list[Category]] = relationship(back_populates="department", order_by="Category.name")
 
 
-class Category(Base):
+class Category(LocalNames, Base):
     __tablename__ = "categories"
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(40), unique=True)

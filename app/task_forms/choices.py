@@ -7,6 +7,7 @@ from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
 from ..models import District, Role, User
+from ..place_names import LazyName, lazy_local_name
 from .registry import FormContext
 
 
@@ -19,13 +20,20 @@ def officer_choices(ctx: FormContext) -> list[SelectChoice]:
     ).all()
     own = [o for o in officers if o.department_id == ctx.complaint.department_id]
     others = [o for o in officers if o.department_id != ctx.complaint.department_id]
-    return [SelectChoice(o.id, f"{o.full_name} ({o.department.name})" if o.department else
-                         _l("%(name)s (no department)", name=o.full_name)) for o in own + others]
+    return [SelectChoice(o.id, _officer_label(o)) for o in own + others]
+
+
+def _officer_label(officer: User):
+    if officer.department is None:
+        return _l("%(name)s (no department)", name=officer.full_name)
+    name, department = officer.full_name, lazy_local_name(officer.department)
+    return LazyName(lambda: f"{name} ({department})")
 
 
 def other_district_choices(ctx: FormContext) -> list[SelectChoice]:
+    """Every other district, in English order, each labelled in the reader's language when shown."""
     districts = ctx.session.scalars(select(District).where(District.id != ctx.complaint.district_id).order_by(District.name))
-    return [SelectChoice(d.id, d.name) for d in districts]
+    return [SelectChoice(d.id, lazy_local_name(d)) for d in districts]
 
 
 def with_blank(choices, label=_l("Choose…")):

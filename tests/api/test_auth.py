@@ -133,7 +133,7 @@ def test_my_profile(api, make_user, places):
     assert_documented(response)
     body = response.get_json()
     assert body["role"] == "district_officer" and body["department"]["id"] == officer.department_id
-    assert body["district"] == {"id": places["peshawar"].id, "name": "Peshawar"}
+    assert body["district"] == {"id": places["peshawar"].id, "name": "Peshawar", "name_ur": "پشاور", "name_ps": "پېښور"}
 
 
 def test_sign_out_revokes_the_token(api, make_user, session):

@@ -103,15 +103,18 @@ def count(session, model) -> int:
 
 
 def snapshot(session) -> tuple:
-    """What a POST could change: rows created, the account flags, the notifications' state and the API keys."""
+    """What a POST could change: rows created, the account flags, the notifications' state, the API keys
+    and the Urdu and Pashto names of places."""
     reread(session)
     flags = session.execute(select(User.id, User.active, User.blocked_at).order_by(User.id)).all()
     open_count = session.scalar(select(func.count()).select_from(HumanTask).where(HumanTask.completed_at.is_(None)))
     messages = session.execute(select(Notification.id, Notification.status, Notification.read_at, Notification.attempts)
                                .order_by(Notification.id)).all()
     keys = session.execute(select(ApiKey.id, ApiKey.revoked_at).order_by(ApiKey.id)).all()
+    names = [tuple(row) for model in organisation.PLACE_KINDS.values()
+             for row in session.execute(select(model.id, model.name_ur, model.name_ps).order_by(model.id))]
     return (count(session, Complaint), count(session, ComplaintEvent), open_count, tuple(map(tuple, flags)),
-            tuple(map(tuple, messages)), tuple(map(tuple, keys)))
+            tuple(map(tuple, messages)), tuple(map(tuple, keys)), tuple(names))
 
 
 def image_bytes(image_format: str) -> bytes:

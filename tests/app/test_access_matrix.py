@@ -47,6 +47,7 @@ OFFICERS, CITIZENS, STAFF = "→/district/officers", "→/district/citizens", "�
 NOTES, DELIVERY = "→/notifications", "→/admin/notifications"
 RESET = "→/password/reset"
 STATS = "→/statistics"
+PLACES = "→/admin/places"
 
 # fmt: off
 #                                               owner   other   off.   off.2  dc        dc2       comm   comm2  cs     analyst  admin  anon
@@ -88,6 +89,9 @@ EXPECTED = {
     "GET /admin/api-keys":                     (403,    403,    403,   403,   403,      403,      403,   403,   403,   403,     200,   LOGIN),
     "POST /admin/api-keys":                    (403,    403,    403,   403,   403,      403,      403,   403,   403,   403,     200,   LOGIN),
     "POST /admin/api-keys/<id>/revoke":        (403,    403,    403,   403,   403,      403,      403,   403,   403,   403,     200,   LOGIN),
+    # Urdu and Pashto names of places (tests/app/test_place_names.py): the administrator's alone.
+    "GET /admin/places":                       (403,    403,    403,   403,   403,      403,      403,   403,   403,   403,     200,   LOGIN),
+    "POST /admin/places":                      (403,    403,    403,   403,   403,      403,      403,   403,   403,   403,     PLACES, LOGIN),
     # Notifications: reading and retrying change only notification rows (tests/notifications checks how).
     "GET /notifications":                      (200,    200,    200,   200,   200,      200,      200,   200,   200,   200,     200,   LOGIN),
     "POST /notifications/<id>/read":           (NOTES,  404,    404,   404,   404,      404,      404,   404,   404,   404,     404,   LOGIN),
@@ -249,6 +253,8 @@ def request_for(endpoint: str, world: World, session) -> tuple[str, str, dict | 
             "division_id": str(world.owner.division_id),
         },
         "POST /admin/api-keys": {"name": "Peshawar civic app"},
+        "POST /admin/places": {"kind": "district", "id": str(world.dc.district_id), "name_ur": "نیا نام",
+                               "name_ps": "نوی نوم"},
         "POST /language": {"language": "ur", "next": "/statistics"},
         "POST /password/forgot": {"login": world.owner.mobile},
     }

@@ -83,7 +83,7 @@ def people(app, session, make_user, places, monkeypatch):
 CASES = ["login", "register", "logout", "lodge", "task", "add-officer", "deactivate", "block", "unblock", "admin-staff",
          "api-key-issue", "api-key-revoke", "notification-read", "notifications-read-all", "notification-retry",
          "notifications-retry-parked", "analyst-default", "analyst-validate", "analyst-simulate", "analyst-deploy",
-         "analyst-migrate", "password-forgot", "password-reset", "language", "track"]
+         "analyst-migrate", "password-forgot", "password-reset", "language", "track", "place-names"]
 
 
 def post_cases(p):
@@ -119,6 +119,8 @@ def post_cases(p):
         "language": ("/language", None, {"language": "ur", "next": "/"}),
         "track": ("/track", None, {"tracking_number": p["complaint"].tracking_number,
                                    "mobile_digits": p["citizen"].mobile[-4:]}),
+        "place-names": ("/admin/places", p["admin"], {"kind": "district", "id": str(p["peshawar"].id),
+                                                      "name_ur": "نیا نام", "name_ps": "نوی نوم"}),
         "password-reset": ("/password/reset", None, {"login": p["resetter"].mobile, "code": p["reset_code"],
                                                      "password": PASSWORD + "-new", "password_confirm": PASSWORD + "-new"}),
     }

@@ -24,7 +24,13 @@ PROVINCE_READERS = (Role.CHIEF_SECRETARY, Role.ANALYST, Role.ADMIN)
 @dataclass
 class Option:
     value: int | str
-    label: str
+    label: str  # English; the page shows label_ur / label_ps to readers of Urdu / Pashto when set
+    label_ur: str | None = None
+    label_ps: str | None = None
+
+    @classmethod
+    def of_place(cls, row) -> Option:
+        return cls(row.id, row.name, row.name_ur, row.name_ps)
 
 
 @dataclass
@@ -41,10 +47,10 @@ class FilterOptions:
 
 def filter_options(session: Session, user: User, filters: ComplaintFilters) -> FilterOptions:
     districts = _districts_of(session, user)
-    departments = session.execute(select(Department.id, Department.name).order_by(Department.name))
-    options = FilterOptions([Option(*row) for row in departments], [Option(d.id, d.name) for d in districts])
+    departments = session.scalars(select(Department).order_by(Department.name))
+    options = FilterOptions([Option.of_place(d) for d in departments], [Option.of_place(d) for d in districts])
     if user.role in PROVINCE_READERS:
-        options.divisions = [Option(d.id, d.name) for d in session.scalars(select(Division).order_by(Division.name))]
+        options.divisions = [Option.of_place(d) for d in session.scalars(select(Division).order_by(Division.name))]
     # A District Officer's list is their own office's work: picking a colleague makes no sense there.
     if user.role is not Role.DISTRICT_OFFICER:
         options.show_officers = True
@@ -65,7 +71,7 @@ def _districts_of(session: Session, user: User) -> list[District]:
 
 def _add_officers(session, user, filters, districts, options) -> None:
     """The District Officers of the reader's districts, narrowed to the chosen district or division."""
-    names = {d.id: d.name for d in districts}
+    districts_by_id = {d.id: d for d in districts}
     in_view = [d.id for d in districts
                if (not filters.district_id or d.id == filters.district_id)
                and (not filters.division_id or d.division_id == filters.division_id)]
@@ -79,15 +85,21 @@ def _add_officers(session, user, filters, districts, options) -> None:
     # An officer chosen elsewhere (a dashboard link) stays visible even when outside the narrowed list.
     if filters.officer_id and filters.officer_id not in {u.id for u in rows}:
         chosen = session.get(User, filters.officer_id)
-        if chosen is not None and chosen.role is Role.DISTRICT_OFFICER and chosen.district_id in names:
+        if chosen is not None and chosen.role is Role.DISTRICT_OFFICER and chosen.district_id in districts_by_id:
             rows = [*rows, chosen]
-    with_district = len(names) > 1
-    labelled = [Option(u.id, _officer_label(u, names, with_district)) for u in rows]
+    with_district = len(districts_by_id) > 1
+    labelled = [_officer_option(u, districts_by_id, with_district) for u in rows]
     options.officers = sorted(labelled, key=lambda o: o.label.casefold())
 
 
-def _officer_label(officer: User, district_names: dict[int, str], with_district: bool):
-    label = officer.full_name
-    if with_district:
-        label = f"{label}, {district_names[officer.district_id]}"
-    return label if officer.is_active else _l("%(name)s (inactive)", name=label)
+def _officer_option(officer: User, districts: dict[int, District], with_district: bool) -> Option:
+    def label(district_name: str | None) -> str | None:
+        text = officer.full_name
+        if with_district:
+            if not district_name:
+                return None  # no local name: the page falls back to the English label
+            text = f"{text}, {district_name}"
+        return text if officer.is_active else _l("%(name)s (inactive)", name=text)
+
+    district = districts[officer.district_id]
+    return Option(officer.id, label(district.name), label(district.name_ur), label(district.name_ps))

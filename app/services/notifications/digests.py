@@ -61,7 +61,8 @@ def queue_digest(session: Session, user_id: int, *, now: datetime) -> bool:
         return False
     since = last or now - FIRST_WINDOW
     escalations = (
-        select(HumanTask.escalation_level, HumanTask.role, Complaint.tracking_number, Complaint.subject, District.name)
+        select(HumanTask.escalation_level, HumanTask.role, Complaint.tracking_number, Complaint.subject,
+               District.name, District.name_ur, District.name_ps)
         .join(Complaint, Complaint.id == HumanTask.complaint_id)
         .join(District, District.id == Complaint.district_id)
         .where(HumanTask.escalation_level.is_not(None), HumanTask.created_at > since, HumanTask.created_at <= now)
@@ -77,8 +78,9 @@ def queue_digest(session: Session, user_id: int, *, now: datetime) -> bool:
         "since": since.isoformat(),
         "until": now.isoformat(),
         "escalations": [
-            {"tracking_number": number, "complaint_subject": subject, "district": district, "level": level, "role": role.value}
-            for level, role, number, subject, district in listed
+            {"tracking_number": number, "complaint_subject": subject, "district": name, "district_ur": name_ur,
+             "district_ps": name_ps, "level": level, "role": role.value}
+            for level, role, number, subject, name, name_ur, name_ps in listed
         ],
         "path": "/complaints?escalated=1",
     }

@@ -24,6 +24,7 @@ from sqlalchemy import func, inspect, select, update
 from sqlalchemy.orm import Session
 
 from ...models import ROLE_LABELS, Channel, Complaint, DeliveryStatus, HumanTask, Notification, Role, User, utcnow
+from ...place_names import name_in
 from ..errors import NotFound
 
 log = logging.getLogger(__name__)
@@ -130,10 +131,24 @@ def complaint_context(complaint: Complaint) -> dict:
     return {
         "tracking_number": complaint.tracking_number,
         "complaint_subject": complaint.subject,
-        "district": complaint.district.name if complaint.district else "",
-        "department": complaint.department.name if complaint.department else "",
+        **place_context("district", complaint.district),
+        **place_context("department", complaint.department),
         "path": f"/complaints/{complaint.id}",
     }
+
+
+def place_context(key: str, place) -> dict:
+    """A place's names under `key`, `key`_ur and `key`_ps: the message is written in its reader's language."""
+    if place is None:
+        return {key: ""}
+    return {key: place.name, f"{key}_ur": place.name_ur, f"{key}_ps": place.name_ps}
+
+
+PLACE_KEYS = ("district", "department")
+
+
+def _places_in(values: dict, language: str) -> dict:
+    return {**values, **{key: name_in(values, language, key) for key in PLACE_KEYS if key in values}}
 
 
 def queue(
@@ -255,10 +270,15 @@ def render(notification: Notification, *, base_url: str = "") -> tuple[str | Non
     With no app context (a bare script) gettext is English.
     """
     language = notification.language if notification.language in LANGUAGES else "en"
-    if not (MESSAGES_DIR / f"{notification.template}.{language}.txt").is_file():
-        language = "en"  # the English text, with English role and month names in it
-    name = f"{notification.template}.{language}.txt"
-    context = dict(notification.context or {})
+    name, written_in = f"{notification.template}.{language}.txt", language
+    if not (MESSAGES_DIR / name).is_file():
+        # The English text, with English role, month and place names in it.
+        name, written_in = f"{notification.template}.en.txt", "en"
+    language = written_in
+    # Place names in the language the message is written in.
+    context = _places_in(dict(notification.context or {}), written_in)
+    if isinstance(context.get("escalations"), list):
+        context["escalations"] = [_places_in(e, written_in) for e in context["escalations"]]
     with force_locale(language):
         module = _templates.get_template(name).make_module(
             {**context, "roles": _role_names(), "message_language": language})

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, func, or_, select
+from flask_babel import LazyString, lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from ...models import (
@@ -36,6 +37,7 @@ from ...models.statistics_upkeep import PKT_OFFSET, pk_day
 from ..errors import NotAllowed
 from .figures import trends
 from .percentiles import resolution_percentiles
+from ...place_names import lazy_local_name, lazy_text
 
 DASHBOARD_ROLES = (Role.DEPUTY_COMMISSIONER, Role.COMMISSIONER, Role.CHIEF_SECRETARY)
 # Ageing of open complaints in whole days since lodging: (filter value, label, first day, last day).
@@ -103,10 +105,12 @@ class Row:
     """One line of a dashboard table: what it is about, its numbers, and its list filter."""
 
     key: int | str | None
-    name: str
+    name: str  # English (the order of ties, the CSV); the page shows name_ur / name_ps by the reader's language
     numbers: dict
     link: dict = field(default_factory=dict)
     column_links: dict = field(default_factory=dict)  # column -> its own list filter, instead of link + column's
+    name_ur: str | None = None
+    name_ps: str | None = None
 
     def filters_for(self, column: str) -> dict | None:
         """The complaint-list filters behind this row's number in `column`; None: not a count of complaints."""
@@ -119,7 +123,7 @@ class Row:
 
 @dataclass
 class Dashboard:
-    title: str
+    title: LazyString  # in the language of whoever reads it
     role: Role
     summary: dict
     ageing: list[Row]
@@ -206,11 +210,11 @@ def _trends(session, user, now) -> list[Row]:
             for d in reversed(daily)]
 
 
-def _title(session, user) -> str:
+def _title(session, user) -> LazyString:
     if user.role is Role.DEPUTY_COMMISSIONER:
-        return _l("District %(name)s", name=session.get(District, user.district_id).name)
+        return lazy_text(_l("District %(name)s", name=lazy_local_name(session.get(District, user.district_id))))
     if user.role is Role.COMMISSIONER:
-        return _l("%(name)s division", name=session.get(Division, user.division_id).name)
+        return lazy_text(_l("%(name)s division", name=lazy_local_name(session.get(Division, user.division_id))))
     return _l("Khyber Pakhtunkhwa")
 
 
@@ -224,13 +228,18 @@ def _sum_by(cells, index: int) -> dict[int, dict]:
 
 
 def _departments(session, cells) -> list[Row]:
-    names = dict(session.execute(select(Department.id, Department.name)).all())
+    departments = {d.id: d for d in session.scalars(select(Department))}
     rows = [
-        Row(department_id, names[department_id], {k: v[k] for k in ("lodged", "open", "overdue", "escalated")},
-            {"department_id": department_id})
+        Row(department_id, departments[department_id].name,
+            {k: v[k] for k in ("lodged", "open", "overdue", "escalated")}, {"department_id": department_id},
+            **_local_names(departments[department_id]))
         for department_id, v in _sum_by(cells, 1).items()
     ]
     return sorted(rows, key=lambda r: (-r.numbers["open"], r.name))
+
+
+def _local_names(place) -> dict:
+    return {"name_ur": place.name_ur, "name_ps": place.name_ps}
 
 
 LEAGUE = ("lodged", "resolved", "open", "overdue", "escalated")
@@ -242,16 +251,18 @@ def _areas(session, user, cells) -> list[Row]:
         return []
     districts = {d.id: d for d in session.scalars(select(District))}
     by_district = _sum_by(cells, 0)
-    rows = [Row(d, districts[d].name, {"level": "district", **{k: v[k] for k in LEAGUE}}, {"district_id": d})
+    rows = [Row(d, districts[d].name, {"level": "district", **{k: v[k] for k in LEAGUE}}, {"district_id": d},
+                **_local_names(districts[d]))
             for d, v in by_district.items()]
     if user.role is Role.CHIEF_SECRETARY:
-        names = dict(session.execute(select(Division.id, Division.name)).all())
+        divisions = {d.id: d for d in session.scalars(select(Division))}
         by_division: dict[int, dict] = {}
         for district_id, numbers in by_district.items():
             total = by_division.setdefault(districts[district_id].division_id, dict.fromkeys(LEAGUE, 0))
             for name in LEAGUE:
                 total[name] += numbers[name]
-        rows += [Row(d, names[d], {"level": "division", **v}, {"division_id": d}) for d, v in by_division.items()]
+        rows += [Row(d, divisions[d].name, {"level": "division", **v}, {"division_id": d}, **_local_names(divisions[d]))
+                 for d, v in by_division.items()]
     for row in rows:
         lodged = row.numbers["lodged"]
         row.numbers["resolution_rate"] = round(row.numbers["resolved"] / lodged, 4) if lodged else None

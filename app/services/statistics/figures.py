@@ -75,9 +75,19 @@ class Figures:
 @dataclass
 class Area:
     id: int
-    name: str
+    name: str  # English, the order of every list; pages show name_ur / name_ps by the reader's language
     figures: Figures = field(default_factory=Figures)
     level: str = ""
+    name_ur: str | None = None
+    name_ps: str | None = None
+
+    @classmethod
+    def of(cls, row, level: str) -> Area:
+        return cls(row.id, row.name, level=level, name_ur=row.name_ur, name_ps=row.name_ps)
+
+    def names(self) -> dict:
+        """The area's names in every language: the JSON carries all three, so one cached answer serves all readers."""
+        return {"name": self.name, "name_ur": self.name_ur, "name_ps": self.name_ps}
 
 
 @dataclass
@@ -95,7 +105,7 @@ class PublicStats:
 
     def as_dict(self) -> dict:
         def areas(rows):
-            return [{"id": a.id, "name": a.name, **a.figures.as_dict(with_citizens=a.level != "department")}
+            return [{"id": a.id, **a.names(), **a.figures.as_dict(with_citizens=a.level != "department")}
                     for a in rows]
 
         return {
@@ -115,15 +125,12 @@ def trends_as_dict(daily, weekly) -> dict:
 
 def public_stats(session: Session, *, now: datetime | None = None) -> PublicStats:
     now = now or utcnow()
-    divisions = {d.id: Area(d.id, d.name, level="division")
-                 for d in session.scalars(select(Division).order_by(Division.name))}
+    divisions = {d.id: Area.of(d, "division") for d in session.scalars(select(Division).order_by(Division.name))}
     districts, division_of = {}, {}
-    for district_id, name, division_id in session.execute(
-        select(District.id, District.name, District.division_id).order_by(District.name)
-    ):
-        districts[district_id] = Area(district_id, name, level="district")
-        division_of[district_id] = division_id
-    departments = {d.id: Area(d.id, d.name, level="department")
+    for district in session.scalars(select(District).order_by(District.name)):
+        districts[district.id] = Area.of(district, "district")
+        division_of[district.id] = district.division_id
+    departments = {d.id: Area.of(d, "department")
                    for d in session.scalars(select(Department).order_by(Department.name))}
     province = Figures()
 
@@ -206,9 +213,9 @@ class AreaStats:
 
     def as_dict(self) -> dict:
         return {"generated_at": self.generated_at.isoformat(), "level": self.level, "id": self.area.id,
-                "name": self.area.name, **self.area.figures.as_dict(with_citizens=self.level != "department"),
+                **self.area.names(), **self.area.figures.as_dict(with_citizens=self.level != "department"),
                 "trends": trends_as_dict(self.daily, self.weekly),
-                "districts": [{"id": a.id, "name": a.name, **a.figures.as_dict()} for a in self.parts]}
+                "districts": [{"id": a.id, **a.names(), **a.figures.as_dict()} for a in self.parts]}
 
 
 def area_stats(session: Session, stats: PublicStats, level: str, area_id: int, *,
