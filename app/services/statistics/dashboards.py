@@ -9,14 +9,12 @@ so a number and the list behind its link agree.
 """
 from __future__ import annotations
 
-from flask_babel import format_date, lazy_gettext as _l
-from flask_babel.speaklater import LazyString
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from flask_babel import LazyString, format_date, lazy_gettext as _l
 from sqlalchemy import and_, func, or_, select
-from flask_babel import LazyString, lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from ...models import (
