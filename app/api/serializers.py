@@ -77,6 +77,19 @@ def complaint_summary(c: Complaint) -> dict:
     }
 
 
+def candidate(c) -> dict:
+    """An open complaint that may be the one a citizen is about to lodge: never who lodged it or its text."""
+    return {
+        "id": c.id,
+        "subject": c.subject,
+        "created_at": when(c.created_at),
+        "status": c.status.value,
+        "status_label": str(STATUS_LABELS[c.status]),
+        "supported": c.supported,
+        "support_url": url_for("api.support", complaint_id=c.id),
+    }
+
+
 def complaint_detail(
     c: Complaint,
     viewer: User,

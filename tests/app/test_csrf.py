@@ -58,6 +58,7 @@ def people(app, session, make_user, places, monkeypatch):
     session.commit()
     (triage,) = open_tasks(session, complaint)
     resetter = make_user(Role.CITIZEN)
+    neighbour = make_user(Role.CITIZEN)  # of Peshawar too: may add their voice to the citizen's complaint
     password_resets.request_code(session, resetter.mobile, address="127.0.0.1", pepper=app.config["SECRET_KEY"])
     session.commit()
     reset_code = session.scalar(select(Notification.context).where(Notification.user_id == resetter.id,
@@ -70,6 +71,8 @@ def people(app, session, make_user, places, monkeypatch):
         "blocked": blocked,
         "triage": triage,
         "resetter": resetter,
+        "neighbour": neighbour,
+        "complaint": complaint,
         "reset_code": reset_code,
         "peshawar": places["peshawar"],
         "category": category(session),
@@ -82,7 +85,7 @@ def people(app, session, make_user, places, monkeypatch):
 CASES = ["login", "register", "logout", "lodge", "task", "add-officer", "deactivate", "block", "unblock", "admin-staff",
          "api-key-issue", "api-key-revoke", "notification-read", "notifications-read-all", "notification-retry",
          "notifications-retry-parked", "analyst-default", "analyst-validate", "analyst-simulate", "analyst-deploy",
-         "analyst-migrate", "password-forgot", "password-reset", "language"]
+         "analyst-migrate", "password-forgot", "password-reset", "language", "support"]
 
 
 def post_cases(p):
@@ -116,6 +119,7 @@ def post_cases(p):
         "analyst-migrate": ("/analyst/migrate", p["admin"], {"source": "1", "target": "1", "all": "1"}),
         "password-forgot": ("/password/forgot", None, {"login": p["citizen"].mobile}),
         "language": ("/language", None, {"language": "ur", "next": "/"}),
+        "support": (f"/complaints/{p['complaint'].id}/support", p["neighbour"], {}),
         "password-reset": ("/password/reset", None, {"login": p["resetter"].mobile, "code": p["reset_code"],
                                                      "password": PASSWORD + "-new", "password_confirm": PASSWORD + "-new"}),
     }

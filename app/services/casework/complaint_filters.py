@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ...models import Department, District, Division, Role, User
+from ...models import Category, Department, District, Division, Role, User
 from .complaints import ComplaintFilters
 
 # A select of more officers than this cannot be scrolled or searched on a phone; the
@@ -30,6 +30,7 @@ class Option:
 class FilterOptions:
     departments: list[Option]
     districts: list[Option]
+    categories: list[Option] = field(default_factory=list)
     divisions: list[Option] = field(default_factory=list)  # empty: the reader is held to one division or district
     officers: list[Option] = field(default_factory=list)
     show_officers: bool = False
@@ -40,6 +41,7 @@ def filter_options(session: Session, user: User, filters: ComplaintFilters) -> F
     districts = _districts_of(session, user)
     departments = session.execute(select(Department.id, Department.name).order_by(Department.name))
     options = FilterOptions([Option(*row) for row in departments], [Option(d.id, d.name) for d in districts])
+    options.categories = _categories(session, filters.department_id)
     if user.role in PROVINCE_READERS:
         options.divisions = [Option(d.id, d.name) for d in session.scalars(select(Division).order_by(Division.name))]
     # A District Officer's list is their own office's work: picking a colleague makes no sense there.
@@ -47,6 +49,14 @@ def filter_options(session: Session, user: User, filters: ComplaintFilters) -> F
         options.show_officers = True
         _add_officers(session, user, filters, districts, options)
     return options
+
+
+def _categories(session: Session, department_id: int | None) -> list[Option]:
+    """The chosen department's categories; without one, every category named with its department."""
+    query = select(Category.id, Category.name, Department.name).join(Department).order_by(Department.name, Category.name)
+    if department_id:
+        return [Option(id_, name) for id_, name, _ in session.execute(query.where(Category.department_id == department_id))]
+    return [Option(id_, f"{name} ({department})") for id_, name, department in session.execute(query)]
 
 
 def _districts_of(session: Session, user: User) -> list[District]:

@@ -21,7 +21,7 @@ import jinja2
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from ...models import Channel, Complaint, DeliveryStatus, HumanTask, Notification, Role, User, utcnow
+from ...models import Channel, Complaint, ComplaintSupporter, DeliveryStatus, HumanTask, Notification, Role, User, utcnow
 from ..errors import NotFound
 
 log = logging.getLogger(__name__)
@@ -70,6 +70,22 @@ def notify_complaint_event(session: Session, complaint: Complaint, kind: str, *,
     if template:
         queue(session, complaint.citizen, template, complaint_context(complaint), CITIZEN_CHANNELS,
                complaint=complaint, now=now)
+    if kind == "resolved":
+        notify_supporters(session, complaint, now=now)
+
+
+def notify_supporters(session: Session, complaint: Complaint, *, now: datetime | None = None) -> None:
+    """In-app only, to the citizens who added their voice: the complaint is resolved.
+
+    Without a link: a supporter may not open another citizen's complaint.
+    """
+    context = {key: value for key, value in complaint_context(complaint).items() if key != "path"}
+    supporters = session.scalars(
+        select(User).join(ComplaintSupporter, ComplaintSupporter.citizen_id == User.id)
+        .where(ComplaintSupporter.complaint_id == complaint.id).order_by(User.id)
+    )
+    for supporter in supporters:
+        queue(session, supporter, "supported_complaint_resolved", context, (Channel.IN_APP,), complaint=complaint, now=now)
 
 
 def notify_process_move(
