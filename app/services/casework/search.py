@@ -3,9 +3,15 @@
 A tracking number names one complaint; `find_by_tracking_number` answers None
 alike for a number that does not exist and for one outside the reader's scope.
 Other text is split into words, each of which must occur in the subject or
-the description, as the start of a word on PostgreSQL (a full-text query
-along migration 0014's GIN index, 'simple' configuration so Urdu is searched
-as written) and anywhere in the text on SQLite (LIKE).
+the description: as a whole word on PostgreSQL (a full-text query along
+migration 0014's GIN index, 'simple' configuration so Urdu is searched as
+written) and anywhere in the text on SQLite (LIKE).
+
+Whole words, not prefixes: PostgreSQL estimates how many complaints hold a
+word from its statistics, so a rare word is read from the GIN index and a
+common one along the date index until a page is full. A prefix term (`word:*`)
+gets a flat guess instead, and the list then walked the whole table by date
+looking for a rare word.
 """
 from __future__ import annotations
 
@@ -64,8 +70,8 @@ def search_condition(text: str):
     words = search_words(text)
     if not words:
         return None
-    # One quoted prefix term per word; the words hold no quote or operator (letters, marks, digits only).
-    tsquery = " & ".join(f"'{word}':*" for word in words)
+    # One quoted term per word; the words hold no quote or operator (letters, marks, digits only).
+    tsquery = " & ".join(f"'{word}'" for word in words)
     return _matches_words(literal(tsquery, String), *(literal(word, String) for word in words))
 
 
@@ -96,11 +102,12 @@ SEARCH_DOCUMENT = func.to_tsvector(_SIMPLE, Complaint.subject.concat(literal_col
 @compiles(_matches_words, "postgresql")
 def _full_text(element, compiler, **kw):
     tsquery = element.clauses.clauses[0]
-    return compiler.process(SEARCH_DOCUMENT.op("@@")(func.to_tsquery(_SIMPLE, tsquery)), **kw)
+    # Parenthesised: the text is spliced into the statement's WHERE as it is, beside other conditions.
+    return f"({compiler.process(SEARCH_DOCUMENT.op('@@')(func.to_tsquery(_SIMPLE, tsquery)), **kw)})"
 
 
 @compiles(_matches_words)
 def _like(element, compiler, **kw):
     words = element.clauses.clauses[1:]
     every = and_(*(or_(Complaint.subject.icontains(word), Complaint.description.icontains(word)) for word in words))
-    return compiler.process(every, **kw)
+    return f"({compiler.process(every, **kw)})"

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -51,12 +51,11 @@ def similar_complaints(
     """Up to MAX_CANDIDATES open complaints the citizen might mean: nearest first, or newest first by address."""
     if citizen.role is not Role.CITIZEN or not category_id or citizen.district_id is None:
         return []
-    mine = (Complaint.category_id == category_id, Complaint.district_id == citizen.district_id,
-            Complaint.status != ComplaintStatus.CLOSED, Complaint.citizen_id != citizen.id)
+    conditions = open_of_category(citizen, category_id)
     if latitude is not None and longitude is not None:
-        found = _near(session, mine, latitude, longitude)
+        found = _near(session, conditions, latitude, longitude)
     elif district_id in (None, citizen.district_id) and len(place := _place(address)) >= MIN_ADDRESS:
-        found = _at_address(session, mine, place)
+        found = _at_address(session, conditions, place)
     else:
         return []
     supported = set(session.scalars(select(ComplaintSupporter.complaint_id).where(
@@ -65,19 +64,28 @@ def similar_complaints(
             for id_, subject, created_at, status, distance in found]
 
 
+def open_of_category(citizen: User, category_id: int) -> tuple:
+    """Conditions: open complaints of the category in the citizen's district, lodged by someone else."""
+    return (Complaint.category_id == category_id, Complaint.district_id == citizen.district_id,
+            Complaint.status != ComplaintStatus.CLOSED, Complaint.citizen_id != citizen.id)
+
+
+def near_query(conditions, latitude: float, longitude: float) -> Select:
+    """The complaints matching `conditions` in a box around the pin, along ix_complaints_category_location."""
+    half_lat = RADIUS_M / METRES_PER_DEGREE
+    # A degree of longitude shrinks towards the poles; the box stays the circle's width.
+    half_lon = half_lat / max(math.cos(math.radians(min(abs(latitude) + half_lat, 89.9))), 1e-6)
+    return (select(Complaint.id, Complaint.subject, Complaint.created_at, Complaint.status,
+                   Complaint.latitude, Complaint.longitude)
+            .where(*conditions, Complaint.latitude.between(latitude - half_lat, latitude + half_lat),
+                   Complaint.longitude.between(longitude - half_lon, longitude + half_lon)))
+
+
 def _near(session: Session, conditions, latitude: float, longitude: float) -> list[tuple]:
     """Within RADIUS_M of the pin: a box on the indexed columns, then the exact distance here."""
     if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
         return []
-    half_lat = RADIUS_M / METRES_PER_DEGREE
-    # A degree of longitude shrinks towards the poles; the box stays the circle's width.
-    half_lon = half_lat / max(math.cos(math.radians(min(abs(latitude) + half_lat, 89.9))), 1e-6)
-    rows = session.execute(
-        select(Complaint.id, Complaint.subject, Complaint.created_at, Complaint.status,
-               Complaint.latitude, Complaint.longitude)
-        .where(*conditions, Complaint.latitude.between(latitude - half_lat, latitude + half_lat),
-               Complaint.longitude.between(longitude - half_lon, longitude + half_lon))
-    )
+    rows = session.execute(near_query(conditions, latitude, longitude))
     near = [(id_, subject, created_at, status, distance_m(latitude, longitude, lat, lon))
             for id_, subject, created_at, status, lat, lon in rows]
     near = [row for row in near if row[4] <= RADIUS_M]
