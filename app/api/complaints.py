@@ -24,6 +24,7 @@ from .problems import ApiProblem
 RATING_FORM = "citizen_rating"
 STATUS_FILTERS = ["open", *(s.value for s in ComplaintStatus)]
 REPLAY_HEADER = "Idempotent-Replayed"
+CATEGORY = "category_id"  # the one parameter /complaints/similar requires
 
 
 @bp.post("/complaints")
@@ -83,9 +84,9 @@ def my_complaints():
 @token_required(Role.CITIZEN)
 def similar_complaints():
     """Before lodging: open complaints of the category near the pin (or at the address) that may be the same."""
-    category_id = query_int("category_id", 0, minimum=1, maximum=MAX_ID)
+    category_id = query_int(CATEGORY, 0, minimum=1, maximum=MAX_ID)
     if not category_id:
-        raise ApiProblem(400, _("category_id is required."), errors={"category_id": [_("Required.")]})
+        raise ApiProblem(400, _("%(name)s is required.", name=CATEGORY), errors={CATEGORY: [_("Required.")]})
     latitude = query_number("latitude", minimum=-90, maximum=90)
     longitude = query_number("longitude", minimum=-180, maximum=180)
     if (latitude is None) != (longitude is None):
