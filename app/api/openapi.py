@@ -174,7 +174,7 @@ PATHS = {
                 {"name": "q", "in": "query", "required": False,
                  "description": "Search: a tracking number (`KP-2612-0000123`, any case, spaces allowed) lists that "
                  "complaint; other text lists the complaints whose subject or description holds every word "
-                 "(as the start of a word on PostgreSQL). Combined with `status`.",
+                 "(as whole words). Combined with `status`.",
                  "schema": {"type": "string", "maxLength": 200}, "example": "streetlight"},
             ],
             responses={"200": answer("One page", "ComplaintPage"), **problems(400, 401, 403)},

@@ -115,3 +115,9 @@ def test_nearby_open_complaints_are_found_in_a_box_on_the_location_index(session
     citizen = make_user(Role.CITIZEN, district=many["districts"][0])
     statement = similar.near_query(similar.open_of_category(citizen, many["categories"][0].id), 35.0, 72.0)
     assert "ix_complaints_category_location" in plan(session, statement)
+
+
+def test_open_complaints_at_an_address_are_read_along_an_index(session, many, make_user):
+    citizen = make_user(Role.CITIZEN, district=many["districts"][0])
+    statement = similar.address_query(similar.open_of_category(citizen, many["categories"][0].id))
+    assert "Index Scan" in plan(session, statement)

@@ -122,6 +122,9 @@ def test_without_a_pin_the_same_district_and_address_find_candidates(session, st
     locality = lodge_at(session, neighbour, places["peshawar"], subject="Street dark", address="House 12, Gulbahar")
     assert by_address("Gulbahar") == [locality.id]  # a locality named alone
     assert by_address("12") == []  # too short to tell a place by
+    assert by_address("Gulbahar, Peshawar") == [locality.id]
+    lodge_at(session, neighbour, places["peshawar"], subject="Somewhere", address="Peshawar")
+    assert by_address("University Road, Peshawar") == []  # the district's name alone is no place
     assert by_address("Main Bazaar", places["nowshera"]) == []
 
 

@@ -3,7 +3,9 @@
 Candidates are open complaints of the same category in the citizen's own
 district (the district whose complaints they may support), lodged by someone
 else: within RADIUS_M of the citizen's pin, or, without a pin, at the same
-address or locality. The citizen sees only their subject, date and status.
+address or locality (one address holding the other, word for word, once the
+district's own name is left out). The citizen sees only their subject, date
+and status.
 """
 from __future__ import annotations
 
@@ -52,11 +54,15 @@ def similar_complaints(
     if citizen.role is not Role.CITIZEN or not category_id or citizen.district_id is None:
         return []
     conditions = open_of_category(citizen, category_id)
+    town = _place(citizen.district.name)
+    place = _place(address, town)
     if latitude is not None and longitude is not None:
         found = _near(session, conditions, latitude, longitude)
-    elif district_id in (None, citizen.district_id) and len(place := _place(address)) >= MIN_ADDRESS:
-        found = _at_address(session, conditions, place)
+    elif district_id in (None, citizen.district_id) and len(place) >= MIN_ADDRESS:
+        found = _at_address(session, conditions, place, town)
     else:
+        return []
+    if not found:
         return []
     supported = set(session.scalars(select(ComplaintSupporter.complaint_id).where(
         ComplaintSupporter.citizen_id == citizen.id, ComplaintSupporter.complaint_id.in_([c[0] for c in found]))))
@@ -92,16 +98,19 @@ def _near(session: Session, conditions, latitude: float, longitude: float) -> li
     return sorted(near, key=lambda row: (row[4], -row[0]))[:MAX_CANDIDATES]
 
 
-def _at_address(session: Session, conditions, place: str) -> list[tuple]:
-    rows = session.execute(
-        select(Complaint.id, Complaint.subject, Complaint.created_at, Complaint.status, Complaint.address)
-        .where(*conditions, Complaint.address.is_not(None))
-        .order_by(Complaint.created_at.desc(), Complaint.id.desc())
-        .limit(ADDRESS_ROWS)
-    )
+def address_query(conditions) -> Select:
+    """The newest ADDRESS_ROWS complaints matching `conditions` that give an address (compared here, in Python:
+    Urdu and English addresses, punctuation and case need the same folding on both sides)."""
+    return (select(Complaint.id, Complaint.subject, Complaint.created_at, Complaint.status, Complaint.address)
+            .where(*conditions, Complaint.address.is_not(None))
+            .order_by(Complaint.created_at.desc(), Complaint.id.desc())
+            .limit(ADDRESS_ROWS))
+
+
+def _at_address(session: Session, conditions, place: str, town: str) -> list[tuple]:
     found = []
-    for id_, subject, created_at, status, address in rows:
-        other = _place(address)
+    for id_, subject, created_at, status, address in session.execute(address_query(conditions)):
+        other = _place(address, town)
         if len(other) >= MIN_ADDRESS and (f" {place} " in f" {other} " or f" {other} " in f" {place} "):
             found.append((id_, subject, created_at, status, None))
             if len(found) == MAX_CANDIDATES:
@@ -109,10 +118,14 @@ def _at_address(session: Session, conditions, place: str) -> list[tuple]:
     return found
 
 
-def _place(address: str | None) -> str:
-    """An address as words only, case folded: "Main Bazaar, near the mosque" → "main bazaar near the mosque"."""
+def _place(address: str | None, town: str = "") -> str:
+    """An address as words only, case folded, without the district's name (every address in the district
+    may end with it): "Main Bazaar, Peshawar" → "main bazaar"."""
     kept = "".join(c if unicodedata.category(c)[0] in "LMN" else " " for c in (address or "").casefold())
-    return " ".join(kept.split())
+    place = f" {' '.join(kept.split())} "
+    if town:
+        place = place.replace(f" {town} ", " ")
+    return place.strip()
 
 
 def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
