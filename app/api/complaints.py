@@ -10,12 +10,13 @@ from sqlalchemy.orm import joinedload
 from werkzeug.datastructures import MultiDict
 
 from ..models import Complaint, ComplaintStatus, Role
-from ..services.casework import complaints, tasks
+from ..services.casework import complaints, search, similar, tasks
 from ..services.interop import idempotency
 from ..web import db, photo_store
 from . import bp, serializers
 from .auth import api_user, token_required
-from .inputs import JSON, Fields, body, idempotency_key, json_object, query_choice, query_int, row_id
+from .inputs import (MAX_ID, JSON, Fields, body, idempotency_key, json_object, query_choice, query_int, query_number,
+                     query_text, row_id)
 from .limits import enforce
 from .problems import ApiProblem
 
@@ -23,6 +24,7 @@ from .problems import ApiProblem
 RATING_FORM = "citizen_rating"
 STATUS_FILTERS = ["open", *(s.value for s in ComplaintStatus)]
 REPLAY_HEADER = "Idempotent-Replayed"
+CATEGORY = "category_id"  # the one parameter /complaints/similar requires
 
 
 @bp.post("/complaints")
@@ -62,8 +64,9 @@ def my_complaints():
     page = query_int("page", 1, minimum=1, maximum=100_000)
     per_page = query_int("per_page", 20, minimum=1, maximum=100)
     status = query_choice("status", STATUS_FILTERS)
+    q = search.normalized_query(query_text("q", max_length=search.MAX_QUERY))
     session = db()
-    query = complaints.complaints_query(api_user(), complaints.ComplaintFilters(status=status))
+    query = complaints.complaints_query(api_user(), complaints.ComplaintFilters(status=status, q=q))
     total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
     rows = session.scalars(
         query.options(joinedload(Complaint.category)).limit(per_page).offset((page - 1) * per_page)
@@ -75,6 +78,33 @@ def my_complaints():
         "total": total,
         "pages": max((total + per_page - 1) // per_page, 1),
     }
+
+
+@bp.get("/complaints/similar")
+@token_required(Role.CITIZEN)
+def similar_complaints():
+    """Before lodging: open complaints of the category near the pin (or at the address) that may be the same."""
+    category_id = query_int(CATEGORY, 0, minimum=1, maximum=MAX_ID)
+    if not category_id:
+        raise ApiProblem(400, _("%(name)s is required.", name=CATEGORY), errors={CATEGORY: [_("Required.")]})
+    latitude = query_number("latitude", minimum=-90, maximum=90)
+    longitude = query_number("longitude", minimum=-180, maximum=180)
+    if (latitude is None) != (longitude is None):
+        raise ApiProblem(400, _("Give both latitude and longitude, or neither."),
+                         errors={"latitude": [_("Give both latitude and longitude, or neither.")]})
+    address = query_text("address", max_length=300)
+    found = similar.similar_complaints(db(), api_user(), category_id, latitude=latitude, longitude=longitude,
+                                       address=address)
+    return {"items": [serializers.candidate(c) for c in found]}
+
+
+@bp.post("/complaints/<int:complaint_id>/support")
+@token_required(Role.CITIZEN)
+def support(complaint_id: int):
+    session = db()
+    found, added = similar.support_complaint(session, api_user(), row_id(complaint_id, "complaint"))
+    session.commit()
+    return {"complaint_id": found.id, "supported": True, "added": added}, 201 if added else 200
 
 
 @bp.get("/complaints/<int:complaint_id>")

@@ -145,6 +145,33 @@ def query_int(name: str, default: int, *, minimum: int, maximum: int) -> int:
     return int(raw)
 
 
+def query_text(name: str, *, max_length: int) -> str:
+    """A free-text query parameter ("" when absent); NUL characters and overlong texts are 400."""
+    raw = request.args.get(name, "")
+    if len(raw) > max_length or "\x00" in raw:
+        raise ApiProblem(400, _("%(name)s must be at most %(most)d characters, without NUL characters.",
+                                name=name, most=max_length),
+                         errors={name: [_("At most %(most)d characters.", most=max_length)]})
+    return raw
+
+
+_DECIMAL = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+
+
+def query_number(name: str, *, minimum: float, maximum: float) -> float | None:
+    """A decimal query parameter (None when absent), e.g. a latitude."""
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return None
+    number = float(raw) if _DECIMAL.fullmatch(raw.strip()) else None
+    if number is None or not minimum <= number <= maximum:
+        raise ApiProblem(400, _("%(name)s must be a decimal number from %(least)s to %(most)s.",
+                                name=name, least=f"{minimum:g}", most=f"{maximum:g}"),
+                         errors={name: [_("A decimal number from %(least)s to %(most)s.",
+                                          least=f"{minimum:g}", most=f"{maximum:g}")]})
+    return number
+
+
 def query_choice(name: str, choices: list[str]) -> str | None:
     raw = request.args.get(name)
     if raw is None:

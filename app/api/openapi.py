@@ -4,7 +4,7 @@ Served as /api/v1/openapi.json and rendered as the docs page /api/v1/docs.
 """
 from __future__ import annotations
 
-from .openapi_schemas import PARAMETERS, RESPONSES, SCHEMAS, ref
+from .openapi_schemas import ID, PARAMETERS, RESPONSES, SCHEMAS, ref
 
 PROBLEM_NAMES = {
     400: "BadRequest",
@@ -171,9 +171,47 @@ PATHS = {
                 {"name": "per_page", "in": "query", "required": False, "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 20}},
                 {"name": "status", "in": "query", "required": False, "description": "`open` is every status but closed",
                  "schema": {"type": "string", "enum": ["open", "submitted", "in_progress", "resolved", "systemic", "closed"]}},
+                {"name": "q", "in": "query", "required": False,
+                 "description": "Search: a tracking number (`KP-2612-0000123`, any case, spaces allowed) lists that "
+                 "complaint; other text lists the complaints whose subject or description holds every word "
+                 "(as whole words). Combined with `status`.",
+                 "schema": {"type": "string", "maxLength": 200}, "example": "streetlight"},
             ],
             responses={"200": answer("One page", "ComplaintPage"), **problems(400, 401, 403)},
         ),
+    },
+    "/complaints/similar": {
+        "get": operation(
+            "similarComplaints", "Complaints", "Before lodging: open complaints that may be the same one",
+            description="Citizens only. Open complaints of the category in the caller's own district, lodged by "
+            "someone else: within 200 m of the pin (`latitude` and `longitude`), or without a pin at the same "
+            "`address` or locality. At most 5, nearest (or newest) first; only subject, date and status. Show them "
+            "before lodging: the citizen can add their voice to one (`support_url`) instead of lodging it again.",
+            parameters=[
+                {"name": "category_id", "in": "query", "required": True, "schema": ID},
+                {"name": "latitude", "in": "query", "required": False, "description": "With longitude, or neither",
+                 "schema": {"type": "number", "minimum": -90, "maximum": 90}},
+                {"name": "longitude", "in": "query", "required": False,
+                 "schema": {"type": "number", "minimum": -180, "maximum": 180}},
+                {"name": "address", "in": "query", "required": False, "description": "Used when there is no pin",
+                 "schema": {"type": "string", "maxLength": 300}},
+            ],
+            responses={"200": answer("Candidates (possibly none)", "CandidateList"), **problems(400, 401, 403)},
+        )
+    },
+    "/complaints/{complaint_id}/support": {
+        "post": operation(
+            "supportComplaint", "Complaints", "Add my voice to an existing complaint",
+            description="Citizens only, for an open complaint of their own district lodged by someone else. "
+            "Counted once per citizen: 201 the first time, 200 after. The citizen is told in-app when it is "
+            "resolved. 403 for one's own complaint, 409 for a closed one.",
+            parameters=[param("ComplaintId")],
+            responses={
+                "201": answer("Added", "Support"),
+                "200": answer("Already added before", "Support"),
+                **problems(401, 403, 404, 409),
+            },
+        )
     },
     "/complaints/{complaint_id}": {
         "get": operation(

@@ -150,6 +150,26 @@ SCHEMAS = {
         },
         description="One page of a list, newest first.",
     ),
+    "Candidate": obj(
+        {
+            "id": {"type": "integer"},
+            "subject": {"type": "string"},
+            "created_at": DATE_TIME,
+            "status": {"type": "string", "enum": [s for s in STATUSES if s != "closed"]},
+            "status_label": {"type": "string"},
+            "supported": {"type": "boolean", "description": "true when the caller already added their voice to it"},
+            "support_url": {"type": "string", "description": "POST here to add the caller's voice"},
+        },
+        description="An open complaint that may be the one the citizen is about to lodge. Nothing says who lodged it.",
+    ),
+    "CandidateList": items_of("Candidate"),
+    "Support": obj(
+        {
+            "complaint_id": {"type": "integer"},
+            "supported": {"type": "boolean", "const": True},
+            "added": {"type": "boolean", "description": "false when the caller had already added their voice"},
+        }
+    ),
     "Step": obj(
         {
             "name": {"type": "string", "description": "The open task's name in the diagram"},

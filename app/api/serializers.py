@@ -10,7 +10,7 @@ from flask import url_for
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length
 
-from ..models import Attachment, Complaint, ComplaintEvent, HumanTask, Role, User
+from ..models import STATUS_LABELS, Attachment, Complaint, ComplaintEvent, HumanTask, Role, User
 from ..services.casework import events
 
 FIELD_TYPES = {
@@ -86,6 +86,19 @@ def complaint_summary(c: Complaint) -> dict:
         "created_at": when(c.created_at),
         "updated_at": when(c.updated_at),
         "url": url_for("api.complaint", complaint_id=c.id),
+    }
+
+
+def candidate(c) -> dict:
+    """An open complaint that may be the one a citizen is about to lodge: never who lodged it or its text."""
+    return {
+        "id": c.id,
+        "subject": c.subject,
+        "created_at": when(c.created_at),
+        "status": c.status.value,
+        "status_label": str(STATUS_LABELS[c.status]),
+        "supported": c.supported,
+        "support_url": url_for("api.support", complaint_id=c.id),
     }
 
 

@@ -7,7 +7,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from ..models import Complaint, Role
-from ..services.casework import complaints
+from ..services.casework import complaints, similar
 from ..services import organisation
 from ..services.errors import Invalid
 from ..web import db, photo_store, roles_required, uploaded_photo
@@ -46,6 +46,14 @@ def new_complaint():
             latitude=_coordinate(form, "latitude"),
             longitude=_coordinate(form, "longitude"),
         )
+        if not form.get("none_of_these"):
+            found = similar.similar_complaints(
+                session, current_user, data.category_id, latitude=data.latitude, longitude=data.longitude,
+                district_id=data.district_id, address=data.address)
+            if found:
+                # Nothing is lodged yet: the page asks "is it one of these?" above the form, values kept.
+                return render_template("citizen/new_complaint.html", values=form.to_dict(), errors={},
+                                       similar=found, photo_dropped=_any_file(), **choices)
         complaint = complaints.submit_complaint(
             session, current_user, data, photo=uploaded_photo(), store=photo_store()
         )
@@ -58,6 +66,11 @@ def new_complaint():
     session.commit()
     flash(_("Your complaint is lodged. Tracking number: %(number)s", number=complaint.tracking_number))
     return redirect(url_for("complaints.show", complaint_id=complaint.id))
+
+
+def _any_file() -> bool:
+    """Whether a file was chosen: a page shown again cannot keep it, so it says to choose it again."""
+    return any(file.filename for _, file in request.files.items(multi=True))
 
 
 def _coordinate(form, name):

@@ -3,12 +3,13 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
 from ..models import Complaint, ComplaintStatus, Role
-from ..services.casework import complaint_filters, complaints, milestones, tasks
+from ..services.casework import complaint_filters, complaints, milestones, search, similar, tasks
 from ..services.statistics.dashboards import AGE_BUCKETS
 from ..web import db, roles_required
 
@@ -33,6 +34,12 @@ AGE_VALUES = {bucket[0] for bucket in AGE_BUCKETS}
 def index():
     session = db()
     args = request.args
+    q = search.normalized_query(args.get("q"))
+    number = search.tracking_number_in(q)
+    # A tracking number opens its complaint; one the reader may not read lists nothing, as a
+    # number that does not exist does (the list's query below is held to the same scope).
+    if number and (found := search.find_by_tracking_number(session, current_user, number)) is not None:
+        return redirect(url_for("complaints.show", complaint_id=found.id))
     status = args.get("status", "")
     filters = complaints.ComplaintFilters(
         status=status if status in {"open", *(s.value for s in ComplaintStatus)} else None,
@@ -47,6 +54,8 @@ def index():
         division_id=_id_arg("division_id"),
         lodged_on=_day_arg("lodged_on"),
         resolved_on=_day_arg("resolved_on"),
+        category_id=_id_arg("category_id"),
+        q=q,
     )
     # Counted up to COUNT_LIMIT: a province-wide filter can match hundreds of thousands,
     # and counting them all would cost more than showing the page (README, Performance).
@@ -62,6 +71,7 @@ def index():
     return render_template(
         "complaints/index.html",
         complaints=rows,
+        supporters=similar.supporter_counts(session, [c.id for c in rows]),
         total=total,
         more=more,
         page=page,
@@ -100,6 +110,7 @@ def show(complaint_id: int):
         events=complaints.timeline(session, complaint),
         attachments=complaints.attachments_of(session, complaint),
         open_tasks=complaints.open_tasks_of(session, complaint) if current_user.is_staff else [],
+        supporters=similar.supporter_counts(session, [complaint.id]).get(complaint.id, 0) if current_user.is_staff else 0,
         my_task=my_task,
         form=form,
         accepts_photo=my_task is not None and tasks.accepts_photo(my_task),
@@ -107,3 +118,17 @@ def show(complaint_id: int):
         # The citizen follows the complaint by its milestones; staff have the process diagram.
         tracking=milestones.tracking_of(session, complaint) if current_user.role is Role.CITIZEN else None,
     )
+
+
+@bp.post("/<int:complaint_id>/support")
+@roles_required(Role.CITIZEN)
+def support(complaint_id: int):
+    """"Add my voice to this one" on the lodge page: the citizen backs a complaint instead of lodging it again."""
+    session = db()
+    complaint, added = similar.support_complaint(session, current_user, complaint_id)
+    session.commit()
+    if added:
+        flash(_("Your voice is added to “%(subject)s”. We will tell you when it is resolved.", subject=complaint.subject))
+    else:
+        flash(_("You have already added your voice to “%(subject)s”.", subject=complaint.subject))
+    return redirect(url_for("citizen.my_complaints"))

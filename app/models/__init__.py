@@ -5,6 +5,7 @@ from .complaints import STATUS_LABELS, Attachment, Complaint, ComplaintEvent, Co
 from .notifications import Channel, DeliveryStatus, Notification
 from .organisation import Category, Department, District, Division, Office
 from .password_resets import PasswordReset
+from .supporters import ComplaintSupporter
 from .statistics import AGGREGATES, StatCell, StatCitizens, StatDay, StatOfficer, StatOpenDay, StatResolutionHours
 from . import statistics_upkeep  # noqa: F401  (registers the hook that keeps the aggregates in step)
 from .processes import HumanTask, InstanceStatus, ProcessDefinition, ProcessInstance
@@ -24,6 +25,7 @@ __all__ = [
     "Complaint",
     "ComplaintEvent",
     "ComplaintStatus",
+    "ComplaintSupporter",
     "Department",
     "District",
     "Division",

@@ -79,6 +79,11 @@ class Complaint(Base):
         Index("ix_complaints_open_escalated", "created_at", "id",
               postgresql_where=text("status <> 'closed' AND escalation_level > 0"),
               sqlite_where=text("status <> 'closed' AND escalation_level > 0")),
+        # The list's category filter in date order; the open complaints of a category near a pin (lodging).
+        Index("ix_complaints_category_created", "category_id", "created_at", "id"),
+        Index("ix_complaints_category_location", "category_id", "latitude", "longitude"),
+        # On PostgreSQL migration 0014 adds ix_complaints_search, a GIN index over the words of the
+        # subject and description (services/casework/search.py); SQLite searches with LIKE.
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -14,7 +14,7 @@ from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.security import generate_password_hash
 from werkzeug.test import stream_encode_multipart
 
-from app.models import ApiKey, Complaint, ComplaintEvent, HumanTask, Notification, User
+from app.models import ApiKey, Complaint, ComplaintEvent, ComplaintSupporter, HumanTask, Notification, User
 from app.services.people import accounts
 from app.services.casework import complaints, tasks
 from app.services import organisation
@@ -103,8 +103,8 @@ def count(session, model) -> int:
 
 
 def snapshot(session) -> tuple:
-    """What a POST could change: rows created, the account flags, the notifications' state, the API keys
-    and the Urdu and Pashto names of places."""
+    """What a POST could change: rows created, the account flags, the notifications' state, the API keys,
+    the Urdu and Pashto names of places, supporters."""
     reread(session)
     flags = session.execute(select(User.id, User.active, User.blocked_at).order_by(User.id)).all()
     open_count = session.scalar(select(func.count()).select_from(HumanTask).where(HumanTask.completed_at.is_(None)))
@@ -114,7 +114,7 @@ def snapshot(session) -> tuple:
     names = [tuple(row) for model in organisation.PLACE_KINDS.values()
              for row in session.execute(select(model.id, model.name_ur, model.name_ps).order_by(model.id))]
     return (count(session, Complaint), count(session, ComplaintEvent), open_count, tuple(map(tuple, flags)),
-            tuple(map(tuple, messages)), tuple(map(tuple, keys)), tuple(names))
+            tuple(map(tuple, messages)), tuple(map(tuple, keys)), tuple(names), count(session, ComplaintSupporter))
 
 
 def image_bytes(image_format: str) -> bytes:

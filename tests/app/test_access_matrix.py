@@ -73,6 +73,8 @@ EXPECTED = {
     "POST /my/complaints/new":                 (LODGED, LODGED, 403,   403,   403,      403,      403,   403,   403,   403,     403,   LOGIN),
     "GET /complaints":                         (403,    403,    200,   200,   200,      200,      200,   200,   200,   200,     200,   LOGIN),
     "GET /complaints/<id>":                    (200,    404,    200,   404,   200,      404,      200,   404,   200,   200,     200,   LOGIN),
+    # "Add my voice" from the lodge page: a citizen of the complaint's district, never its own lodger.
+    "POST /complaints/<id>/support":           (403,    MY,     403,   403,   403,      403,      403,   403,   403,   403,     403,   LOGIN),
     "GET /inbox":                              (200,    200,    200,   200,   200,      200,      200,   200,   200,   403,     403,   LOGIN),
     "GET /tasks/<id>":                         (200,    404,    200,   404,   200,      404,      200,   404,   200,   200,     200,   LOGIN),
     "POST /tasks/<id>":                        (404,    404,    INBOX, 404,   404,      404,      404,   404,   404,   404,     404,   LOGIN),
@@ -222,6 +224,7 @@ def request_for(endpoint: str, world: World, session) -> tuple[str, str, dict | 
         "/analyst/versions/<id>": session.scalar(select(ProcessDefinition.id).order_by(ProcessDefinition.id)),
         "/analyst/versions/<id>/xml": session.scalar(select(ProcessDefinition.id).order_by(ProcessDefinition.id)),
         "/complaints/<id>/process": world.complaint_id,
+        "/complaints/<id>/support": world.complaint_id,
         "/vendor/bpmn-js/<id>": "bpmn-navigated-viewer.production.min.js",
         "/dashboard/<id>.csv": "summary",
     }.get(rule)

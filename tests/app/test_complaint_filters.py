@@ -217,7 +217,7 @@ def test_province_readers_choose_a_division_and_any_officer(app, world, reader):
 
 def test_district_officer_sees_no_officer_or_division_filter(app, world):
     form = form_of(app, world, "officer")
-    assert set(form) == {"status", "age", "department_id"}
+    assert set(form) == {"status", "age", "department_id", "category_id"}
 
 
 def test_the_form_shows_the_filters_applied_from_a_link(app, world):

@@ -58,6 +58,7 @@ def people(app, session, make_user, places, monkeypatch):
     session.commit()
     (triage,) = open_tasks(session, complaint)
     resetter = make_user(Role.CITIZEN)
+    neighbour = make_user(Role.CITIZEN)  # of Peshawar too: may add their voice to the citizen's complaint
     password_resets.request_code(session, resetter.mobile, address="127.0.0.1", pepper=app.config["SECRET_KEY"])
     session.commit()
     reset_code = session.scalar(select(Notification.context).where(Notification.user_id == resetter.id,
@@ -71,6 +72,7 @@ def people(app, session, make_user, places, monkeypatch):
         "blocked": blocked,
         "triage": triage,
         "resetter": resetter,
+        "neighbour": neighbour,
         "reset_code": reset_code,
         "peshawar": places["peshawar"],
         "category": category(session),
@@ -83,7 +85,7 @@ def people(app, session, make_user, places, monkeypatch):
 CASES = ["login", "register", "logout", "lodge", "task", "add-officer", "deactivate", "block", "unblock", "admin-staff",
          "api-key-issue", "api-key-revoke", "notification-read", "notifications-read-all", "notification-retry",
          "notifications-retry-parked", "analyst-default", "analyst-validate", "analyst-simulate", "analyst-deploy",
-         "analyst-migrate", "password-forgot", "password-reset", "language", "track", "place-names"]
+         "analyst-migrate", "password-forgot", "password-reset", "language", "track", "place-names", "support"]
 
 
 def post_cases(p):
@@ -121,6 +123,7 @@ def post_cases(p):
                                    "mobile_digits": p["citizen"].mobile[-4:]}),
         "place-names": ("/admin/places", p["admin"], {"kind": "district", "id": str(p["peshawar"].id),
                                                       "name_ur": "نیا نام", "name_ps": "نوی نوم"}),
+        "support": (f"/complaints/{p['complaint'].id}/support", p["neighbour"], {}),
         "password-reset": ("/password/reset", None, {"login": p["resetter"].mobile, "code": p["reset_code"],
                                                      "password": PASSWORD + "-new", "password_confirm": PASSWORD + "-new"}),
     }

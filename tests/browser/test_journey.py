@@ -230,7 +230,7 @@ def test_staff_pages_fit_a_phone(phone: Page, posts, login):
     visit(page, "complaints?status=open&age=23%2B")
     selects = page.locator("form.filters select")
     names = [selects.nth(i).get_attribute("name") for i in range(selects.count())]
-    assert names == ["status", "age", "department_id", *FILTERS_BEYOND_DEPARTMENT[login]]
+    assert names == ["status", "age", "department_id", "category_id", *FILTERS_BEYOND_DEPARTMENT[login]]
     for i in range(selects.count()):
         expect(selects.nth(i)).to_be_visible()
     expect(page.locator("select[name=age] option:checked")).to_have_text("Over 22 days")

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ...models import ComplaintStatus, Department, District, Division, Role, User
+from ...models import Category, ComplaintStatus, Department, District, Division, Role, User
 from .complaints import ComplaintFilters
 
 # A select of more officers than this cannot be scrolled or searched on a phone; the
@@ -37,6 +37,7 @@ class Option:
 class FilterOptions:
     departments: list[Option]
     districts: list[Option]
+    categories: list[Option] = field(default_factory=list)
     divisions: list[Option] = field(default_factory=list)  # empty: the reader is held to one division or district
     officers: list[Option] = field(default_factory=list)
     show_officers: bool = False
@@ -49,6 +50,7 @@ def filter_options(session: Session, user: User, filters: ComplaintFilters) -> F
     districts = _districts_of(session, user)
     departments = session.scalars(select(Department).order_by(Department.name))
     options = FilterOptions([Option.of_place(d) for d in departments], [Option.of_place(d) for d in districts])
+    options.categories = _categories(session, filters.department_id)
     if user.role in PROVINCE_READERS:
         options.divisions = [Option.of_place(d) for d in session.scalars(select(Division).order_by(Division.name))]
     # A District Officer's list is their own office's work: picking a colleague makes no sense there.
@@ -56,6 +58,19 @@ def filter_options(session: Session, user: User, filters: ComplaintFilters) -> F
         options.show_officers = True
         _add_officers(session, user, filters, districts, options)
     return options
+
+
+def _categories(session: Session, department_id: int | None) -> list[Option]:
+    """The chosen department's categories; without one, every category named with its department."""
+    query = select(Category, Department).join(Department).order_by(Department.name, Category.name)
+    if department_id:
+        return [Option.of_place(category) for category, _ in session.execute(query.where(Category.department_id == department_id))]
+
+    def both(category_name, department_name):
+        return f"{category_name} ({department_name})" if category_name and department_name else None
+
+    return [Option(c.id, both(c.name, d.name), both(c.name_ur, d.name_ur), both(c.name_ps, d.name_ps))
+            for c, d in session.execute(query)]
 
 
 def _districts_of(session: Session, user: User) -> list[District]:

@@ -21,7 +21,7 @@ from ...models import (
     utcnow,
 )
 from ..notifications import outbox
-from . import events, processes
+from . import events, processes, search
 from ..errors import Invalid, NotAllowed, NotFound
 from ..photos import PhotoStore
 from .scope import can_read, complaint_filter
@@ -146,6 +146,8 @@ class ComplaintFilters:
     reopened: bool = False  # the citizen rejected a resolution at least once
     lodged_on: date | None = None  # a Pakistan calendar day (the dashboards' trends link here)
     resolved_on: date | None = None
+    category_id: int | None = None
+    q: str = ""  # the search box: a tracking number or words (search.normalized_query)
 
     def as_args(self) -> dict[str, str | int]:
         """The filters in force as URL arguments, for links that must keep them (paging)."""
@@ -172,6 +174,10 @@ def complaints_query(
         conditions.append(Complaint.status == ComplaintStatus(filters.status))
     if filters.department_id:
         conditions.append(Complaint.department_id == filters.department_id)
+    if filters.category_id:
+        conditions.append(Complaint.category_id == filters.category_id)
+    if filters.q and (searched := search.search_condition(filters.q)) is not None:
+        conditions.append(searched)
     if filters.district_id:
         conditions.append(Complaint.district_id == filters.district_id)
     if filters.division_id:

@@ -23,7 +23,7 @@ from flask_babel import force_locale
 from sqlalchemy import func, inspect, select, update
 from sqlalchemy.orm import Session
 
-from ...models import ROLE_LABELS, Channel, Complaint, DeliveryStatus, HumanTask, Notification, Role, User, utcnow
+from ...models import ROLE_LABELS, Channel, Complaint, ComplaintSupporter, DeliveryStatus, HumanTask, Notification, Role, User, utcnow
 from ...place_names import name_in
 from ..errors import NotFound
 
@@ -61,6 +61,22 @@ def notify_complaint_event(session: Session, complaint: Complaint, kind: str, *,
     template = CITIZEN_EVENTS.get(kind)
     if template:
         _tell_citizen(session, complaint, template, complaint_context(complaint), now=now)
+    if kind == "resolved":
+        notify_supporters(session, complaint, now=now)
+
+
+def notify_supporters(session: Session, complaint: Complaint, *, now: datetime | None = None) -> None:
+    """In-app only, to the citizens who added their voice: the complaint is resolved.
+
+    Without a link: a supporter may not open another citizen's complaint.
+    """
+    context = {key: value for key, value in complaint_context(complaint).items() if key != "path"}
+    supporters = session.scalars(
+        select(User).join(ComplaintSupporter, ComplaintSupporter.citizen_id == User.id)
+        .where(ComplaintSupporter.complaint_id == complaint.id).order_by(User.id)
+    )
+    for supporter in supporters:
+        queue(session, supporter, "supported_complaint_resolved", context, (Channel.IN_APP,), complaint=complaint, now=now)
 
 
 def notify_process_move(

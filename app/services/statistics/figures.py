@@ -16,7 +16,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ...models import Department, District, Division, StatCell, StatCitizens, StatDay, utcnow
+from ...models import ComplaintSupporter, Department, District, Division, StatCell, StatCitizens, StatDay, utcnow
 from ...models.statistics_upkeep import pk_day
 from .percentiles import resolution_percentiles
 
@@ -99,6 +99,7 @@ class PublicStats:
     departments: list[Area]
     daily: list[dict]  # {"day": date, "lodged": n, "resolved": n}
     weekly: list[dict]  # {"week": Monday's date, "lodged": n, "resolved": n}
+    supporters: int = 0  # times a citizen added their voice to an existing complaint instead of lodging it again
 
     def area(self, level: str, area_id: int) -> Area | None:
         return next((a for a in getattr(self, level + "s") if a.id == area_id), None)
@@ -115,6 +116,7 @@ class PublicStats:
             "districts": areas(self.districts),
             "departments": areas(self.departments),
             "trends": trends_as_dict(self.daily, self.weekly),
+            "supporters": self.supporters,
         }
 
 
@@ -151,8 +153,9 @@ def public_stats(session: Session, *, now: datetime | None = None) -> PublicStat
         target.median_days, target.p90_days = median, p90
 
     daily, weekly = trends(session, now)
+    supporters = session.scalar(select(func.count()).select_from(ComplaintSupporter)) or 0
     return PublicStats(now, province, list(divisions.values()), list(districts.values()),
-                       list(departments.values()), daily, weekly)
+                       list(departments.values()), daily, weekly, supporters)
 
 
 def _area(areas: dict, key) -> Figures:
