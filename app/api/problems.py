@@ -19,7 +19,7 @@ DETAILS = {
     400: "The request is malformed.",
     404: "There is nothing at this URL, or it is not yours to see.",
     405: "This URL does not take this method: see the Allow header.",
-    413: "The request body is too large: a photo may be at most 5 MB.",
+    413: "The request body is too large: at most 5 files, photos of at most 5 MB and PDF documents of at most 10 MB.",
     415: "The body is in a media type this URL does not take.",
     500: "Something went wrong on our side. The request may be retried later.",
 }
@@ -70,7 +70,8 @@ def problem(
     if detail:
         body["detail"] = detail
     if errors is not None:
-        body["errors"] = {name or "_form": list(messages) for name, messages in errors.items()}
+        # str(): the services' messages are lazy, rendered here in the reader's language.
+        body["errors"] = {name or "_form": [str(m) for m in messages] for name, messages in errors.items()}
     body.update(extensions)
     response = current_app.response_class(json.dumps(body, ensure_ascii=False), status=status, mimetype=PROBLEM_JSON)
     for name, value in dict(headers or {}).items():

@@ -25,4 +25,4 @@ class Invalid(DomainError):
         if isinstance(errors, str):
             errors = {"": [errors]}
         self.errors = errors
-        super().__init__("; ".join(f"{k or 'form'}: {', '.join(v)}" for k, v in errors.items()))
+        super().__init__("; ".join(f"{k or 'form'}: {', '.join(map(str, v))}" for k, v in errors.items()))

@@ -37,7 +37,8 @@ class TaskForm:
     prepare: Callable[[Form, FormContext], None] = lambda form, ctx: None
     # Changes the complaint row beyond the process state; returns (event kind, note).
     apply: Callable[[dict, FormContext], tuple[str, str | None]] = lambda data, ctx: ("task_completed", None)
-    accepts_photo: bool = False
+    # Photos and PDF documents may come with it (an officer's evidence).
+    accepts_attachments: bool = False
     extra: dict = field(default_factory=dict)
 
 

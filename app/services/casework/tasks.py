@@ -1,9 +1,11 @@
 """Inboxes and completing tasks: the one way a person moves a process on."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.exc import StaleDataError
@@ -12,10 +14,9 @@ from werkzeug.datastructures import MultiDict
 from ...models import Complaint, ComplaintEvent, HumanTask, ProcessInstance, User, utcnow
 from ...task_forms import FormContext, get_task_form
 from ..notifications import outbox
-from . import processes
-from .complaints import add_photo
+from . import attachments, processes
+from .. import files
 from ..errors import Conflict, Invalid, NotFound
-from ..photos import PhotoStore
 from .scope import can_read, may_work, task_filter, task_filter_parts
 
 
@@ -66,8 +67,9 @@ def build_form(session: Session, task: HumanTask, actor: User | None, formdata=N
     return form
 
 
-def accepts_photo(task: HumanTask) -> bool:
-    return get_task_form(task.form_key).accepts_photo
+def accepts_attachments(task: HumanTask) -> bool:
+    """Whether the task's form takes photos and PDF documents with it (an officer's evidence)."""
+    return get_task_form(task.form_key).accepts_attachments
 
 
 class StepInvalid(Invalid):
@@ -98,8 +100,8 @@ def complete_task(
     actor: User,
     formdata: MultiDict,
     *,
-    photo: bytes | None = None,
-    store: PhotoStore | None = None,
+    uploads: Sequence[files.Upload] = (),
+    store: files.FileStore | None = None,
     now: datetime | None = None,
 ) -> Completion:
     """Validate the task's form, move the process on and record it; the caller commits.
@@ -125,14 +127,16 @@ def complete_task(
     form = build_form(session, task, actor, formdata)
     if not form.validate():
         raise StepInvalid({name: list(errors) for name, errors in form.errors.items()}, task, form)
-    if photo and not task_form.accepts_photo:
-        raise StepInvalid({"photo": ["This step takes no photo."]}, task, form)
+    if uploads and not task_form.accepts_attachments:
+        raise StepInvalid({uploads[0].field: [_l("This step takes no photo or document.")]}, task, form)
     data = task_form.to_data(form)
-    if photo:
-        try:  # checked and stored before the process moves, so a refused photo leaves nothing half done
-            add_photo(session, complaint, actor, photo, store, purpose="evidence")
-        except Invalid as refused:
-            raise StepInvalid(refused.errors, task, form) from None
+    try:  # checked and stored before the process moves, so a refused file leaves nothing half done
+        prepared = attachments.check_uploads(uploads, documents=True, field="attachments")
+    except Invalid as refused:
+        raise StepInvalid(refused.errors, task, form) from None
+    if prepared and store is None:
+        raise ValueError("attachments need a FileStore to be kept in")
+    attachments.attach(session, complaint, actor, prepared, store, purpose="evidence", now=now)
 
     move = processes.begin(session, instance)
     try:
@@ -140,8 +144,9 @@ def complete_task(
     except processes.TaskNotOpen:
         raise StepTaken("This step is no longer open.", task) from None
     kind, note = task_form.apply(data, ctx)
-    if photo:
-        note = (note or "") + " (photo attached)"
+    if prepared:
+        # The timeline is data, kept in English like the rest of its notes; the list of attachments says more.
+        note = (note or "") + (" (1 file attached)" if len(prepared) == 1 else f" ({len(prepared)} files attached)")
     session.add(ComplaintEvent(complaint_id=complaint.id, actor_id=actor.id, kind=kind, note=note, created_at=now))
     outbox.notify_complaint_event(session, complaint, kind, now=now)
     try:
