@@ -40,12 +40,12 @@ def two_tone(size: tuple[int, int]) -> Image.Image:
     return image
 
 
-def phone_jpeg(size=(2600, 1950), *, orientation: int | None = 6, gps=PESHAWAR) -> bytes:
+def phone_jpeg(size=(2600, 1950), *, orientation: int | None = 6, gps=PESHAWAR, icc: bool = True) -> bytes:
     """A photo as a phone writes it: EXIF with the phone's make and model, GPS and an orientation
     tag (6: to be turned 90° clockwise), an ICC profile, XMP and a comment."""
     buffer = io.BytesIO()
     two_tone(size).save(buffer, "JPEG", quality=90, exif=phone_exif(orientation=orientation, gps=gps).tobytes(),
-                        icc_profile=_srgb_profile(), comment=b"taken by Gul Rehman",
+                        icc_profile=_srgb_profile() if icc else None, comment=b"taken by Gul Rehman",
                         xmp=b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:Description Owner="Gul Rehman"/></x:xmpmeta>')
     return buffer.getvalue()
 

@@ -42,7 +42,14 @@ class Prepared:
 
 
 def prepare_upload(upload: Upload, *, documents: bool) -> Prepared:
-    """A photo, or (when `documents`) a PDF document; Invalid under the upload's field otherwise."""
+    """A photo, or (when `documents`) a PDF document; Invalid under the upload's field otherwise.
+
+    The content decides what a file is. Its name is never trusted to accept anything, but a
+    file named as a PDF that is not one (a renamed photo, a document saved wrongly) is refused:
+    whoever sent it meant a document, and it is not that.
+    """
+    if upload.filename.lower().endswith(".pdf") and not is_pdf(upload.data):
+        raise Invalid({upload.field: [_l("This is not a PDF document, although its name ends in .pdf.")]})
     if is_pdf(upload.data):
         if not documents:
             raise Invalid({upload.field: [_l("Only photos can be attached here (JPEG, PNG or HEIC).")]})
