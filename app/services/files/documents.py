@@ -68,6 +68,6 @@ def _damaged(field: str) -> Invalid:
 def clean_filename(name: str | None) -> str:
     """A name fit for a Content-Disposition header and a page: no folders, no control characters."""
     name = unicodedata.normalize("NFC", (name or "").replace("\\", "/").rsplit("/", 1)[-1])
-    name = "".join(ch for ch in name if ch.isprintable() and ch not in '"<>:|?*').strip(" .")
+    name = "".join(ch for ch in name if ch.isprintable() and ch not in '"<>:|?*').strip()
     stem = name[:-4] if name.lower().endswith(".pdf") else name
-    return f"{stem.strip(' .')[:MAX_NAME] or 'document'}.pdf"
+    return f"{stem.strip(' .')[:MAX_NAME].strip(' .') or 'document'}.pdf"
