@@ -23,11 +23,12 @@ def test_a_12_megapixel_photo_is_made_small_quickly():
     photo = files.prepare_photo(original)
     seconds = time.perf_counter() - started
 
-    assert (photo.width, photo.height) == (1536, 2048)  # upright (orientation 6), long side 2048
+    # Upright (orientation 6), decoded at half scale by libjpeg: at most 2048 px, nothing left to resample.
+    assert (photo.width, photo.height) == (1500, 2000)
     with Image.open(io.BytesIO(photo.thumbnail)) as thumbnail:
         assert thumbnail.size == (240, 320)
     assert len(photo.data) < len(original) / 4
-    assert seconds < 10, f"{seconds:.1f} s for a 12 MP photo"  # about 0.4 s here; generous for a busy machine
+    assert seconds < 10, f"{seconds:.1f} s for a 12 MP photo"  # 0.2 to 0.4 s here; generous for a busy machine
 
 
 @pytest.mark.parametrize(("mode", "color"), [("RGBA", (0, 0, 0, 0)), ("LA", (0, 0)), ("P", None)],
@@ -46,10 +47,10 @@ def test_transparency_becomes_white(mode, color):
         assert result.mode == "RGB" and all(channel > 245 for channel in result.getpixel((15, 10)))
 
 
-@pytest.mark.parametrize("mode", ["CMYK", "L"])
-def test_other_colour_modes_are_kept_as_rgb_jpeg(mode):
+@pytest.mark.parametrize(("mode", "image_format"), [("CMYK", "JPEG"), ("L", "JPEG"), ("I;16", "PNG"), ("1", "PNG")])
+def test_other_colour_modes_are_kept_as_rgb_jpeg(mode, image_format):
     buffer = io.BytesIO()
-    Image.new(mode, (30, 20)).save(buffer, "JPEG")
+    Image.new(mode, (30, 20)).save(buffer, image_format)
 
     with Image.open(io.BytesIO(files.prepare_photo(buffer.getvalue()).data)) as result:
         assert result.mode == "RGB" and result.size == (30, 20)

@@ -60,18 +60,26 @@ def prepare_photo(data: bytes, field: str = "photo") -> PreparedPhoto:
     try:
         with _quiet():
             if image.format in ("JPEG", "MPO"):
-                # Decode at the smallest 1/2, 1/4 or 1/8 scale still larger than what is kept:
-                # the whole file is still read, so a truncated one still fails.
-                image.draft(None, (MAX_SIDE, MAX_SIDE))
+                # libjpeg decodes at 1/2, 1/4 or 1/8 scale for a fraction of the work: the largest
+                # scale whose short side stays at least half of MAX_SIDE (a 12 MP photo: 2000×1500,
+                # nothing left to resize). The whole file is still read, so a truncated one still fails.
+                image.draft(None, (MAX_SIDE // 2, MAX_SIDE // 2))
             image.load()
     except Exception:
         raise Invalid({field: [_l("The photo is damaged or incomplete: it cannot be read in full.")]}) from None
-    ImageOps.exif_transpose(image, in_place=True)
-    image = _as_srgb(image)
-    image.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.LANCZOS)
-    thumbnail = image.copy()
-    thumbnail.thumbnail((THUMBNAIL_SIDE, THUMBNAIL_SIDE), Image.Resampling.LANCZOS)
-    return PreparedPhoto(_jpeg(image, QUALITY), _jpeg(thumbnail, THUMBNAIL_QUALITY), image.width, image.height)
+    try:
+        if image.mode not in ("RGB", "RGBA", "L", "CMYK"):  # palette, 16-bit...: resampled only as RGB(A)
+            image = image.convert("RGBA" if _transparent(image) else "RGB")
+        # Smaller first, then upright and in sRGB: turning and colour-converting 3 MP, not 12.
+        image.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.LANCZOS)
+        ImageOps.exif_transpose(image, in_place=True)
+        image = _as_srgb(image)
+        thumbnail = image.copy()
+        thumbnail.thumbnail((THUMBNAIL_SIDE, THUMBNAIL_SIDE), Image.Resampling.LANCZOS)
+        return PreparedPhoto(_jpeg(image, QUALITY), _jpeg(thumbnail, THUMBNAIL_QUALITY), image.width, image.height)
+    except Exception:
+        # Decoded, but in a form this code cannot turn into a JPEG: refused rather than kept as it came.
+        raise Invalid({field: [_l("This photo cannot be processed. Save it as a JPEG and try again.")]}) from None
 
 
 def read_position(data: bytes, field: str = "photo") -> Position | None:
@@ -116,7 +124,7 @@ def _quiet():
 
 def _as_srgb(image: Image.Image) -> Image.Image:
     """RGB in sRGB: transparency onto white, an embedded colour profile applied, then dropped."""
-    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+    if _transparent(image):
         rgba = image.convert("RGBA")
         flat = Image.new("RGB", rgba.size, "white")
         flat.paste(rgba, mask=rgba.getchannel("A"))
@@ -130,6 +138,10 @@ def _as_srgb(image: Image.Image) -> Image.Image:
         except Exception:
             pass  # a broken profile: the colours as they are
     return image if image.mode == "RGB" else image.convert("RGB")
+
+
+def _transparent(image: Image.Image) -> bool:
+    return image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info)
 
 
 def _jpeg(image: Image.Image, quality: int) -> bytes:
