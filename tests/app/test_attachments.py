@@ -331,3 +331,38 @@ def test_the_lodge_page_takes_several_photos_and_offers_their_position(client, m
     script = client.get("/static/citizen/photo-position.js")
     assert script.status_code == 200 and b"X-CSRFToken" in script.data
     script.close()
+
+
+# Photos of before ----------------------------------------------------------------------------------
+
+def test_photos_stored_before_are_scrubbed_by_the_operator_command(app, session, make_user, places):
+    owner = make_user(Role.CITIZEN)
+    complaint = lodge(session, owner, places["peshawar"], photo=media.phone_jpeg((800, 600)), store=store_of(app))
+    (new,) = attachments(session)
+    store, original = store_of(app), media.phone_jpeg((1200, 900))
+    old_key, broken_key = store.put(original, "jpg"), store.put(b"not a photo any more", "jpg")
+
+    def old_row(key, data):  # as the portal kept photos before migration 0014: as they came
+        row = Attachment(complaint_id=complaint.id, uploaded_by_id=owner.id, purpose="complaint", content_type="image/jpeg",
+                         size=len(data), sha256=key[3:67], storage_key=key)
+        session.add(row)
+        return row
+
+    first, twin, broken = old_row(old_key, original), old_row(old_key, original), old_row(broken_key, b"")
+    session.commit()
+    untouched = (new.storage_key, new.thumbnail_key)
+
+    result = app.test_cli_runner().invoke(args=["attachments", "scrub", "--batch", "2"])
+
+    assert result.exit_code == 0, result.output
+    assert "scrubbed 2 photo(s), deleted 1 original file(s)" in result.output
+    assert f"could not read 1 photo(s), left as they are: attachment ids [{broken.id}]" in result.output
+    rows = {row.id: row for row in attachments(session)}
+    assert rows[first.id].storage_key == rows[twin.id].storage_key != old_key
+    kept = stored(app, rows[first.id].storage_key)
+    with Image.open(io.BytesIO(kept)) as image:
+        assert image.size == (900, 1200) and dict(image.getexif()) == {}
+    assert rows[first.id].sha256 == hashlib.sha256(kept).hexdigest() and rows[first.id].thumbnail_key
+    assert not store.path_of(old_key).exists()  # the original, GPS and all, is gone
+    assert rows[broken.id].storage_key == broken_key and rows[broken.id].thumbnail_key is None
+    assert (rows[new.id].storage_key, rows[new.id].thumbnail_key) == untouched

@@ -7,9 +7,11 @@ their content hash and one row per attachment says who added it and when.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ...models import Attachment, Complaint, User, utcnow
@@ -78,3 +80,49 @@ def attach(
 def read_photo_position(upload: files.Upload) -> files.Position | None:
     """Where a photo was taken (from its EXIF GPS), to offer the citizen as the pin; nothing is stored."""
     return files.read_position(upload.data, upload.field)
+
+
+@dataclass
+class ScrubBatch:
+    last_id: int | None  # where the next batch starts after; None: nothing was left
+    scrubbed: int
+    refused: list[int]  # ids of photos that could not be read: left as they are
+    replaced: list[str]  # keys no longer needed once committed (see delete_unused)
+
+
+def scrub_old_photos(session: Session, store: files.FileStore, *, after_id: int = 0, limit: int = 100) -> ScrubBatch:
+    """Photos stored before migration 0014 (kept as they came, GPS and all), made as new ones are.
+
+    The next `limit` of them after `after_id`: each is re-read, made upright and stripped,
+    stored again with a thumbnail, and its row pointed at the new files. The caller commits,
+    then deletes the files of `replaced` with `delete_unused`.
+    """
+    rows = session.scalars(
+        select(Attachment).where(Attachment.kind == "photo", Attachment.thumbnail_key.is_(None), Attachment.id > after_id)
+        .order_by(Attachment.id).limit(limit)
+    ).all()
+    batch = ScrubBatch(rows[-1].id if rows else None, 0, [], [])
+    for row in rows:
+        try:
+            with store.open(row.storage_key) as file:
+                photo = files.prepare_photo(file.read())
+        except (Invalid, OSError):
+            batch.refused.append(row.id)
+            continue
+        batch.replaced.append(row.storage_key)
+        row.storage_key = store.put(photo.data, "jpg")
+        row.thumbnail_key = store.put(photo.thumbnail, "jpg")
+        row.sha256, row.size, row.content_type = files.sha_of_key(row.storage_key), len(photo.data), "image/jpeg"
+        batch.scrubbed += 1
+    session.flush()
+    return batch
+
+
+def delete_unused(session: Session, store: files.FileStore, keys: Sequence[str]) -> int:
+    """Delete the stored files of `keys` that no attachment names any more (files are shared by content)."""
+    used = set(session.scalars(select(Attachment.storage_key).where(Attachment.storage_key.in_(keys))))
+    used |= set(session.scalars(select(Attachment.thumbnail_key).where(Attachment.thumbnail_key.in_(keys))))
+    unused = [key for key in set(keys) - used if key]
+    for key in unused:
+        store.delete(key)
+    return len(unused)

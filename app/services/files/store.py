@@ -23,6 +23,9 @@ class FileStore(Protocol):
     def open(self, key: str) -> BinaryIO:
         """The stored bytes of `key`, to read once and close."""
 
+    def delete(self, key: str) -> None:
+        """Forget `key` (nothing happens when it is not there)."""
+
 
 def key_for(data: bytes, extension: str) -> str:
     sha = hashlib.sha256(data).hexdigest()
@@ -52,6 +55,9 @@ class DirectoryStore:
 
     def open(self, key: str) -> BinaryIO:
         return self.path_of(key).open("rb")
+
+    def delete(self, key: str) -> None:
+        self.path_of(key).unlink(missing_ok=True)
 
     def path_of(self, key: str) -> Path:
         # Keys come from our own rows, but a key that is not of our making never leaves the root.
