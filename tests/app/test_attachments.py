@@ -278,6 +278,25 @@ def test_an_officers_file_is_refused_with_a_clear_message(app, client, session, 
     assert [t.id for t in open_tasks(session, complaint)] == [task.id]
 
 
+def test_what_is_wrong_with_the_form_and_with_the_files_is_told_at_once(app, client, session, action, make_user, places):
+    _, _, _, officer, task = action
+    login(client, officer)
+
+    response = post_with_files(client, f"/tasks/{task.id}", {"action_taken": "Cleared it."},
+                               [("attachments", "report.pdf", media.encrypted_pdf())])
+
+    page = text_of(response)
+    assert response.status_code == 400 and "report.pdf: This PDF is protected by a password" in page
+    assert 'id="outcome-error"' in response.get_data(as_text=True)
+
+    login(client, make_user(Role.CITIZEN))
+    lodged, _ = lodge_through_page(client, session, places, [("photos", "cut.png", media.truncated_png((1600, 1200)))],
+                                   description="Too short")
+    page = text_of(lodged)
+    assert lodged.status_code == 400 and "cut.png: The photo is damaged or incomplete" in page
+    assert "Describe the problem in 20 to 5,000 characters." in page and uploads(app) == []
+
+
 # The photo's position, offered -------------------------------------------------------------------
 
 def test_the_position_of_a_photo_is_read_and_nothing_is_stored(app, client, session, make_user, places):

@@ -113,6 +113,19 @@ def complete_task(
     task = session.get(HumanTask, task_id)
     if task is None or not (may_work(actor, task) or (task.completed_at and can_read(actor, task.complaint))):
         raise NotFound(f"task {task_id}")
+    task_form = get_task_form(task.form_key)
+    # Files are checked (photos decoded and re-encoded: up to seconds) before the instance is
+    # locked, so that work never holds the lock; what is wrong with them is told with the form.
+    prepared, file_errors = [], {}
+    if uploads and not task_form.accepts_attachments:
+        file_errors = {uploads[0].field: [_l("This step takes no photo or document.")]}
+    elif uploads and task.completed_at is None:
+        try:
+            prepared = attachments.check_uploads(uploads, documents=True, field="attachments")
+        except Invalid as refused:
+            file_errors = refused.errors
+    if prepared and store is None:
+        raise ValueError("attachments need a FileStore to be kept in")
     # Lock the instance row (PostgreSQL); the version counter guards SQLite.
     instance = session.scalar(
         select(ProcessInstance).where(ProcessInstance.id == task.instance_id).with_for_update()
@@ -121,21 +134,13 @@ def complete_task(
     if task.completed_at is not None:
         raise StepTaken(_already_done(task), task)
 
-    task_form = get_task_form(task.form_key)
     complaint = task.complaint
     ctx = FormContext(session, complaint, actor)
     form = build_form(session, task, actor, formdata)
-    if not form.validate():
-        raise StepInvalid({name: list(errors) for name, errors in form.errors.items()}, task, form)
-    if uploads and not task_form.accepts_attachments:
-        raise StepInvalid({uploads[0].field: [_l("This step takes no photo or document.")]}, task, form)
+    if not form.validate() or file_errors:
+        raise StepInvalid({**{name: list(errors) for name, errors in form.errors.items()}, **file_errors}, task, form)
     data = task_form.to_data(form)
-    try:  # checked and stored before the process moves, so a refused file leaves nothing half done
-        prepared = attachments.check_uploads(uploads, documents=True, field="attachments")
-    except Invalid as refused:
-        raise StepInvalid(refused.errors, task, form) from None
-    if prepared and store is None:
-        raise ValueError("attachments need a FileStore to be kept in")
+    # Stored before the process moves, so nothing is half done if storing fails.
     attachments.attach(session, complaint, actor, prepared, store, purpose="evidence", now=now)
 
     move = processes.begin(session, instance)
