@@ -57,6 +57,7 @@ def heic(size=(1200, 900), *, gps=PESHAWAR) -> bytes:
     return buffer.getvalue()
 
 
+@functools.cache
 def noisy_photo(size=(4000, 3000), *, quality=90) -> bytes:
     """12 megapixels of noisy gradient: about as hard to compress as a street scene."""
     width, height = size

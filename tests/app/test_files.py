@@ -31,6 +31,14 @@ def test_a_12_megapixel_photo_is_made_small_quickly():
     assert seconds < 10, f"{seconds:.1f} s for a 12 MP photo"  # 0.2 to 0.4 s here; generous for a busy machine
 
 
+def test_a_big_jpeg_cut_short_is_refused_though_decoded_at_a_smaller_scale():
+    whole = media.noisy_photo((4000, 3000))  # decoded at half scale (libjpeg's draft mode)
+
+    with pytest.raises(Invalid) as refused:
+        files.prepare_photo(whole[: len(whole) * 9 // 10])
+    assert refused.value.errors == {"photo": ["The photo is damaged or incomplete: it cannot be read in full."]}
+
+
 @pytest.mark.parametrize(("mode", "color"), [("RGBA", (0, 0, 0, 0)), ("LA", (0, 0)), ("P", None)],
                          ids=["transparent-rgba", "transparent-grey", "palette-with-transparency"])
 def test_transparency_becomes_white(mode, color):

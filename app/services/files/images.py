@@ -35,7 +35,6 @@ THUMBNAIL_QUALITY = 75
 FORMATS = ("JPEG", "PNG", "HEIF")
 
 
-
 class NotAPhoto(Invalid):
     """Not an image of a format the portal takes (as opposed to a photo that is damaged or too big)."""
 
