@@ -1,4 +1,5 @@
-"""Operator commands: `flask --app app db upgrade | seed | process deploy | timers fire | notifications | statistics | serve`."""
+"""Operator commands: `flask --app app db upgrade | seed | process deploy | timers fire | notifications | statistics |
+attachments scrub | serve`."""
 from __future__ import annotations
 
 import time
@@ -140,6 +141,31 @@ def reminders_command():
     click.echo(f"fired reminder timers of {len(fired)} process instance(s)")
 
 
+attachments_cli = AppGroup("attachments", help="Stored photos and documents.")
+
+
+@attachments_cli.command("scrub")
+@click.option("--batch", type=click.IntRange(min=1), default=100, show_default=True, help="Photos per transaction.")
+def attachments_scrub(batch):
+    """Make the photos stored before migration 0014 as new ones are: upright, at most 2048 px,
+    without EXIF/GPS, with a thumbnail; then delete the originals no attachment names any more."""
+    from .services.casework import attachments
+    from .web import file_store
+
+    store, after_id, scrubbed, refused, deleted = file_store(), 0, 0, [], 0
+    with session_factory()() as session:
+        while True:
+            done = attachments.scrub_old_photos(session, store, after_id=after_id, limit=batch)
+            session.commit()
+            if done.last_id is None:
+                break
+            deleted += attachments.delete_unused(session, store, done.replaced)
+            after_id, scrubbed, refused = done.last_id, scrubbed + done.scrubbed, refused + done.refused
+    click.echo(f"scrubbed {scrubbed} photo(s), deleted {deleted} original file(s)")
+    if refused:
+        click.echo(f"could not read {len(refused)} photo(s), left as they are: attachment ids {refused}")
+
+
 statistics_cli = AppGroup("statistics", help="The aggregate tables behind the statistics and dashboards.")
 
 
@@ -169,5 +195,6 @@ def statistics_rebuild():
 
 
 def init_app(app: Flask) -> None:
-    for command in (db_cli, process_cli, timers_cli, demo_cli, statistics_cli, notifications_cli, seed, serve):
+    for command in (db_cli, process_cli, timers_cli, demo_cli, statistics_cli, notifications_cli, attachments_cli, seed,
+                    serve):
         app.cli.add_command(command)

@@ -5,7 +5,7 @@ from datetime import datetime, timedelta, timezone
 from functools import wraps
 from urllib.parse import urlsplit
 
-from flask import Flask, abort, current_app, g, render_template, request
+from flask import Flask, abort, current_app, g, render_template, request, send_file
 from flask_babel import format_date, format_time, get_locale, gettext as _, lazy_gettext as _l, ngettext
 from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
@@ -17,7 +17,7 @@ from .models.complaints import escalation_label
 from .services.casework import events
 from .services.casework.milestones import days_until
 from .services.errors import Conflict, Invalid, NotAllowed, NotFound
-from .services.photos import PhotoStore
+from .services import files
 
 PAKISTAN_TIME = timezone(timedelta(hours=5), "PKT")
 # Day, month and year as the pages have always shown them ("06 Dec 2026"), with the month named in the reader's language.
@@ -73,10 +73,10 @@ def session_factory():
     return current_app.extensions["db_sessions"]
 
 
-def photo_store() -> PhotoStore:
+def file_store() -> files.FileStore:
     from pathlib import Path
 
-    return PhotoStore(Path(current_app.config["UPLOAD_DIR"]))
+    return files.DirectoryStore(Path(current_app.config["UPLOAD_DIR"]))
 
 
 def _close_session(_exc):
@@ -139,11 +139,43 @@ def same_site(target: str) -> str | None:
     return target
 
 
-def uploaded_photo(name: str = "photo") -> bytes | None:
-    file = request.files.get(name)
-    if file is None or not file.filename:
-        return None
-    return file.read()
+def uploaded_files(*names: str) -> list[files.Upload]:
+    """The files sent in these form fields, in order. An empty file input arrives as a part
+    without a file name: nothing chosen."""
+    return [files.Upload(name, file.filename, file.read())
+            for name in names for file in request.files.getlist(name) if file.filename]
+
+
+# Private: only those who may read the complaint get it, and only their browser keeps it.
+# An hour spares a page's thumbnails a request each; after it, the ETag makes a revisit a 304.
+FILE_MAX_AGE = 3600
+
+
+def send_attachment(attachment, *, thumbnail: bool = False):
+    """An attachment's file (or its photo's thumbnail) with a private cache and an ETag of its content.
+
+    The caller has checked that the reader may see it. Documents are downloads, never shown in the page.
+    """
+    key = attachment.thumbnail_key if thumbnail and attachment.thumbnail_key else attachment.storage_key
+    etag = files.sha_of_key(key)
+    if request.if_none_match.contains(etag):
+        response = current_app.response_class(status=304)
+    else:
+        document = attachment.kind == "document"
+        response = send_file(
+            file_store().open(key),
+            mimetype=attachment.content_type if key == attachment.storage_key else "image/jpeg",
+            as_attachment=document,
+            download_name=(attachment.original_filename or "document.pdf") if document else None,
+            conditional=False,
+            etag=False,
+        )
+    response.set_etag(etag)
+    response.headers["Cache-Control"] = f"private, max-age={FILE_MAX_AGE}"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    # A file is never a page: nothing in it may run, even if a browser were made to render it.
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
 
 
 def pk_time(value) -> str:
@@ -210,7 +242,7 @@ def _message(status, error):
     if status == 403:
         return _("Your account may not do this.")
     if status == 413:
-        return _("The upload is too large: a photo may be at most 5 MB.")
+        return _("The upload is too large: at most 5 files, photos of at most 5 MB and PDF documents of at most 10 MB.")
     if status == 409:
         return str(error)
     return _("This request cannot be handled.")

@@ -22,9 +22,9 @@ class BaseConfig:
     REDIS_URL = os.environ.get("REDIS_URL", "")
     UPLOAD_DIR = os.environ.get("UPLOAD_DIR", str(ROOT / "instance" / "uploads"))
     BPMN_DIR = str(ROOT / "bpmn")
-    MAX_PHOTO_BYTES = 5 * 1024 * 1024
-    # Room for one photo plus the form fields; Werkzeug answers 413 above it.
-    MAX_CONTENT_LENGTH = 6 * 1024 * 1024
+    # Room for 5 files (photos of at most 5 MB, PDF documents of at most 10 MB: app/services/files)
+    # plus the form fields; Werkzeug answers 413 above it. Files beyond 500 KB are spooled to disk.
+    MAX_CONTENT_LENGTH = 51 * 1024 * 1024
     TIMER_SWEEP_BATCH = int(os.environ.get("TIMER_SWEEP_BATCH", "200"))
     TIMER_SWEEP_SECONDS = int(os.environ.get("TIMER_SWEEP_SECONDS", "60"))
     # Notifications (app/services/channels.py): SMS through an HTTP gateway, email

@@ -1,9 +1,9 @@
-"""A citizen's complaints: lodge (with an Idempotency-Key), list, read, rate; and their photos."""
+"""A citizen's complaints: lodge (with an Idempotency-Key), list, read, rate; and their attachments."""
 from __future__ import annotations
 
 from dataclasses import asdict
 
-from flask import request, send_file, url_for
+from flask import request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
@@ -12,7 +12,7 @@ from werkzeug.datastructures import MultiDict
 from ..models import Complaint, ComplaintStatus, Role
 from ..services.casework import complaints, search, similar, tasks
 from ..services.interop import idempotency
-from ..web import db, photo_store
+from ..web import db, file_store, send_attachment
 from . import bp, serializers
 from .auth import api_user, token_required
 from .inputs import (MAX_ID, JSON, Fields, body, idempotency_key, json_object, query_choice, query_int, query_number,
@@ -32,7 +32,8 @@ CATEGORY = "category_id"  # the one parameter /complaints/similar requires
 def submit():
     citizen, session = api_user(), db()
     key = idempotency_key()
-    source, photo = body(multipart=True)
+    # `photos` repeated, up to 5; `photo` is the single photo of the app's first versions.
+    source, photos = body(files=("photos", "photo"))
     fields = Fields(source, typed=request.mimetype == JSON)
     district_id = row_id(fields.integer("district_id"), "field")
     data = complaints.ComplaintInput(
@@ -46,14 +47,14 @@ def submit():
     )
     fields.check()
     # Of what was understood, not of the raw bytes: the same complaint sent as JSON or multipart is the same request.
-    fingerprint = idempotency.request_hash(asdict(data), photo)
+    fingerprint = idempotency.request_hash(asdict(data), [p.data for p in photos])
     if key is not None:
         earlier = idempotency.find_replay(session, citizen, key, fingerprint)
         if earlier is not None:
             # Before the rate limit: a phone retrying on a bad network is not flooding us.
             return _created(session, earlier, replayed=True)
     enforce("submit", str(citizen.id))
-    submission = idempotency.submit_once(session, citizen, key, fingerprint, data, photo=photo, store=photo_store())
+    submission = idempotency.submit_once(session, citizen, key, fingerprint, data, photos=photos, store=file_store())
     session.commit()
     return _created(session, submission.complaint, replayed=submission.replayed)
 
@@ -142,10 +143,16 @@ def rate(complaint_id: int):
 @bp.get("/attachments/<int:attachment_id>")
 @token_required()
 def attachment(attachment_id: int):
+    return send_attachment(complaints.get_attachment_for(db(), api_user(), row_id(attachment_id, "attachment")))
+
+
+@bp.get("/attachments/<int:attachment_id>/thumbnail")
+@token_required()
+def attachment_thumbnail(attachment_id: int):
     found = complaints.get_attachment_for(db(), api_user(), row_id(attachment_id, "attachment"))
-    response = send_file(photo_store().path_of(found.storage_key), mimetype=found.content_type, max_age=0)
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    if found.kind != "photo":
+        raise ApiProblem(404, _("A document has no thumbnail."))
+    return send_attachment(found, thumbnail=True)
 
 
 def _detail(session, found: Complaint) -> dict:

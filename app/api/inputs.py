@@ -13,7 +13,9 @@ from flask import request
 from flask_babel import gettext as _, lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
 
+from ..services.files import Upload
 from ..services.interop.idempotency import KEY_FIELD, MAX_KEY_LENGTH
+from ..web import uploaded_files
 from .problems import ApiProblem
 
 JSON = "application/json"
@@ -23,16 +25,15 @@ NUL_MESSAGE = _l("Must not contain a NUL character.")
 _KEY_RE = re.compile(rf"^[\x21-\x7e]{{1,{MAX_KEY_LENGTH}}}$")
 
 
-def body(*, multipart: bool = False) -> tuple[dict, bytes | None]:
-    """The body's fields and its photo (multipart only). JSON values keep their types; multipart ones are strings."""
+def body(*, files: tuple[str, ...] = ()) -> tuple[dict, list[Upload]]:
+    """The body's fields and the files sent in the `files` fields (multipart, taken only when
+    `files` names some). JSON values keep their types; multipart ones are strings."""
     if request.mimetype == JSON:
-        return json_object(), None
-    if multipart and request.mimetype == MULTIPART:
-        photo = request.files.get("photo")
-        # An empty file input arrives as a part without a file name: no photo, as on the pages.
-        data = photo.read() if photo is not None and photo.filename else None
-        return {k: v for k, v in request.form.items()}, data
-    accepted = f"{JSON} or {MULTIPART}" if multipart else JSON
+        return json_object(), []
+    if files and request.mimetype == MULTIPART:
+        # An empty file input arrives as a part without a file name: no file, as on the pages.
+        return {k: v for k, v in request.form.items()}, uploaded_files(*files)
+    accepted = f"{JSON} or {MULTIPART}" if files else JSON
     raise ApiProblem(415, _("Send the body as %(media_type)s.", media_type=accepted), headers={"Accept-Post": accepted})
 
 

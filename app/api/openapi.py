@@ -17,7 +17,8 @@ PROBLEM_NAMES = {
     422: "Invalid",
     429: "TooManyRequests",
 }
-PUBLIC: list = []  # `security: []`: no token needed
+PUBLIC: list = []
+PHOTO_TYPES = "image/jpeg, image/png, image/heic, image/heif"  # `security: []`: no token needed
 
 COMPLAINT_EXAMPLE = {
     "category_id": 12,
@@ -80,6 +81,12 @@ def param(name: str) -> dict:
     return {"$ref": f"#/components/parameters/{name}"}
 
 
+BINARY_CONTENT = {"schema": {"type": "string", "format": "binary"}}
+FILE_HEADERS = {
+    "ETag": {"required": True, "schema": {"type": "string"}, "description": "The file's content hash, quoted"},
+    "Cache-Control": {"required": True, "schema": {"type": "string"},
+                      "description": "`private, max-age=3600`: only the reader's own app or browser keeps it"},
+}
 LOCATION = {"Location": {"required": True, "schema": {"type": "string"}, "description": "The created resource's URL"}}
 
 PATHS = {
@@ -142,7 +149,8 @@ PATHS = {
     "/complaints": {
         "post": operation(
             "submitComplaint", "Complaints", "Lodge a complaint",
-            description="Citizens only. multipart/form-data (with an optional `photo`) or JSON (no photo). "
+            description="Citizens only. multipart/form-data (with up to 5 `photos`; `photo` for one) or JSON (no photo). "
+            "Photos are kept upright, at most 2048 px, as JPEG and without any metadata (GPS included). "
             "Send an `Idempotency-Key` so that a retry after a lost answer never lodges a second complaint. "
             "Rate-limited per citizen (a replay is not counted).",
             parameters=[param("IdempotencyKey")],
@@ -150,7 +158,8 @@ PATHS = {
                 "required": True,
                 "content": {
                     "multipart/form-data": {"schema": ref("NewComplaintWithPhoto"),
-                                            "encoding": {"photo": {"contentType": "image/jpeg, image/png"}}},
+                                            "encoding": {"photo": {"contentType": PHOTO_TYPES},
+                                                         "photos": {"contentType": PHOTO_TYPES}}},
                     "application/json": {"schema": ref("NewComplaint"), "example": COMPLAINT_EXAMPLE},
                 },
             },
@@ -236,12 +245,28 @@ PATHS = {
     },
     "/attachments/{attachment_id}": {
         "get": operation(
-            "attachment", "Complaints", "A photo of a complaint",
-            parameters=[param("AttachmentId")],
+            "attachment", "Complaints", "A photo or document of a complaint",
+            description="For those who may read the complaint. Photos are served to show; documents (PDF) as a "
+            "download. The ETag is the file's content hash: send it back in If-None-Match for a 304.",
+            parameters=[param("AttachmentId"), param("IfNoneMatch")],
             responses={
-                "200": {"description": "The photo",
-                        "content": {"image/jpeg": {"schema": {"type": "string", "format": "binary"}},
-                                    "image/png": {"schema": {"type": "string", "format": "binary"}}}},
+                "200": {"description": "The file", "headers": FILE_HEADERS,
+                        "content": {"image/jpeg": BINARY_CONTENT, "image/png": BINARY_CONTENT,
+                                    "application/pdf": BINARY_CONTENT}},
+                "304": {"description": "Not modified: the copy with this ETag is current", "headers": FILE_HEADERS},
+                **problems(401, 404),
+            },
+        )
+    },
+    "/attachments/{attachment_id}/thumbnail": {
+        "get": operation(
+            "attachmentThumbnail", "Complaints", "A photo's thumbnail (at most 320 px)",
+            description="For lists. A photo stored before thumbnails existed answers with itself; a document is 404.",
+            parameters=[param("AttachmentId"), param("IfNoneMatch")],
+            responses={
+                "200": {"description": "The thumbnail", "headers": FILE_HEADERS,
+                        "content": {"image/jpeg": BINARY_CONTENT, "image/png": BINARY_CONTENT}},
+                "304": {"description": "Not modified: the copy with this ETag is current", "headers": FILE_HEADERS},
                 **problems(401, 404),
             },
         )
@@ -264,7 +289,8 @@ PATHS = {
     "/tasks/{task_id}/completion": {
         "post": operation(
             "completeTask", "Tasks", "Complete a task",
-            description="Send the form's fields (JSON, or multipart/form-data with a `photo` when the form accepts one). "
+            description="Send the form's fields (JSON, or multipart/form-data with up to 5 `attachments`, photos or PDF "
+            "documents, when the form accepts them: `form.accepts_attachments`). "
             "Validated exactly as on the web page. 409 when somebody completed it first: `completed_by` says who.",
             parameters=[param("TaskId")],
             requestBody={

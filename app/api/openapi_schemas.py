@@ -8,6 +8,7 @@ MAX_ID = 2**31 - 1
 DATE_TIME = {"type": "string", "format": "date-time"}
 ID = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
 STATUSES = ["submitted", "in_progress", "resolved", "systemic", "closed"]
+BINARY = {"type": "string", "format": "binary"}
 ROLES = ["citizen", "district_officer", "deputy_commissioner", "commissioner", "chief_secretary", "analyst", "admin"]
 
 
@@ -194,10 +195,16 @@ SCHEMAS = {
     "Attachment": obj(
         {
             "id": {"type": "integer"},
-            "purpose": {"type": "string", "enum": ["complaint", "evidence"]},
-            "content_type": {"type": "string", "enum": ["image/jpeg", "image/png"]},
+            "purpose": {"type": "string", "enum": ["complaint", "evidence"], "description": "The citizen's, or an officer's evidence"},
+            "kind": {"type": "string", "enum": ["photo", "document"]},
+            "content_type": {"type": "string", "enum": ["image/jpeg", "image/png", "application/pdf"],
+                             "description": "Photos are stored as JPEG (PNG only for photos of before)"},
             "size": {"type": "integer"},
+            "filename": nullable({"type": "string", "description": "A document's name, for saving it; null for photos"}),
+            "added_by": ref("Person"),
+            "added_at": DATE_TIME,
             "url": {"type": "string", "description": "GET it with the same bearer token"},
+            "thumbnail_url": nullable({"type": "string", "description": "A photo's small version (at most 320 px); null for documents"}),
         }
     ),
     "TaskRef": obj({"id": {"type": "integer"}, "name": {"type": "string"}, "form_key": {"type": "string"}, "url": {"type": "string"}}),
@@ -277,7 +284,8 @@ SCHEMAS = {
                     "form": obj(
                         {
                             "key": {"type": "string"},
-                            "accepts_photo": {"type": "boolean"},
+                            "accepts_photo": {"type": "boolean", "description": "The same as accepts_attachments (older apps read this)"},
+                            "accepts_attachments": {"type": "boolean", "description": "Photos and PDF documents may be sent with it"},
                             "fields": {"type": "array", "items": ref("FormField")},
                         }
                     ),
@@ -317,7 +325,12 @@ SCHEMAS = {
     ),
     "NewComplaint": obj(NEW_COMPLAINT, required=["category_id", "subject", "description"]),
     "NewComplaintWithPhoto": obj(
-        {**NEW_COMPLAINT, "photo": {"type": "string", "format": "binary", "description": "JPEG or PNG, at most 5 MB"}},
+        {
+            **NEW_COMPLAINT,
+            "photos": {"type": "array", "maxItems": 5, "items": BINARY,
+                       "description": "Up to 5 photos (the part repeated): JPEG, PNG or HEIC, at most 5 MB each"},
+            "photo": {**BINARY, "description": "One photo (older apps); counts towards the 5"},
+        },
         required=["category_id", "subject", "description"],
     ),
     "Rating": obj(
@@ -335,8 +348,13 @@ SCHEMAS = {
     },
     "TaskInputWithPhoto": {
         "type": "object",
-        "description": "The same fields as form values, and a photo when the form accepts one.",
-        "properties": {"photo": {"type": "string", "format": "binary"}},
+        "description": "The same fields as form values, and files when the form accepts attachments.",
+        "properties": {
+            "attachments": {"type": "array", "maxItems": 5, "items": BINARY,
+                            "description": "Up to 5 files (the part repeated): photos (JPEG, PNG, HEIC; at most 5 MB) "
+                            "and PDF documents (at most 10 MB, not encrypted)"},
+            "photo": {**BINARY, "description": "One photo (older apps); counts towards the 5"},
+        },
         "additionalProperties": {"type": "string"},
     },
 }
@@ -345,6 +363,13 @@ PARAMETERS = {
     "ComplaintId": {"name": "complaint_id", "in": "path", "required": True, "schema": ID},
     "TaskId": {"name": "task_id", "in": "path", "required": True, "schema": ID},
     "AttachmentId": {"name": "attachment_id", "in": "path", "required": True, "schema": ID},
+    "IfNoneMatch": {
+        "name": "If-None-Match",
+        "in": "header",
+        "required": False,
+        "description": "The ETag of the copy the app keeps: 304 when it is still this file",
+        "schema": {"type": "string"},
+    },
     "IdempotencyKey": {
         "name": "Idempotency-Key",
         "in": "header",

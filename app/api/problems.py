@@ -20,7 +20,7 @@ DETAILS = {
     400: _l("The request is malformed."),
     404: _l("There is nothing at this URL, or it is not yours to see."),
     405: _l("This URL does not take this method: see the Allow header."),
-    413: _l("The request body is too large: a photo may be at most 5 MB."),
+    413: _l("The request body is too large: at most 5 files, photos of at most 5 MB and PDF documents of at most 10 MB."),
     415: _l("The body is in a media type this URL does not take."),
     500: _l("Something went wrong on our side. The request may be retried later."),
 }
@@ -90,6 +90,7 @@ def problem(
     if detail:
         body["detail"] = str(detail)
     if errors is not None:
+        # str(): the services' messages are lazy, rendered here in the reader's language.
         body["errors"] = {name or "_form": [str(m) for m in messages] for name, messages in errors.items()}
     body.update(extensions)
     response = current_app.response_class(json.dumps(body, ensure_ascii=False), status=status, mimetype=PROBLEM_JSON)

@@ -124,7 +124,7 @@ def complaint_detail(
         "current_step": [step(t, viewer) for t in open_tasks],
         "my_task": task_ref(my_task) if my_task else None,
         "timeline": [event(e, viewer) for e in events],
-        "attachments": [attachment(a) for a in attachments],
+        "attachments": [attachment(a, viewer) for a in attachments],
     }
 
 
@@ -147,13 +147,19 @@ def event(e: ComplaintEvent, viewer: User) -> dict:
             "actor": person(e.actor, viewer)}
 
 
-def attachment(a: Attachment) -> dict:
+def attachment(a: Attachment, viewer: User) -> dict:
+    photo = a.kind == "photo"
     return {
         "id": a.id,
         "purpose": a.purpose,
+        "kind": a.kind,
         "content_type": a.content_type,
         "size": a.size,
+        "filename": a.original_filename,
+        "added_by": person(a.uploaded_by, viewer),
+        "added_at": when(a.created_at),
         "url": url_for("api.attachment", attachment_id=a.id),
+        "thumbnail_url": url_for("api.attachment_thumbnail", attachment_id=a.id) if photo else None,
     }
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from ..models import Role
 from ..services.casework import tasks
-from ..web import db, photo_store
+from ..web import db, file_store
 from . import bp, serializers
 from .auth import api_user, token_required
 from .inputs import body, form_data, row_id
@@ -32,10 +32,11 @@ def task(task_id: int):
 def complete(task_id: int):
     session, user = db(), api_user()
     task_id = row_id(task_id, "task")
-    source, photo = body(multipart=True)
+    # `attachments` repeated, up to 5 photos and PDF documents; `photo` is the single photo of the first versions.
+    source, uploads = body(files=("attachments", "photo"))
     formdata = form_data(source)
     try:
-        completion = tasks.complete_task(session, task_id, user, formdata, photo=photo, store=photo_store())
+        completion = tasks.complete_task(session, task_id, user, formdata, uploads=uploads, store=file_store())
     except tasks.StepTaken as taken:
         session.rollback()
         raise ApiProblem(
@@ -68,7 +69,9 @@ def _task_detail(session, found) -> dict:
         "completed_by": serializers.person(found.completed_by, user),
         "form": {
             "key": found.form_key,
-            "accepts_photo": tasks.accepts_photo(found),
+            # Kept for the app's first versions: a form that takes attachments takes a photo.
+            "accepts_photo": tasks.accepts_attachments(found),
+            "accepts_attachments": tasks.accepts_attachments(found),
             "fields": serializers.form_fields(form),
         },
     }

@@ -7,10 +7,10 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from ..models import Complaint, Role
-from ..services.casework import complaints, similar
+from ..services.casework import attachments, complaints, similar
 from ..services import organisation
 from ..services.errors import Invalid
-from ..web import db, photo_store, roles_required, uploaded_photo
+from ..web import db, file_store, roles_required, uploaded_files
 
 bp = Blueprint("citizen", __name__, url_prefix="/my")
 
@@ -55,7 +55,7 @@ def new_complaint():
                 return render_template("citizen/new_complaint.html", values=form.to_dict(), errors={},
                                        similar=found, photo_dropped=_any_file(), **choices)
         complaint = complaints.submit_complaint(
-            session, current_user, data, photo=uploaded_photo(), store=photo_store()
+            session, current_user, data, photos=uploaded_files("photos", "photo"), store=file_store()
         )
     except Invalid as error:
         session.rollback()
@@ -71,6 +71,29 @@ def new_complaint():
 def _any_file() -> bool:
     """Whether a file was chosen: a page shown again cannot keep it, so it says to choose it again."""
     return any(file.filename for _, file in request.files.items(multi=True))
+
+
+@bp.post("/complaints/photo-position")
+@roles_required(Role.CITIZEN)
+def photo_position():
+    """Where a chosen photo was taken, for the lodge page to offer as the pin. Nothing is stored:
+    the position reaches the complaint only if the citizen puts it in the form and lodges it."""
+    uploads = uploaded_files("photo")
+    if len(uploads) != 1:
+        return _private({"error": _("Send one photo.")}, 400)
+    try:
+        position = attachments.read_photo_position(uploads[0])
+    except Invalid as refused:
+        return _private({"error": " ".join(str(m) for messages in refused.errors.values() for m in messages)}, 400)
+    if position is None:
+        return _private({"latitude": None, "longitude": None})
+    question = _("Use the place where the photo was taken (%(latitude)s, %(longitude)s)?",
+                 latitude=f"{position.latitude:.5f}", longitude=f"{position.longitude:.5f}")
+    return _private({"latitude": position.latitude, "longitude": position.longitude, "question": question})
+
+
+def _private(body: dict, status: int = 200):
+    return body, status, {"Cache-Control": "no-store"}
 
 
 def _coordinate(form, name):

@@ -113,7 +113,7 @@ def show(complaint_id: int):
         supporters=similar.supporter_counts(session, [complaint.id]).get(complaint.id, 0) if current_user.is_staff else 0,
         my_task=my_task,
         form=form,
-        accepts_photo=my_task is not None and tasks.accepts_photo(my_task),
+        accepts_attachments=my_task is not None and tasks.accepts_attachments(my_task),
         errors={},
         # The citizen follows the complaint by its milestones; staff have the process diagram.
         tracking=milestones.tracking_of(session, complaint) if current_user.role is Role.CITIZEN else None,

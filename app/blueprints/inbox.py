@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 
 from ..models import Role
 from ..services.casework import complaints, tasks
-from ..web import db, photo_store, roles_required, uploaded_photo
+from ..web import db, file_store, roles_required, uploaded_files
 
 bp = Blueprint("inbox", __name__)
 
@@ -34,7 +34,8 @@ def complete(task_id: int):
     session = db()
     try:
         completion = tasks.complete_task(
-            session, task_id, current_user, request.form, photo=uploaded_photo(), store=photo_store()
+            session, task_id, current_user, request.form, uploads=uploaded_files("attachments", "photo"),
+            store=file_store(),
         )
     except tasks.StepInvalid as refused:
         # Nothing was written; the request's session ends with a rollback.
@@ -62,5 +63,5 @@ def _task_page(task, form, errors):
         events=complaints.timeline(session, complaint),
         attachments=complaints.attachments_of(session, complaint),
         may_work=task.completed_at is None and tasks.may_work(current_user, task),
-        accepts_photo=tasks.accepts_photo(task),
+        accepts_attachments=tasks.accepts_attachments(task),
     )

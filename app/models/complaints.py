@@ -1,4 +1,4 @@
-"""Complaints, their photos and their append-only timeline."""
+"""Complaints, their attachments (photos, documents) and their append-only timeline."""
 from __future__ import annotations
 
 import enum
@@ -122,18 +122,27 @@ class Complaint(Base):
 
 
 class Attachment(Base):
-    """A photo: kept outside the web root under `storage_key`, served only after a scope check."""
+    """A photo or a PDF document of a complaint: kept outside the web root under `storage_key`
+    (named by its content hash), served only after a scope check."""
 
     __tablename__ = "attachments"
     id: Mapped[int] = mapped_column(primary_key=True)
     complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"), index=True)
     uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    purpose: Mapped[str] = mapped_column(String(20))  # "complaint" or "evidence"
+    purpose: Mapped[str] = mapped_column(String(20))  # "complaint" (the citizen's) or "evidence" (an officer's)
+    kind: Mapped[str] = mapped_column(String(20), default="photo", server_default="photo")  # or "document"
     content_type: Mapped[str] = mapped_column(String(40))
     size: Mapped[int] = mapped_column(Integer)
     sha256: Mapped[str] = mapped_column(String(64))
     storage_key: Mapped[str] = mapped_column(String(200))
+    # Photos stored since migration 0014 have a small version for pages; older ones show in full.
+    thumbnail_key: Mapped[str | None] = mapped_column(String(200))
+    # Documents: the name the uploader gave it (cleaned), offered as the download's name. Never a path.
+    original_filename: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    complaint: Mapped[Complaint] = relationship()
+    uploaded_by: Mapped[User] = relationship()
 
 
 class ComplaintEvent(Base):

@@ -127,6 +127,6 @@ register(
         writes=("outcome", "action_taken", "reason"),
         to_data=_officer_data,
         apply=_apply_officer_action,
-        accepts_photo=True,
+        accepts_attachments=True,
     )
 )

@@ -71,7 +71,8 @@ class TaskForm:
     # Changes the complaint row beyond the process state; returns the timeline event it makes:
     # (kind, note: the person's own words or None, details: the facts its line is made of; see casework/events.py).
     apply: Callable[[dict, FormContext], tuple[str, str | None, dict]] = lambda data, ctx: ("task_completed", None, {})
-    accepts_photo: bool = False
+    # Photos and PDF documents may come with it (an officer's evidence).
+    accepts_attachments: bool = False
     extra: dict = field(default_factory=dict)
 
 

@@ -37,11 +37,17 @@ class ApiClient:
     def delete(self, path, **kwargs):
         return self.client.delete(PREFIX + path, headers=self.headers(kwargs.pop("headers", None)), **kwargs)
 
-    def post_multipart(self, path, fields: dict, photo: bytes | None = None, *, headers=None):
-        """A multipart body encoded in memory (the test client would spool a big one to a file it never closes)."""
+    def post_multipart(self, path, fields: dict, photo: bytes | None = None, *, files=(), headers=None):
+        """A multipart body encoded in memory (the test client would spool a big one to a file it never closes).
+
+        `photo`: one file in the `photo` part; `files`: (part, file name, bytes), a part may repeat.
+        """
         data = MultiDict({k: str(v) for k, v in fields.items()})
         if photo is not None:
             data["photo"] = FileStorage(io.BytesIO(photo), filename="photo.jpg", content_type="image/jpeg")
+        for part, filename, content in files:
+            declared = "application/pdf" if filename.endswith(".pdf") else "image/jpeg"
+            data.add(part, FileStorage(io.BytesIO(content), filename=filename, content_type=declared))
         stream, length, boundary = stream_encode_multipart(data, use_tempfile=False)
         return self.client.post(
             PREFIX + path,

@@ -1,7 +1,10 @@
 """Lodging, listing, reading and rating complaints through the API."""
 from __future__ import annotations
 
+import io
+
 import pytest
+from PIL import Image
 from sqlalchemy import func, select
 
 from app.models import Attachment, Complaint, ComplaintStatus, Role
@@ -54,10 +57,12 @@ def test_lodge_as_multipart_with_a_photo(api, session, citizen, places):
     assert response.status_code == 201, response.get_json()
     assert_documented(response)
     (attachment,) = response.get_json()["attachments"]
-    assert attachment["content_type"] == "image/jpeg" and attachment["size"] == len(photo)
+    assert attachment["content_type"] == "image/jpeg" and attachment["kind"] == "photo"
+    assert attachment["added_by"] == {"role": "citizen", "role_label": "Citizen", "name": "Bilal Ahmad"}
     image = as_citizen.get(attachment["url"].removeprefix("/api/v1"))
     image.get_data(), image.close()  # send_file streams the stored file: read it, then close it
-    assert image.status_code == 200 and image.data == photo and image.mimetype == "image/jpeg"
+    assert image.status_code == 200 and image.mimetype == "image/jpeg" and len(image.data) == attachment["size"]
+    assert Image.open(io.BytesIO(image.data)).size == Image.open(io.BytesIO(photo)).size  # re-encoded, same picture
     assert_documented(image)
 
 
@@ -73,7 +78,8 @@ def test_the_district_defaults_to_the_citizens_own(api, session, citizen, places
 def test_a_photo_that_is_not_an_image_is_422_and_lodges_nothing(api, session, citizen, places):
     response = api.as_(citizen).post_multipart("/complaints", new_complaint(session, places["peshawar"]), b"%PDF-1.4 not a photo")
 
-    assert "JPEG or PNG" in assert_problem(response, 422, field="photo")["errors"]["photo"][0]
+    message = assert_problem(response, 422, field="photo")["errors"]["photo"][0]
+    assert message == "photo.jpg: Only photos can be attached here (JPEG, PNG or HEIC)."
     assert session.scalar(select(func.count()).select_from(Complaint)) == 0
 
 
@@ -231,15 +237,20 @@ def test_staff_cannot_rate(api, session, citizen, make_user, places):
     assert_problem(api.as_(dc).post(f"/complaints/{complaint.id}/rating", json={"rating": 5, "satisfied": True}), 403)
 
 
-def test_a_png_evidence_photo_is_served_with_its_type(api, session, citizen, make_user, places, app):
+def test_a_png_photo_stored_before_re_encoding_is_served_with_its_type(api, session, citizen, places, app):
     from tests.app.helpers import store_of
 
-    complaint = lodge(session, citizen, places["peshawar"], photo=png_bytes(), store=store_of(app))
+    complaint = lodge(session, citizen, places["peshawar"])
+    store = store_of(app)
+    key = store.put(png_bytes(), "png")
+    session.add(Attachment(complaint_id=complaint.id, uploaded_by_id=citizen.id, purpose="complaint",
+                           content_type="image/png", size=len(png_bytes()), sha256=key[3:67], storage_key=key))
+    session.commit()
     attachment = session.scalar(select(Attachment).where(Attachment.complaint_id == complaint.id))
 
-    response = api.as_(citizen).get(f"/attachments/{attachment.id}")
-    response.get_data(), response.close()
-
-    assert response.status_code == 200 and response.mimetype == "image/png"
-    assert response.headers["Cache-Control"] == "private, no-store"
-    assert_documented(response)
+    for path in (f"/attachments/{attachment.id}", f"/attachments/{attachment.id}/thumbnail"):
+        response = api.as_(citizen).get(path)
+        response.get_data(), response.close()
+        assert response.status_code == 200 and response.mimetype == "image/png" and response.data == png_bytes()
+        assert response.headers["Cache-Control"] == "private, max-age=3600"
+        assert_documented(response)

@@ -134,7 +134,7 @@ def test_a_key_stored_meanwhile_turns_the_submission_into_a_replay(session, make
     """The service's answer when the unique (user, key) constraint fires: roll back, return the stored complaint."""
     citizen = make_user(Role.CITIZEN)
     data = complaints.ComplaintInput(category(session).id, places["peshawar"].id, "Overflowing drain", "x" * 30)
-    fingerprint = idempotency.request_hash({"n": 1}, None)
+    fingerprint = idempotency.request_hash({"n": 1}, [])
     first = idempotency.submit_once(session, citizen, KEY, fingerprint, data)
     session.commit()
     # A twin request that looked before the first one committed: it finds no key and goes ahead.

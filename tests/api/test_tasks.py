@@ -54,6 +54,7 @@ def test_a_task_describes_its_form(api, desk):
     body = response.get_json()
     assert body["open"] is True and body["may_work"] is True and body["completed_by"] is None
     assert body["form"]["key"] == "dc_triage" and body["form"]["accepts_photo"] is False
+    assert body["form"]["accepts_attachments"] is False
     fields = {f["name"]: f for f in body["form"]["fields"]}
     assert list(fields) == ["decision", "officer_id", "instruction", "target_district_id", "reason"]
     assert fields["decision"]["type"] == "choice" and fields["decision"]["required"] is True
@@ -125,7 +126,8 @@ def test_the_officer_completes_with_an_evidence_photo(api, session, desk):
     assign(session, desk["complaint"], desk["dc"], desk["officer"])
     (action,) = open_tasks(session, desk["complaint"])
     as_officer = api.as_(desk["officer"])
-    assert as_officer.get(f"/tasks/{action.id}").get_json()["form"]["accepts_photo"] is True
+    form = as_officer.get(f"/tasks/{action.id}").get_json()["form"]
+    assert form["accepts_photo"] is True and form["accepts_attachments"] is True
 
     response = as_officer.post_multipart(
         f"/tasks/{action.id}/completion", {"outcome": "resolved", "action_taken": "Replaced the bulb."}, jpeg_bytes()

@@ -18,7 +18,7 @@ from app.models import ApiKey, Complaint, ComplaintEvent, ComplaintSupporter, Hu
 from app.services.people import accounts
 from app.services.casework import complaints, tasks
 from app.services import organisation
-from app.services.photos import PhotoStore
+from app.services.files import DirectoryStore, Upload
 
 DESCRIPTION = "The streetlight in front of house 12 has been broken for three weeks."
 
@@ -35,20 +35,20 @@ def category(session, department_index: int = 0):
 
 
 def lodge(session, citizen, district, *, department_index=0, subject="Broken streetlight", photo=None, store=None):
-    """A citizen lodges a complaint through the service; committed."""
+    """A citizen lodges a complaint (with a photo's bytes) through the service; committed."""
     complaint = complaints.submit_complaint(
         session,
         citizen,
         complaints.ComplaintInput(category(session, department_index).id, district.id, subject, DESCRIPTION),
-        photo=photo,
+        photos=[Upload("photos", "photo.jpg", photo)] if photo else [],
         store=store,
     )
     session.commit()
     return complaint
 
 
-def store_of(app) -> PhotoStore:
-    return PhotoStore(Path(app.config["UPLOAD_DIR"]))
+def store_of(app) -> DirectoryStore:
+    return DirectoryStore(Path(app.config["UPLOAD_DIR"]))
 
 
 def reread(session) -> None:
@@ -132,17 +132,23 @@ def png_bytes() -> bytes:
 
 
 def post_with_photo(client, path, form: dict, photo: bytes, filename: str = "photo.jpg"):
-    """POST a form with a file the way a browser does (declared type from the file name).
+    """POST a form with a file the way a browser does (declared type from the file name)."""
+    return post_with_files(client, path, form, [("photo", filename, photo)])
+
+
+def post_with_files(client, path, form: dict, files: list[tuple[str, str, bytes]], headers=None):
+    """POST a form with files, each (field, file name, bytes); a field may repeat (a multiple file input).
 
     The body is encoded in memory: the test client would spool a large one to a
     temporary file it never closes, which `filterwarnings = error` turns into a failure.
     """
     data = MultiDict(form)
-    data["photo"] = FileStorage(io.BytesIO(photo), filename=filename, content_type="image/jpeg")
+    for field, filename, content in files:
+        declared = "application/pdf" if filename.lower().endswith(".pdf") else "image/jpeg"
+        data.add(field, FileStorage(io.BytesIO(content), filename=filename, content_type=declared))
     stream, length, boundary = stream_encode_multipart(data, use_tempfile=False)
-    return client.post(
-        path, input_stream=stream, content_length=length, content_type=f'multipart/form-data; boundary="{boundary}"'
-    )
+    return client.post(path, input_stream=stream, content_length=length, headers=headers,
+                       content_type=f'multipart/form-data; boundary="{boundary}"')
 
 
 def text_of(response) -> str:

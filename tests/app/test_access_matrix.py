@@ -11,6 +11,7 @@ whether it exists); a 403 means "your role never does this".
 """
 from __future__ import annotations
 
+import io
 import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -24,6 +25,7 @@ from app.services.interop import api_keys
 from app.services.casework import complaints
 from app.services import organisation
 from tests.app.helpers import assign, cheap_password_hashing, jpeg_bytes, lodge, open_tasks, snapshot, store_of
+from tests.app.media import phone_jpeg
 from tests.conftest import PASSWORD, login
 
 ROLES = (
@@ -71,6 +73,8 @@ EXPECTED = {
     "GET /my/complaints":                      (200,    200,    403,   403,   403,      403,      403,   403,   403,   403,     403,   LOGIN),
     "GET /my/complaints/new":                  (200,    200,    403,   403,   403,      403,      403,   403,   403,   403,     403,   LOGIN),
     "POST /my/complaints/new":                 (LODGED, LODGED, 403,   403,   403,      403,      403,   403,   403,   403,     403,   LOGIN),
+    # Reads where a chosen photo was taken, for the lodge page to offer; stores nothing (tests/app/test_attachments.py).
+    "POST /my/complaints/photo-position":      (200,    200,    403,   403,   403,      403,      403,   403,   403,   403,     403,   LOGIN),
     "GET /complaints":                         (403,    403,    200,   200,   200,      200,      200,   200,   200,   200,     200,   LOGIN),
     "GET /complaints/<id>":                    (200,    404,    200,   404,   200,      404,      200,   404,   200,   200,     200,   LOGIN),
     # "Add my voice" from the lodge page: a citizen of the complaint's district, never its own lodger.
@@ -79,6 +83,7 @@ EXPECTED = {
     "GET /tasks/<id>":                         (200,    404,    200,   404,   200,      404,      200,   404,   200,   200,     200,   LOGIN),
     "POST /tasks/<id>":                        (404,    404,    INBOX, 404,   404,      404,      404,   404,   404,   404,     404,   LOGIN),
     "GET /attachments/<id>":                   (200,    404,    200,   404,   200,      404,      200,   404,   200,   200,     200,   LOGIN),
+    "GET /attachments/<id>/thumbnail":         (200,    404,    200,   404,   200,      404,      200,   404,   200,   200,     200,   LOGIN),
     "GET /district/officers":                  (403,    403,    403,   403,   200,      200,      403,   403,   403,   403,     403,   LOGIN),
     "POST /district/officers":                 (403,    403,    403,   403,   OFFICERS, OFFICERS, 403,   403,   403,   403,     403,   LOGIN),
     "POST /district/officers/<id>/deactivate": (403,    403,    403,   403,   OFFICERS, 404,      403,   403,   403,   403,     403,   LOGIN),
@@ -215,6 +220,7 @@ def request_for(endpoint: str, world: World, session) -> tuple[str, str, dict | 
         "/complaints/<id>": world.complaint_id,
         "/tasks/<id>": world.task_id,
         "/attachments/<id>": world.attachment_id,
+        "/attachments/<id>/thumbnail": world.attachment_id,
         "/district/officers/<id>/deactivate": world.officer.id,
         "/district/citizens/<id>/block": world.owner.id,
         "/district/citizens/<id>/unblock": world.blocked.id,
@@ -259,6 +265,7 @@ def request_for(endpoint: str, world: World, session) -> tuple[str, str, dict | 
         "POST /admin/places": {"kind": "district", "id": str(world.dc.district_id), "name_ur": "نیا نام",
                                "name_ps": "نوی نوم"},
         "POST /language": {"language": "ur", "next": "/statistics"},
+        "POST /my/complaints/photo-position": {"photo": (io.BytesIO(phone_jpeg((64, 48))), "street.jpg")},
         "POST /password/forgot": {"login": world.owner.mobile},
     }
     return method, path, forms.get(endpoint, {}) if method == "POST" else None
@@ -274,6 +281,7 @@ def test_access(client, session, world, make_user, places, endpoint, role, expec
 
     response = client.open(path, method=method, data=form)
     status, location = response.status_code, response.headers.get("Location", "")
+    response.get_data()  # a file streams from an open file until its body is read and closed
     response.close()
 
     if isinstance(expected, int):

@@ -521,4 +521,4 @@ def test_the_catalogue_lists_every_form_its_fields_and_what_it_writes():
     # Choices carry the value the process receives, e.g. a boolean for "satisfied".
     assert rating["satisfied"].choices == [(True, "Yes, close my complaint"), (False, "No, reopen it")]
     assert rating["rating"].choices[0] == (1, "1")
-    assert catalogue["officer_action"].accepts_photo and not catalogue["dc_triage"].accepts_photo
+    assert catalogue["officer_action"].accepts_attachments and not catalogue["dc_triage"].accepts_attachments

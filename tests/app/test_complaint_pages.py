@@ -1,12 +1,14 @@
 """Lodging, photos, the DC's complaint list, task pages and the citizen's rating, through the pages."""
 from __future__ import annotations
 
+import io
 import re
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 import time_machine
+from PIL import Image
 from sqlalchemy import select
 
 from app.models import Attachment, Complaint, ComplaintStatus, HumanTask, Role, utcnow
@@ -78,9 +80,8 @@ def test_invalid_complaint_is_shown_again_with_what_was_typed(client, session, m
     assert snapshot(session) == before
 
 
-@pytest.mark.parametrize(("photo", "content_type"), [(jpeg_bytes(), "image/jpeg"), (png_bytes(), "image/png")],
-                         ids=["jpeg", "png"])
-def test_photo_is_stored_and_served_only_to_allowed_readers(app, client, session, make_user, places, photo, content_type):
+@pytest.mark.parametrize("photo", [jpeg_bytes(), png_bytes()], ids=["jpeg", "png"])
+def test_photo_is_stored_and_served_only_to_allowed_readers(app, client, session, make_user, places, photo):
     owner = make_user(Role.CITIZEN)
     login(client, owner)
     form = complaint_form(category(session), places["peshawar"])
@@ -88,26 +89,29 @@ def test_photo_is_stored_and_served_only_to_allowed_readers(app, client, session
     assert post_with_photo(client, "/my/complaints/new", form, photo, "street.jpg").status_code == 302
 
     attachment = session.scalar(select(Attachment))
-    assert attachment.content_type == content_type and attachment.size == len(photo)
-    assert [p.read_bytes() for p in uploads(app)] == [photo]
-    assert f'src="/attachments/{attachment.id}"' in text_of(client.get(f"/complaints/{attachment.complaint_id}"))
+    assert attachment.content_type == "image/jpeg" and attachment.kind == "photo"  # re-encoded, whatever it was
+    assert len(uploads(app)) == 2  # the photo and its thumbnail
+    page = text_of(client.get(f"/complaints/{attachment.complaint_id}"))
+    assert f'src="/attachments/{attachment.id}/thumbnail"' in page and f'href="/attachments/{attachment.id}"' in page
     readers = [owner, make_user(Role.DEPUTY_COMMISSIONER), make_user(Role.COMMISSIONER)]
     outsiders = [make_user(Role.CITIZEN), make_user(Role.DEPUTY_COMMISSIONER, district=places["nowshera"])]
     for user in readers + outsiders:
-        response = client_of(app, user).get(f"/attachments/{attachment.id}")
-        if user in readers:
-            assert response.status_code == 200 and response.mimetype == content_type
-            assert response.data == photo
-            assert response.headers["Cache-Control"] == "private, no-store"
-        else:
-            assert response.status_code == 404 and response.data != photo
-        response.close()
+        for path in (f"/attachments/{attachment.id}", f"/attachments/{attachment.id}/thumbnail"):
+            response = client_of(app, user).get(path)
+            if user in readers:
+                assert response.status_code == 200 and response.mimetype == "image/jpeg"
+                assert Image.open(io.BytesIO(response.data)).size == (8, 8)
+                assert response.headers["Cache-Control"] == "private, max-age=3600"
+            else:
+                assert response.status_code == 404 and b"\xff\xd8" not in response.data
+            response.close()
 
 
 @pytest.mark.parametrize(("photo", "status", "message"), [
-    (b"Dear sir, this is not a photo at all.\n" * 20, 400, "This is not a JPEG or PNG photo."),
-    (jpeg_bytes() + b"\0" * (5 * 1024 * 1024), 400, "The photo is larger than 5 MB."),
-    (jpeg_bytes() + b"\0" * (7 * 1024 * 1024), 413, "The upload is too large: a photo may be at most 5 MB."),
+    (b"Dear sir, this is not a photo at all.\n" * 20, 400, "street.jpg: This is not a JPEG, PNG or HEIC photo."),
+    (jpeg_bytes() + b"\0" * (5 * 1024 * 1024), 400, "street.jpg: The photo is larger than 5 MB."),
+    (jpeg_bytes() + b"\0" * (52 * 1024 * 1024), 413,
+     "The upload is too large: at most 5 files, photos of at most 5 MB and PDF documents of at most 10 MB."),
 ], ids=["text-renamed-jpg", "over-5-MB", "over-MAX_CONTENT_LENGTH"])
 def test_bad_photo_is_refused_with_a_clear_message(app, client, session, make_user, places, photo, status, message):
     login(client, make_user(Role.CITIZEN))
@@ -120,7 +124,7 @@ def test_bad_photo_is_refused_with_a_clear_message(app, client, session, make_us
     assert message in text_of(response)
     if status == 400:
         assert field_value(response, "subject") == form["subject"]
-        assert "Please choose the photo again." in text_of(response)
+        assert "Please choose the photos again." in text_of(response)
     assert snapshot(session) == before and uploads(app) == []
 
 
@@ -176,7 +180,7 @@ def test_task_page_renders_the_form_of_its_form_key(client, session, triaged):
     page = client.get(f"/tasks/{action.id}").get_data(as_text=True)
     for outcome in ("resolved", "systemic", "returned"):
         assert f'name="outcome" required type="radio" value="{outcome}"' in page
-    assert re.search(r'<textarea[^>]* name="action_taken"', page) and 'name="photo" type="file"' in page
+    assert re.search(r'<textarea[^>]* name="action_taken"', page) and 'name="attachments" type="file" multiple' in page
     assert 'name="decision"' not in page
 
 
@@ -231,13 +235,14 @@ def test_officer_evidence_photo_must_be_a_real_photo(app, client, session, triag
     form = {"outcome": "resolved", "action_taken": "Replaced the bulb"}
 
     refused = post_with_photo(client, f"/tasks/{action.id}", form, b"MZ not a photo", "fix.jpg")
-    assert refused.status_code == 400 and "This is not a JPEG or PNG photo." in text_of(refused)
+    assert refused.status_code == 400
+    assert "fix.jpg: This is neither a photo (JPEG, PNG or HEIC) nor a PDF document." in text_of(refused)
     assert [t.id for t in open_tasks(session, complaint)] == [action.id] and uploads(app) == []
 
     done = post_with_photo(client, f"/tasks/{action.id}", form, jpeg_bytes(), "fix.jpg")
     assert done.status_code == 302
     assert session.scalar(select(Attachment.purpose).where(Attachment.complaint_id == complaint.id)) == "evidence"
-    assert events(session, complaint)[-1] == "resolved" and len(uploads(app)) == 1
+    assert events(session, complaint)[-1] == "resolved" and len(uploads(app)) == 2  # with its thumbnail
 
 
 @pytest.fixture()

@@ -2,6 +2,7 @@
 is refused and changes nothing; with the token of the rendered page it works."""
 from __future__ import annotations
 
+import io
 import re
 
 import pytest
@@ -20,6 +21,7 @@ from tests.app.helpers import (
     snapshot,
     text_of,
 )
+from tests.app.media import phone_jpeg
 from tests.conftest import PASSWORD, ROOT, login
 
 CSRF_MESSAGE = "The form expired or did not come from this site."
@@ -82,7 +84,7 @@ def people(app, session, make_user, places, monkeypatch):
     }
 
 
-CASES = ["login", "register", "logout", "lodge", "task", "add-officer", "deactivate", "block", "unblock", "admin-staff",
+CASES = ["login", "register", "logout", "lodge", "photo-position", "task", "add-officer", "deactivate", "block", "unblock", "admin-staff",
          "api-key-issue", "api-key-revoke", "notification-read", "notifications-read-all", "notification-retry",
          "notifications-retry-parked", "analyst-default", "analyst-validate", "analyst-simulate", "analyst-deploy",
          "analyst-migrate", "password-forgot", "password-reset", "language", "track", "place-names", "support"]
@@ -100,6 +102,8 @@ def post_cases(p):
         "register": ("/register", None, registration),
         "logout": ("/logout", p["citizen"], {}),
         "lodge": ("/my/complaints/new", p["citizen"], complaint_form(p["category"], p["peshawar"])),
+        "photo-position": ("/my/complaints/photo-position", p["citizen"],
+                           {"photo": (io.BytesIO(phone_jpeg((64, 48))), "street.jpg")}),
         "task": (f"/tasks/{p['triage'].id}", p["dc"], {"decision": "assign", "officer_id": str(p["officer"].id)}),
         "add-officer": ("/district/officers", p["dc"], officer),
         "deactivate": (f"/district/officers/{p['officer'].id}/deactivate", p["dc"], {}),
@@ -198,3 +202,13 @@ def test_completing_a_task_with_the_token_of_the_task_page_works(csrf_client, se
     assert response.status_code == 302 and response.headers["Location"] == "/inbox"
     (action,) = open_tasks(session, triage.complaint)
     assert action.form_key == "officer_action" and action.assignee_id == people["officer"].id
+
+
+def test_the_photo_position_takes_the_token_in_a_header_as_the_lodge_pages_script_sends_it(csrf_client, people):
+    login(csrf_client, people["citizen"])
+    token = token_in(csrf_client.get("/my/complaints/new"))
+    photo = {"photo": (io.BytesIO(phone_jpeg((64, 48))), "street.jpg")}
+
+    response = csrf_client.post("/my/complaints/photo-position", data=photo, headers={"X-CSRFToken": token})
+
+    assert response.status_code == 200 and response.get_json()["latitude"] == pytest.approx(34.0151, abs=1e-5)

@@ -1,7 +1,8 @@
 """One complaint's life on a 360 px phone, through a real Chromium and a real server.
 
-A new citizen registers and lodges a complaint with a photo; the DC assigns it;
-the officer resolves it; the citizen rates it, is refused a "not satisfied"
+A new citizen registers and lodges a complaint with a photo (whose GPS position is
+offered, and used only on a click); the DC assigns it;
+the officer resolves it with a PDF report and a photo; the citizen sees them and rates it, is refused a "not satisfied"
 without a comment, then reopens it, and it is back with the DC. A DC of
 another district gets the 404 page. Every page visited must fit 360 px, and
 every POST form must carry (and every POST must send) a csrf_token: the server
@@ -12,8 +13,9 @@ from __future__ import annotations
 import re
 
 import pytest
-from PIL import Image
 from playwright.sync_api import Locator, Page, Request, expect
+
+from tests.app.media import pdf, phone_jpeg
 
 pytestmark = pytest.mark.browser
 
@@ -48,6 +50,8 @@ def posts(phone):
     phone.on("request", lambda request: sent.append(request) if request.method == "POST" else None)
     yield sent
     for request in sent:
+        if request.headers.get("x-csrftoken"):
+            continue  # a script's fetch (the photo's position) sends the page's token in a header
         body = request.post_data_buffer or b""
         if not body and request.headers.get("content-type", "").startswith("multipart/form-data"):
             continue  # Chromium does not report a body holding a file; check_page saw the form's token
@@ -97,8 +101,10 @@ def complete(page: Page) -> None:
 
 def test_complaint_journey_on_a_phone(phone: Page, posts, tmp_path):
     page = phone
-    photo = tmp_path / "drain.jpg"
-    Image.new("RGB", (64, 48), (120, 90, 40)).save(photo, "JPEG")
+    photo = tmp_path / "drain.jpg"  # taken sideways in Peshawar: EXIF orientation 6 and GPS
+    photo.write_bytes(phone_jpeg((64, 48)))
+    report = tmp_path / "Drain inspection.pdf"
+    report.write_bytes(pdf(pages=1))
 
     # 1. A new citizen registers; a wrong CNIC is refused without losing what was typed.
     visit(page, "")
@@ -130,7 +136,16 @@ def test_complaint_journey_on_a_phone(phone: Page, posts, tmp_path):
     page.get_by_label("Subject").fill(SUBJECT)
     page.get_by_label("Describe the problem").fill("The sewer line near the Dalazak Road bridge has overflowed for a week.")
     page.get_by_label("Address or landmark").fill("Dalazak Road bridge, Peshawar")
-    page.get_by_label("Photo").set_input_files(photo)
+    expect(page.get_by_label("Latitude")).to_have_value("")
+    page.get_by_label("Photos").set_input_files(photo)
+    # The photo knows where it was taken: offered, and put in the form only when the citizen says so.
+    offer = page.locator("#photo-position")
+    expect(offer).to_contain_text("Use the place where the photo was taken (34.01510, 71.52490)?")
+    expect(page.get_by_label("Latitude")).to_have_value("")
+    offer.get_by_role("button", name="Use it").click()
+    expect(offer).to_be_hidden()
+    expect(page.get_by_label("Latitude")).to_have_value("34.0151")
+    expect(page.get_by_label("Longitude")).to_have_value("71.5249")
     click_through(page, page.get_by_role("button", name="Lodge complaint"))
     flash = page.get_by_role("status")
     expect(flash).to_contain_text(re.compile(r"Tracking number: KP-\d{4}-\d{7}"))
@@ -138,10 +153,13 @@ def test_complaint_journey_on_a_phone(phone: Page, posts, tmp_path):
     expect(page).to_have_url(re.compile(r"/complaints/\d+$"))
     complaint_url = page.url
     expect(page.get_by_role("heading", name=SUBJECT)).to_be_visible()
-    image = page.locator(".photos img")
+    expect(page.get_by_text("34.01510, 71.52490")).to_be_visible()
+    image = page.locator(".attachment-list img")
     expect(image).to_have_count(1)
     image.scroll_into_view_if_needed()
-    page.wait_for_function("img => img.complete && img.naturalWidth === 64", arg=image.element_handle())
+    # The thumbnail, turned upright: 48 wide, 64 high.
+    page.wait_for_function("img => img.complete && img.naturalWidth === 48 && img.naturalHeight === 64",
+                           arg=image.element_handle())
     sign_out(page)
 
     # 2. The DC of Peshawar finds it in the inbox and assigns it with an instruction.
@@ -163,6 +181,7 @@ def test_complaint_journey_on_a_phone(phone: Page, posts, tmp_path):
     expect(page.get_by_text("Get the line cleared within 48 hours.")).to_be_visible()
     page.get_by_label("Resolved", exact=True).check()
     page.get_by_label("Action taken").fill("The sewer line was jetted and the manhole rebuilt.")
+    page.get_by_label("Evidence").set_input_files([report, photo])
     complete(page)
     expect(page.get_by_role("status")).to_have_text("Done. The complaint has moved on.")
     sign_out(page)
@@ -173,6 +192,9 @@ def test_complaint_journey_on_a_phone(phone: Page, posts, tmp_path):
     expect(card).to_contain_text("Please rate the resolution.")
     click_through(page, card.get_by_role("link", name=SUBJECT))
     expect(page.get_by_role("heading", name="Rate the resolution")).to_be_visible()
+    expect(page.get_by_role("link", name="Drain inspection.pdf")).to_be_visible()
+    expect(page.locator(".attachment-list li", has_text="Drain inspection.pdf")).to_contain_text(
+        "Added by District Officer")
     page.get_by_label("2", exact=True).check()
     page.get_by_label("No, reopen it").check()
     click_through(page, page.get_by_role("button", name="Send"))

@@ -7,6 +7,7 @@ import pytest
 
 from app.models import Role
 from app.services.casework import complaints
+from app.services.files import Upload
 from tests.app.helpers import assign, category, jpeg_bytes, reread, store_of
 from tests.open311.conftest import post_request
 
@@ -27,7 +28,7 @@ def lodged(app, session, make_user, places):
         citizen,
         complaints.ComplaintInput(category(session).id, places["peshawar"].id, "Dark streetlight", DESCRIPTION,
                                   address=ADDRESS, latitude=34.01512, longitude=71.52491),
-        photo=jpeg_bytes(),
+        photos=[Upload("photos", "street.jpg", jpeg_bytes())],
         store=store_of(app),
     )
     session.commit()

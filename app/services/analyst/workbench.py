@@ -242,7 +242,7 @@ class FormInfo:
     title: str
     fields: list[FieldInfo]
     writes: tuple[str, ...]
-    accepts_photo: bool
+    accepts_attachments: bool
 
 
 def forms_catalogue() -> list[FormInfo]:
@@ -253,7 +253,7 @@ def forms_catalogue() -> list[FormInfo]:
             title=str(task_form.title),
             fields=_fields_of(task_form),
             writes=tuple(task_form.writes),
-            accepts_photo=task_form.accepts_photo,
+            accepts_attachments=task_form.accepts_attachments,
         )
         for task_form in all_task_forms()
     ]

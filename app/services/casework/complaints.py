@@ -1,6 +1,8 @@
 """Lodging complaints and reading them within the reader's scope."""
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from flask_babel import lazy_gettext as _l
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -21,9 +23,9 @@ from ...models import (
     utcnow,
 )
 from ..notifications import outbox
-from . import events, processes, search
+from . import attachments, events, processes, search
+from .. import files
 from ..errors import Invalid, NotAllowed, NotFound
-from ..photos import PhotoStore
 from .scope import can_read, complaint_filter
 from ..statistics.dashboards import age_condition, on_pk_day, overdue_condition, resolved_condition
 
@@ -44,14 +46,30 @@ def submit_complaint(
     citizen: User,
     data: ComplaintInput,
     *,
-    photo: bytes | None = None,
-    store: PhotoStore | None = None,
+    photos: Sequence[files.Upload] = (),
+    store: files.FileStore | None = None,
     now: datetime | None = None,
 ) -> Complaint:
-    """Lodge a complaint and start its process; the caller commits."""
+    """Lodge a complaint (with up to 5 photos) and start its process; the caller commits.
+
+    The fields and every photo are checked before anything is written, and all
+    that is wrong is told at once.
+    """
     if citizen.role is not Role.CITIZEN or not citizen.is_active:
         raise NotAllowed(_l("only an active citizen account can lodge a complaint"))
-    category, district = _check_complaint(session, data)
+    if photos and store is None:
+        raise ValueError("photos need a FileStore to be kept in")
+    errors: dict = {}
+    try:
+        category, district = _check_complaint(session, data)
+    except Invalid as refused:
+        errors.update(refused.errors)
+    try:
+        prepared = attachments.check_uploads(photos, documents=False, field="photos")
+    except Invalid as refused:
+        errors.update(refused.errors)
+    if errors:
+        raise Invalid(errors)
     now = now or utcnow()
     complaint = Complaint(
         tracking_number="pending",
@@ -72,10 +90,7 @@ def submit_complaint(
     session.add(complaint)
     session.flush()
     complaint.tracking_number = tracking_number(complaint.id, now)
-    if photo:
-        if store is None:
-            raise Invalid({"photo": [_l("photo uploads are not configured")]})
-        add_photo(session, complaint, citizen, photo, store, purpose="complaint")
+    attachments.attach(session, complaint, citizen, prepared, store, purpose="complaint", now=now)
     events.record(session, complaint, "lodged", note=complaint.subject, actor=citizen, now=now)
     outbox.notify_complaint_event(session, complaint, "lodged", now=now)
     processes.start(session, complaint, now=now)
@@ -84,21 +99,6 @@ def submit_complaint(
 
 def tracking_number(complaint_id: int, when: datetime) -> str:
     return f"KP-{when:%y%m}-{complaint_id:07d}"
-
-
-def add_photo(session, complaint, uploader, data: bytes, store: PhotoStore, *, purpose: str) -> Attachment:
-    stored = store.save(data)
-    attachment = Attachment(
-        complaint_id=complaint.id,
-        uploaded_by_id=uploader.id,
-        purpose=purpose,
-        content_type=stored.content_type,
-        size=stored.size,
-        sha256=stored.sha256,
-        storage_key=stored.storage_key,
-    )
-    session.add(attachment)
-    return attachment
 
 
 def _check_complaint(session: Session, data: ComplaintInput):
@@ -249,9 +249,11 @@ def open_tasks_of(session: Session, complaint: Complaint) -> list[HumanTask]:
 
 
 def attachments_of(session: Session, complaint: Complaint) -> list[Attachment]:
-    return list(
-        session.scalars(select(Attachment).where(Attachment.complaint_id == complaint.id).order_by(Attachment.id))
-    )
+    """Oldest first, each with who added it (pages and the API list them with that)."""
+    return list(session.scalars(
+        select(Attachment).where(Attachment.complaint_id == complaint.id)
+        .options(joinedload(Attachment.uploaded_by)).order_by(Attachment.id)
+    ))
 
 
 def get_attachment_for(session: Session, user: User, attachment_id: int) -> Attachment:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_gettext as _l, lazy_ngettext as _ln
 from sqlalchemy.orm import Session
 
 from ...models import ROLE_LABELS, Complaint, ComplaintEvent, Role, User
@@ -77,6 +77,9 @@ def describe(kind: str, note: str | None, details: dict | None, *, actor: User |
     described = sentence(note, details, actor) if sentence else note
     if details.get("photo"):
         return _l("%(text)s (photo attached)", text=described) if described else _l("(photo attached)")
+    if details.get("files"):
+        attached = _ln("(%(num)d file attached)", "(%(num)d files attached)", details["files"])
+        return _l("%(text)s %(attached)s", text=described, attached=attached) if described else attached
     return described
 
 

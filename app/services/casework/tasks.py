@@ -1,6 +1,7 @@
 """Inboxes and completing tasks: the one way a person moves a process on."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -13,10 +14,9 @@ from werkzeug.datastructures import MultiDict
 from ...models import Complaint, HumanTask, ProcessInstance, User, utcnow
 from ...task_forms import FormContext, get_task_form
 from ..notifications import outbox
-from . import events, processes
-from .complaints import add_photo
+from . import attachments, events, processes
+from .. import files
 from ..errors import Conflict, Invalid, NotFound
-from ..photos import PhotoStore
 from .scope import can_read, may_work, task_filter, task_filter_parts
 
 
@@ -67,8 +67,9 @@ def build_form(session: Session, task: HumanTask, actor: User | None, formdata=N
     return form
 
 
-def accepts_photo(task: HumanTask) -> bool:
-    return get_task_form(task.form_key).accepts_photo
+def accepts_attachments(task: HumanTask) -> bool:
+    """Whether the task's form takes photos and PDF documents with it (an officer's evidence)."""
+    return get_task_form(task.form_key).accepts_attachments
 
 
 class StepInvalid(Invalid):
@@ -99,8 +100,8 @@ def complete_task(
     actor: User,
     formdata: MultiDict,
     *,
-    photo: bytes | None = None,
-    store: PhotoStore | None = None,
+    uploads: Sequence[files.Upload] = (),
+    store: files.FileStore | None = None,
     now: datetime | None = None,
 ) -> Completion:
     """Validate the task's form, move the process on and record it; the caller commits.
@@ -112,6 +113,19 @@ def complete_task(
     task = session.get(HumanTask, task_id)
     if task is None or not (may_work(actor, task) or (task.completed_at and can_read(actor, task.complaint))):
         raise NotFound(f"task {task_id}")
+    task_form = get_task_form(task.form_key)
+    # Files are checked (photos decoded and re-encoded: up to seconds) before the instance is
+    # locked, so that work never holds the lock; what is wrong with them is told with the form.
+    prepared, file_errors = [], {}
+    if uploads and not task_form.accepts_attachments:
+        file_errors = {uploads[0].field: [_l("This step takes no photo or document.")]}
+    elif uploads and task.completed_at is None:
+        try:
+            prepared = attachments.check_uploads(uploads, documents=True, field="attachments")
+        except Invalid as refused:
+            file_errors = refused.errors
+    if prepared and store is None:
+        raise ValueError("attachments need a FileStore to be kept in")
     # Lock the instance row (PostgreSQL); the version counter guards SQLite.
     instance = session.scalar(
         select(ProcessInstance).where(ProcessInstance.id == task.instance_id).with_for_update()
@@ -120,20 +134,14 @@ def complete_task(
     if task.completed_at is not None:
         raise StepTaken(_already_done(task), task)
 
-    task_form = get_task_form(task.form_key)
     complaint = task.complaint
     ctx = FormContext(session, complaint, actor)
     form = build_form(session, task, actor, formdata)
-    if not form.validate():
-        raise StepInvalid({name: list(errors) for name, errors in form.errors.items()}, task, form)
-    if photo and not task_form.accepts_photo:
-        raise StepInvalid({"photo": [_l("This step takes no photo.")]}, task, form)
+    if not form.validate() or file_errors:
+        raise StepInvalid({**{name: list(errors) for name, errors in form.errors.items()}, **file_errors}, task, form)
     data = task_form.to_data(form)
-    if photo:
-        try:  # checked and stored before the process moves, so a refused photo leaves nothing half done
-            add_photo(session, complaint, actor, photo, store, purpose="evidence")
-        except Invalid as refused:
-            raise StepInvalid(refused.errors, task, form) from None
+    # Stored before the process moves, so nothing is half done if storing fails.
+    attachments.attach(session, complaint, actor, prepared, store, purpose="evidence", now=now)
 
     move = processes.begin(session, instance)
     try:
@@ -141,8 +149,8 @@ def complete_task(
     except processes.TaskNotOpen:
         raise StepTaken(_l("This step is no longer open."), task) from None
     kind, note, details = task_form.apply(data, ctx)
-    if photo:
-        details = {**details, "photo": True}
+    if prepared:
+        details = {**details, "files": len(prepared)}  # the list of attachments on the page says more
     events.record(session, complaint, kind, note=note, details=details, actor=actor, now=now)
     outbox.notify_complaint_event(session, complaint, kind, now=now)
     try:

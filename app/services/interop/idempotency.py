@@ -10,7 +10,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -20,8 +20,8 @@ from sqlalchemy.orm import Session
 
 from ...models import Complaint, IdempotencyKey, User
 from ..casework import complaints
+from .. import files
 from ..errors import Invalid
-from ..photos import PhotoStore
 
 MAX_KEY_LENGTH = 200
 KEY_FIELD = "Idempotency-Key"
@@ -33,13 +33,12 @@ class Submission:
     replayed: bool  # True when an earlier request with the same key lodged it
 
 
-def request_hash(fields: Mapping[str, object], photo: bytes | None) -> str:
+def request_hash(fields: Mapping[str, object], photos: Sequence[bytes]) -> str:
     """A fingerprint of what was submitted: the same key with another body is a client error."""
-    canonical = json.dumps(
-        {"fields": {k: fields[k] for k in sorted(fields)}, "photo": hashlib.sha256(photo).hexdigest() if photo else None},
-        sort_keys=True,
-        default=str,
-    )
+    hashes = [hashlib.sha256(photo).hexdigest() for photo in photos]
+    # No photo or one: the fingerprint of before several were taken, so a retry across an upgrade still replays.
+    sent = {"photo": hashes[0] if hashes else None} if len(hashes) <= 1 else {"photos": hashes}
+    canonical = json.dumps({"fields": {k: fields[k] for k in sorted(fields)}, **sent}, sort_keys=True, default=str)
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
@@ -60,17 +59,17 @@ def submit_once(
     fingerprint: str,
     data: complaints.ComplaintInput,
     *,
-    photo: bytes | None = None,
-    store: PhotoStore | None = None,
+    photos: Sequence[files.Upload] = (),
+    store: files.FileStore | None = None,
     now: datetime | None = None,
 ) -> Submission:
     """Lodge the complaint unless `key` already lodged one; the caller commits."""
     if key is None:
-        return Submission(complaints.submit_complaint(session, citizen, data, photo=photo, store=store, now=now), False)
+        return Submission(complaints.submit_complaint(session, citizen, data, photos=photos, store=store, now=now), False)
     earlier = find_replay(session, citizen, key, fingerprint)
     if earlier is not None:
         return Submission(earlier, True)
-    complaint = complaints.submit_complaint(session, citizen, data, photo=photo, store=store, now=now)
+    complaint = complaints.submit_complaint(session, citizen, data, photos=photos, store=store, now=now)
     session.add(IdempotencyKey(user_id=citizen.id, key=key, request_hash=fingerprint, complaint_id=complaint.id))
     try:
         session.flush()
