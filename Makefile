@@ -30,7 +30,7 @@ compile-translations: $(VENV)/.installed
 ## After changing texts: extract them (babel.cfg), merge into each catalogue, compile. Then translate the
 ## new entries in each messages.po (make test fails on an untranslated or fuzzy entry).
 translations: $(VENV)/.installed
-	$(PYBABEL) -q extract -F babel.cfg -k _l -k lazy_gettext -k _n:1,2 --no-wrap --sort-by-file \
+	$(PYBABEL) -q extract -F babel.cfg -k _l -k lazy_gettext -k _n:1,2 -k _ln:1,2 --no-wrap --sort-by-file \
 		--ignore-dirs=node_modules --ignore-dirs=".*" --project "Citizen's Portal" -o $(TRANSLATIONS)/messages.pot .
 	$(PYBABEL) -q update --no-wrap --no-fuzzy-matching -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS)
 	$(PYBABEL) -q compile -d $(TRANSLATIONS)

@@ -21,7 +21,7 @@ APP = ROOT / "app"
 TEMPLATES = APP / "templates"
 TRANSLATIONS = APP / "translations"
 LANGUAGES = ("ur", "ps")
-KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "_n": (1, 2), "_l": None, "lazy_gettext": None,
+KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "_n": (1, 2), "_ln": (1, 2), "_l": None, "lazy_gettext": None,
             "lazy_ngettext": (1, 2), "pgettext": ((1, "c"), 2)}
 
 # Machine interfaces and operator tooling, read by programmers and operators in English.
