@@ -70,7 +70,7 @@ def problem(
     if detail:
         body["detail"] = detail
     if errors is not None:
-        body["errors"] = {name or "_form": list(messages) for name, messages in errors.items()}
+        body["errors"] = {name or "_form": [str(m) for m in messages] for name, messages in errors.items()}
     body.update(extensions)
     response = current_app.response_class(json.dumps(body, ensure_ascii=False), status=status, mimetype=PROBLEM_JSON)
     for name, value in dict(headers or {}).items():

@@ -25,4 +25,5 @@ class Invalid(DomainError):
         if isinstance(errors, str):
             errors = {"": [errors]}
         self.errors = errors
-        super().__init__("; ".join(f"{k or 'form'}: {', '.join(v)}" for k, v in errors.items()))
+        # Messages may be lazy (translated when shown): str() renders them in the current language.
+        super().__init__("; ".join(f"{k or 'form'}: {', '.join(map(str, v))}" for k, v in errors.items()))
