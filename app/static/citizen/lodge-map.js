@@ -25,6 +25,7 @@
   }
 
   function pin(latlng, zoom) {
+    base.dots.eachLayer(function (dot) { dot.closeTooltip(); }); // a centre's name must not hide the pin
     if (!marker) {
       marker = L.marker(latlng, { draggable: true, title: text.msgPin, alt: text.msgPin }).addTo(map);
       marker.on("dragend", function () {

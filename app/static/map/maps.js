@@ -9,6 +9,7 @@
   if (!window.L || !window.PortalMap) {
     return;
   }
+  // As the legend's swatches in static/map/map.css.
   var STATUS_COLOURS = {
     submitted: "#b45309", in_progress: "#1d4ed8", resolved: "#15803d", systemic: "#7e22ce", closed: "#4b5563"
   };
