@@ -24,6 +24,10 @@
     var centres = JSON.parse(element.dataset.centres || "[]");
     var map = L.map(element, Object.assign({ zoomSnap: 0.5, maxZoom: tiles ? 18 : BLANK_MAX_ZOOM }, options || {}));
     map.attributionControl.setPrefix(false);
+    if (map.zoomControl) {
+      // "+" and "−" are no language: on an Urdu or Pashto page, the language's font would push them out of their buttons.
+      map.zoomControl.getContainer().setAttribute("lang", "zxx");
+    }
     if (tiles) {
       L.tileLayer(tiles, { maxZoom: 18, attribution: element.dataset.attribution || "" }).addTo(map);
     } else {
