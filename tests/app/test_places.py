@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import math
+import re
+from html import unescape
 
 import pytest
 from babel.messages.catalog import Catalog
@@ -20,7 +22,7 @@ from app.services.casework import places as place_service
 from app.services.errors import Invalid
 from config import ConfigError
 from tests.app.helpers import category, cheap_password_hashing, complaint_form, field_value, snapshot, text_of
-from tests.conftest import ROOT, login
+from tests.conftest import login
 
 # Known points (decimal degrees) and the district each must suggest.
 KNOWN = {
@@ -324,9 +326,6 @@ def test_only_the_allowed_leaflet_files_are_served(client):
 
 
 def _attribute(html: str, element_id: str, name: str) -> str:
-    from html import unescape
-    import re
-
     tag = re.search(rf'<div id="{element_id}"[^>]*>', html, re.S).group(0)
     return unescape(re.search(rf'{name}="([^"]*)"', tag).group(1))
 
@@ -335,7 +334,3 @@ def test_seeded_districts_have_codes_the_data_file_knows(session):
     codes = set(session.scalars(select(District.code)))
 
     assert codes == {c.code for c in place_service.places().centres}
-
-
-def test_the_project_root_is_where_the_build_script_looks():
-    assert build_places.ROOT == ROOT
