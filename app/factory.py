@@ -26,18 +26,19 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from .blueprints import (
         admin, admin_keys, admin_places, analyst, citizen, complaints, dashboards, files, inbox, manage, notifications,
-        open311, password, public, statistics, track, vendor,
+        open311, password, places, public, statistics, track, vendor,
     )
 
     from . import api
 
-    for blueprint in (public.bp, citizen.bp, complaints.bp, inbox.bp, manage.bp, admin.bp, admin_keys.bp, admin_places.bp, files.bp, open311.bp, api.bp, notifications.bp, analyst.bp, statistics.bp, dashboards.bp, password.bp, track.bp, vendor.bp):
+    for blueprint in (public.bp, citizen.bp, complaints.bp, inbox.bp, manage.bp, admin.bp, admin_keys.bp, admin_places.bp, files.bp, open311.bp, api.bp, notifications.bp, analyst.bp, statistics.bp, dashboards.bp, password.bp, track.bp, vendor.bp, places.bp):
         app.register_blueprint(blueprint)
 
     from . import background, cli
 
     background.install_delivery_hint(app)
     app.extensions["public_stats"] = _public_stats_snapshot(app)
+    app.extensions["public_map"] = _public_map_snapshot(app)
     cli.init_app(app)
     return app
 
@@ -47,3 +48,11 @@ def _public_stats_snapshot(app: Flask):
     from .services.statistics.snapshot import Snapshot
 
     return Snapshot(figures.public_stats, app.extensions["db_sessions"], max_age=app.config.get("STATS_MAX_AGE", 60))
+
+
+def _public_map_snapshot(app: Flask):
+    from .services.statistics import public_map
+    from .services.statistics.snapshot import Snapshot
+
+    return Snapshot(public_map.located_cells, app.extensions["db_sessions"],
+                    max_age=app.config["PUBLIC_MAP_MAX_AGE"])

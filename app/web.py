@@ -10,6 +10,8 @@ from flask_babel import format_date, format_time, get_locale, gettext as _, lazy
 from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
+from config import tile_origin
+
 from .db import make_engine, make_session_factory
 from .i18n import local_name
 from .models import STATUS_LABELS, ComplaintStatus, Role, User, utcnow
@@ -38,6 +40,7 @@ def init_app(app: Flask) -> None:
     login_manager.init_app(app)
     csrf.init_app(app)
     app.teardown_appcontext(_close_session)
+    app.extensions["content_security_policy"] = content_security_policy(app.config.get("MAP_TILE_URL", ""))
     app.after_request(_security_headers)
     app.before_request(_refuse_nul_characters)
     app.jinja_env.filters["pk_time"] = pk_time
@@ -97,10 +100,15 @@ def _refuse_nul_characters():
     return None
 
 
+def content_security_policy(tile_url: str) -> str:
+    """No inline scripts anywhere, so a strict policy costs nothing and stops injected
+    markup from running. Images may also come from the map tile server, when one is set."""
+    images = " ".join(filter(None, ("'self' data:", tile_origin(tile_url))))
+    return f"default-src 'self'; img-src {images}; frame-ancestors 'none'"
+
+
 def _security_headers(response):
-    # No inline scripts anywhere, so a strict policy costs nothing and stops
-    # injected markup from running.
-    response.headers.setdefault("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'")
+    response.headers.setdefault("Content-Security-Policy", current_app.extensions["content_security_policy"])
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")
     return response

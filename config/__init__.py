@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -69,12 +70,26 @@ class BaseConfig:
     # this many, so rate limits key on the phone's address, not the proxy's, and a
     # client cannot forge its address by sending the header itself. 0: no proxy.
     TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
+    # Map tiles: a URL template such as https://tile.openstreetmap.org/{z}/{x}/{y}.png ({s} for
+    # subdomains). Empty: no tiles; the maps still work on a blank ground with the district centres.
+    # The Content-Security-Policy lets images come from exactly this host (app/web.py). Follow the tile
+    # server's usage policy; MAP_ATTRIBUTION (HTML) is shown in the map's corner, as its licence requires.
+    MAP_TILE_URL = os.environ.get("MAP_TILE_URL", "")
+    MAP_ATTRIBUTION = os.environ.get("MAP_ATTRIBUTION", "")
+    # The complaint list's map (/complaints/map.json) shows at most this many, the newest.
+    COMPLAINT_MAP_LIMIT = int(os.environ.get("COMPLAINT_MAP_LIMIT", "5000"))
+    # The public map's cells of about 1 km (GET /api/public/map) are recounted at most this often.
+    PUBLIC_MAP_MAX_AGE = int(os.environ.get("PUBLIC_MAP_MAX_AGE", "300"))
+    # The lodge page asks which district a pin suggests (GET /places/district): per address, light.
+    PLACES_LOOKUP_LIMIT = int(os.environ.get("PLACES_LOOKUP_LIMIT", "120"))
+    PLACES_LOOKUP_WINDOW_SECONDS = int(os.environ.get("PLACES_LOOKUP_WINDOW_SECONDS", "60"))
     TESTING = False
 
     @classmethod
     def check(cls, settings: dict) -> None:
         if not settings.get("SECRET_KEY"):
             raise ConfigError("SECRET_KEY must be set")
+        tile_origin(settings.get("MAP_TILE_URL", ""))
 
 
 class DevelopmentConfig(BaseConfig):
@@ -96,6 +111,19 @@ class ProductionConfig(BaseConfig):
             raise ConfigError("production runs on PostgreSQL: set DATABASE_URL=postgresql+psycopg://...")
         if not settings.get("REDIS_URL"):
             raise ConfigError("production needs REDIS_URL for the worker and the timer sweep")
+
+
+def tile_origin(template: str) -> str | None:
+    """The CSP source of a MAP_TILE_URL ("https://*.tile.example.org" for a {s} template); None when unset."""
+    if not template:
+        return None
+    parts = urlsplit(template.replace("{s}", "*"))
+    if parts.scheme not in ("http", "https") or not parts.hostname or not all(
+            key in template for key in ("{z}", "{x}", "{y}")):
+        raise ConfigError(f"MAP_TILE_URL must be an http(s) URL template with {{z}}, {{x}} and {{y}}, not {template!r}")
+    if parts.username or any(c in parts.netloc for c in " ;,'{}"):
+        raise ConfigError(f"MAP_TILE_URL has an unusable host: {parts.netloc!r}")
+    return f"{parts.scheme}://{parts.hostname}" + (f":{parts.port}" if parts.port else "")
 
 
 CONFIGS = {"development": DevelopmentConfig, "testing": TestingConfig, "production": ProductionConfig}

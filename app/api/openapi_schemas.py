@@ -56,7 +56,9 @@ NEW_COMPLAINT = {
     "subject": {"type": "string", "minLength": 5, "maxLength": 150},
     "description": {"type": "string", "minLength": 20, "maxLength": 5000},
     "address": {"type": "string", "maxLength": 300},
-    "latitude": {"type": "number", "minimum": -90, "maximum": 90, "description": "With longitude, or neither"},
+    "latitude": {"type": "number", "minimum": -90, "maximum": 90, "description": "With longitude, or neither. A point outside Khyber Pakhtunkhwa "
+                 "(its nearest known town is not in the province, or none of the province's is within 60 km) "
+                 "is refused with 422 and an error on latitude"},
     "longitude": {"type": "number", "minimum": -180, "maximum": 180},
 }
 

@@ -3,13 +3,13 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
+from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import format_decimal, gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
 from ..models import Complaint, ComplaintStatus, Role
-from ..services.casework import complaint_filters, complaints, milestones, search, similar, tasks
+from ..services.casework import complaint_filters, complaint_map, complaints, milestones, search, similar, tasks
 from ..services.statistics.dashboards import AGE_BUCKETS
 from ..web import db, roles_required
 
@@ -40,23 +40,7 @@ def index():
     # number that does not exist does (the list's query below is held to the same scope).
     if number and (found := search.find_by_tracking_number(session, current_user, number)) is not None:
         return redirect(url_for("complaints.show", complaint_id=found.id))
-    status = args.get("status", "")
-    filters = complaints.ComplaintFilters(
-        status=status if status in {"open", *(s.value for s in ComplaintStatus)} else None,
-        department_id=_id_arg("department_id"),
-        district_id=_id_arg("district_id"),
-        overdue=args.get("overdue") == "1",
-        escalated=args.get("escalated") == "1",
-        resolved=args.get("resolved") == "1",
-        reopened=args.get("reopened") == "1",
-        age=args.get("age") if args.get("age") in AGE_VALUES else None,
-        officer_id=_id_arg("officer_id"),
-        division_id=_id_arg("division_id"),
-        lodged_on=_day_arg("lodged_on"),
-        resolved_on=_day_arg("resolved_on"),
-        category_id=_id_arg("category_id"),
-        q=q,
-    )
+    filters = _filters()
     # Counted up to COUNT_LIMIT: a province-wide filter can match hundreds of thousands,
     # and counting them all would cost more than showing the page (README, Performance).
     counted = complaints.complaints_query(current_user, filters)  # in no order: any 10,001 matches will do
@@ -79,6 +63,49 @@ def index():
         filters=filters,
         options=complaint_filters.filter_options(session, current_user, filters),
         age_buckets=[(value, label) for value, label, *_ in AGE_BUCKETS],
+    )
+
+
+@bp.get("/map")
+@roles_required(*READERS)
+def map_page():
+    """The list's complaints on a map (those with a location); the markers come from map_json."""
+    return render_template("complaints/map.html", filters=_filters(),
+                           status_labels={s.value: str(s.label) for s in ComplaintStatus})
+
+
+@bp.get("/map.json")
+@roles_required(*READERS)
+def map_json():
+    found = complaint_map.map_points(db(), current_user, _filters(), limit=current_app.config["COMPLAINT_MAP_LIMIT"])
+    body = {"complaints": found.points, "capped": found.capped, "limit": found.limit}
+    if found.capped:
+        body["note"] = _("Only the newest %(limit)s complaints are shown: narrow the filters to see the others.",
+                         limit=format_decimal(found.limit))
+    response = jsonify(body)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _filters() -> complaints.ComplaintFilters:
+    """The list's filters from the URL; a value that is not one of the choices is no filter at all."""
+    args = request.args
+    status = args.get("status", "")
+    return complaints.ComplaintFilters(
+        status=status if status in {"open", *(s.value for s in ComplaintStatus)} else None,
+        department_id=_id_arg("department_id"),
+        district_id=_id_arg("district_id"),
+        overdue=args.get("overdue") == "1",
+        escalated=args.get("escalated") == "1",
+        resolved=args.get("resolved") == "1",
+        reopened=args.get("reopened") == "1",
+        age=args.get("age") if args.get("age") in AGE_VALUES else None,
+        officer_id=_id_arg("officer_id"),
+        division_id=_id_arg("division_id"),
+        lodged_on=_day_arg("lodged_on"),
+        resolved_on=_day_arg("resolved_on"),
+        category_id=_id_arg("category_id"),
+        q=search.normalized_query(args.get("q")),
     )
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, jsonify, render_template
 
-from ..services.statistics import figures
+from ..services.statistics import figures, public_map
 from ..web import db
 
 bp = Blueprint("statistics", __name__)
@@ -46,6 +46,16 @@ def page():
 @bp.get("/api/public/stats")
 def as_json():
     response = jsonify(current_stats().as_dict())
+    response.headers["Cache-Control"] = f"public, max-age={STATS_MAX_AGE}"
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+@bp.get("/api/public/map")
+def map_json():
+    """Open and resolved complaints per district (at its centre) and per cell of about 1 km: counts only."""
+    cells = current_app.extensions["public_map"].get(db())
+    response = jsonify(public_map.public_map(db(), current_stats(), cells))
     response.headers["Cache-Control"] = f"public, max-age={STATS_MAX_AGE}"
     response.headers["Access-Control-Allow-Origin"] = "*"
     return response

@@ -3,7 +3,8 @@
 `make` installs them with `npm ci` (pinned by package-lock.json) into
 node_modules; this blueprint serves an allow-list of their files, cached for a
 year under a URL that carries the installed version. The Urdu and Pashto web
-fonts come from here, so a phone without the fonts still reads those pages.
+fonts come from here, so a phone without the fonts still reads those pages, and
+so do Leaflet and its marker clusters for the maps.
 bpmn-js is served by the analyst workbench (`analyst/assets.py`).
 """
 from __future__ import annotations
@@ -29,6 +30,23 @@ FILES = {
         "files/noto-naskh-arabic-arabic-700-normal.woff2": "font/woff2",
         "LICENSE": "text/plain; charset=utf-8",
     },
+    # The maps (templates/_map_assets.html). leaflet.css finds its images relative to itself.
+    "leaflet": {
+        "dist/leaflet.js": "text/javascript; charset=utf-8",
+        "dist/leaflet.css": "text/css; charset=utf-8",
+        "dist/images/marker-icon.png": "image/png",
+        "dist/images/marker-icon-2x.png": "image/png",
+        "dist/images/marker-shadow.png": "image/png",
+        "dist/images/layers.png": "image/png",
+        "dist/images/layers-2x.png": "image/png",
+        "LICENSE": "text/plain; charset=utf-8",
+    },
+    "leaflet.markercluster": {
+        "dist/leaflet.markercluster.js": "text/javascript; charset=utf-8",
+        "dist/MarkerCluster.css": "text/css; charset=utf-8",
+        "dist/MarkerCluster.Default.css": "text/css; charset=utf-8",
+        "MIT-LICENCE.txt": "text/plain; charset=utf-8",
+    },
 }
 
 
@@ -44,6 +62,7 @@ def _version(package_json: Path) -> str | None:
         return None
 
 
+@bp.app_template_global()
 def vendor_file_url(package: str, name: str) -> str:
     return url_for("vendor.file", package=package, name=name, v=_version(node_modules() / package / "package.json"))
 

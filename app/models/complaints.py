@@ -84,6 +84,13 @@ class Complaint(Base):
         Index("ix_complaints_category_location", "category_id", "latitude", "longitude"),
         # On PostgreSQL migration 0014 adds ix_complaints_search, a GIN index over the words of the
         # subject and description (services/casework/search.py); SQLite searches with LIKE.
+        # The complaint map: the newest located complaints of a district / division / the province
+        # (services/casework/complaint_map), without walking the many complaints that have no pin.
+        *(Index(f"ix_complaints_located_{name}", *columns, postgresql_where=text("latitude IS NOT NULL"),
+                sqlite_where=text("latitude IS NOT NULL"))
+          for name, columns in (("district", ("district_id", "created_at", "id")),
+                                ("division", ("division_id", "created_at", "id")),
+                                ("created", ("created_at", "id")))),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -79,6 +79,11 @@ EXPECTED = {
     "GET /complaints/<id>":                    (200,    404,    200,   404,   200,      404,      200,   404,   200,   200,     200,   LOGIN),
     # "Add my voice" from the lodge page: a citizen of the complaint's district, never its own lodger.
     "POST /complaints/<id>/support":           (403,    MY,     403,   403,   403,      403,      403,   403,   403,   403,     403,   LOGIN),
+    # The list on a map (tests/app/test_complaint_map.py checks each reader gets only their scope's markers).
+    "GET /complaints/map":                     (403,    403,    200,   200,   200,      200,      200,   200,   200,   200,     200,   LOGIN),
+    "GET /complaints/map.json":                (403,    403,    200,   200,   200,      200,      200,   200,   200,   200,     200,   LOGIN),
+    # The district a map pin suggests: open to everyone, like the statistics (it tells only the nearest centre).
+    "GET /places/district":                    (200,    200,    200,   200,   200,      200,      200,   200,   200,   200,     200,   200),
     "GET /inbox":                              (200,    200,    200,   200,   200,      200,      200,   200,   200,   403,     403,   LOGIN),
     "GET /tasks/<id>":                         (200,    404,    200,   404,   200,      404,      200,   404,   200,   200,     200,   LOGIN),
     "POST /tasks/<id>":                        (404,    404,    INBOX, 404,   404,      404,      404,   404,   404,   404,     404,   LOGIN),
@@ -237,6 +242,8 @@ def request_for(endpoint: str, world: World, session) -> tuple[str, str, dict | 
     path = rule.replace("<id>", str(target))
     if rule == "/vendor/<id>/-/<id>":  # a package, then a file of it
         path = "/vendor/@fontsource/noto-nastaliq-urdu/-/files/noto-nastaliq-urdu-arabic-400-normal.woff2"
+    if rule == "/places/district":
+        path += "?lat=34.008&lon=71.578"  # Peshawar
     if rule == "/statistics/<id>/<id>":  # an area's public page: level, then id
         path = f"/statistics/district/{world.dc.district_id}"
     forms = {

@@ -7,6 +7,7 @@ deliberately ignored here.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -46,13 +47,21 @@ def _flask(*args: str) -> list[str]:
 @pytest.fixture(scope="session")
 def portal(tmp_path_factory):
     """Base URL (with a trailing slash) of a freshly seeded portal."""
-    tmp = tmp_path_factory.mktemp("portal")
-    env = {k: v for k, v in os.environ.items() if k not in ("TEST_DATABASE_URL", "REDIS_URL", "FLASK_APP")}
+    with serve_portal(tmp_path_factory.mktemp("portal")) as base:
+        yield base
+
+
+@contextlib.contextmanager
+def serve_portal(tmp: Path, **settings: str):
+    """A freshly migrated and seeded portal in `tmp`, served until the block ends; `settings`: more
+    environment (e.g. MAP_TILE_URL). Yields its base URL (with a trailing slash)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("TEST_DATABASE_URL", "REDIS_URL", "FLASK_APP", "MAP_TILE_URL")}
     env.update(
         DATABASE_URL=f"sqlite:///{tmp / 'portal.db'}",
         UPLOAD_DIR=str(tmp / "uploads"),
         PORTAL_ENV="development",
         PYTHONUNBUFFERED="1",
+        **settings,
     )
     for command in (("db", "upgrade"), ("seed",)):
         done = subprocess.run(_flask(*command), cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)

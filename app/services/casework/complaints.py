@@ -23,7 +23,7 @@ from ...models import (
     utcnow,
 )
 from ..notifications import outbox
-from . import attachments, events, processes, search
+from . import attachments, events, places, processes, search
 from .. import files
 from ..errors import Invalid, NotAllowed, NotFound
 from .scope import can_read, complaint_filter
@@ -117,8 +117,10 @@ def _check_complaint(session: Session, data: ComplaintInput):
         errors["address"] = [_l("The address is longer than 300 characters.")]
     if (data.latitude is None) != (data.longitude is None):
         errors["latitude"] = [_l("Give both latitude and longitude, or neither.")]
-    elif data.latitude is not None and not (-90 <= data.latitude <= 90 and -180 <= data.longitude <= 180):
+    elif data.latitude is not None and not places.valid_coordinates(data.latitude, data.longitude):
         errors["latitude"] = [_l("The location is not a valid latitude/longitude.")]
+    elif data.latitude is not None and (refusal := places.location_refusal(data.latitude, data.longitude)):
+        errors["latitude"] = [refusal]
     if errors:
         raise Invalid(errors)
     return category, district
@@ -165,9 +167,19 @@ def complaints_query(
     count's limit). It lets "overdue" be found as the newest of each of its two
     kinds, each along its own index, instead of walking all complaints by date.
     """
+    conditions = complaint_conditions(user, filters, now=now, newest=newest)
+    # The list shows each complaint's district and department: load them in the same query.
+    return select(Complaint).where(*conditions).options(
+        joinedload(Complaint.district), joinedload(Complaint.department)
+    ).order_by(Complaint.created_at.desc(), Complaint.id.desc())
+
+
+def complaint_conditions(user: User, filters: ComplaintFilters | None = None, *, now: datetime | None = None,
+                         newest: int | None = None, also: tuple = ()) -> list:
+    """The WHERE conditions of `complaints_query` (`also`: more of them, which "overdue" must see too)."""
     filters = filters or ComplaintFilters()
     now = now or utcnow()
-    conditions = [complaint_filter(user)]
+    conditions = [complaint_filter(user), *also]
     if filters.status == "open":
         conditions.append(Complaint.status != ComplaintStatus.CLOSED)
     elif filters.status:
@@ -202,10 +214,7 @@ def complaints_query(
             conditions.append(overdue_condition(now))
         else:
             conditions.append(Complaint.id.in_(_newest_overdue_ids(conditions, now, newest)))
-    # The list shows each complaint's district and department: load them in the same query.
-    return select(Complaint).where(*conditions).options(
-        joinedload(Complaint.district), joinedload(Complaint.department)
-    ).order_by(Complaint.created_at.desc(), Complaint.id.desc())
+    return conditions
 
 
 # Written out, not bound as parameters: PostgreSQL uses a partial index only for

@@ -22,7 +22,7 @@ from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session
 
 from ...models import Category, Complaint, District, InstanceStatus, Role, User, utcnow
-from ..casework import deployments
+from ..casework import deployments, places
 from ..casework.complaints import tracking_number
 from .routes import PLACEHOLDERS, Node, Routes
 from .writes import Batch, write_batch
@@ -34,6 +34,8 @@ from ..casework.projection import LANE_SCOPE
 PATHS = (("awaiting_dc", 20), ("with_officer", 30), ("awaiting_rating", 10), ("systemic", 5), ("closed", 30),
          ("unrated", 5))
 UNUSABLE_PASSWORD = "!generated"  # no password hash matches it: generated people cannot sign in
+LOCATED_SHARE = 0.6  # complaints lodged with a map pin
+SPREAD_DEGREES = 0.04  # pins scatter around their district's centre (standard deviation, about 4 km)
 DESCRIPTION = "Generated complaint for load testing: the problem has been reported several times already."
 DAY = timedelta(days=1)
 # Answers, as (key, value) pairs: part of the route's key. The officer is the complaint's own.
@@ -53,6 +55,8 @@ def generate(session_factory, count: int, *, batch_size: int = 1000, seed: int |
     moment the complaints' timelines end (default: the clock at each batch).
     """
     rng = random.Random(seed)
+    # Pins from a stream of their own, so the routes a seed gives stay those it gave before pins.
+    pin_rng = random.Random(None if seed is None else seed + 1)
     with session_factory() as session:
         world = _World.load(session, share_routes)
         session.commit()
@@ -60,7 +64,7 @@ def generate(session_factory, count: int, *, batch_size: int = 1000, seed: int |
     while made < count:
         size = min(batch_size, count - made)
         with session_factory() as session:
-            write_batch(session, _plan_batch(session, world, size, rng, now or utcnow()))
+            write_batch(session, _plan_batch(session, world, size, rng, pin_rng, now or utcnow()))
             session.commit()
         made += size
         if progress:
@@ -75,14 +79,18 @@ class _World:
     districts: list
     categories: list
     officers: dict  # (district_id, department_id) -> (user id, name)
+    centres: dict  # district_id -> places.Centre
 
     @classmethod
     def load(cls, session: Session, share_routes: bool) -> _World:
         definition = deployments.default_definition(session)
         districts = list(session.scalars(select(District)))
         categories = list(session.scalars(select(Category)))
+        by_code = {c.code: c for c in places.places().centres}
+        centres = {d.id: by_code[d.code] for d in districts if d.code in by_code}
         return cls(Routes(deployments.diagram_for(session, definition), share=share_routes), definition.id,
-                   districts, categories, _ensure_officers(session, districts, {c.department_id for c in categories}))
+                   districts, categories, _ensure_officers(session, districts, {c.department_id for c in categories}),
+                   centres)
 
 
 def _ensure_officers(session, districts, department_ids) -> dict:
@@ -120,7 +128,8 @@ def _allocate_ids(session: Session, table: str, n: int) -> list[int]:
     return list(range(first, first + n))
 
 
-def _plan_batch(session: Session, world: _World, size: int, rng: random.Random, now: datetime) -> Batch:
+def _plan_batch(session: Session, world: _World, size: int, rng: random.Random, pin_rng: random.Random,
+                now: datetime) -> Batch:
     batch = Batch()
     citizen_ids = _allocate_ids(session, "users", max(size // 2, 1))
     complaint_ids = _allocate_ids(session, "complaints", size)
@@ -144,9 +153,16 @@ def _plan_batch(session: Session, world: _World, size: int, rng: random.Random, 
         created, actions = _plan(path, rng, now)
         node, moments = world.routes.walk(created, actions, now)
         officer_id, officer_name = world.officers[(district.id, category.department_id)]
-        complaint = _Complaint(complaint_id, instance_id, citizen_id, district, category, officer_id, officer_name)
+        complaint = _Complaint(complaint_id, instance_id, citizen_id, district, category, officer_id, officer_name,
+                               _pin(world.centres.get(district.id), pin_rng))
         _add_rows(batch, world, complaint, node, moments)
     return batch
+
+
+def _pin(centre, rng: random.Random) -> tuple[float, float] | None:
+    if centre is None or rng.random() >= LOCATED_SHARE:
+        return None
+    return (round(rng.gauss(centre.lat, SPREAD_DEGREES), 5), round(rng.gauss(centre.lon, SPREAD_DEGREES), 5))
 
 
 def _plan(path: str, rng: random.Random, now: datetime) -> tuple[datetime, list]:
@@ -187,6 +203,7 @@ class _Complaint:
     category: object
     officer_id: int
     officer_name: str
+    pin: tuple[float, float] | None = None
     values: dict = field(init=False)
 
     def __post_init__(self):
@@ -228,7 +245,8 @@ def _add_rows(batch: Batch, world: _World, c: _Complaint, node: Node, moments: l
         "id": c.id, "tracking_number": tracking_number(c.id, created), "citizen_id": c.citizen_id,
         "category_id": c.category.id, "department_id": department_id, "district_id": district_id,
         "division_id": division_id, "subject": subject, "description": DESCRIPTION, "address": None,
-        "latitude": None, "longitude": None, "status": route.status, "escalation_level": route.escalation_level,
+        "latitude": c.pin[0] if c.pin else None, "longitude": c.pin[1] if c.pin else None,
+        "status": route.status, "escalation_level": route.escalation_level,
         "officer_id": c.officer_id if route.officer == "officer_id" else route.officer, "next_deadline_at": due,
         "rating": route.rating, "satisfied": route.satisfied, "reopen_count": route.reopen_count,
         "closure": route.closure, "created_at": created, "updated_at": last,

@@ -87,10 +87,11 @@ def _seed_demo(session: Session) -> None:
         accounts.Registration("Imran Ali", "16101-7654321-3", "0311-1234567", mardan.id, DEMO_PASSWORD, DEMO_PASSWORD),
     )
 
-    def lodge(citizen, district, category_prefix, subject, description):
+    def lodge(citizen, district, category_prefix, subject, description, at=(None, None)):
         cat = next(c for key, c in category.items() if key.startswith(category_prefix))
         return complaints.submit_complaint(
-            session, citizen, complaints.ComplaintInput(cat.id, district.id, subject, description)
+            session, citizen, complaints.ComplaintInput(cat.id, district.id, subject, description,
+                                                        latitude=at[0], longitude=at[1])
         )
 
     def act(complaint, actor, **fields):
@@ -101,26 +102,32 @@ def _seed_demo(session: Session) -> None:
         tasks.complete_task(session, task.id, actor, MultiDict(fields))
 
     lodge(ayesha, peshawar, "LGERD:Street", "Streetlights out on University Road",
-          "All streetlights between Board Bazaar and the university gate have been out for two weeks.")
+          "All streetlights between Board Bazaar and the university gate have been out for two weeks.",
+          at=(34.0006, 71.4915))
     garbage = lodge(ayesha, peshawar, "LGERD:Garbage", "Garbage not collected in Hayatabad Phase 3",
-                    "Garbage has not been collected from Street 7, Sector F-6 for ten days and it is piling up.")
+                    "Garbage has not been collected from Street 7, Sector F-6 for ten days and it is piling up.",
+                    at=(33.9915, 71.4432))
     act(garbage, dc, decision="assign", officer_id=str(officer_lg.id), instruction="Clear it within 48 hours.")
     bhu = lodge(ayesha, peshawar, "HEALTH:", "No doctor at the Basic Health Unit in Mathra",
-                "The BHU in Mathra has had no doctor on duty in the mornings for the whole of this month.")
+                "The BHU in Mathra has had no doctor on duty in the mornings for the whole of this month.",
+                at=(34.0967, 71.4702))
     act(bhu, dc, decision="assign", officer_id=str(officer_health.id), instruction="")
     act(bhu, officer_health, outcome="resolved", action_taken="A medical officer is now posted and attends daily.")
     drain = lodge(ayesha, peshawar, "LGERD:", "Main drain overflows on every rain in Gulbahar",
-                  "The main drain of Gulbahar No. 1 overflows into the houses whenever it rains.")
+                  "The main drain of Gulbahar No. 1 overflows into the houses whenever it rains.",
+                  at=(34.0190, 71.5930))
     act(drain, dc, decision="assign", officer_id=str(officer_lg.id), instruction="")
     act(drain, officer_lg, outcome="systemic",
         action_taken="The drain needs to be rebuilt; a scheme is proposed for the next annual development programme.")
     pothole = lodge(ayesha, peshawar, "LGERD:", "Open manhole near Firdous cinema",
-                    "There is an open manhole on the main road near Firdous cinema; a child nearly fell in.")
+                    "There is an open manhole on the main road near Firdous cinema; a child nearly fell in.",
+                    at=(34.0080, 71.5650))
     act(pothole, dc, decision="assign", officer_id=str(officer_lg.id), instruction="Urgent.")
     act(pothole, officer_lg, outcome="resolved", action_taken="The manhole was covered the same day.")
     act(pothole, ayesha, rating="5", satisfied="yes", comment="Thank you for the quick action.")
     lodge(imran, mardan, "HEALTH:", "Medicines not available at the DHQ hospital Mardan",
-          "The DHQ hospital pharmacy has had no insulin for three weeks; patients are told to buy it outside.")
+          "The DHQ hospital pharmacy has had no insulin for three weeks; patients are told to buy it outside.",
+          at=(34.2000, 72.0450))
 
     # Lodged 16 days ago and still unassigned: escalated to the Commissioner.
     lodged_at = utcnow() - timedelta(days=16)
