@@ -96,7 +96,7 @@ def main() -> None:
 
     base = statistics.median(baseline)
     print(f"\nN = {total:,} complaints, {located:,} with a location; PostgreSQL {version}; {os.cpu_count()} CPUs")
-    print(f"map indexes present: {', '.join(i for i in MAP_INDEXES if i in present) or 'none (migration 0014 not applied)'}")
+    print(f"map indexes present: {', '.join(i for i in MAP_INDEXES if i in present) or 'none (migration 0019 not applied)'}")
     print(f"baseline SELECT 1 round trip: median {base * 1000:.2f} ms\n")
     print(f"{'measure':62} {'median ms':>9} {'p95 ms':>8} {'med/SELECT 1':>12} {'med/list':>8}")
     for name, times, list_times in rows:

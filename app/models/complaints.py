@@ -82,7 +82,7 @@ class Complaint(Base):
         # The list's category filter in date order; the open complaints of a category near a pin (lodging).
         Index("ix_complaints_category_created", "category_id", "created_at", "id"),
         Index("ix_complaints_category_location", "category_id", "latitude", "longitude"),
-        # On PostgreSQL migration 0014 adds ix_complaints_search, a GIN index over the words of the
+        # On PostgreSQL migration 0017 adds ix_complaints_search, a GIN index over the words of the
         # subject and description (services/casework/search.py); SQLite searches with LIKE.
         # The complaint map: the newest located complaints of a district / division / the province
         # (services/casework/complaint_map), without walking the many complaints that have no pin.
@@ -142,7 +142,7 @@ class Attachment(Base):
     size: Mapped[int] = mapped_column(Integer)
     sha256: Mapped[str] = mapped_column(String(64))
     storage_key: Mapped[str] = mapped_column(String(200))
-    # Photos stored since migration 0014 have a small version for pages; older ones show in full.
+    # Photos stored since migration 0018 have a small version for pages; older ones show in full.
     thumbnail_key: Mapped[str | None] = mapped_column(String(200))
     # Documents: the name the uploader gave it (cleaned), offered as the download's name. Never a path.
     original_filename: Mapped[str | None] = mapped_column(String(255))

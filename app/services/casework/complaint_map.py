@@ -16,7 +16,7 @@ from ...models import Complaint, User
 from .complaints import ComplaintFilters, complaint_conditions
 
 MAP_LIMIT = 5000
-# Written as the partial indexes' predicate (migration 0014), so PostgreSQL can use them.
+# Written as the partial indexes' predicate (migration 0019), so PostgreSQL can use them.
 LOCATED = Complaint.latitude.is_not(None)
 
 
