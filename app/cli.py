@@ -147,7 +147,7 @@ attachments_cli = AppGroup("attachments", help="Stored photos and documents.")
 @attachments_cli.command("scrub")
 @click.option("--batch", type=click.IntRange(min=1), default=100, show_default=True, help="Photos per transaction.")
 def attachments_scrub(batch):
-    """Make the photos stored before migration 0014 as new ones are: upright, at most 2048 px,
+    """Make the photos stored before migration 0018 as new ones are: upright, at most 2048 px,
     without EXIF/GPS, with a thumbnail; then delete the originals no attachment names any more."""
     from .services.casework import attachments
     from .web import file_store

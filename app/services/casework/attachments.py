@@ -91,7 +91,7 @@ class ScrubBatch:
 
 
 def scrub_old_photos(session: Session, store: files.FileStore, *, after_id: int = 0, limit: int = 100) -> ScrubBatch:
-    """Photos stored before migration 0014 (kept as they came, GPS and all), made as new ones are.
+    """Photos stored before migration 0018 (kept as they came, GPS and all), made as new ones are.
 
     The next `limit` of them after `after_id`: each is re-read, made upright and stripped,
     stored again with a thumbnail, and its row pointed at the new files. The caller commits,

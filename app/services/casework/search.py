@@ -4,7 +4,7 @@ A tracking number names one complaint; `find_by_tracking_number` answers None
 alike for a number that does not exist and for one outside the reader's scope.
 Other text is split into words, each of which must occur in the subject or
 the description: as a whole word on PostgreSQL (a full-text query along
-migration 0014's GIN index, 'simple' configuration so Urdu is searched as
+migration 0017's GIN index, 'simple' configuration so Urdu is searched as
 written) and anywhere in the text on SQLite (LIKE).
 
 Whole words, not prefixes: PostgreSQL estimates how many complaints hold a
@@ -92,7 +92,7 @@ class _matches_words(FunctionElement):
     inherit_cache = True
 
 
-# Exactly the expression of ix_complaints_search (migration 0014): PostgreSQL uses an
+# Exactly the expression of ix_complaints_search (migration 0017): PostgreSQL uses an
 # expression index only for the same expression, with the same constants written in.
 _SIMPLE = literal_column("'simple'")
 SEARCH_DOCUMENT = func.to_tsvector(_SIMPLE, Complaint.subject.concat(literal_column("' '", String))
