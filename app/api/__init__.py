@@ -8,7 +8,7 @@ from __future__ import annotations
 from flask import Blueprint
 from werkzeug.exceptions import HTTPException
 
-from ..services.errors import Conflict, Invalid, NotAllowed, NotFound
+from ..services.errors import Conflict, Invalid, MobileUnconfirmed, NotAllowed, NotFound, TooManyTries
 from ..web import csrf, register_error_renderer
 from .problems import ApiProblem, from_http_error, problem
 
@@ -29,6 +29,16 @@ bp.register_error_handler(NotAllowed, lambda error: problem(403, str(error)))
 bp.register_error_handler(Conflict, lambda error: problem(409, str(error)))
 bp.register_error_handler(
     Invalid, lambda error: problem(422, "Some fields are wrong: see errors.", errors=error.errors)
+)
+bp.register_error_handler(
+    TooManyTries,
+    lambda error: problem(429, f"Too many tries. Try again in {error.retry_after} seconds.", errors=error.errors,
+                          headers={"Retry-After": str(error.retry_after)}),
+)
+bp.register_error_handler(
+    MobileUnconfirmed,
+    lambda error: problem(403, f"{error} (POST /api/v1/me/mobile/confirmation with the code; "
+                               "POST /api/v1/me/mobile for a new one.)"),
 )
 
 from . import account, complaints, docs, tasks  # noqa: E402,F401  (they add their routes to bp)

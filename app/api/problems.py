@@ -68,9 +68,9 @@ def problem(
     """A problem+json response. `errors` maps each field to what is wrong with it."""
     body = {"type": type, "title": title or HTTP_STATUS_CODES.get(status, "Error"), "status": status}
     if detail:
-        body["detail"] = detail
+        body["detail"] = str(detail)  # a service's lazy_gettext text, rendered in the reader's language
     if errors is not None:
-        body["errors"] = {name or "_form": list(messages) for name, messages in errors.items()}
+        body["errors"] = {name or "_form": [str(m) for m in messages] for name, messages in errors.items()}
     body.update(extensions)
     response = current_app.response_class(json.dumps(body, ensure_ascii=False), status=status, mimetype=PROBLEM_JSON)
     for name, value in dict(headers or {}).items():

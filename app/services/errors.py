@@ -25,4 +25,18 @@ class Invalid(DomainError):
         if isinstance(errors, str):
             errors = {"": [errors]}
         self.errors = errors
-        super().__init__("; ".join(f"{k or 'form'}: {', '.join(v)}" for k, v in errors.items()))
+        super().__init__("; ".join(f"{k or 'form'}: {', '.join(map(str, v))}" for k, v in errors.items()))
+
+
+class TooManyTries(Invalid):
+    """Over a rate limit of tries (a password, a code) or of codes sent: nothing was checked or sent.
+
+    `retry_after` is how many seconds until the limit's window ends."""
+
+    def __init__(self, errors: dict[str, list[str]] | str, retry_after: int):
+        super().__init__(errors)
+        self.retry_after = retry_after
+
+
+class MobileUnconfirmed(NotAllowed):
+    """The citizen has not yet proved with a code that the mobile number is theirs."""

@@ -6,6 +6,7 @@ from datetime import date, datetime
 
 from sqlalchemy import Select, and_, select, text, union_all
 from sqlalchemy.orm import Session, joinedload
+from flask_babel import lazy_gettext as _l
 
 from ...models import (
     Attachment,
@@ -21,7 +22,7 @@ from ...models import (
 )
 from ..notifications import outbox
 from . import processes
-from ..errors import Invalid, NotAllowed, NotFound
+from ..errors import Invalid, MobileUnconfirmed, NotAllowed, NotFound
 from ..photos import PhotoStore
 from .scope import can_read, complaint_filter
 from ..statistics.dashboards import age_condition, on_pk_day, overdue_condition, resolved_condition
@@ -45,11 +46,19 @@ def submit_complaint(
     *,
     photo: bytes | None = None,
     store: PhotoStore | None = None,
+    number_vouched: bool = False,
     now: datetime | None = None,
 ) -> Complaint:
-    """Lodge a complaint and start its process; the caller commits."""
+    """Lodge a complaint and start its process; the caller commits.
+
+    The citizen must have confirmed their mobile number with a code, unless
+    `number_vouched`: an Open311 client filed it and vouches for the reporter's number.
+    """
     if citizen.role is not Role.CITIZEN or not citizen.is_active:
         raise NotAllowed("only an active citizen account can lodge a complaint")
+    if citizen.mobile_confirmed_at is None and not number_vouched:
+        raise MobileUnconfirmed(_l("Confirm your mobile number before you lodge a complaint: enter the code we sent "
+                                   "to it by SMS, or ask for a new one."))
     category, district = _check_complaint(session, data)
     now = now or utcnow()
     complaint = Complaint(
