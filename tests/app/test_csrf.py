@@ -3,18 +3,20 @@ is refused and changes nothing; with the token of the rendered page it works."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
 from app import create_app
-from app.models import Channel, Complaint, Notification, Role
-from app.services.people import accounts, password_resets
-from app.services.interop import api_keys
+from app.models import Channel, Complaint, Notification, Role, User, UserSession
+from app.services.people import accounts, mobile_numbers, password_resets, user_sessions
+from app.services.interop import api_keys, api_tokens
 from tests.app.helpers import (
     category,
     cheap_password_hashing,
     complaint_form,
+    fresh,
     lodge,
     open_tasks,
     snapshot,
@@ -62,6 +64,13 @@ def people(app, session, make_user, places, monkeypatch):
     session.commit()
     reset_code = session.scalar(select(Notification.context).where(Notification.user_id == resetter.id,
                                                                     Notification.template == password_resets.TEMPLATE))["code"]
+    changer = make_user(Role.CITIZEN)  # asked for a code to a new number
+    mobile_numbers.send_code(session, changer, "0345-9998887", address=None, pepper=app.config["SECRET_KEY"])
+    other_browser = user_sessions.start_session(session, citizen, user_agent="Laptop")
+    phone = api_tokens.issue_token(session, citizen, lifetime=timedelta(days=30))
+    session.commit()
+    mobile_code = session.scalar(select(Notification.context).where(Notification.user_id == changer.id,
+                                                                     Notification.template == "mobile_code"))["code"]
     return {
         "citizen": citizen,
         "dc": dc,
@@ -71,6 +80,11 @@ def people(app, session, make_user, places, monkeypatch):
         "triage": triage,
         "resetter": resetter,
         "reset_code": reset_code,
+        "changer": changer,
+        "mobile_code": mobile_code,
+        "other_browser_id": session.scalar(select(UserSession.id).where(
+            UserSession.key_hash == user_sessions.hash_key(other_browser))),
+        "phone_id": phone.row.id,
         "peshawar": places["peshawar"],
         "category": category(session),
         "api_key": api_key,
@@ -82,7 +96,9 @@ def people(app, session, make_user, places, monkeypatch):
 CASES = ["login", "register", "logout", "lodge", "task", "add-officer", "deactivate", "block", "unblock", "admin-staff",
          "api-key-issue", "api-key-revoke", "notification-read", "notifications-read-all", "notification-retry",
          "notifications-retry-parked", "analyst-default", "analyst-validate", "analyst-simulate", "analyst-deploy",
-         "analyst-migrate", "password-forgot", "password-reset", "language"]
+         "analyst-migrate", "password-forgot", "password-reset", "language", "account-language", "account-password",
+         "account-email", "account-notices", "account-mobile", "account-verify", "account-resend",
+         "account-session-end", "account-sessions-end-others", "account-phone-end"]
 
 
 def post_cases(p):
@@ -118,6 +134,17 @@ def post_cases(p):
         "language": ("/language", None, {"language": "ur", "next": "/"}),
         "password-reset": ("/password/reset", None, {"login": p["resetter"].mobile, "code": p["reset_code"],
                                                      "password": PASSWORD + "-new", "password_confirm": PASSWORD + "-new"}),
+        "account-language": ("/account/language", p["citizen"], {"language": "ur"}),
+        "account-password": ("/account/password", p["citizen"], {"current_password": PASSWORD, "password": PASSWORD + "-new",
+                                                                 "password_confirm": PASSWORD + "-new"}),
+        "account-email": ("/account/email", p["citizen"], {"email": "bilal@example.org"}),
+        "account-notices": ("/account/notices", p["citizen"], {"sms": ["complaint_closed"]}),
+        "account-mobile": ("/account/mobile", p["citizen"], {"mobile": "0345-1112223"}),
+        "account-verify": ("/account/verify", p["changer"], {"code": p["mobile_code"]}),
+        "account-resend": ("/account/verify/resend", p["changer"], {}),
+        "account-session-end": (f"/account/sessions/{p['other_browser_id']}/end", p["citizen"], {}),
+        "account-sessions-end-others": ("/account/sessions/end-others", p["citizen"], {}),
+        "account-phone-end": (f"/account/phones/{p['phone_id']}/end", p["citizen"], {}),
     }
 
 
@@ -190,3 +217,17 @@ def test_completing_a_task_with_the_token_of_the_task_page_works(csrf_client, se
     assert response.status_code == 302 and response.headers["Location"] == "/inbox"
     (action,) = open_tasks(session, triage.complaint)
     assert action.form_key == "officer_action" and action.assignee_id == people["officer"].id
+
+
+def test_the_account_forms_work_with_the_token_of_their_pages(csrf_client, session, people):
+    changer = people["changer"]
+    login(csrf_client, changer)
+    token = token_in(csrf_client.get("/account/verify"))
+
+    confirmed = csrf_client.post("/account/verify", data={"code": people["mobile_code"], "csrf_token": token})
+
+    assert confirmed.status_code == 302 and confirmed.headers["Location"] == "/account"
+    assert fresh(session, User, changer.id).mobile == "03459998887"
+    token = token_in(csrf_client.get("/account"))
+    saved = csrf_client.post("/account/language", data={"language": "ps", "csrf_token": token})
+    assert saved.status_code == 302 and fresh(session, User, changer.id).language == "ps"
