@@ -7,8 +7,10 @@ deliberately ignored here.
 """
 from __future__ import annotations
 
+import json
 import os
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -44,12 +46,34 @@ def _flask(*args: str) -> list[str]:
 
 
 @pytest.fixture(scope="session")
-def portal(tmp_path_factory):
+def portal_database(tmp_path_factory) -> Path:
+    """The portal's SQLite file, where a test reads the SMS a phone would receive."""
+    return tmp_path_factory.mktemp("portal") / "portal.db"
+
+
+@pytest.fixture()
+def sms_code(portal_database):
+    """sms_code(mobile) -> the code of the newest SMS code sent to that number (as the phone would show it)."""
+
+    def read(mobile: str) -> str:
+        with sqlite3.connect(portal_database) as connection:
+            row = connection.execute(
+                "SELECT context FROM notifications WHERE template = 'mobile_code' AND address = ? ORDER BY id DESC",
+                (mobile,),
+            ).fetchone()
+        assert row, f"no code was sent to {mobile}"
+        return json.loads(row[0])["code"]
+
+    return read
+
+
+@pytest.fixture(scope="session")
+def portal(portal_database):
     """Base URL (with a trailing slash) of a freshly seeded portal."""
-    tmp = tmp_path_factory.mktemp("portal")
+    tmp = portal_database.parent
     env = {k: v for k, v in os.environ.items() if k not in ("TEST_DATABASE_URL", "REDIS_URL", "FLASK_APP")}
     env.update(
-        DATABASE_URL=f"sqlite:///{tmp / 'portal.db'}",
+        DATABASE_URL=f"sqlite:///{portal_database}",
         UPLOAD_DIR=str(tmp / "uploads"),
         PORTAL_ENV="development",
         PYTHONUNBUFFERED="1",
