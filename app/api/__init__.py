@@ -6,6 +6,7 @@ they must match is openapi.py (a test checks both ways).
 from __future__ import annotations
 
 from flask import Blueprint
+from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
 from ..services.errors import Conflict, Invalid, MobileUnconfirmed, NotAllowed, NotFound, TooManyTries
@@ -32,13 +33,13 @@ bp.register_error_handler(
 )
 bp.register_error_handler(
     TooManyTries,
-    lambda error: problem(429, f"Too many tries. Try again in {error.retry_after} seconds.", errors=error.errors,
-                          headers={"Retry-After": str(error.retry_after)}),
+    lambda error: problem(429, _("Too many tries. Try again in %(seconds)s seconds.", seconds=error.retry_after),
+                          errors=error.errors, headers={"Retry-After": str(error.retry_after)}),
 )
 bp.register_error_handler(
     MobileUnconfirmed,
-    lambda error: problem(403, f"{error} (POST /api/v1/me/mobile/confirmation with the code; "
-                               "POST /api/v1/me/mobile for a new one.)"),
+    lambda error: problem(403, _("%(reason)s Send the code to POST /api/v1/me/mobile/confirmation; "
+                                 "POST /api/v1/me/mobile sends a new one.", reason=error)),
 )
 
 from . import account, complaints, docs, tasks  # noqa: E402,F401  (they add their routes to bp)

@@ -67,7 +67,8 @@ def check_current_password(session: Session, user: User, current: str, *, addres
     if retry_after is not None:
         raise TooManyTries({"current_password": [TOO_MANY_PASSWORD_CHECKS]}, retry_after)
     if not check_password_hash(user.password_hash, current or ""):
-        raise Invalid({"current_password": [_l("This is not your current password.")]})
+        wrong = {"current_password": [_l("This is not your current password.")]}
+        raise Invalid(wrong)
 
 
 def set_email(session: Session, user: User, email: str | None) -> None:
@@ -93,7 +94,8 @@ def set_sms_notices(session: Session, user: User, choices: dict[str, bool]) -> N
     _citizens_only(user)
     unknown = sorted(set(choices) - set(SMS_NOTICES))
     if unknown:
-        raise Invalid({"sms_notices": [_l("Unknown notices: %(names)s.", names=", ".join(unknown))]})
+        errors = {"sms_notices": [_l("Unknown notices: %(names)s.", names=", ".join(unknown))]}
+        raise Invalid(errors)
     wanted = {**sms_notices(user), **choices}
     user.sms_muted = sorted(template for template, on in wanted.items() if not on)
     session.flush()
