@@ -25,13 +25,13 @@ def create_app(test_config: dict | None = None) -> Flask:
     i18n.init_app(app)
 
     from .blueprints import (
-        admin, admin_keys, admin_places, analyst, citizen, complaints, dashboards, files, inbox, manage, notifications,
-        open311, password, places, public, statistics, track, vendor,
+        account, admin, admin_keys, admin_places, analyst, citizen, complaints, dashboards, files, inbox, manage,
+        notifications, open311, password, places, public, statistics, track, vendor,
     )
 
     from . import api
 
-    for blueprint in (public.bp, citizen.bp, complaints.bp, inbox.bp, manage.bp, admin.bp, admin_keys.bp, admin_places.bp, files.bp, open311.bp, api.bp, notifications.bp, analyst.bp, statistics.bp, dashboards.bp, password.bp, track.bp, vendor.bp, places.bp):
+    for blueprint in (public.bp, citizen.bp, complaints.bp, inbox.bp, manage.bp, admin.bp, admin_keys.bp, admin_places.bp, files.bp, open311.bp, api.bp, notifications.bp, analyst.bp, statistics.bp, dashboards.bp, password.bp, track.bp, vendor.bp, places.bp, account.bp):
         app.register_blueprint(blueprint)
 
     from . import background, cli

@@ -6,8 +6,9 @@ from functools import wraps
 from urllib.parse import urlsplit
 
 from flask import Flask, abort, current_app, g, render_template, request, send_file
+from flask import session as flask_session
 from flask_babel import format_date, format_time, get_locale, gettext as _, lazy_gettext as _l, ngettext
-from flask_login import LoginManager, current_user
+from flask_login import LoginManager, current_user, login_user, logout_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from config import tile_origin
@@ -20,6 +21,7 @@ from .services.casework import events
 from .services.casework.milestones import days_until
 from .services.errors import Conflict, Invalid, NotAllowed, NotFound
 from .services import files
+from .services.people import user_sessions
 
 PAKISTAN_TIME = timezone(timedelta(hours=5), "PKT")
 # Day, month and year as the pages have always shown them ("06 Dec 2026"), with the month named in the reader's language.
@@ -31,6 +33,8 @@ login_manager.login_view = "public.login"
 login_manager.login_message = _l("Please sign in to continue.")
 login_manager.localize_callback = str  # rendered when flashed, in the language of that request
 csrf = CSRFProtect()
+# The Flask session's key of this browser's row in user_sessions.
+SESSION_KEY = "session_key"
 
 
 def init_app(app: Flask) -> None:
@@ -42,6 +46,7 @@ def init_app(app: Flask) -> None:
     app.teardown_appcontext(_close_session)
     app.extensions["content_security_policy"] = content_security_policy(app.config.get("MAP_TILE_URL", ""))
     app.after_request(_security_headers)
+    app.after_request(_note_session_seen)
     app.before_request(_refuse_nul_characters)
     app.jinja_env.filters["pk_time"] = pk_time
     app.jinja_env.filters["pk_date"] = pk_date
@@ -120,7 +125,49 @@ def _load_user(session_id: str):
     user = db().get(User, int(user_id)) if user_id.isdigit() else None
     if user is None or not user.is_active or fingerprint != user.password_fingerprint:
         return None  # gone, deactivated, or its password changed since this sign-in
+    row = user_sessions.live_session(db(), user.id, flask_session.get(SESSION_KEY))
+    if row is None:
+        return None  # signed out from another browser, or idle too long
+    if user_sessions.needs_touch(row):
+        g.session_seen = row.id
     return user
+
+
+def sign_in(user: User) -> None:
+    """Sign this browser in as `user`, with its own row in user_sessions (committed here)."""
+    session = db()
+    key = user_sessions.start_session(session, user, user_agent=request.user_agent.string, address=client_address())
+    session.commit()
+    login_user(user)
+    flask_session[SESSION_KEY] = key
+
+
+def renew_sign_in(user: User) -> None:
+    """After a password change: this browser stays signed in (its cookie carries the new password's fingerprint)."""
+    login_user(user)
+
+
+def sign_out() -> None:
+    """Sign this browser out, and end its row (committed here)."""
+    session = db()
+    user_sessions.end_session_by_key(session, flask_session.pop(SESSION_KEY, None))
+    session.commit()
+    logout_user()
+
+
+def current_session_key() -> str | None:
+    return flask_session.get(SESSION_KEY)
+
+
+def _note_session_seen(response):
+    """When this browser's row was last seen, every few minutes: its own small unit of work, after the view's."""
+    session_id = g.pop("session_seen", None)
+    if session_id is not None:
+        session = db()
+        session.rollback()  # what the view did not commit is dropped, as the teardown would
+        user_sessions.touch_session(session, session_id)
+        session.commit()
+    return response
 
 
 def roles_required(*roles: Role):

@@ -23,7 +23,6 @@ from app.models import (
     ApiToken,
     IdempotencyKey,
     Notification,
-    PasswordReset,
     RateLimitCounter,
     Attachment,
     Complaint,
@@ -35,6 +34,8 @@ from app.models import (
     ProcessInstance,
     Role,
     User,
+    UserSession,
+    VerificationCode,
 )
 from app.services.people import accounts
 from app.services import organisation
@@ -101,7 +102,8 @@ def _reset(engine):
         for m in (
             *AGGREGATES,
             Notification,
-            PasswordReset,
+            VerificationCode,
+            UserSession,
             IdempotencyKey,
             ApiToken,
             ApiKey,
@@ -180,7 +182,8 @@ def make_user(session, places):
         n = next(_counter)
         district = district or places["peshawar"]
         if role is Role.CITIZEN:
-            user = accounts.register_citizen(
+            # An existing citizen, number confirmed; registering (with its SMS code) is tested in tests/app/test_account.py.
+            user = accounts.create_citizen(
                 session,
                 accounts.Registration(
                     name or f"Citizen {n}", f"{1730100000000 + n:013d}", f"03{n:09d}", district.id, PASSWORD, PASSWORD
@@ -207,8 +210,17 @@ def make_user(session, places):
     return make
 
 
-def login(client, user: User) -> None:
-    """Sign in without the form (the form itself is tested once in test_auth)."""
+def login(client, user: User) -> str:
+    """Sign in without the form (the form itself is tested once in test_auth): a browser session row, as
+    signing in writes, and its key in the Flask session. Returns the key."""
+    from app.services.people import user_sessions
+    from app.web import SESSION_KEY
+
+    with client.application.extensions["db_sessions"]() as session:
+        key = user_sessions.start_session(session, user, user_agent="test client", address="127.0.0.1")
+        session.commit()
     with client.session_transaction() as flask_session:
         flask_session["_user_id"] = user.get_id()
         flask_session["_fresh"] = True
+        flask_session[SESSION_KEY] = key
+    return key

@@ -7,11 +7,10 @@ from __future__ import annotations
 
 from flask import Blueprint, request
 from flask_babel import get_locale, gettext as _
-
 from werkzeug.exceptions import HTTPException
 
 from .. import i18n
-from ..services.errors import Conflict, Invalid, NotAllowed, NotFound
+from ..services.errors import Conflict, Invalid, MobileUnconfirmed, NotAllowed, NotFound, TooManyTries
 from ..web import csrf, register_error_renderer
 from .problems import ApiProblem, from_http_error, problem
 
@@ -47,6 +46,16 @@ bp.register_error_handler(NotAllowed, lambda error: problem(403, str(error)))
 bp.register_error_handler(Conflict, lambda error: problem(409, str(error)))
 bp.register_error_handler(
     Invalid, lambda error: problem(422, _("Some fields are wrong: see errors."), errors=error.errors)
+)
+bp.register_error_handler(
+    TooManyTries,
+    lambda error: problem(429, _("Too many tries. Try again in %(seconds)s seconds.", seconds=error.retry_after),
+                          errors=error.errors, headers={"Retry-After": str(error.retry_after)}),
+)
+bp.register_error_handler(
+    MobileUnconfirmed,
+    lambda error: problem(403, _("%(reason)s Send the code to POST /api/v1/me/mobile/confirmation; "
+                                 "POST /api/v1/me/mobile sends a new one.", reason=error)),
 )
 
 from . import account, complaints, docs, tasks  # noqa: E402,F401  (they add their routes to bp)

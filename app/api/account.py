@@ -1,14 +1,17 @@
-"""Registering, signing in and out, the caller's profile, and the look-ups a phone needs to fill its forms."""
+"""Registering, signing in and out, the caller's account, and the look-ups a phone needs to fill its forms."""
 from __future__ import annotations
 
+from contextlib import contextmanager
 from datetime import timedelta
 
-from flask import current_app, g, url_for
+from flask import current_app, g
 from flask_babel import gettext as _
 
 from .. import i18n
-
-from ..services.people import accounts
+from ..models import Role
+from ..services.errors import Invalid
+from ..services.people import accounts, mobile_numbers, profile
+from ..services.people.identifiers import login_key, masked_mobile, normalise_mobile
 from ..services.interop import api_tokens
 from ..services import organisation
 from ..services.rate_limits import bucket_part
@@ -23,8 +26,19 @@ from .problems import ApiProblem
 NO_STORE = {"Cache-Control": "no-store"}
 
 
+@contextmanager
+def _counts_stand():
+    """A refused password or code still counts: commit the tries before answering with the problem."""
+    try:
+        yield
+    except Invalid:
+        db().commit()
+        raise
+
+
 @bp.post("/auth/register")
 def register():
+    """The same answer whether or not the CNIC or number is registered (accounts.register_citizen)."""
     enforce("register", client_address())
     fields = Fields(json_object(), typed=True)
     password = fields.string("password")
@@ -36,13 +50,17 @@ def register():
         password=password,
         # The app asks for the password twice itself; the API takes it once.
         password_confirm=password,
+        language=fields.string("language", default=i18n.current_language().code),
     )
     fields.check()
     session = db()
-    user = accounts.register_citizen(session, registration)
-    issued = api_tokens.issue_token(session, user, lifetime=_lifetime())
+    with _counts_stand():
+        accounts.register_citizen(session, registration, address=client_address(),
+                                  pepper=current_app.config["SECRET_KEY"])
     session.commit()
-    return _token_body(issued), 201, {"Location": url_for("api.me"), **NO_STORE}
+    detail = _("We sent a code by SMS to this number. Sign in with your CNIC and password (POST /auth/token), "
+               "then confirm the number with the code (POST /me/mobile/confirmation).")
+    return _code_sent(registration.mobile, detail), 202, NO_STORE
 
 
 @bp.post("/auth/token")
@@ -54,7 +72,7 @@ def sign_in():
         missing = {name: [_("Required.")] for name, value in (("login", login), ("password", password)) if not value}
         raise ApiProblem(422, _("Give your login (CNIC, mobile number or username) and password."), errors=missing)
     # Counted before the password is checked: guessing costs a slot whether it succeeds or not.
-    enforce("sign-in", f"{client_address()}:{bucket_part(_login_key(login))}")
+    enforce("sign-in", f"{client_address()}:{bucket_part(login_key(login))}")
     session = db()
     user = accounts.authenticate(session, login, password)
     if user is None:
@@ -73,15 +91,111 @@ def sign_out():
     session = db()
     api_tokens.revoke_token(session, g.api_token)
     session.commit()
-    response = current_app.response_class(status=204)
-    del response.headers["Content-Type"]  # no body, so no media type
-    return response
+    return _no_content()
 
 
 @bp.get("/me")
 @token_required()
 def me():
-    return serializers.user(api_user())
+    return _account(api_user())
+
+
+@bp.patch("/me")
+@token_required()
+def change_me():
+    """Language, e-mail (citizens), which notices come by SMS (citizens); what is not sent stays."""
+    source = json_object()
+    fields = Fields(source, typed=True)
+    language, email = fields.string("language"), fields.string("email")
+    notices = source.get("sms_notices")
+    if "sms_notices" in source and not (
+        isinstance(notices, dict) and all(isinstance(on, bool) for on in notices.values())
+    ):
+        fields.errors["sms_notices"] = ["Must be an object of notices, each true or false."]
+    fields.check()
+    session, user = db(), api_user()
+    errors: dict[str, list[str]] = {}
+    changes = [
+        ("language" in source, lambda: accounts.set_language(session, user, language)),
+        ("email" in source, lambda: profile.set_email(session, user, email)),
+        ("sms_notices" in source, lambda: profile.set_sms_notices(session, user, notices)),
+    ]
+    for sent, change in changes:
+        if sent:
+            try:
+                change()
+            except Invalid as error:
+                errors.update(error.errors)
+    if errors:
+        raise Invalid(errors)
+    session.commit()
+    return _account(user)
+
+
+@bp.post("/me/password")
+@token_required()
+def change_password():
+    """Signs out every browser and every other phone; this token stays."""
+    fields = Fields(json_object(), typed=True)
+    current, new = fields.string("current_password"), fields.string("new_password")
+    fields.check()
+    session = db()
+    with _counts_stand():
+        try:
+            profile.change_password(session, api_user(), current, new, new, address=client_address(),
+                                    keep_token_id=g.api_token.id)
+        except Invalid as error:
+            # The page's field is "password"; the API's, "new_password".
+            error.errors = {("new_password" if k == "password" else k): v for k, v in error.errors.items()}
+            raise
+    session.commit()
+    return _no_content()
+
+
+@bp.post("/me/mobile")
+@token_required(Role.CITIZEN)
+def change_mobile():
+    """Sends a code to the new number (the same answer if it belongs to another account); it counts once confirmed."""
+    fields = Fields(json_object(), typed=True)
+    mobile = fields.string("mobile")
+    fields.check()
+    session = db()
+    with _counts_stand():
+        mobile_numbers.send_code(session, api_user(), mobile, address=client_address(),
+                                 pepper=current_app.config["SECRET_KEY"])
+    session.commit()
+    detail = _("We sent a code by SMS to this number. Confirm it with the code (POST /me/mobile/confirmation); "
+               "until then the account keeps its number.")
+    return _code_sent(mobile, detail), 202, NO_STORE
+
+
+@bp.post("/me/mobile/confirmation")
+@token_required(Role.CITIZEN)
+def confirm_mobile():
+    fields = Fields(json_object(), typed=True)
+    code = fields.string("code")
+    fields.check()
+    session, user = db(), api_user()
+    with _counts_stand():
+        mobile_numbers.confirm_mobile(session, user, code, address=client_address(),
+                                      pepper=current_app.config["SECRET_KEY"])
+    session.commit()
+    return _account(user)
+
+
+def _account(user) -> dict:
+    pending = mobile_numbers.pending_number(db(), user) if user.role is Role.CITIZEN else None
+    return serializers.account(user, pending_mobile=pending, sms_notices=profile.sms_notices(user))
+
+
+def _code_sent(typed_mobile: str, detail: str) -> dict:
+    return {"detail": detail, "mobile": masked_mobile(normalise_mobile(typed_mobile))}
+
+
+def _no_content():
+    response = current_app.response_class(status=204)
+    del response.headers["Content-Type"]  # no body, so no media type
+    return response
 
 
 @bp.get("/districts")
@@ -110,16 +224,6 @@ def categories():
             for c in listed
         ]
     }
-
-
-def _login_key(login: str) -> str:
-    """One key per account however the login is written, so "17301-1234567-1" and "1730112345671" share a limit."""
-    cnic, mobile = accounts.normalise_cnic(login), accounts.normalise_mobile(login)
-    if accounts.CNIC_RE.match(cnic):
-        return cnic
-    if accounts.MOBILE_RE.match(mobile):
-        return mobile
-    return login.strip().lower()
 
 
 def _lifetime() -> timedelta:

@@ -41,6 +41,7 @@ TOKEN_EXAMPLE = {
         "username": None,
         "cnic": "1730112345671",
         "mobile": "03001234567",
+        "mobile_confirmed": True,
         "email": None,
         "language": "en",
         "district": {"id": 27, "name": "Peshawar"},
@@ -49,6 +50,8 @@ TOKEN_EXAMPLE = {
         "created_at": "2026-12-01T09:30:00+00:00",
     },
 }
+
+CODE_SENT_EXAMPLE = {"detail": "We sent a code by SMS to this number. ...", "mobile": "0300•••4567"}
 
 
 def problems(*codes: int) -> dict:
@@ -92,17 +95,21 @@ LOCATION = {"Location": {"required": True, "schema": {"type": "string"}, "descri
 PATHS = {
     "/auth/register": {
         "post": operation(
-            "register", "Account", "Register as a citizen (and sign in)",
-            description="Creates a citizen account and answers with a bearer token, as a sign-in would. "
-            "Rate-limited per IP address.",
+            "register", "Account", "Register as a citizen",
+            description="Creates a citizen account and sends a 6-digit code by SMS to its number. The answer is the same "
+            "when the CNIC or number is already registered (then no account is made and the owner is told by SMS), so "
+            "it never tells a stranger who is registered. Next: sign in with the CNIC and password (`POST /auth/token`) "
+            "and confirm the number with the code (`POST /me/mobile/confirmation`); complaints can be lodged once it is "
+            "confirmed. `language` defaults to the request's (Accept-Language). "
+            "Rate-limited per IP address, and codes per number and address (429).",
             security=PUBLIC,
             requestBody=json_body(
                 "Registration",
                 {"full_name": "Bilal Ahmad", "cnic": "17301-1234567-1", "mobile": "0300-1234567", "district_id": 27,
-                 "password": "a long passphrase"},
+                 "password": "a long passphrase", "language": "ur"},
             ),
             responses={
-                "201": answer("Registered and signed in", "Token", example=TOKEN_EXAMPLE, headers=LOCATION),
+                "202": answer("Accepted: a code is on its way to the number", "CodeSent", example=CODE_SENT_EXAMPLE),
                 **problems(400, 413, 415, 422, 429),
             },
         )
@@ -125,7 +132,49 @@ PATHS = {
         ),
     },
     "/me": {
-        "get": operation("me", "Account", "My profile", responses={"200": answer("The signed-in account", "User"), **problems(401)})
+        "get": operation("me", "Account", "My account", responses={"200": answer("The signed-in account", "Account"), **problems(401)}),
+        "patch": operation(
+            "changeMe", "Account", "Change my language, e-mail or SMS notices",
+            description="Send only what changes. `email` (null removes it) and `sms_notices` are for citizens (staff get "
+            "403: their administrator keeps their details). `sms_notices` switches notices on or off by SMS; they "
+            "always come in-app, and codes and security warnings always come by SMS.",
+            requestBody=json_body("AccountChanges", {"language": "ps", "sms_notices": {"complaint_assigned": False}}),
+            responses={"200": answer("The account as it is now", "Account"), **problems(400, 401, 403, 413, 415, 422)},
+        ),
+    },
+    "/me/password": {
+        "post": operation(
+            "changePassword", "Account", "Change my password",
+            description="Needs the current password; its tries are rate-limited per account and address (429 with "
+            "Retry-After). Signs out every browser and revokes every other token of the account; this token stays.",
+            requestBody=json_body("PasswordChange", {"current_password": "a long passphrase",
+                                                     "new_password": "another long passphrase"}),
+            responses={"204": {"description": "Changed"}, **problems(400, 401, 413, 415, 422, 429)},
+        )
+    },
+    "/me/mobile": {
+        "post": operation(
+            "changeMobile", "Account", "Send a code to a (new) mobile number",
+            description="Citizens only. Sends a 6-digit code by SMS to the number; it becomes the account's number "
+            "when confirmed (`POST /me/mobile/confirmation`), and until then the account keeps its own. The same "
+            "answer when the number belongs to another account (its owner is told by SMS). Also sends a new code for "
+            "the number waiting for one (after registering). Codes are rate-limited per number, account and address.",
+            requestBody=json_body("MobileChange", {"mobile": "0345-7654321"}),
+            responses={
+                "202": answer("Accepted: a code is on its way to the number", "CodeSent", example=CODE_SENT_EXAMPLE),
+                **problems(400, 401, 403, 413, 415, 422, 429),
+            },
+        )
+    },
+    "/me/mobile/confirmation": {
+        "post": operation(
+            "confirmMobile", "Account", "Confirm the waiting mobile number with its code",
+            description="Citizens only. A code lives 15 minutes and allows 5 tries; tries are also rate-limited per "
+            "account and address (429 with Retry-After). A wrong, expired or used-up code is 422 on `code`.",
+            requestBody=json_body("MobileConfirmation", {"code": "482913"}),
+            responses={"200": answer("Confirmed: the account with its number", "Account"),
+                       **problems(400, 401, 403, 413, 415, 422, 429)},
+        )
     },
     "/districts": {
         "get": operation(
@@ -149,7 +198,8 @@ PATHS = {
     "/complaints": {
         "post": operation(
             "submitComplaint", "Complaints", "Lodge a complaint",
-            description="Citizens only. multipart/form-data (with up to 5 `photos`; `photo` for one) or JSON (no photo). "
+            description="Citizens only, once their mobile number is confirmed (403 before). "
+            "multipart/form-data (with up to 5 `photos`; `photo` for one) or JSON (no photo). "
             "Photos are kept upright, at most 2048 px, as JPEG and without any metadata (GPS included). "
             "Send an `Idempotency-Key` so that a retry after a lost answer never lodges a second complaint. "
             "Rate-limited per citizen (a replay is not counted).",
@@ -316,7 +366,8 @@ PATHS = {
 
 DESCRIPTION = """The Citizen's Portal's API for its smartphone app and for other government systems.
 
-**Sign in** with `POST /auth/token` (or register with `POST /auth/register`) and send the token on every call as
+**Sign in** with `POST /auth/token` (after registering with `POST /auth/register`, sign in with the CNIC, then
+confirm the mobile number with the code of the SMS: `POST /me/mobile/confirmation`) and send the token on every call as
 `Authorization: Bearer <token>`. Tokens expire (30 days by default) and signing out revokes them. The session
 cookie of the web pages is never accepted here.
 

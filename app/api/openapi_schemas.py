@@ -1,6 +1,8 @@
 """Schemas, parameters and shared responses of the OpenAPI document (see openapi.py)."""
 from __future__ import annotations
 
+from ..models import LANGUAGES as LANGUAGE_CODES
+from ..services.notifications.outbox import OPTIONAL_SMS as SMS_NOTICES
 from ..services.people.accounts import MIN_PASSWORD
 from ..services.interop.idempotency import MAX_KEY_LENGTH
 
@@ -9,6 +11,7 @@ DATE_TIME = {"type": "string", "format": "date-time"}
 ID = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
 STATUSES = ["submitted", "in_progress", "resolved", "systemic", "closed"]
 BINARY = {"type": "string", "format": "binary"}
+LANGUAGES = list(LANGUAGE_CODES)
 ROLES = ["citizen", "district_officer", "deputy_commissioner", "commissioner", "chief_secretary", "analyst", "admin"]
 
 
@@ -99,12 +102,54 @@ SCHEMAS = {
             "username": nullable({"type": "string"}),
             "cnic": nullable({"type": "string"}),
             "mobile": nullable({"type": "string"}),
+            "mobile_confirmed": {"type": "boolean", "description": "Citizens: the number is proved with a code (complaints need it)"},
             "email": nullable({"type": "string"}),
-            "language": {"type": "string"},
+            "language": {"type": "string", "enum": LANGUAGES},
             "district": nullable(ref("Ref")),
             "division": nullable(ref("Ref")),
             "department": nullable(ref("Ref")),
             "created_at": DATE_TIME,
+        }
+    ),
+    "Account": {
+        "allOf": [
+            ref("User"),
+            obj(
+                {
+                    "pending_mobile": nullable({"type": "string", "description": "A number waiting for its code (citizens)"}),
+                    "sms_notices": {
+                        "type": "object",
+                        "description": "Citizens: each optional notice and whether it comes by SMS (it always comes in-app). Empty for staff.",
+                        "additionalProperties": {"type": "boolean"},
+                        "examples": [{name: True for name in SMS_NOTICES}],
+                    },
+                }
+            ),
+        ],
+        "description": "The caller's own account.",
+    },
+    "AccountChanges": obj(
+        {
+            "language": {"type": "string", "enum": LANGUAGES},
+            "email": nullable({"type": "string", "maxLength": 200}),
+            "sms_notices": {
+                "type": "object",
+                "description": f"Notices to switch on (true) or off by SMS: {', '.join(SMS_NOTICES)}",
+                "additionalProperties": {"type": "boolean"},
+            },
+        },
+        required=[],
+        description="Only what changes.",
+    ),
+    "PasswordChange": obj(
+        {"current_password": {"type": "string", "minLength": 1}, "new_password": {"type": "string", "minLength": MIN_PASSWORD}}
+    ),
+    "MobileChange": obj({"mobile": {"type": "string", "description": "A Pakistani mobile number", "examples": ["0345-7654321"]}}),
+    "MobileConfirmation": obj({"code": {"type": "string", "description": "The 6 digits of the SMS", "examples": ["482913"]}}),
+    "CodeSent": obj(
+        {
+            "detail": {"type": "string", "description": "What happened and what to do next, for a person"},
+            "mobile": {"type": "string", "description": "The number the code went to, partly hidden"},
         }
     ),
     "District": obj(
@@ -316,8 +361,10 @@ SCHEMAS = {
             "mobile": {"type": "string", "description": "A Pakistani mobile number", "examples": ["0300-1234567"]},
             "district_id": ID,
             "password": {"type": "string", "minLength": MIN_PASSWORD},
+            "language": {"type": "string", "enum": LANGUAGES, "description": "Of the portal and its SMS"},
         },
-        description="A citizen registers; the answer signs them in.",
+        required=["full_name", "cnic", "mobile", "district_id", "password"],
+        description="A citizen registers; a code comes by SMS to confirm the number.",
     ),
     "SignIn": obj(
         {

@@ -53,6 +53,7 @@ def user(u: User) -> dict:
         "username": u.username,
         "cnic": u.cnic,
         "mobile": u.mobile,
+        "mobile_confirmed": u.mobile_confirmed_at is not None,
         "email": u.email,
         "language": u.language,
         "district": ref(u.district),
@@ -60,6 +61,11 @@ def user(u: User) -> dict:
         "department": ref(u.department),
         "created_at": when(u.created_at),
     }
+
+
+def account(u: User, *, pending_mobile: str | None, sms_notices: dict[str, bool]) -> dict:
+    """The caller's own account: the profile, the number waiting for its code, the SMS choices."""
+    return {**user(u), "pending_mobile": pending_mobile, "sms_notices": sms_notices}
 
 
 def person(u: User | None, viewer: User) -> dict | None:

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from ..models import Complaint, Role
 from ..services.casework import attachments, complaints, similar
 from ..services import organisation
-from ..services.errors import Invalid
+from ..services.errors import Invalid, MobileUnconfirmed
 from ..web import db, file_store, roles_required, uploaded_files
 
 bp = Blueprint("citizen", __name__, url_prefix="/my")
@@ -34,7 +34,8 @@ def new_complaint():
     }
     if request.method == "GET":
         values = {"district_id": str(current_user.district_id or "")}
-        return render_template("citizen/new_complaint.html", values=values, errors={}, **choices)
+        unconfirmed = current_user.mobile_confirmed_at is None
+        return render_template("citizen/new_complaint.html", values=values, errors={}, unconfirmed=unconfirmed, **choices)
     form = request.form
     try:
         data = complaints.ComplaintInput(
@@ -57,6 +58,10 @@ def new_complaint():
         complaint = complaints.submit_complaint(
             session, current_user, data, photos=uploaded_files("photos", "photo"), store=file_store()
         )
+    except MobileUnconfirmed:
+        session.rollback()
+        return render_template("citizen/new_complaint.html", values=form.to_dict(), errors={}, unconfirmed=True,
+                               **choices), 403
     except Invalid as error:
         session.rollback()
         return (

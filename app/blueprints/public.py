@@ -1,16 +1,18 @@
 """Landing page, sign-in, sign-out and citizen registration."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import session as flask_session
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required
 
 from .. import i18n
 from ..models import Role
 from ..services.people import accounts
-from ..services import organisation
-from ..services.errors import Invalid
-from ..web import db, same_site
+from ..services.people.identifiers import login_key, masked_mobile, normalise_mobile
+from ..services import organisation, rate_limits
+from ..services.errors import Invalid, TooManyTries
+from ..web import client_address, db, same_site, sign_in, sign_out
 
 bp = Blueprint("public", __name__)
 
@@ -21,7 +23,13 @@ HOME_BY_ROLE = {
 }
 
 
+# What the sign-in page's login field is filled with after registering (what was typed, nothing more).
+TYPED_LOGIN = "registered_login"
+
+
 def home_for(user) -> str:
+    if user.role is Role.CITIZEN and user.mobile_confirmed_at is None:
+        return url_for("account.verify")  # nothing to do before the number is confirmed
     return url_for(HOME_BY_ROLE.get(user.role, "inbox.index"))
 
 
@@ -35,15 +43,27 @@ def index():
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     if request.method == "GET":
-        return render_template("public/login.html", values={})
-    user = accounts.authenticate(db(), request.form.get("login", ""), request.form.get("password", ""))
+        return render_template("public/login.html", values={"login": flask_session.get(TYPED_LOGIN, "")})
+    login_typed = request.form.get("login", "")
+    # Counted before the password is checked: guessing costs a try whether it succeeds or not.
+    retry_after = rate_limits.hit_all(
+        db(),
+        {f"sign-in:{client_address()}:{rate_limits.bucket_part(login_key(login_typed))}":
+         current_app.config["API_SIGN_IN_LIMIT"]},
+        window_seconds=current_app.config["API_SIGN_IN_WINDOW_SECONDS"],
+    )
+    db().commit()
+    if retry_after is not None:
+        return _login_refused(_("Too many sign-in attempts. Try again in %(seconds)s seconds.", seconds=retry_after), 429)
+    user = accounts.authenticate(db(), login_typed, request.form.get("password", ""))
     if user is None:
         return _login_refused(_("The sign-in details do not match an account."))
     if user.blocked_at is not None:
         return _login_refused(_("This account is blocked. Contact your Deputy Commissioner's office."))
     if not user.active:
         return _login_refused(_("This account is deactivated."))
-    login_user(user)
+    sign_in(user)
+    flask_session.pop(TYPED_LOGIN, None)
     return redirect(same_site(request.args.get("next", "")) or home_for(user))
 
 
@@ -62,26 +82,28 @@ def choose_language():
     return response
 
 
-def _login_refused(message):
-    return render_template("public/login.html", values={"login": request.form.get("login", "")}, error=message), 401
+def _login_refused(message, status=401):
+    return render_template("public/login.html", values={"login": request.form.get("login", "")}, error=message), status
 
 
 @bp.post("/logout")
 @login_required
 def logout():
-    logout_user()
+    sign_out()
     flash(_("You are signed out."))
     return redirect(url_for("public.index"))
 
 
 @bp.route("/register", methods=["GET", "POST"])
 def register():
+    """The same answer whether or not the CNIC or number is registered (accounts.register_citizen)."""
     districts = organisation.districts(db())
     if request.method == "GET":
-        return render_template("public/register.html", values={}, errors={}, districts=districts)
+        values = {"language": i18n.current_language().code}
+        return render_template("public/register.html", values=values, errors={}, districts=districts)
     form = request.form
     try:
-        user = accounts.register_citizen(
+        accounts.register_citizen(
             db(),
             accounts.Registration(
                 full_name=form.get("full_name", ""),
@@ -90,15 +112,23 @@ def register():
                 district_id=form.get("district_id", type=int),
                 password=form.get("password", ""),
                 password_confirm=form.get("password_confirm", ""),
+                language=form.get("language") or i18n.current_language().code,
             ),
+            address=client_address(),
+            pepper=current_app.config["SECRET_KEY"],
         )
     except Invalid as error:
+        status = 400
+        if isinstance(error, TooManyTries):
+            db().commit()  # the counts stand
+            status = 429
         values = {k: v for k, v in form.items() if not k.startswith("password")}
         return (
             render_template("public/register.html", values=values, errors=error.errors, districts=districts),
-            400,
+            status,
         )
     db().commit()
-    login_user(user)
-    flash(_("Welcome! You can now lodge a complaint."))
-    return redirect(url_for("citizen.my_complaints"))
+    flask_session[TYPED_LOGIN] = form.get("cnic", "").strip()
+    flash(_("We sent a code by SMS to %(number)s. Sign in with your CNIC and the password you chose, then enter "
+            "the code to confirm your number.", number=masked_mobile(normalise_mobile(form.get("mobile", "")))))
+    return redirect(url_for("public.login", next=url_for("account.verify")))

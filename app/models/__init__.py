@@ -4,7 +4,7 @@ from .base import Base, UTCDateTime, utcnow
 from .complaints import STATUS_LABELS, Attachment, Complaint, ComplaintEvent, ComplaintStatus, EventImmutable
 from .notifications import Channel, DeliveryStatus, Notification
 from .organisation import Category, Department, District, Division, Office
-from .password_resets import PasswordReset
+from .credentials import UserSession, VerificationCode
 from .supporters import ComplaintSupporter
 from .statistics import AGGREGATES, StatCell, StatCitizens, StatDay, StatOfficer, StatOpenDay, StatResolutionHours
 from . import statistics_upkeep  # noqa: F401  (registers the hook that keeps the aggregates in step)
@@ -35,7 +35,6 @@ __all__ = [
     "LANE_ROLES",
     "LANGUAGES",
     "Office",
-    "PasswordReset",
     "ProcessDefinition",
     "ProcessInstance",
     "ROLE_LABELS",
@@ -43,6 +42,8 @@ __all__ = [
     "STATUS_LABELS",
     "STAFF_TIERS",
     "User",
+    "UserSession",
+    "VerificationCode",
     "AGGREGATES",
     "StatCell",
     "StatCitizens",

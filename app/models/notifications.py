@@ -39,6 +39,8 @@ class Notification(Base):
     )
     template: Mapped[str] = mapped_column(String(60))
     language: Mapped[str] = mapped_column(String(2), default="en")
+    # Where to send it instead of the user's own number: a number being confirmed, or the old one after a change.
+    address: Mapped[str | None] = mapped_column(String(200))
     context: Mapped[dict] = mapped_column(JSON, default=dict)
     subject: Mapped[str | None] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text)

@@ -6,7 +6,7 @@ import hashlib
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Enum, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, Enum, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, UTCDateTime, utcnow
@@ -66,10 +66,15 @@ class User(Base):
     # Staff sign in with a username; citizens with their CNIC or mobile number.
     username: Mapped[str | None] = mapped_column(String(60), unique=True)
     cnic: Mapped[str | None] = mapped_column(String(13), unique=True)
+    # A citizen's number is theirs once they proved it with a code (mobile_confirmed_at); a number
+    # still waiting for its code lives in its verification code row, not here (people/mobile_numbers.py).
     mobile: Mapped[str | None] = mapped_column(String(12), unique=True)
+    mobile_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     email: Mapped[str | None] = mapped_column(String(200))
     password_hash: Mapped[str] = mapped_column(String(200))
     language: Mapped[str] = mapped_column(String(2), default="en")  # one of LANGUAGES
+    # The notices (message templates) a citizen chose not to get by SMS; in-app they always come.
+    sms_muted: Mapped[list | None] = mapped_column(JSON, default=list)
     district_id: Mapped[int | None] = mapped_column(ForeignKey("districts.id"), active_history=True)
     division_id: Mapped[int | None] = mapped_column(ForeignKey("divisions.id"))
     department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))

@@ -41,3 +41,17 @@ class Invalid(DomainError):
     def messages(self) -> list[str]:
         """Every message, rendered now, without the field names (for a page that shows them together)."""
         return [str(message) for messages in self.errors.values() for message in messages]
+
+
+class TooManyTries(Invalid):
+    """Over a rate limit of tries (a password, a code) or of codes sent: nothing was checked or sent.
+
+    `retry_after` is how many seconds until the limit's window ends."""
+
+    def __init__(self, errors: dict[str, list[str]] | str, retry_after: int):
+        super().__init__(errors)
+        self.retry_after = retry_after
+
+
+class MobileUnconfirmed(NotAllowed):
+    """The citizen has not yet proved with a code that the mobile number is theirs."""

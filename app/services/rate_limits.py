@@ -65,3 +65,13 @@ def hit(session: Session, bucket: str, *, limit: int, window_seconds: int, now: 
 def purge_counters(session: Session, *, before: datetime) -> int:
     result = session.execute(delete(RateLimitCounter).where(RateLimitCounter.window_start < before))
     return result.rowcount
+
+
+def hit_all(session: Session, limits: dict[str, int], *, window_seconds: int, now: datetime | None = None) -> int | None:
+    """Count one request in every bucket of `limits` (bucket: limit), all of them even when one refuses.
+
+    None when every bucket allows it; otherwise the seconds until the refusing windows end.
+    """
+    decisions = [hit(session, bucket, limit=limit, window_seconds=window_seconds, now=now) for bucket, limit in limits.items()]
+    refused = [d.retry_after for d in decisions if not d.allowed]
+    return max(refused) if refused else None

@@ -34,6 +34,9 @@ class ApiClient:
     def post(self, path, **kwargs):
         return self.client.post(PREFIX + path, headers=self.headers(kwargs.pop("headers", None)), **kwargs)
 
+    def patch(self, path, **kwargs):
+        return self.client.patch(PREFIX + path, headers=self.headers(kwargs.pop("headers", None)), **kwargs)
+
     def delete(self, path, **kwargs):
         return self.client.delete(PREFIX + path, headers=self.headers(kwargs.pop("headers", None)), **kwargs)
 

@@ -72,7 +72,7 @@ def test_registration_is_limited_per_address(app, api, places):
              "district_id": places["peshawar"].id, "password": PASSWORD}
     second = {**first, "cnic": "1730112345672", "mobile": "03001234568"}
 
-    assert api.post("/auth/register", json=first).status_code == 201
+    assert api.post("/auth/register", json=first).status_code == 202
     assert_problem(api.post("/auth/register", json=second), 429)
 
 

@@ -14,7 +14,10 @@ from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.security import generate_password_hash
 from werkzeug.test import stream_encode_multipart
 
-from app.models import ApiKey, Complaint, ComplaintEvent, ComplaintSupporter, HumanTask, Notification, User
+from app.models import (
+    ApiKey, ApiToken, Complaint, ComplaintEvent, ComplaintSupporter, HumanTask, Notification, User, UserSession,
+    VerificationCode,
+)
 from app.services.people import accounts
 from app.services.casework import complaints, tasks
 from app.services import organisation
@@ -103,18 +106,26 @@ def count(session, model) -> int:
 
 
 def snapshot(session) -> tuple:
-    """What a POST could change: rows created, the account flags, the notifications' state, the API keys,
-    the Urdu and Pashto names of places, supporters."""
+    """What a POST could change: rows created, the accounts (flags and what their owners set), the notifications'
+    state, the API keys, the phones' tokens, the browsers signed in, the codes sent, the Urdu and Pashto names of
+    places, supporters."""
     reread(session)
-    flags = session.execute(select(User.id, User.active, User.blocked_at).order_by(User.id)).all()
+    accounts_now = session.execute(select(
+        User.id, User.active, User.blocked_at, User.language, User.email, User.sms_muted, User.password_hash,
+        User.mobile, User.mobile_confirmed_at).order_by(User.id)).all()
     open_count = session.scalar(select(func.count()).select_from(HumanTask).where(HumanTask.completed_at.is_(None)))
     messages = session.execute(select(Notification.id, Notification.status, Notification.read_at, Notification.attempts)
                                .order_by(Notification.id)).all()
     keys = session.execute(select(ApiKey.id, ApiKey.revoked_at).order_by(ApiKey.id)).all()
     names = [tuple(row) for model in organisation.PLACE_KINDS.values()
              for row in session.execute(select(model.id, model.name_ur, model.name_ps).order_by(model.id))]
-    return (count(session, Complaint), count(session, ComplaintEvent), open_count, tuple(map(tuple, flags)),
-            tuple(map(tuple, messages)), tuple(map(tuple, keys)), tuple(names), count(session, ComplaintSupporter))
+    tokens = session.execute(select(ApiToken.id, ApiToken.revoked_at).order_by(ApiToken.id)).all()
+    browsers = session.scalars(select(UserSession.id).order_by(UserSession.id)).all()
+    codes = session.execute(select(VerificationCode.id, VerificationCode.code_hash, VerificationCode.attempts,
+                                   VerificationCode.used_at).order_by(VerificationCode.id)).all()
+    return (count(session, Complaint), count(session, ComplaintEvent), open_count, tuple(map(tuple, accounts_now)),
+            tuple(map(tuple, messages)), tuple(map(tuple, keys)), tuple(map(tuple, tokens)), tuple(browsers),
+            tuple(map(tuple, codes)), tuple(names), count(session, ComplaintSupporter))
 
 
 def image_bytes(image_format: str) -> bytes:

@@ -14,14 +14,15 @@ from __future__ import annotations
 import io
 import re
 from dataclasses import dataclass
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 import pytest
 from sqlalchemy import select
 
-from app.models import Channel, Notification, ProcessDefinition, Role, User
-from app.services.people import accounts
-from app.services.interop import api_keys
+from app.models import Channel, Notification, ProcessDefinition, Role, User, UserSession
+from app.services.people import accounts, user_sessions
+from app.services.interop import api_keys, api_tokens
 from app.services.casework import complaints
 from app.services import organisation
 from tests.app.helpers import assign, cheap_password_hashing, jpeg_bytes, lodge, open_tasks, snapshot, store_of
@@ -48,6 +49,7 @@ LODGED = r"→/complaints/\d+"
 OFFICERS, CITIZENS, STAFF = "→/district/officers", "→/district/citizens", "→/admin/staff"
 NOTES, DELIVERY = "→/notifications", "→/admin/notifications"
 RESET = "→/password/reset"
+ACCOUNT, VERIFY = "→/account", "→/account/verify"
 STATS = "→/statistics"
 PLACES = "→/admin/places"
 
@@ -137,6 +139,21 @@ EXPECTED = {
     "GET /dashboard":                          (403,    403,    403,   403,   200,      200,      200,   200,   200,   403,     403,   LOGIN),
     "GET /dashboard/<id>.csv":                 (403,    403,    403,   403,   200,      200,      200,   200,   200,   403,     403,   LOGIN),
     "POST /logout":                            ("→/",   "→/",   "→/",  "→/",  "→/",     "→/",     "→/",  "→/",  "→/",  "→/",    "→/",  LOGIN),
+    # My account (tests/app/test_account.py): everyone's language, password and sign-ins; a citizen's number,
+    # e-mail and SMS notices. Confirming a number: citizens (the two here are confirmed and wait for nothing).
+    "GET /account":                            (200,    200,    200,   200,   200,      200,      200,   200,   200,   200,     200,   LOGIN),
+    "POST /account/language":                  (ACCOUNT, ACCOUNT, ACCOUNT, ACCOUNT, ACCOUNT, ACCOUNT, ACCOUNT, ACCOUNT, ACCOUNT, ACCOUNT, ACCOUNT, LOGIN),
+    "POST /account/password":                  (ACCOUNT, ACCOUNT, ACCOUNT, ACCOUNT, ACCOUNT, ACCOUNT, ACCOUNT, ACCOUNT, ACCOUNT, ACCOUNT, ACCOUNT, LOGIN),
+    "POST /account/email":                     (ACCOUNT, ACCOUNT, 403, 403,   403,      403,      403,   403,   403,   403,     403,   LOGIN),
+    "POST /account/notices":                   (ACCOUNT, ACCOUNT, 403, 403,   403,      403,      403,   403,   403,   403,     403,   LOGIN),
+    "POST /account/mobile":                    (VERIFY, VERIFY, 403,   403,   403,      403,      403,   403,   403,   403,     403,   LOGIN),
+    "GET /account/verify":                     (ACCOUNT, ACCOUNT, 403, 403,   403,      403,      403,   403,   403,   403,     403,   LOGIN),
+    "POST /account/verify":                    (400,    400,    403,   403,   403,      403,      403,   403,   403,   403,     403,   LOGIN),
+    "POST /account/verify/resend":             (400,    400,    403,   403,   403,      403,      403,   403,   403,   403,     403,   LOGIN),
+    # The owner's other browser and phone: only the owner may sign them out.
+    "POST /account/sessions/<id>/end":         (ACCOUNT, 404,   404,   404,   404,      404,      404,   404,   404,   404,     404,   LOGIN),
+    "POST /account/sessions/end-others":       (ACCOUNT, ACCOUNT, ACCOUNT, ACCOUNT, ACCOUNT, ACCOUNT, ACCOUNT, ACCOUNT, ACCOUNT, ACCOUNT, ACCOUNT, LOGIN),
+    "POST /account/phones/<id>/end":           (ACCOUNT, 404,   404,   404,   404,      404,      404,   404,   404,   404,     404,   LOGIN),
 }
 # fmt: on
 # POSTs that change data when they succeed; for them a refused call must change nothing.
@@ -146,7 +163,7 @@ SUCCEEDS_WITH_PAGE = {"POST /admin/api-keys", "POST /admin/api-keys/<id>/revoke"
 # Allowed, but with nothing to act on in this world (no unread or parked messages
 # for most roles), so a success may change nothing; a refusal still must not.
 MAY_CHANGE_NOTHING = {"POST /language", "POST /notifications/read-all", "POST /admin/notifications/<id>/retry",
-                      "POST /admin/notifications/retry-parked"}
+                      "POST /admin/notifications/retry-parked", "POST /account/sessions/end-others"}
 CELLS = [
     pytest.param(endpoint, role, row[i], id=f"{endpoint} | {role}")
     for endpoint, row in EXPECTED.items()
@@ -179,6 +196,8 @@ class World:
     department_ids: list[int]
     api_key_id: int
     notification_ids: dict  # the owner's "complaint received" messages, by channel
+    owner_browser_id: int  # the owner signed in on another browser ...
+    owner_phone_id: int  # ... and on a phone
 
 
 @pytest.fixture()
@@ -197,7 +216,12 @@ def world(app, session, make_user, places, monkeypatch):
     departments = [d.id for d in organisation.departments(session)]
     received = session.execute(select(Notification.channel, Notification.id).where(
         Notification.user_id == owner.id, Notification.template == "complaint_received")).all()
-    return World(owner, officer, dc, blocked, complaint.id, action.id, attachment.id, departments, api_key.id, dict(received))
+    browser = user_sessions.start_session(session, owner, user_agent="Laptop")
+    phone = api_tokens.issue_token(session, owner, lifetime=timedelta(days=30))
+    session.commit()
+    browser_id = session.scalar(select(UserSession.id).where(UserSession.key_hash == user_sessions.hash_key(browser)))
+    return World(owner, officer, dc, blocked, complaint.id, action.id, attachment.id, departments, api_key.id,
+                 dict(received), browser_id, phone.row.id)
 
 
 def actor_for(role: str, world: World, make_user, places) -> User | None:
@@ -238,6 +262,8 @@ def request_for(endpoint: str, world: World, session) -> tuple[str, str, dict | 
         "/complaints/<id>/support": world.complaint_id,
         "/vendor/bpmn-js/<id>": "bpmn-navigated-viewer.production.min.js",
         "/dashboard/<id>.csv": "summary",
+        "/account/sessions/<id>/end": world.owner_browser_id,
+        "/account/phones/<id>/end": world.owner_phone_id,
     }.get(rule)
     path = rule.replace("<id>", str(target))
     if rule == "/vendor/<id>/-/<id>":  # a package, then a file of it
@@ -274,6 +300,12 @@ def request_for(endpoint: str, world: World, session) -> tuple[str, str, dict | 
         "POST /language": {"language": "ur", "next": "/statistics"},
         "POST /my/complaints/photo-position": {"photo": (io.BytesIO(phone_jpeg((64, 48))), "street.jpg")},
         "POST /password/forgot": {"login": world.owner.mobile},
+        "POST /account/language": {"language": "ps"},
+        "POST /account/password": {"current_password": PASSWORD, "password": "a-new-passphrase-1",
+                                   "password_confirm": "a-new-passphrase-1"},
+        "POST /account/email": {"email": "citizen@example.org"},
+        "POST /account/notices": {"sms": ["complaint_received"]},
+        "POST /account/mobile": {"mobile": "0345-1112223"},
     }
     return method, path, forms.get(endpoint, {}) if method == "POST" else None
 

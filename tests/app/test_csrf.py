@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import io
 import re
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
 from app import create_app
-from app.models import Channel, Complaint, Notification, Role
-from app.services.people import accounts, password_resets
-from app.services.interop import api_keys
+from app.models import Channel, Complaint, Notification, Role, User, UserSession
+from app.services.people import accounts, mobile_numbers, password_resets, user_sessions
+from app.services.interop import api_keys, api_tokens
 from tests.app.helpers import (
     category,
     cheap_password_hashing,
     complaint_form,
+    fresh,
     lodge,
     open_tasks,
     snapshot,
@@ -65,6 +67,13 @@ def people(app, session, make_user, places, monkeypatch):
     session.commit()
     reset_code = session.scalar(select(Notification.context).where(Notification.user_id == resetter.id,
                                                                     Notification.template == password_resets.TEMPLATE))["code"]
+    changer = make_user(Role.CITIZEN)  # asked for a code to a new number
+    mobile_numbers.send_code(session, changer, "0345-9998887", address=None, pepper=app.config["SECRET_KEY"])
+    other_browser = user_sessions.start_session(session, citizen, user_agent="Laptop")
+    phone = api_tokens.issue_token(session, citizen, lifetime=timedelta(days=30))
+    session.commit()
+    mobile_code = session.scalar(select(Notification.context).where(Notification.user_id == changer.id,
+                                                                     Notification.template == "mobile_code"))["code"]
     return {
         "citizen": citizen,
         "complaint": complaint,
@@ -76,6 +85,11 @@ def people(app, session, make_user, places, monkeypatch):
         "resetter": resetter,
         "neighbour": neighbour,
         "reset_code": reset_code,
+        "changer": changer,
+        "mobile_code": mobile_code,
+        "other_browser_id": session.scalar(select(UserSession.id).where(
+            UserSession.key_hash == user_sessions.hash_key(other_browser))),
+        "phone_id": phone.row.id,
         "peshawar": places["peshawar"],
         "category": category(session),
         "api_key": api_key,
@@ -87,7 +101,9 @@ def people(app, session, make_user, places, monkeypatch):
 CASES = ["login", "register", "logout", "lodge", "photo-position", "task", "add-officer", "deactivate", "block", "unblock", "admin-staff",
          "api-key-issue", "api-key-revoke", "notification-read", "notifications-read-all", "notification-retry",
          "notifications-retry-parked", "analyst-default", "analyst-validate", "analyst-simulate", "analyst-deploy",
-         "analyst-migrate", "password-forgot", "password-reset", "language", "track", "place-names", "support"]
+         "analyst-migrate", "password-forgot", "password-reset", "language", "track", "place-names", "support",
+         "account-language", "account-password", "account-email", "account-notices", "account-mobile", "account-verify",
+         "account-resend", "account-session-end", "account-sessions-end-others", "account-phone-end"]
 
 
 def post_cases(p):
@@ -130,6 +146,17 @@ def post_cases(p):
         "support": (f"/complaints/{p['complaint'].id}/support", p["neighbour"], {}),
         "password-reset": ("/password/reset", None, {"login": p["resetter"].mobile, "code": p["reset_code"],
                                                      "password": PASSWORD + "-new", "password_confirm": PASSWORD + "-new"}),
+        "account-language": ("/account/language", p["citizen"], {"language": "ur"}),
+        "account-password": ("/account/password", p["citizen"], {"current_password": PASSWORD, "password": PASSWORD + "-new",
+                                                                 "password_confirm": PASSWORD + "-new"}),
+        "account-email": ("/account/email", p["citizen"], {"email": "bilal@example.org"}),
+        "account-notices": ("/account/notices", p["citizen"], {"sms": ["complaint_closed"]}),
+        "account-mobile": ("/account/mobile", p["citizen"], {"mobile": "0345-1112223"}),
+        "account-verify": ("/account/verify", p["changer"], {"code": p["mobile_code"]}),
+        "account-resend": ("/account/verify/resend", p["changer"], {}),
+        "account-session-end": (f"/account/sessions/{p['other_browser_id']}/end", p["citizen"], {}),
+        "account-sessions-end-others": ("/account/sessions/end-others", p["citizen"], {}),
+        "account-phone-end": (f"/account/phones/{p['phone_id']}/end", p["citizen"], {}),
     }
 
 
@@ -212,3 +239,15 @@ def test_the_photo_position_takes_the_token_in_a_header_as_the_lodge_pages_scrip
     response = csrf_client.post("/my/complaints/photo-position", data=photo, headers={"X-CSRFToken": token})
 
     assert response.status_code == 200 and response.get_json()["latitude"] == pytest.approx(34.0151, abs=1e-5)
+def test_the_account_forms_work_with_the_token_of_their_pages(csrf_client, session, people):
+    changer = people["changer"]
+    login(csrf_client, changer)
+    token = token_in(csrf_client.get("/account/verify"))
+
+    confirmed = csrf_client.post("/account/verify", data={"code": people["mobile_code"], "csrf_token": token})
+
+    assert confirmed.status_code == 302 and confirmed.headers["Location"] == "/account"
+    assert fresh(session, User, changer.id).mobile == "03459998887"
+    token = token_in(csrf_client.get("/account"))
+    saved = csrf_client.post("/account/language", data={"language": "ps", "csrf_token": token})
+    assert saved.status_code == 302 and fresh(session, User, changer.id).language == "ps"

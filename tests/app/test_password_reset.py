@@ -12,8 +12,8 @@ import time_machine
 from sqlalchemy import func, select
 
 from app import create_app
-from app.models import ApiToken, Channel, Notification, PasswordReset, Role, User, utcnow
-from app.services.people import accounts, password_resets
+from app.models import ApiToken, Channel, Notification, Role, User, VerificationCode, utcnow
+from app.services.people import accounts, codes, password_resets
 from app.services.interop import api_keys, api_tokens, open311_intake
 from app.services.notifications import outbox
 from tests.app.helpers import cheap_password_hashing, field_value, fresh, reread, text_of
@@ -21,7 +21,7 @@ from tests.conftest import PASSWORD
 
 NEW_PASSWORD = "swat-valley-2026"
 SENT = "If an account exists for this number, we have sent a code by SMS. It is valid for 15 minutes."
-WRONG = str(password_resets.WRONG_CODE)  # the English text (no request: no other language)
+WRONG = str(password_resets.WRONG_CODE)  # the English text (a lazy gettext string)
 TEMPLATE = password_resets.TEMPLATE
 
 
@@ -68,9 +68,12 @@ def signs_in(client, login: str, password: str) -> bool:
     return response.status_code == 302
 
 
-def reset_row(session, user) -> PasswordReset | None:
+RESETS = VerificationCode.purpose == codes.PASSWORD_RESET
+
+
+def reset_row(session, user) -> VerificationCode | None:
     reread(session)
-    return session.scalar(select(PasswordReset).where(PasswordReset.user_id == user.id))
+    return session.scalar(select(VerificationCode).where(VerificationCode.user_id == user.id, RESETS))
 
 
 def test_the_whole_flow_through_the_pages(client, session, citizen):
@@ -136,7 +139,7 @@ def test_every_request_gets_the_same_answer_and_only_a_citizen_gets_a_code(clien
     reread(session)
     sent_to = session.scalars(select(Notification.user_id).where(Notification.template == TEMPLATE)).all()
     assert sent_to == [citizen.id]
-    assert session.scalars(select(PasswordReset.user_id)).all() == [citizen.id]
+    assert session.scalars(select(VerificationCode.user_id).where(RESETS)).all() == [citizen.id]
 
 
 def test_an_empty_request_is_refused_without_saying_anything_about_accounts(client, session):
@@ -193,7 +196,7 @@ def test_a_new_request_kills_the_old_code(client, session, citizen):
         ask(client, citizen.mobile)
     second = last_code(session, citizen)
     assert second != first and len(codes_sent(session, citizen)) in (2, 3)
-    assert session.scalar(select(func.count()).select_from(PasswordReset)) == 1
+    assert session.scalar(select(func.count()).select_from(VerificationCode).where(RESETS)) == 1
 
     assert reset(client, citizen.mobile, first).status_code == 400
     assert reset(client, citizen.mobile, second).status_code == 302

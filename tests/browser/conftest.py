@@ -8,8 +8,10 @@ deliberately ignored here.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -45,16 +47,38 @@ def _flask(*args: str) -> list[str]:
 
 
 @pytest.fixture(scope="session")
-def portal(tmp_path_factory):
+def portal_database(tmp_path_factory) -> Path:
+    """The portal's SQLite file, where a test reads the SMS a phone would receive."""
+    return tmp_path_factory.mktemp("portal") / "portal.db"
+
+
+@pytest.fixture()
+def sms_code(portal_database):
+    """sms_code(mobile) -> the code of the newest SMS code sent to that number (as the phone would show it)."""
+
+    def read(mobile: str) -> str:
+        with sqlite3.connect(portal_database) as connection:
+            row = connection.execute(
+                "SELECT context FROM notifications WHERE template = 'mobile_code' AND address = ? ORDER BY id DESC",
+                (mobile,),
+            ).fetchone()
+        assert row, f"no code was sent to {mobile}"
+        return json.loads(row[0])["code"]
+
+    return read
+
+
+@pytest.fixture(scope="session")
+def portal(portal_database):
     """Base URL (with a trailing slash) of a freshly seeded portal."""
-    with serve_portal(tmp_path_factory.mktemp("portal")) as base:
+    with serve_portal(portal_database.parent) as base:
         yield base
 
 
 @contextlib.contextmanager
 def serve_portal(tmp: Path, **settings: str):
-    """A freshly migrated and seeded portal in `tmp`, served until the block ends; `settings`: more
-    environment (e.g. MAP_TILE_URL). Yields its base URL (with a trailing slash)."""
+    """A freshly migrated and seeded portal in `tmp` (its database `tmp/portal.db`), served until the block
+    ends; `settings`: more environment (e.g. MAP_TILE_URL). Yields its base URL (with a trailing slash)."""
     env = {k: v for k, v in os.environ.items() if k not in ("TEST_DATABASE_URL", "REDIS_URL", "FLASK_APP", "MAP_TILE_URL")}
     env.update(
         DATABASE_URL=f"sqlite:///{tmp / 'portal.db'}",

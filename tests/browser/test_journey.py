@@ -1,7 +1,7 @@
 """One complaint's life on a 360 px phone, through a real Chromium and a real server.
 
-A new citizen registers and lodges a complaint with a photo (whose GPS position is
-offered, and used only on a click); the DC assigns it;
+A new citizen registers, confirms the number with the SMS code and lodges a complaint with a photo (whose GPS
+position is offered, and used only on a click); the DC assigns it;
 the officer resolves it with a PDF report and a photo; the citizen sees them and rates it, is refused a "not satisfied"
 without a comment, then reopens it, and it is back with the DC. A DC of
 another district gets the 404 page. Every page visited must fit 360 px, and
@@ -99,7 +99,7 @@ def complete(page: Page) -> None:
     click_through(page, page.get_by_role("button", name="Complete"))
 
 
-def test_complaint_journey_on_a_phone(phone: Page, posts, tmp_path):
+def test_complaint_journey_on_a_phone(phone: Page, posts, tmp_path, sms_code):
     page = phone
     photo = tmp_path / "drain.jpg"  # taken sideways in Peshawar: EXIF orientation 6 and GPS
     photo.write_bytes(phone_jpeg((64, 48)))
@@ -126,11 +126,19 @@ def test_complaint_journey_on_a_phone(phone: Page, posts, tmp_path):
     page.get_by_label(PASSWORD_LABEL).fill(NEW_PASSWORD)
     page.get_by_label("Password again").fill(NEW_PASSWORD)
     click_through(page, page.get_by_role("button", name="Register"))
-    expect(page.get_by_role("status")).to_contain_text("Welcome!")
-    expect(page.get_by_role("heading", name="My complaints")).to_be_visible()
+    expect(page.get_by_role("status")).to_contain_text("We sent a code by SMS to 0345•••4321.")
+
+    # ... signs in, and confirms the number with the code of the SMS ...
+    expect(page.get_by_label("Mobile number, CNIC or staff username")).to_have_value("17301-7654321-9")
+    page.get_by_label(PASSWORD_LABEL).fill(NEW_PASSWORD)
+    click_through(page, page.get_by_role("button", name="Sign in"))
+    expect(page).to_have_url(re.compile(r"/account/verify$"))
+    page.get_by_label("Code from the SMS").fill(sms_code("03457654321"))
+    click_through(page, page.get_by_role("button", name="Confirm the number"))
+    expect(page.get_by_role("status")).to_contain_text("Your mobile number 03457654321 is confirmed.")
 
     # ... and lodges a complaint with a photo.
-    click_through(page, page.get_by_role("link", name="Lodge a complaint").first)
+    expect(page).to_have_url(re.compile(r"/my/complaints/new$"))
     page.get_by_label("What is it about?").select_option(label="Blocked or overflowing drains and nullahs")
     expect(page.get_by_label("District where it happens")).to_have_value(re.compile(r"\d+"))
     page.get_by_label("Subject").fill(SUBJECT)

@@ -9,7 +9,7 @@ from app.models import ApiKey, Complaint, ComplaintStatus, ProcessInstance, Role
 from app.services.people import accounts
 from app.services.interop import api_keys, open311_intake
 from tests.app.helpers import fresh, open_tasks, reread
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, login
 from tests.open311.conftest import DESCRIPTION, SERVICE_CODE, error_codes, json_of, post_request, records
 
 
@@ -157,8 +157,7 @@ def test_the_interface_needs_no_csrf_token_and_a_session_cookie_is_no_key(app, s
     try:
         client = protected.test_client()
         assert post_request(client, "json", api_key).status_code == 201
-        with client.session_transaction() as flask_session:
-            flask_session["_user_id"] = make_user(Role.ADMIN).get_id()
+        login(client, make_user(Role.ADMIN))
         assert post_request(client, "json", None).status_code == 403
     finally:
         protected.extensions["db_engine"].dispose()

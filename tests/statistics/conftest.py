@@ -21,7 +21,7 @@ def known(session, make_user, places, monkeypatch):
     from app.services.people import accounts
 
     citizens = [
-        accounts.register_citizen(session, accounts.Registration(name, cnic, mobile, places["peshawar"].id,
+        accounts.create_citizen(session, accounts.Registration(name, cnic, mobile, places["peshawar"].id,
                                                                  "correct-horse-1", "correct-horse-1"))
         for name, cnic, mobile in PEOPLE
     ]

@@ -2,11 +2,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-
-from flask_babel import lazy_gettext as _l
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, and_, select, text, union_all
 from sqlalchemy.orm import Session, joinedload
 
@@ -25,7 +24,7 @@ from ...models import (
 from ..notifications import outbox
 from . import attachments, events, places, processes, search
 from .. import files
-from ..errors import Invalid, NotAllowed, NotFound
+from ..errors import Invalid, MobileUnconfirmed, NotAllowed, NotFound
 from .scope import can_read, complaint_filter
 from ..statistics.dashboards import age_condition, on_pk_day, overdue_condition, resolved_condition
 
@@ -48,15 +47,21 @@ def submit_complaint(
     *,
     photos: Sequence[files.Upload] = (),
     store: files.FileStore | None = None,
+    number_vouched: bool = False,
     now: datetime | None = None,
 ) -> Complaint:
     """Lodge a complaint (with up to 5 photos) and start its process; the caller commits.
 
     The fields and every photo are checked before anything is written, and all
-    that is wrong is told at once.
+    that is wrong is told at once. The citizen must have confirmed their mobile
+    number with a code, unless `number_vouched`: an Open311 client filed it and
+    vouches for the reporter's number.
     """
     if citizen.role is not Role.CITIZEN or not citizen.is_active:
         raise NotAllowed(_l("only an active citizen account can lodge a complaint"))
+    if citizen.mobile_confirmed_at is None and not number_vouched:
+        raise MobileUnconfirmed(_l("Confirm your mobile number before you lodge a complaint: enter the code we sent "
+                                   "to it by SMS, or ask for a new one."))
     if photos and store is None:
         raise ValueError("photos need a FileStore to be kept in")
     errors: dict = {}

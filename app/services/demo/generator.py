@@ -140,7 +140,8 @@ def _plan_batch(session: Session, world: _World, size: int, rng: random.Random, 
         citizen_district[uid] = district
         batch.users.append({
             "id": uid, "role": Role.CITIZEN, "full_name": f"Generated Citizen {uid}", "username": None,
-            "cnic": f"99{uid:011d}", "mobile": f"0399{uid:07d}"[-12:], "password_hash": UNUSABLE_PASSWORD,
+            "cnic": f"99{uid:011d}", "mobile": f"0399{uid:07d}"[-12:], "mobile_confirmed_at": now - 400 * DAY,
+            "password_hash": UNUSABLE_PASSWORD,
             "district_id": district.id, "language": "en", "active": True, "created_at": now - 400 * DAY,
         })
     paths = [p for p, _ in PATHS]

@@ -78,11 +78,11 @@ def _seed_demo(session: Session) -> None:
         Role.DISTRICT_OFFICER, "officer.health.peshawar", "Dr. Nadia Shah (DHO)", district_id=peshawar.id,
         department_id=health,
     )
-    ayesha = accounts.register_citizen(
+    ayesha = accounts.create_citizen(
         session,
         accounts.Registration("Ayesha Khan", "17301-1234567-1", "0300-1234567", peshawar.id, DEMO_PASSWORD, DEMO_PASSWORD),
     )
-    imran = accounts.register_citizen(
+    imran = accounts.create_citizen(
         session,
         accounts.Registration("Imran Ali", "16101-7654321-3", "0311-1234567", mardan.id, DEMO_PASSWORD, DEMO_PASSWORD),
     )

@@ -10,10 +10,11 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from ...models import ApiToken, User, utcnow
+from ..errors import NotFound
 
 # Writing last_used_at on every call would turn each read into a write; knowing
 # which phones were active in the last few minutes is enough.
@@ -72,3 +73,33 @@ def revoke_token(session: Session, row: ApiToken, *, now: datetime | None = None
     if row.revoked_at is None:
         row.revoked_at = now or utcnow()
         session.flush()
+
+
+def tokens_of(session: Session, user: User, *, now: datetime | None = None) -> list[ApiToken]:
+    """The user's live tokens (signed-in phones), most recently used first."""
+    now = now or utcnow()
+    return list(session.scalars(
+        select(ApiToken)
+        .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None), ApiToken.expires_at > now)
+        .order_by(func.coalesce(ApiToken.last_used_at, ApiToken.created_at).desc(), ApiToken.id.desc())
+    ))
+
+
+def revoke_token_of(session: Session, user: User, token_id: int, *, now: datetime | None = None) -> None:
+    """Sign out one of the user's phones (404 for another user's token, or one already revoked)."""
+    revoked = session.execute(
+        update(ApiToken)
+        .where(ApiToken.id == token_id, ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=now or utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if revoked.rowcount != 1:
+        raise NotFound(f"token {token_id}")
+
+
+def revoke_tokens(session: Session, user: User, *, keep_id: int | None = None, now: datetime | None = None) -> int:
+    """Sign out every phone of the user but the one with token `keep_id`; returns how many."""
+    query = update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+    if keep_id is not None:
+        query = query.where(ApiToken.id != keep_id)
+    return session.execute(query.values(revoked_at=now or utcnow()).execution_options(synchronize_session=False)).rowcount

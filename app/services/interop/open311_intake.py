@@ -7,6 +7,15 @@ created for it (no CNIC, no usable password: the person claims it with "Forgot
 your password?", which sends a one-time code to that phone). A request without
 a phone is filed for one service account per API key, named after the client.
 
+Citizens lodge on the portal only once they confirmed their number with a code;
+requests from an Open311 client are filed without that: the phone number came
+through the client's gateway and the client, holding a key an administrator
+issued, vouches for it. An account created here keeps `mobile_confirmed_at`
+empty (nobody proved the number to us) until its owner claims it: the reset code
+proves the number and confirms it. Numbers that only wait for a code are not
+users' `mobile`, so a request is never filed for an account that merely typed the
+reporter's number.
+
 We have no district boundaries to place `lat`/`long` or `address_string` in a
 district, so the client names it with the `district_code` extension parameter.
 """
@@ -82,6 +91,8 @@ def submit_request(session: Session, key: ApiKey, data: RequestInput, *, now: da
                 latitude=latitude,
                 longitude=longitude,
             ),
+            # The number came from the client's gateway, not from a form: the client vouches for it.
+            number_vouched=True,
             now=now,
         )
     except Invalid as error:

@@ -32,6 +32,11 @@ class Sender(Protocol):
     def send(self, notification: Notification) -> None: ...
 
 
+def sms_number(notification: Notification) -> str | None:
+    """Where an SMS goes: its own address (a number being confirmed), else the user's number."""
+    return notification.address or notification.user.mobile
+
+
 class LogSender:
     """Development: write the message to the log instead of sending it (works offline).
 
@@ -41,7 +46,7 @@ class LogSender:
 
     def send(self, notification: Notification) -> None:
         user = notification.user
-        address = user.email if notification.channel is Channel.EMAIL else user.mobile
+        address = user.email if notification.channel is Channel.EMAIL else sms_number(notification)
         log.warning(
             "%s to %s (%s), written here because no gateway is configured: %s%s",
             notification.channel.value.upper(),
@@ -61,7 +66,7 @@ class SmsGateway:
     timeout: float = 10
 
     def send(self, notification: Notification) -> None:
-        mobile = notification.user.mobile
+        mobile = sms_number(notification)
         if not mobile:
             raise DeliveryFailed("the user has no mobile number")
         headers = {"Content-Type": "application/json"}

@@ -46,6 +46,16 @@ CITIZEN_EVENTS = {
     "resolved": "complaint_resolved",
     "reopened": "complaint_reopened",
 }
+# What a citizen may choose not to get by SMS (they always come in-app). Security
+# messages (codes, warnings) are not among them: those always come.
+OPTIONAL_SMS = (
+    "complaint_received",
+    "complaint_assigned",
+    "complaint_escalated",
+    "complaint_resolved",
+    "complaint_reopened",
+    "complaint_closed",
+)
 # New tasks of these lanes are announced one by one; the higher tiers get the digest.
 ANNOUNCED_LANES = {Role.DISTRICT_OFFICER, Role.DEPUTY_COMMISSIONER}
 
@@ -175,20 +185,26 @@ def queue(
     channels,
     *,
     complaint: Complaint | None = None,
+    address: str | None = None,
     now: datetime | None = None,
 ) -> int:
-    """Add one notification per channel the user can be reached on; returns how many."""
-    return len(_queue_rows(session, user, template, context, channels, complaint=complaint, now=now))
+    """Add one notification per channel the user can be reached on (and wants it on); returns how many.
+
+    `address` sends the SMS to that number instead of the user's own (a number being confirmed).
+    """
+    return len(_queue_rows(session, user, template, context, channels, complaint=complaint, address=address, now=now))
 
 
-def _queue_rows(session, user, template, context, channels, *, complaint=None, now=None) -> list[Notification]:
+def _queue_rows(session, user, template, context, channels, *, complaint=None, address=None, now=None) -> list[Notification]:
     if user is None or not user.is_active:
         return []
     now = now or utcnow()
     language = user.language if user.language in LANGUAGES else "en"
     added = []
     for channel in channels:
-        if (channel is Channel.SMS and not user.mobile) or (channel is Channel.EMAIL and not user.email):
+        if (channel is Channel.SMS and not (address or user.mobile)) or (channel is Channel.EMAIL and not user.email):
+            continue
+        if channel is Channel.SMS and sms_muted(user, template):
             continue
         row = Notification(
             user_id=user.id,
@@ -197,6 +213,7 @@ def _queue_rows(session, user, template, context, channels, *, complaint=None, n
             channel=channel,
             template=template,
             language=language,
+            address=address if channel is Channel.SMS else None,
             context=context,
             body="",
             status=DeliveryStatus.PENDING,
@@ -213,6 +230,11 @@ def _queue_rows(session, user, template, context, channels, *, complaint=None, n
         session.add(row)
         added.append(row)
     return added
+
+
+def sms_muted(user: User, template: str) -> bool:
+    """Whether the citizen chose not to get this notice by SMS."""
+    return user.role is Role.CITIZEN and template in OPTIONAL_SMS and template in (user.sms_muted or ())
 
 
 def _holders(session: Session, row: HumanTask) -> list[User]:

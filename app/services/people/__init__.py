@@ -1,1 +1,1 @@
-"""TODO docstring"""
+"""People and their accounts: registration and staff, SMS codes, mobile numbers, passwords, sign-ins."""

@@ -1,4 +1,10 @@
-"""Accounts: citizens register themselves; staff are created by role and scope."""
+"""Accounts: citizens register themselves; staff are created by role and scope.
+
+Registration tells nobody whether a CNIC or number is already registered: the
+answer is "we sent a code to this number" either way. A new account gets a code
+to prove its number (people/mobile_numbers.py); an existing account's owner
+gets an SMS saying someone tried to register with their CNIC or number.
+"""
 from __future__ import annotations
 
 import re
@@ -24,26 +30,13 @@ from ...models import (
 from ..notifications import outbox
 from ..casework import events, processes
 from ..errors import Invalid, NotAllowed, NotFound
+from . import mobile_numbers
+from .identifiers import CNIC_RE, MOBILE_RE, normalise_cnic, normalise_mobile  # other features read them here too
 
-CNIC_RE = re.compile(r"^\d{13}$")
-# Pakistani mobile numbers: 03 and nine digits (0300-1234567), also written +92 300 1234567.
-MOBILE_RE = re.compile(r"^03\d{9}$")
 MIN_PASSWORD = 8
 # The signal the diagram catches to take casework away from an officer.
 REDIRECT_SIGNAL = "case_redirected"
-
-
-def normalise_cnic(value: str) -> str:
-    return re.sub(r"[\s-]", "", value or "")
-
-
-def normalise_mobile(value: str) -> str:
-    digits = re.sub(r"[\s()-]", "", value or "")
-    if digits.startswith("+92"):
-        digits = "0" + digits[3:]
-    elif digits.startswith("0092"):
-        digits = "0" + digits[4:]
-    return digits
+ATTEMPT_TEMPLATE = "registration_attempt"
 
 
 @dataclass
@@ -54,44 +47,95 @@ class Registration:
     district_id: int | None
     password: str
     password_confirm: str
+    language: str = "en"
 
 
-def register_citizen(session: Session, data: Registration) -> User:
+def register_citizen(session: Session, data: Registration, *, address: str | None, pepper: str,
+                     now: datetime | None = None) -> User | None:
+    """A citizen registers: a new account whose number waits for its code, sent by SMS; the caller commits.
+
+    None when the CNIC or the number is already registered: no account is made,
+    and the owner is told by SMS instead. The caller answers the same either way.
+    `address` is the client's, for the rate limits (None: not a web client).
+    """
+    now = now or utcnow()
+    cnic, mobile, district = _check_registration(session, data)
+    # Hashed before anything is looked up: the same work whether or not the account exists.
+    password_hash = hash_password(data.password)
+    mobile_numbers.check_send_limits(session, mobile, user=None, address=address, now=now)
+    owners = session.scalars(select(User).where(or_(User.cnic == cnic, User.mobile == mobile)).order_by(User.id)).all()
+    if owners:
+        for owner in owners:
+            mobile_numbers.warn_owner(session, owner, ATTEMPT_TEMPLATE, now=now)
+        session.flush()
+        return None
+    user = _new_citizen(data, cnic, None, district, password_hash, now)
+    session.add(user)
+    session.flush()
+    mobile_numbers.deliver_code(session, user, mobile, pepper=pepper, now=now)
+    return user
+
+
+def create_citizen(session: Session, data: Registration, *, now: datetime | None = None) -> User:
+    """A citizen account whose number needs no code (demo data, imports, tests); the caller commits.
+
+    Unlike `register_citizen` it says plainly when the CNIC or number is taken: its callers are not strangers.
+    """
+    now = now or utcnow()
+    cnic, mobile, district = _check_registration(session, data)
+    errors: dict[str, list[str]] = {}
+    if session.scalar(select(User.id).where(User.cnic == cnic)):
+        errors["cnic"] = [_l("This CNIC is already registered.")]
+    if session.scalar(select(User.id).where(User.mobile == mobile)):
+        errors["mobile"] = [_l("This mobile number is already registered.")]
+    if errors:
+        raise Invalid(errors)
+    user = _new_citizen(data, cnic, mobile, district, hash_password(data.password), now)
+    user.mobile_confirmed_at = now
+    session.add(user)
+    session.flush()
+    outbox.notify_user_registered(session, user, now=now)
+    return user
+
+
+def _check_registration(session: Session, data: Registration) -> tuple[str, str, District]:
+    """The form's own rules (never whether an account exists); Invalid with every wrong field."""
     cnic, mobile = normalise_cnic(data.cnic), normalise_mobile(data.mobile)
     errors: dict[str, list[str]] = {}
     if not 3 <= len(data.full_name.strip()) <= 120:
         errors["full_name"] = [_l("Write your full name (3 to 120 characters).")]
     if not CNIC_RE.match(cnic):
         errors["cnic"] = [_l("A CNIC has 13 digits, e.g. 17301-1234567-1.")]
-    elif session.scalar(select(User.id).where(User.cnic == cnic)):
-        errors["cnic"] = [_l("This CNIC is already registered. Sign in instead.")]
     if not MOBILE_RE.match(mobile):
-        errors["mobile"] = [_l("Give a Pakistani mobile number, e.g. 0300-1234567.")]
-    elif session.scalar(select(User.id).where(User.mobile == mobile)):
-        errors["mobile"] = [_l("This mobile number is already registered.")]
+        errors["mobile"] = [mobile_numbers.BAD_NUMBER]
     district = session.get(District, data.district_id) if data.district_id else None
     if district is None:
         errors["district_id"] = [_l("Choose your district.")]
+    if data.language not in LANGUAGES:
+        errors["language"] = [_l("Choose English, Urdu or Pashto.")]
     errors.update(new_password_errors(data.password, data.password_confirm))
     if errors:
         raise Invalid(errors)
-    user = User(
+    return cnic, mobile, district
+
+
+def _new_citizen(data: Registration, cnic: str, mobile: str | None, district: District, password_hash: str,
+                 now: datetime) -> User:
+    return User(
         role=Role.CITIZEN,
         full_name=data.full_name.strip(),
         cnic=cnic,
         mobile=mobile,
+        language=data.language,
         district_id=district.id,
         division_id=district.division_id,
-        password_hash=hash_password(data.password),
+        password_hash=password_hash,
+        created_at=now,
     )
-    session.add(user)
-    session.flush()
-    outbox.notify_user_registered(session, user)
-    return user
 
 
 def new_password_errors(password: str, confirm: str) -> dict[str, list[str]]:
-    """The rules a citizen's new password meets, at registration and at a reset."""
+    """The rules a citizen's new password meets, at registration, at a reset and at a change."""
     if len(password) < MIN_PASSWORD:
         return {"password": [_l("Use at least %(count)s characters.", count=MIN_PASSWORD)]}
     if password != confirm:

@@ -2,41 +2,35 @@
 
 This is also how a citizen account that an Open311 client created for a phone
 number (it has no password) is claimed: its owner asks for a code with that number.
+The code is one of `codes` (purpose "password_reset"); using it proves the number
+it went to, so a reset also confirms that number (people/mobile_numbers.py).
 
 Nothing here tells whether an account exists. `request_code` returns nothing and
 sends only when a citizen account (not staff, not blocked) has the mobile number
 or CNIC and the rate limits allow it; `reset_password` refuses an unknown number,
 a wrong, expired or used-up code with one and the same message.
-
-The code is 6 random digits. A million codes are quickly tried against a bare
-hash, so only an HMAC keyed with the portal's secret is stored. It lives 15
-minutes and allows 5 tries; each try is counted in the database before the code
-is compared, so guesses sent in parallel cannot take more.
 """
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
-import hashlib
-import hmac
 import logging
-import re
-import secrets
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from sqlalchemy import select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ...models import ApiToken, Channel, DeliveryStatus, Notification, PasswordReset, Role, User, utcnow
-from . import accounts
+from ...models import Channel, Role, User, utcnow
+from . import accounts, codes, mobile_numbers, user_sessions
+from ..interop import api_tokens
 from ..notifications import outbox
 from .. import rate_limits
-from ..errors import Invalid
+from ..errors import Invalid, TooManyTries
 
 log = logging.getLogger(__name__)
 
-CODE_LIFETIME = timedelta(minutes=15)
-MAX_TRIES = 5
+CODE_LIFETIME = codes.CODE_LIFETIME
+MAX_TRIES = codes.MAX_TRIES
+MASK = codes.MASK
 TEMPLATE = "password_reset_code"
 RESET_PATH = "/password/reset"
 # Fixed windows of an hour (rate_limits): code requests per typed login, per
@@ -47,14 +41,8 @@ REQUESTS_PER_ADDRESS = 10
 TRIES_PER_LOGIN = 10
 TRIES_PER_ADDRESS = 30
 
-WRONG_CODE = _l("This code is not right, or it has expired or been used up. Check the SMS, or ask for a new code.")
+WRONG_CODE = mobile_numbers.WRONG_CODE
 TOO_MANY_TRIES = _l("Too many tries from here or for this number. Wait an hour, then ask for a new code.")
-_CODE_RE = re.compile(r"^\d{6}$")
-MASK = "••••••"
-
-
-class TooManyTries(Invalid):
-    """Over the rate limit of code tries: the code was not even compared."""
 
 
 def request_code(session: Session, login: str, *, address: str, pepper: str, now: datetime | None = None) -> None:
@@ -67,34 +55,22 @@ def request_code(session: Session, login: str, *, address: str, pepper: str, now
     if not login:
         raise Invalid({"login": [_l("Enter your mobile number or CNIC.")]})
     now = now or utcnow()
-    if not _within(session, "password-code", address, login, REQUESTS_PER_ADDRESS, REQUESTS_PER_LOGIN, now):
+    if _refused(session, "password-code", address, login, REQUESTS_PER_ADDRESS, REQUESTS_PER_LOGIN, now):
         return
     user = _citizen_for(session, login)
     # A citizen's CNIC and mobile number are two logins: the account has its own limit too.
     if user is None or not _hit(session, f"password-code:user:{user.id}", REQUESTS_PER_LOGIN, now):
         return
-    code = f"{secrets.randbelow(10**6):06d}"
-    salt = secrets.token_hex(16)
-    values = {
-        "salt": salt,
-        "code_hash": _code_hash(pepper, salt, code),
-        "created_at": now,
-        "expires_at": now + CODE_LIFETIME,
-        "attempts": 0,
-        "used_at": None,
-    }
-    # One row per user, overwritten in one statement: a new request kills the old code,
-    # and two requests at once cannot both insert.
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    session.execute(
-        dialect.insert(PasswordReset)
-        .values(user_id=user.id, **values)
-        .on_conflict_do_update(index_elements=[PasswordReset.user_id], set_=values)
-    )
-    _forget_sent_codes(session, user)
-    context = {"code": code, "minutes": int(CODE_LIFETIME.total_seconds() // 60), "path": RESET_PATH}
+    # A citizen who registered but never confirmed their number has only the one waiting for its code.
+    number = user.mobile or mobile_numbers.pending_number(session, user)
+    if number is None:
+        return
+    code = codes.issue_code(session, user, codes.PASSWORD_RESET, sent_to=number, pepper=pepper, now=now)
+    codes.forget_sent_codes(session, user, TEMPLATE)
+    context = {"code": code, "minutes": codes.MINUTES, "path": RESET_PATH}
     # SMS only: the reader is signed out, and an in-app copy would outlive the code.
-    outbox.queue(session, user, TEMPLATE, context, (Channel.SMS,), now=now)
+    outbox.queue(session, user, TEMPLATE, context, (Channel.SMS,),
+                 address=number if number != user.mobile else None, now=now)
     session.flush()
 
 
@@ -112,61 +88,36 @@ def reset_password(
     """Set a new password with the code of the SMS; the caller commits, also when this raises
     (the tries and the rate-limit counts must stand).
 
-    Uses the code up and revokes every API token of the account.
+    Uses the code up, confirms the number it went to, revokes every API token of
+    the account and signs out every browser.
     """
     now = now or utcnow()
-    login, code = (login or "").strip(), re.sub(r"\s", "", code or "")
+    login, code = (login or "").strip(), codes.clean(code)
     errors: dict[str, list[str]] = {}
     if not login:
         errors["login"] = [_l("Enter your mobile number or CNIC.")]
-    if not _CODE_RE.match(code):
-        errors["code"] = [_l("The code has 6 digits; it is in the SMS we sent.")]
+    if not codes.CODE_RE.match(code):
+        errors["code"] = [mobile_numbers.MALFORMED_CODE]
     errors.update(accounts.new_password_errors(password or "", password_confirm or ""))
     if errors:
         raise Invalid(errors)  # nothing was compared, so no try is taken
-    if not _within(session, "password-try", address, login, TRIES_PER_ADDRESS, TRIES_PER_LOGIN, now):
-        raise TooManyTries({"code": [TOO_MANY_TRIES]})
+    retry_after = _refused(session, "password-try", address, login, TRIES_PER_ADDRESS, TRIES_PER_LOGIN, now)
+    if retry_after is not None:
+        raise TooManyTries({"code": [TOO_MANY_TRIES]}, retry_after)
     user = _citizen_for(session, login)
-    reset = session.scalar(select(PasswordReset).where(PasswordReset.user_id == user.id)) if user else None
-    if reset is None or not _take_try(session, reset, now):
-        raise Invalid({"code": [WRONG_CODE]})
-    if not hmac.compare_digest(reset.code_hash, _code_hash(pepper, reset.salt, code)):
-        raise Invalid({"code": [WRONG_CODE]})
-    used = session.execute(
-        update(PasswordReset)
-        .where(PasswordReset.id == reset.id, PasswordReset.used_at.is_(None))
-        .values(used_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    if used.rowcount != 1:  # the same code, sent twice at once: the first one used it
+    used = codes.redeem_code(session, user, codes.PASSWORD_RESET, code, pepper=pepper, now=now)
+    if used is None:
         raise Invalid({"code": [WRONG_CODE]})
     user.password_hash = accounts.hash_password(password)
-    # Whoever knew the old password may hold a signed-in phone: sign those out.
-    session.execute(
-        update(ApiToken)
-        .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
-        .values(revoked_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    _forget_sent_codes(session, user)
+    # Whoever knew the old password may hold a signed-in phone or browser: sign those out.
+    api_tokens.revoke_tokens(session, user, now=now)
+    user_sessions.end_sessions(session, user)
+    if used.sent_to:
+        mobile_numbers.adopt_number(session, user, used.sent_to, now=now)
+    codes.forget_sent_codes(session, user, TEMPLATE)
     session.flush()
     log.info("password of user %s reset with a code sent by SMS", user.id)
     return user
-
-
-def _forget_sent_codes(session: Session, user: User) -> None:
-    """Mask the codes of SMS already sent to `user`: a dead code need not stay readable in the database.
-
-    Messages still waiting in the outbox keep theirs (they are being delivered).
-    """
-    for row in session.scalars(select(Notification).where(
-        Notification.user_id == user.id, Notification.template == TEMPLATE,
-        Notification.status != DeliveryStatus.PENDING,
-    )):
-        code = (row.context or {}).get("code")
-        if code and code != MASK:
-            row.context = {**row.context, "code": MASK}
-            row.body = (row.body or "").replace(code, MASK)
 
 
 def _citizen_for(session: Session, login: str) -> User | None:
@@ -179,7 +130,7 @@ def _citizen_for(session: Session, login: str) -> User | None:
     else:
         return None
     # Staff ask their administrator; blocked and deactivated accounts get nothing.
-    if user is None or user.role is not Role.CITIZEN or not user.is_active or not user.mobile:
+    if user is None or user.role is not Role.CITIZEN or not user.is_active:
         return None
     return user
 
@@ -192,35 +143,12 @@ def _login_key(login: str) -> str:
     return mobile if accounts.MOBILE_RE.match(mobile) else login
 
 
-def _within(session, name, address, login, per_address, per_login, now) -> bool:
-    """Count the request against both limits (both are counted even when the first refuses)."""
-    by_address = _hit(session, f"{name}:address:{address}", per_address, now)
-    by_login = _hit(session, f"{name}:login:{rate_limits.bucket_part(_login_key(login))}", per_login, now)
-    return by_address and by_login
+def _refused(session, name, address, login, per_address, per_login, now) -> int | None:
+    """Count the request against both limits; the seconds to wait when over one, else None."""
+    limits = {f"{name}:address:{address}": per_address,
+              f"{name}:login:{rate_limits.bucket_part(_login_key(login))}": per_login}
+    return rate_limits.hit_all(session, limits, window_seconds=WINDOW_SECONDS, now=now)
 
 
 def _hit(session, bucket, limit, now) -> bool:
     return rate_limits.hit(session, bucket, limit=limit, window_seconds=WINDOW_SECONDS, now=now).allowed
-
-
-def _take_try(session: Session, reset: PasswordReset, now: datetime) -> bool:
-    """Count one try, atomically; False when the reset is used, expired, out of tries,
-    or was replaced by a new request since it was read."""
-    taken = session.execute(
-        update(PasswordReset)
-        .where(
-            PasswordReset.id == reset.id,
-            PasswordReset.code_hash == reset.code_hash,
-            PasswordReset.used_at.is_(None),
-            PasswordReset.expires_at > now,
-            PasswordReset.attempts < MAX_TRIES,
-        )
-        .values(attempts=PasswordReset.attempts + 1)
-        .execution_options(synchronize_session=False)
-    )
-    return taken.rowcount == 1
-
-
-def _code_hash(pepper: str, salt: str, code: str) -> str:
-    key = hashlib.sha256(b"password-reset-code\0" + pepper.encode()).digest()
-    return hmac.new(key, f"{salt}:{code}".encode(), hashlib.sha256).hexdigest()
