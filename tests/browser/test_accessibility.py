@@ -9,7 +9,7 @@ under test; the contexts bypass the Content-Security-Policy only so that injecte
 The test prints a table of every page visited and fails on any violation of impact "serious" or
 "critical", naming the rule, its impact, the elements and axe's help text. Beside axe, every page
 must open with the skip link as its first focusable element (shown when focused), have one <main>
-and one <h1>.
+and one <h1>, and fit its width without sideways scrolling.
 """
 from __future__ import annotations
 
@@ -129,6 +129,9 @@ class Auditor:
         for width in WIDTHS:
             page.set_viewport_size({"width": width, "height": HEIGHT})
             violations = page.evaluate(RUN_AXE, TAGS)
+            wide = page.evaluate("document.documentElement.scrollWidth")
+            if wide > width:  # WCAG 1.4.10: reading needs no sideways scrolling (wide tables scroll inside)
+                self.report.problems.append(f"{self.role}/{name} ({self.language}) is {wide} px wide at {width} px")
             self.report.audits.append(Audit(self.role, name, self.language, width, violations))
         self.report.seconds[(self.role, name, self.language)] = time.monotonic() - started
 
