@@ -104,7 +104,7 @@ class Report:
 
 
 class Auditor:
-    """One role's page: visits, audits at both widths, checks the skip link and the outline."""
+    """One role's page: visits, audits at both widths, checks the skip link, landmarks and reflow."""
 
     def __init__(self, page: Page, role: str, report: Report):
         self.page, self.role, self.report = page, role, report
@@ -158,8 +158,8 @@ class Auditor:
 
     def switch_language(self, code: str, signed_in: bool) -> None:
         if signed_in:  # the saved choice wins over the cookie: use the switch, which saves it
-            self.page.locator(f".language-switch button[value={code}]").click()
-            self.page.wait_for_load_state()
+            with self.page.expect_navigation():
+                self.page.locator(f".language-switch button[value={code}]").click()
         else:
             origin = re.match(r"https?://[^/]+", self.page.url).group()
             self.page.context.add_cookies([{"name": "lang", "value": code, "url": origin + "/"}])
