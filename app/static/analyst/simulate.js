@@ -208,11 +208,13 @@
     });
     this.results.replaceChildren(
       el('p', { id: 'simulation-summary', className: result.stopped === 'error' ? 'flash error' : 'flash', text: summary }),
-      el('table', { className: 'table', id: 'simulation-steps' }, [
-        el('thead', {}, [el('tr', {}, ['Day', 'What happens', 'Element', 'Lane', 'Detail'].map(function (h) {
-          return el('th', { scope: 'col', text: h });
-        }))]),
-        el('tbody', {}, rows)
+      el('div', { className: 'table-scroll', role: 'region', 'aria-label': 'Simulation steps', tabindex: '0' }, [
+        el('table', { className: 'table', id: 'simulation-steps' }, [
+          el('thead', {}, [el('tr', {}, ['Day', 'What happens', 'Element', 'Lane', 'Detail'].map(function (h) {
+            return el('th', { scope: 'col', text: h });
+          }))]),
+          el('tbody', {}, rows)
+        ])
       ])
     );
   };
