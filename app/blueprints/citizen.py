@@ -65,7 +65,8 @@ def new_complaint():
     except Invalid as error:
         session.rollback()
         return (
-            render_template("citizen/new_complaint.html", values=form.to_dict(), errors=error.errors, **choices),
+            render_template("citizen/new_complaint.html", values=form.to_dict(), errors=_on_the_page(error.errors),
+                            **choices),
             400,
         )
     session.commit()
@@ -109,3 +110,11 @@ def _coordinate(form, name):
         return float(raw)
     except ValueError:
         raise Invalid({name: [_("Write the coordinate as a decimal number, e.g. 34.0151.")]}) from None
+
+
+def _on_the_page(errors: dict) -> dict:
+    """Errors by the page's field names: a photo sent as `photo` (older apps, one photo) is the `photos` field."""
+    shown = {key: list(messages) for key, messages in errors.items() if key != "photo"}
+    if "photo" in errors:
+        shown["photos"] = shown.get("photos", []) + list(errors["photo"])
+    return shown

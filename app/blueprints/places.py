@@ -13,9 +13,9 @@ from flask import Blueprint, current_app, jsonify, request
 from flask_babel import gettext as _
 from markupsafe import Markup
 
+from ..i18n import local_name
 from ..services import rate_limits
 from ..services.casework import places
-from ..services.place_names import translated
 from ..web import client_address, db
 
 bp = Blueprint("places", __name__, url_prefix="/places")
@@ -41,7 +41,7 @@ def district():
     refusal = suggestion.location.refusal if suggestion is not None else None
     return _answer({
         "district_id": suggestion.district.id if inside else None,
-        "name": translated(suggestion.district.name) if inside else None,
+        "name": local_name(suggestion.district) if inside else None,
         "inside": inside,
         "method": places.METHOD,
         "message": str(refusal) if refusal is not None else None,
@@ -51,7 +51,7 @@ def district():
 @bp.app_template_global()
 def map_centres() -> list[dict]:
     """The district centres in the reader's language: the dots every map draws for orientation."""
-    return [{**centre, "name": translated(centre["name"])} for centre in places.district_centres(db())]
+    return [{"id": c["id"], "name": local_name(c), "lat": c["lat"], "lon": c["lon"]} for c in places.district_centres(db())]
 
 
 @bp.app_template_global()

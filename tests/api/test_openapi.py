@@ -27,7 +27,7 @@ def documented() -> set[tuple[str, str]]:
 
 def test_every_route_is_documented_and_every_documented_operation_exists(app):
     assert routes(app) == documented()
-    assert len(documented()) == 21
+    assert len(documented()) == 24
 
 
 def test_the_served_document_is_this_one(client):

@@ -12,6 +12,7 @@ from PIL import Image
 from sqlalchemy import select
 
 from app.models import Attachment, Complaint, ComplaintEvent, Role
+from app.services.casework import events
 from tests.app import media
 from tests.app.helpers import (
     assign, category, cheap_password_hashing, complaint_form, field_value, lodge, open_tasks, post_with_files,
@@ -234,8 +235,9 @@ def test_an_officer_attaches_photos_and_a_pdf_report(app, client, session, actio
     assert document.original_filename == "Inspection report (Gulbahar).pdf" and document.thumbnail_key is None
     assert stored(app, document.storage_key) == report  # a document is kept as it came
     assert (photo.kind, photo.purpose, photo.uploaded_by_id) == ("photo", "evidence", officer.id)
-    note = session.scalar(select(ComplaintEvent.note).where(ComplaintEvent.kind == "resolved"))
-    assert note.endswith("(2 files attached)")
+    resolved = session.scalar(select(ComplaintEvent).where(ComplaintEvent.kind == "resolved"))
+    with app.app_context():  # the timeline line is made when shown (here in English)
+        assert resolved.details["files"] == 2 and str(events.text(resolved)).endswith("(2 files attached)")
 
     download = fetch(client_of(app, citizen), f"/attachments/{document.id}")
     assert download.status_code == 200 and download.data == report and download.mimetype == "application/pdf"

@@ -55,7 +55,7 @@ def submit_like_a_browser(client, form: TaskForm, fields: dict, photo: bytes):
     if form.enctype != "multipart/form-data":
         return client.post(form.action, data=fields)  # a browser sends the file's name only, not the photo
     data = MultiDict(fields)
-    data["photo"] = FileStorage(io.BytesIO(photo), filename="fixed.jpg", content_type="image/jpeg")
+    data["attachments"] = FileStorage(io.BytesIO(photo), filename="fixed.jpg", content_type="image/jpeg")
     return client.post(form.action, data=data, content_type="multipart/form-data")
 
 
@@ -74,7 +74,7 @@ def test_the_officer_attaches_the_evidence_photo_from_the_complaint_page(client,
 
     form = task_form_of(client.get(f"/complaints/{complaint.id}"))
 
-    assert form.enctype == "multipart/form-data" and form.inputs.get("photo") == "file"
+    assert form.enctype == "multipart/form-data" and form.inputs.get("attachments") == "file"
     response = submit_like_a_browser(client, form, {"outcome": "resolved", "action_taken": "New bulb"}, jpeg_bytes())
     assert response.status_code == 302
     assert session.scalar(select(Attachment.purpose).where(Attachment.complaint_id == complaint.id)) == "evidence"
@@ -88,7 +88,7 @@ def test_forms_without_a_photo_stay_plain(client, session, with_officer):
 
     form = task_form_of(client.get(f"/complaints/{complaint.id}"))
 
-    assert form.enctype is None and "photo" not in form.inputs and "rating" in form.inputs
+    assert form.enctype is None and "attachments" not in form.inputs and "rating" in form.inputs
 
 
 @pytest.mark.parametrize("rating", ["1", "2"])

@@ -20,6 +20,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ...place_names import lazy_local_name
 from ...models import (
     Complaint,
     ComplaintEvent,
@@ -188,29 +189,29 @@ def _from_task(session: Session, row: HumanTask, info, complaint: Complaint) -> 
     if info is not None and status is None:
         return None
     if status == ComplaintStatus.SYSTEMIC.value:
-        department = _department_name(session, row, complaint)
-        return Milestone(LONG_TERM, _l("Long-term action by an officer of %(department)s", department=department), at,
-                         subject=department)
+        department = _department(session, row, complaint)
+        return Milestone(LONG_TERM, _l("Long-term action by an officer of %(department)s",
+                                       department=lazy_local_name(department)), at, subject=department.name)
     if row.role is Role.DISTRICT_OFFICER:
-        department = _department_name(session, row, complaint)
-        return Milestone(OFFICER, _l("With an officer of %(department)s", department=department), at,
-                         subject=department)
+        department = _department(session, row, complaint)
+        return Milestone(OFFICER, _l("With an officer of %(department)s", department=lazy_local_name(department)), at,
+                         subject=department.name)
     if row.role is Role.DEPUTY_COMMISSIONER:
         district = session.get(District, row.district_id) if row.district_id else complaint.district
-        return Milestone(DISTRICT_OFFICE, _l("With the district office, %(district)s", district=district.name), at,
-                         subject=district.name)
+        return Milestone(DISTRICT_OFFICE, _l("With the district office, %(district)s", district=lazy_local_name(district)),
+                         at, subject=district.name)
     if row.role is Role.CITIZEN:
         return Milestone(YOUR_TURN, _l("Waiting for you"), at)
     return Milestone(OFFICE, _l("With the office of the %(office)s", office=row.role.label), at,
                      subject=row.role.value)
 
 
-def _department_name(session: Session, row: HumanTask, complaint: Complaint) -> str:
+def _department(session: Session, row: HumanTask, complaint: Complaint) -> Department:
     """The department of the officer holding the task (a DC may pick one of another department)."""
     officer = session.get(User, row.assignee_id) if row.assignee_id else None
     if officer is not None and officer.department_id is not None:
-        return session.get(Department, officer.department_id).name
-    return complaint.department.name
+        return session.get(Department, officer.department_id)
+    return complaint.department
 
 
 def _waiting_for(complaint: Complaint, open_rows: list[HumanTask]) -> str | None:

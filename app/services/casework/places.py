@@ -131,6 +131,8 @@ def location_refusal(lat: float, lon: float):
 
 
 def district_centres(session: Session) -> list[dict]:
-    """{id, name, lat, lon} of every seeded district with a known centre: the dots a map draws for orientation."""
-    ids = dict(session.execute(select(District.code, District.id)).all())
-    return [{"id": ids[c.code], "name": c.name, "lat": c.lat, "lon": c.lon} for c in places().centres if c.code in ids]
+    """{id, name, name_ur, name_ps, lat, lon} of every seeded district with a known centre: the dots a map
+    draws for orientation (the page shows the name in its reader's language)."""
+    rows = {row.code: row for row in session.execute(select(District.code, District.id, District.name_ur, District.name_ps))}
+    return [{"id": rows[c.code].id, "name": c.name, "name_ur": rows[c.code].name_ur, "name_ps": rows[c.code].name_ps,
+             "lat": c.lat, "lon": c.lon} for c in places().centres if c.code in rows]

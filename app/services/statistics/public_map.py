@@ -51,7 +51,7 @@ def public_map(session: Session, stats: PublicStats, cells: Cells) -> dict:
     """The map's data: the districts' circles from the public figures, the cells from their snapshot."""
     centres = {c["id"]: c for c in places.district_centres(session)}
     districts = [{"id": a.id, "name": a.name, "lat": centres[a.id]["lat"], "lon": centres[a.id]["lon"],
-                  "open": a.figures.in_progress, "resolved": a.figures.resolved}
+                  "open": a.figures.in_progress + a.figures.systemic, "resolved": a.figures.resolved}
                  for a in stats.districts if a.id in centres]
     return {
         "generated_at": min(stats.generated_at, cells.generated_at).isoformat(),
