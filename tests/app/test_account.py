@@ -90,7 +90,7 @@ def test_registration_asks_the_language_preselecting_the_pages(client):
     assert "اردو" in page and "پښتو" in page
 
 
-def test_registration_sends_a_code_and_lodging_waits_for_it(client, session, places, make_user):
+def test_registration_sends_a_code_and_lodging_waits_for_it(app, client, session, places, make_user):
     make_user(Role.DEPUTY_COMMISSIONER)
     response = client.post("/register", data=registration(places, language="ur"))
 
@@ -114,7 +114,11 @@ def test_registration_sends_a_code_and_lodging_waits_for_it(client, session, pla
     assert new.status_code == 200 and 'href="/account/verify"' in new.get_data(as_text=True)
     assert 'name="subject"' not in new.get_data(as_text=True)
     refused = client.post("/my/complaints/new", data=complaint_form(category(session), places["peshawar"]))
-    assert refused.status_code == 403 and "Confirm your mobile number" in text_of(refused)
+    from flask_babel import force_locale, gettext
+
+    with app.test_request_context(), force_locale("ur"):  # the language chosen at registration
+        in_urdu = gettext("Confirm your mobile number before you lodge a complaint: enter the code we sent to it by SMS.")
+    assert refused.status_code == 403 and in_urdu in text_of(refused)
     assert 'href="/account/verify"' in refused.get_data(as_text=True)
     reread(session)
     assert session.scalar(select(func.count()).select_from(Complaint)) == 0

@@ -82,7 +82,7 @@ def sign_in(page: Page, login: str, password: str = PASSWORD) -> None:
 
 def sign_out(page: Page) -> None:
     click_through(page, page.get_by_role("button", name="Sign out"))
-    expect(page.get_by_role("status")).to_have_text("You are signed out.")
+    expect(page.locator(".flash[role=status]")).to_have_text("You are signed out.")
 
 
 def open_inbox_task(page: Page, subject: str) -> None:
@@ -126,7 +126,7 @@ def test_complaint_journey_on_a_phone(phone: Page, posts, tmp_path, sms_code):
     page.get_by_label(PASSWORD_LABEL).fill(NEW_PASSWORD)
     page.get_by_label("Password again").fill(NEW_PASSWORD)
     click_through(page, page.get_by_role("button", name="Register"))
-    expect(page.get_by_role("status")).to_contain_text("We sent a code by SMS to 0345•••4321.")
+    expect(page.locator(".flash[role=status]")).to_contain_text("We sent a code by SMS to 0345•••4321.")
 
     # ... signs in, and confirms the number with the code of the SMS ...
     expect(page.get_by_label("Mobile number, CNIC or staff username")).to_have_value("17301-7654321-9")
@@ -135,7 +135,7 @@ def test_complaint_journey_on_a_phone(phone: Page, posts, tmp_path, sms_code):
     expect(page).to_have_url(re.compile(r"/account/verify$"))
     page.get_by_label("Code from the SMS").fill(sms_code("03457654321"))
     click_through(page, page.get_by_role("button", name="Confirm the number"))
-    expect(page.get_by_role("status")).to_contain_text("Your mobile number 03457654321 is confirmed.")
+    expect(page.locator(".flash[role=status]")).to_contain_text("Your mobile number 03457654321 is confirmed.")
 
     # ... and lodges a complaint with a photo.
     expect(page).to_have_url(re.compile(r"/my/complaints/new$"))
@@ -155,7 +155,7 @@ def test_complaint_journey_on_a_phone(phone: Page, posts, tmp_path, sms_code):
     expect(page.get_by_label("Latitude")).to_have_value("34.0151")
     expect(page.get_by_label("Longitude")).to_have_value("71.5249")
     click_through(page, page.get_by_role("button", name="Lodge complaint"))
-    flash = page.get_by_role("status")
+    flash = page.locator(".flash[role=status]")
     expect(flash).to_contain_text(re.compile(r"Tracking number: KP-\d{4}-\d{7}"))
     tracking = re.search(r"KP-\d{4}-\d{7}", flash.inner_text()).group()
     expect(page).to_have_url(re.compile(r"/complaints/\d+$"))
@@ -179,7 +179,7 @@ def test_complaint_journey_on_a_phone(phone: Page, posts, tmp_path, sms_code):
     officer.select_option(officer.locator("option", has_text="Bilal Ahmad").get_attribute("value"))
     page.get_by_label("Instruction to the officer").fill("Get the line cleared within 48 hours.")
     complete(page)
-    expect(page.get_by_role("status")).to_have_text("Done. The complaint has moved on.")
+    expect(page.locator(".flash[role=status]")).to_have_text("Done. The complaint has moved on.")
     expect(page.get_by_role("listitem").filter(has_text=SUBJECT)).to_have_count(0)
     sign_out(page)
 
@@ -191,7 +191,7 @@ def test_complaint_journey_on_a_phone(phone: Page, posts, tmp_path, sms_code):
     page.get_by_label("Action taken").fill("The sewer line was jetted and the manhole rebuilt.")
     page.get_by_label("Evidence").set_input_files([report, photo])
     complete(page)
-    expect(page.get_by_role("status")).to_have_text("Done. The complaint has moved on.")
+    expect(page.locator(".flash[role=status]")).to_have_text("Done. The complaint has moved on.")
     sign_out(page)
 
     # 4. The citizen is asked to rate; "not satisfied" needs a comment, then it reopens.
@@ -213,7 +213,7 @@ def test_complaint_journey_on_a_phone(phone: Page, posts, tmp_path, sms_code):
     page.get_by_label("Comment").fill("The drain overflowed again two days later.")
     complete(page)
     expect(page).to_have_url(complaint_url)
-    expect(page.get_by_role("status")).to_have_text("Done. The complaint has moved on.")
+    expect(page.locator(".flash[role=status]")).to_have_text("Done. The complaint has moved on.")
     timeline = page.locator("ol.timeline")
     for kind in ("Lodged", "Assigned", "Resolved", "Reopened"):
         expect(timeline.get_by_text(kind, exact=True)).to_be_visible()

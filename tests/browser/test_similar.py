@@ -19,7 +19,8 @@ PIN = ("34.0151", "71.5249")
 NEAR = ("34.0155", "71.5251")  # about 50 m away
 
 
-def register(page: Page, name: str, cnic: str, mobile: str, password: str) -> None:
+def register(page: Page, name: str, cnic: str, mobile: str, password: str, sms_code) -> None:
+    """Register, sign in and confirm the number with the SMS code, as a new citizen does."""
     visit(page, "register")
     page.get_by_label("Full name").fill(name)
     page.get_by_label("CNIC").fill(cnic)
@@ -28,7 +29,12 @@ def register(page: Page, name: str, cnic: str, mobile: str, password: str) -> No
     page.get_by_label(re.compile(r"^Password\W*$")).fill(password)
     page.get_by_label("Password again").fill(password)
     click_through(page, page.get_by_role("button", name="Register"))
-    expect(page.get_by_role("status")).to_contain_text("Welcome!")
+    expect(page.locator(".flash[role=status]")).to_contain_text("We sent a code by SMS")
+    page.get_by_label(re.compile(r"^Password\W*$")).fill(password)
+    click_through(page, page.get_by_role("button", name="Sign in"))
+    page.get_by_label("Code from the SMS").fill(sms_code(re.sub(r"\D", "", mobile)))
+    click_through(page, page.get_by_role("button", name="Confirm the number"))
+    expect(page.locator(".flash[role=status]")).to_contain_text("is confirmed")
 
 
 def fill_complaint(page: Page, subject: str, where: tuple[str, str]) -> None:
@@ -40,15 +46,15 @@ def fill_complaint(page: Page, subject: str, where: tuple[str, str]) -> None:
     page.get_by_label("Longitude").fill(where[1])
 
 
-def test_one_of_these_or_none_of_these_on_a_phone(phone: Page, posts):  # noqa: F811
+def test_one_of_these_or_none_of_these_on_a_phone(phone: Page, posts, sms_code):  # noqa: F811
     page = phone
-    register(page, "Zarina Bibi", "17301-2468024-6", "0333-2468024", "zarina-pass-2026")
+    register(page, "Zarina Bibi", "17301-2468024-6", "0333-2468024", "zarina-pass-2026", sms_code)
     fill_complaint(page, FIRST, PIN)
     click_through(page, page.get_by_role("button", name="Lodge complaint"))
-    expect(page.get_by_role("status")).to_contain_text("Tracking number")
+    expect(page.locator(".flash[role=status]")).to_contain_text("Tracking number")
     sign_out(page)
 
-    register(page, "Hamid Ullah", "17301-1357913-5", "0333-1357913", "hamid-pass-2026")
+    register(page, "Hamid Ullah", "17301-1357913-5", "0333-1357913", "hamid-pass-2026", sms_code)
     fill_complaint(page, SECOND, NEAR)
     click_through(page, page.get_by_role("button", name="Lodge complaint"))
     expect(page.get_by_role("heading", name="Is it one of these?")).to_be_visible()
@@ -58,7 +64,7 @@ def test_one_of_these_or_none_of_these_on_a_phone(phone: Page, posts):  # noqa: 
     expect(page.get_by_label("Subject")).to_have_value(SECOND)
 
     click_through(page, page.get_by_role("button", name="None of these — lodge my complaint"))
-    expect(page.get_by_role("status")).to_contain_text("Tracking number")
+    expect(page.locator(".flash[role=status]")).to_contain_text("Tracking number")
     expect(page.get_by_role("heading", name=SECOND)).to_be_visible()
 
     fill_complaint(page, "Same drain again", NEAR)
@@ -67,7 +73,7 @@ def test_one_of_these_or_none_of_these_on_a_phone(phone: Page, posts):  # noqa: 
     click_through(page, page.locator("section.similar li").filter(has_text=FIRST)
                   .get_by_role("button", name="Add my voice to this one"))
     expect(page).to_have_url(re.compile(r"/my/complaints$"))
-    expect(page.get_by_role("status")).to_contain_text(f"Your voice is added to “{FIRST}”")
+    expect(page.locator(".flash[role=status]")).to_contain_text(f"Your voice is added to “{FIRST}”")
     sign_out(page)
 
     sign_in(page, "dc.peshawar")
