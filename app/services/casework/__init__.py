@@ -1,1 +1,1 @@
-"""TODO docstring"""
+"""Complaints and their processes: lodging, the list and search, tasks, the engine door, deployments, the projection, timers, scope."""

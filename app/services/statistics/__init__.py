@@ -1,1 +1,1 @@
-"""TODO docstring"""
+"""Figures: the public statistics, the tier dashboards, percentiles, the aggregate tables and their snapshot."""
