@@ -10,16 +10,38 @@ export FLASK_APP := app
 TRANSLATIONS := app/translations
 PYBABEL := $(BIN)/pybabel
 
-.PHONY: run test install browser-deps lint clean translations compile-translations
+.PHONY: run test install browser-deps lint clean translations compile-translations lock check-lock
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found: install Python 3.11 or run make PYTHON=python3"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 
-$(VENV)/.installed: $(BIN)/python setup.cfg pyproject.toml
-	$(BIN)/pip install -q -e '.[test]'
+## Every package at the version and hash the lock names (requirements/test.txt: runtime + demo + test),
+## then the portal itself from the checkout (editable, its dependencies already there).
+$(VENV)/.installed: $(BIN)/python setup.cfg pyproject.toml requirements/test.txt
+	$(BIN)/pip install -q --require-hashes -r requirements/test.txt
+	$(BIN)/pip install -q --no-deps -e .
 	@touch $@
+
+## The lock: setup.cfg compiled by uv (pinned here) into requirements/runtime.txt (install_requires),
+## demo.txt (+ the demo extra) and test.txt (+ the test extra), every package with its hashes, for
+## Python 3.11-3.13 at once (--universal). Run it after changing a requirement in setup.cfg.
+UV_VERSION := 0.13.8
+UV := $(VENV)/uv-$(UV_VERSION)/bin/uv
+LOCK_OPTIONS := --universal --python-version 3.11 --generate-hashes --custom-compile-command "make lock" -q
+$(UV): $(BIN)/python
+	$(BIN)/python -m venv $(VENV)/uv-$(UV_VERSION)
+	$(VENV)/uv-$(UV_VERSION)/bin/pip install -q uv==$(UV_VERSION)
+
+lock: $(UV)
+	$(UV) pip compile setup.cfg $(LOCK_OPTIONS) -o requirements/runtime.txt
+	$(UV) pip compile setup.cfg --extra demo -c requirements/runtime.txt $(LOCK_OPTIONS) -o requirements/demo.txt
+	$(UV) pip compile setup.cfg --extra test -c requirements/runtime.txt $(LOCK_OPTIONS) -o requirements/test.txt
+
+## Fails when setup.cfg and the lock disagree (someone changed a pin and did not run make lock).
+check-lock:
+	@$(or $(wildcard $(BIN)/python),$(PYTHON)) requirements/check_lock.py
 
 install: $(VENV)/.installed node_modules/.installed compile-translations
 
@@ -47,16 +69,12 @@ run: install
 	$(BIN)/flask seed
 	HOST=$(HOST) PORT=$(PORT) $(BIN)/flask serve
 
-## The whole suite: pyflakes and layer contracts, then tests on SQLite, then on PostgreSQL when
-## TEST_DATABASE_URL is set (worker tests use TEST_REDIS_URL or local Redis db 15).
-test: install browser-deps
-	$(BIN)/ruff check --select F,E9 app workflows config tests worker.py
+## The whole suite: pyflakes and layer contracts, then tests on SQLite and, at the same time, on PostgreSQL
+## when TEST_DATABASE_URL is set (worker tests use TEST_REDIS_URL or local Redis db 15; on PostgreSQL db 14).
+test: check-lock install browser-deps
+	$(BIN)/ruff check --select F,E9 app workflows tests worker.py
 	$(BIN)/lint-imports
-	env -u TEST_DATABASE_URL $(BIN)/python -m pytest
-	@if [ -n "$$TEST_DATABASE_URL" ]; then \
-		echo "== again on PostgreSQL: $$TEST_DATABASE_URL"; \
-		$(BIN)/python -m pytest -m "not browser"; \
-	fi
+	bash tests/run_suites.sh $(BIN)/python
 
 ## Debian's Chromium for the browser tests (Playwright cannot download browsers here).
 browser-deps:

@@ -17,15 +17,18 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import partial
 
 from croniter import croniter
 from flask import Flask
 
+from . import request_ids
 from .models import utcnow
-from .services.casework import timers
+from .services.casework import file_inventory, timers
 from .services.notifications import channels, delivery, digests, reminders
+from .services.people import user_sessions
+from .services.operations import health, metrics
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +44,7 @@ def sweep_timers(app: Flask, now: datetime | None = None) -> dict[str, int]:
     """Fire every BPMN timer that is due (escalations, rating deadlines, systemic reviews)."""
     result = timers.sweep(app.extensions["db_sessions"], batch=app.config["TIMER_SWEEP_BATCH"])
     failed = sorted(set(result.failed))
+    metrics.observe_sweep(len(result.fired), len(failed))
     if failed:
         log.error("timer sweep: %d instance(s) fired, %d failed: %s", len(result.fired), len(failed), failed)
     else:
@@ -65,7 +69,18 @@ def send_digests(app: Flask, now: datetime | None = None) -> dict[str, int]:
 def deliver_notifications(app: Flask, now: datetime | None = None) -> dict[str, int]:
     """Send the SMS and email notifications that are due (the outbox); failures back off, then park."""
     result = deliver_outbox(app, now=now)
-    return {"sent": len(result.sent), "failed": len(result.failed), "parked": len(result.parked)}
+    return {"sent": len(result.sent), "failed": len(result.failed), "parked": len(result.parked),
+            "undeliverable": len(result.undeliverable)}
+
+
+def purge_sessions(app: Flask, now: datetime | None = None) -> dict[str, int]:
+    """Drop the rows of signed-in browsers that have ended (idle too long or past their lifetime)."""
+    with app.extensions["db_sessions"]() as session:
+        purged = user_sessions.purge_sessions(session, limits=user_sessions.SessionLimits.from_settings(app.config),
+                                              now=now)
+        session.commit()
+    log.info("session purge: %d ended session(s) dropped", purged)
+    return {"purged": purged}
 
 
 def deliver_outbox(app: Flask, *, now: datetime | None = None) -> delivery.DeliveryResult:
@@ -75,6 +90,25 @@ def deliver_outbox(app: Flask, *, now: datetime | None = None) -> delivery.Deliv
         delivery.DeliverySettings.from_settings(app.config),
         now=now,
     )
+
+
+def sweep_stored_files(app: Flask, now: datetime | None = None) -> dict[str, int]:
+    """Delete stored files no attachment names (left by rolled-back transactions) after the grace period."""
+    with app.extensions["db_sessions"]() as session:
+        deleted = file_inventory.delete_orphans(session, app.extensions["file_store"], now=now,
+                                                grace=timedelta(hours=app.config["FILE_ORPHAN_GRACE_HOURS"]))
+    log.info("stored files: %d orphan(s) deleted", deleted)
+    return {"deleted": deleted}
+
+
+def beat(app: Flask, now: datetime | None = None) -> dict[str, int]:
+    """Write this worker's heartbeat, which /readyz reads: the schedule, the queue and a worker all work."""
+    health.record_heartbeat(app.extensions["db_sessions"], app.extensions.get(WORKER_KIND, "rq"), now=now)
+    return {"beat": 1}
+
+
+# Which kind of worker runs the schedule in this process: "rq" (worker.py) unless run_embedded says so.
+WORKER_KIND = "worker_kind"
 
 
 # The schedule -----------------------------------------------------------------
@@ -114,6 +148,9 @@ SCHEDULE: tuple[Periodic, ...] = (
     Periodic("sweep_reminders", sweep_reminders, every="TIMER_SWEEP_SECONDS"),
     Periodic("send_digests", send_digests, cron="NOTIFY_DIGEST_CRON", timeout=30 * 60, result_ttl=7 * 24 * 3600),
     Periodic("deliver_notifications", deliver_notifications, every="NOTIFY_DELIVERY_SECONDS"),
+    Periodic("sweep_stored_files", sweep_stored_files, cron="FILE_SWEEP_CRON", timeout=60 * 60, result_ttl=7 * 24 * 3600),
+    Periodic("purge_sessions", purge_sessions, every="SESSION_PURGE_SECONDS"),
+    Periodic("beat", beat, every="HEARTBEAT_SECONDS", timeout=60, result_ttl=60),
 )
 
 
@@ -139,6 +176,7 @@ def run_due(app: Flask, last_runs: dict[str, datetime], *, now: datetime | None 
 
 def run_embedded(app: Flask) -> threading.Thread:
     """The schedule in a daemon thread of this process: the embedded server's worker."""
+    app.extensions[WORKER_KIND] = "embedded"
     tick = min(int(app.config[entry.every]) for entry in SCHEDULE if entry.every)
 
     def loop():
@@ -175,7 +213,8 @@ def deliver_soon(redis_url: str) -> bool:
             if connection.set(DELIVER_SOON_KEY, 1, nx=True, px=2000):
                 # By name: the job module builds an app of its own, this one must not import it.
                 Queue(QUEUE, connection=connection).enqueue(
-                    "app.jobs.deliver_notifications", job_timeout=15 * 60, result_ttl=3600, ttl=3600
+                    "app.jobs.deliver_notifications", job_timeout=15 * 60, result_ttl=3600, ttl=3600,
+                    meta=request_ids.job_meta(),  # the worker logs the request whose commit asked for it
                 )
         return True
     except Exception as error:  # a hint only: the commit it follows has happened

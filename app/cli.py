@@ -1,7 +1,8 @@
 """Operator commands: `flask --app app db upgrade | seed | process deploy | timers fire | notifications | statistics |
-attachments scrub | serve`."""
+attachments scrub | users | serve`."""
 from __future__ import annotations
 
+import sys
 import time
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from .services.casework import deployments
 from .services.casework.timers import sweep
 from .services.demo import seed as demo_data
 from .services.notifications import digests, reminders
+from .services.people import second_factor
 from .web import db, session_factory
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -27,7 +29,7 @@ timers_cli = AppGroup("timers", help="BPMN timers (escalations, reminders).")
 def alembic_config():
     from alembic.config import Config
 
-    config = Config()
+    config = Config(stdout=sys.stdout)  # the stream of this moment (Alembic's default is the one at its import)
     config.set_main_option("script_location", str(MIGRATIONS))
     config.set_main_option("sqlalchemy.url", current_app.config["DATABASE_URL"].replace("%", "%%"))
     return config
@@ -46,19 +48,86 @@ def db_upgrade(revision):
     click.echo(f"database at {revision}")
 
 
+@db_cli.command("current")
+def db_current():
+    """Show the revision the database is at and whether it is the newest (exit 1 when it is not)."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    newest = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    if _no_sqlite_file_yet():
+        at = None
+    else:
+        with current_app.extensions["db_engine"].connect() as connection:
+            at = MigrationContext.configure(connection).get_current_revision()
+    if at is None:
+        click.echo(f"database has no schema yet; the newest migration is {newest}: run `db upgrade`")
+        raise SystemExit(1)
+    if at != newest:
+        click.echo(f"database at {at}; the newest migration is {newest}: run `db upgrade`")
+        raise SystemExit(1)
+    click.echo(f"database at {at} (the newest)")
+
+
+@db_cli.command("history")
+@click.option("--verbose", "-v", is_flag=True, help="Each revision's file, parent and full message.")
+def db_history(verbose):
+    """List the migrations, newest first; the database's own revision is marked (current)."""
+    from alembic import command
+
+    command.history(alembic_config(), verbose=verbose, indicate_current=not _no_sqlite_file_yet())
+
+
+def _no_sqlite_file_yet() -> bool:
+    """The embedded default before its first `db upgrade`: reading it would fail, not say "no schema"."""
+    database_url = current_app.config["DATABASE_URL"]
+    return database_url.startswith("sqlite:///") and not Path(database_url.removeprefix("sqlite:///")).is_file()
+
+
+@db_cli.command("downgrade", context_settings={"ignore_unknown_options": True})  # "-1" is a revision
+@click.argument("revision")
+def db_downgrade(revision):
+    """Migrate the database schema back to REVISION (a revision id such as 0020, or -1 for one step).
+
+    A downgrade drops what the later migrations added, data included: back the database up first.
+    """
+    from alembic import command
+
+    command.downgrade(alembic_config(), revision)
+    click.echo(f"database at {revision}")
+
+
+def _demo_second_factor_box():
+    """Development only: the demo staff get the known demo TOTP secret (DEMO_SECOND_FACTOR)."""
+    return second_factor.SecretBox.from_settings(current_app.config) if current_app.config["DEMO_SECOND_FACTOR"] else None
+
+
 @click.command("seed")
 @with_appcontext
 @click.option("--no-demo", is_flag=True, help="Only the organisation and the process, no demo accounts.")
 def seed(no_demo):
     """Seed the province's organisation, deploy bpmn/complaint.bpmn if needed, add demo data."""
     session = db()
-    summary = demo_data.seed(session, Path(current_app.config["BPMN_DIR"]), with_demo=not no_demo)
+    try:
+        summary = demo_data.seed(session, Path(current_app.config["BPMN_DIR"]), with_demo=not no_demo,
+                                 second_factor_box=_demo_second_factor_box())
+    except demo_data.DemoExtraMissing as missing:
+        raise click.ClickException(str(missing)) from None
     session.commit()
     for line in summary:
         click.echo(line)
 
 
 demo_cli = AppGroup("demo", help="Demo and load-test data.")
+
+
+@demo_cli.command("totp-code")
+@with_appcontext
+def demo_totp_code():
+    """Print the code the demo staff's authenticator app shows now (development only)."""
+    if not current_app.config["DEMO_SECOND_FACTOR"]:
+        raise click.ClickException("the demo second factor exists only in development (DEMO_SECOND_FACTOR)")
+    click.echo(second_factor.current_code(demo_data.DEMO_TOTP_SECRET))
 
 
 @demo_cli.command("generate")
@@ -109,6 +178,9 @@ def timers_fire(batch):
 @click.option("--port", default=5000, type=int, envvar="PORT")
 def serve(host, port):
     """Run the portal with its background schedule in-process (the embedded default: no Redis)."""
+    from .logs import configure_logging
+
+    configure_logging()  # JSON lines on stderr, a request id in each (docs/operations.md, Logs)
     app: Flask = current_app._get_current_object()
     background.run_embedded(app)
     click.echo(f"Citizen's Portal on http://{host}:{port}/ (timer sweep every {app.config['TIMER_SWEEP_SECONDS']} s, in-process)")
@@ -131,7 +203,8 @@ def digest_command():
 def deliver_command():
     """Send the SMS and email notifications that are due now, once."""
     result = background.deliver_outbox(current_app._get_current_object())
-    click.echo(f"sent {len(result.sent)}, failed {len(result.failed)} (will retry), parked {len(result.parked)}")
+    click.echo(f"sent {len(result.sent)}, failed {len(result.failed)} (will retry), parked {len(result.parked)}, "
+               f"undeliverable {len(result.undeliverable)}")
 
 
 @notifications_cli.command("reminders")
@@ -194,7 +267,72 @@ def statistics_rebuild():
     click.echo(f"rebuilt {rows} aggregate rows")
 
 
+users_cli = AppGroup("users", help="Administrator accounts and staff passwords.")
+
+
+def _read_password() -> str:
+    """Asked twice at a terminal, or read as one line from standard input (a script, a secrets manager).
+    Never an argument: arguments are visible to every user of the machine (`ps`) and kept in shell history."""
+    if sys.stdin.isatty():
+        return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+def _refused(error) -> SystemExit:
+    from .services.errors import Invalid
+
+    if isinstance(error, Invalid):
+        for field, messages in error.errors.items():
+            for message in messages:
+                click.echo(f"error: {field}: {message}", err=True)
+    else:
+        click.echo(f"error: {error}", err=True)
+    return SystemExit(1)
+
+
+@users_cli.command("create-admin")
+@click.option("--username", required=True, help="The administrator's sign-in name.")
+@click.option("--full-name", required=True, help="Name and designation, as pages show it.")
+@click.option("--email", default=None, help="E-mail address (optional).")
+def users_create_admin(username, full_name, email):
+    """Create an administrator account; the password is asked for (or read from standard input)."""
+    from .services.errors import Invalid
+    from .services.people import staff
+
+    session = db()
+    try:
+        user = staff.create_admin(session, full_name=full_name, username=username, password=_read_password(),
+                                  email=email)
+    except Invalid as error:
+        raise _refused(error) from None
+    session.commit()
+    click.echo(f"administrator {user.username} created")
+
+
+@users_cli.command("reset-password")
+@click.argument("username")
+@click.option("--must-change/--no-must-change", default=True, show_default=True,
+              help="Whether they must choose their own password at the next sign-in.")
+def users_reset_password(username, must_change):
+    """Set the password of the staff account USERNAME and sign it out everywhere; the password is asked
+    for (or read from standard input)."""
+    from .services.errors import Invalid, NotFound
+    from .services.people import staff
+
+    session = db()
+    try:
+        user = staff.reset_password(session, username, _read_password(), must_change=must_change)
+    except (Invalid, NotFound) as error:
+        raise _refused(error if isinstance(error, Invalid) else f"no staff account is called {username!r}") from None
+    session.commit()
+    then = "; they choose a new one at the next sign-in" if must_change else ""
+    click.echo(f"password of {user.username} set, every sign-in ended{then}")
+
+
 def init_app(app: Flask) -> None:
+    from .files_cli import files_cli
+
+    app.cli.add_command(files_cli)
     for command in (db_cli, process_cli, timers_cli, demo_cli, statistics_cli, notifications_cli, attachments_cli, seed,
-                    serve):
+                    serve, users_cli):
         app.cli.add_command(command)

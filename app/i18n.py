@@ -22,6 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import Flask, current_app, g, has_request_context, request
+from babel.numbers import format_decimal
 from flask_babel import Babel, refresh
 from flask_login import current_user
 
@@ -37,12 +38,20 @@ class Language:
     code: str
     name: str  # in the language itself, as the switch shows it
     direction: str  # "ltr" or "rtl"
+    # How numbers are written (docs/decisions.md, "Digits"): Latin digits with "," between thousands and "."
+    # before decimals on every page, as the province's offices write them in all three languages.
+    number_locale: str  # the Babel locale numbers are formatted with on the server
+    script_numbers: str  # the BCP 47 tag the page's scripts give Intl for numbers (<html data-numbers>)
+    script_dates: str  # ... and for dates: Gregorian calendar, Latin digits (<html data-dates>)
 
 
 LANGUAGES = {
-    "en": Language("en", "English", "ltr"),
-    "ur": Language("ur", "اردو", "rtl"),
-    "ps": Language("ps", "پښتو", "rtl"),
+    "en": Language("en", "English", "ltr", "en", "en", "en"),
+    "ur": Language("ur", "اردو", "rtl", "ur_PK", "ur-PK-u-nu-latn", "ur-PK-u-ca-gregory-nu-latn"),
+    # CLDR's Pashto is Afghanistan's: Extended Arabic-Indic digits, "." between thousands and "," before
+    # decimals, and in browsers the Solar Hijri calendar. In Khyber Pakhtunkhwa Pashto is written with
+    # Pakistan's numbers, which are Urdu's; its dates keep Pashto month names, on the Gregorian calendar.
+    "ps": Language("ps", "پښتو", "rtl", "ur_PK", "ur-PK-u-nu-latn", "ps-PK-u-ca-gregory-nu-latn"),
 }
 DEFAULT = "en"
 
@@ -54,15 +63,18 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("BABEL_DEFAULT_TIMEZONE", TIMEZONE)
     babel.init_app(app, locale_selector=select_language, timezone_selector=lambda: TIMEZONE)
     app.context_processor(_language_context)
-    app.jinja_env.filters["number"] = format_number
+    # Flask-Babel's own number filters would use the page's locale (Afghan separators in Pashto): one way.
+    for name in ("number", "decimalformat", "numberformat"):
+        app.jinja_env.filters[name] = format_number
     app.jinja_env.filters["local_name"] = local_name
 
 
-def format_number(value) -> str:
-    """A count or a figure in the reader's language (Babel: digits and separators of the locale)."""
-    from flask_babel import format_decimal
+def format_number(value, pattern: str | None = None) -> str:
+    """A count or a figure as the reader's pages write numbers: Latin digits, Pakistan's separators.
 
-    return format_decimal(value)
+    `pattern` is a Babel number pattern ("#,##0.0" for one decimal); without it, the locale's own.
+    """
+    return format_decimal(value, format=pattern, locale=current_language().number_locale)
 
 
 def local_name(item, field: str = "name") -> str:

@@ -14,7 +14,7 @@ import os
 
 from flask import Flask
 
-from . import background
+from . import background, logs, request_ids
 from .factory import create_app
 
 # (pid, app): one app per process. A forking RQ worker builds it before the
@@ -39,9 +39,15 @@ def get_app() -> Flask:
 def _in_app(work) -> dict[str, int]:
     """Run `work(app)` in an application context, as a request or a command has one: messages
     are rendered under each recipient's locale (flask_babel.force_locale), which needs it."""
+    from rq import get_current_job
+
     app = get_app()
-    with app.app_context():
-        return work(app)
+    job = get_current_job()  # None when called outside a worker (a test, a shell)
+    request_id = job.meta.get(request_ids.JOB_META_KEY) if job else None
+    with logs.job_logged(work.__name__, job_id=job.id if job else None, request_id=request_id) as outcome:
+        with app.app_context():
+            outcome["result"] = work(app)
+        return outcome["result"]
 
 
 def sweep_timers() -> dict[str, int]:
@@ -57,6 +63,21 @@ def send_digests() -> dict[str, int]:
     return _in_app(background.send_digests)
 
 
+def sweep_stored_files() -> dict[str, int]:
+    """Daily at FILE_SWEEP_CRON: delete the files of rolled-back transactions once their grace period is over."""
+    return _in_app(background.sweep_stored_files)
+
+
 def deliver_notifications() -> dict[str, int]:
     """Scheduled every NOTIFY_DELIVERY_SECONDS and enqueued right after each commit that wrote messages."""
     return _in_app(background.deliver_notifications)
+
+
+def purge_sessions() -> dict[str, int]:
+    """Scheduled every SESSION_PURGE_SECONDS: the rows of ended browser sessions go."""
+    return _in_app(background.purge_sessions)
+
+
+def beat() -> dict[str, int]:
+    """The worker's heartbeat (/readyz): scheduled every HEARTBEAT_SECONDS."""
+    return _in_app(background.beat)

@@ -4,7 +4,8 @@ Each has an English `name` and may have `name_ur` and `name_ps` (seeded,
 editable at /admin/places). A reader of Urdu or Pashto sees that language's
 name, or the English one where it is empty. The English name stays the
 stable key: lists are sorted by it in every language, CSV exports and
-Open311 carry it.
+Open311's `service_name` and `group` carry it (Open311's `description`, for
+people, follows Accept-Language).
 
 `name_in` takes the language as an argument (services and the API pass it);
 pages use `app.i18n.local_name` (the Jinja filter `|local_name`), which passes

@@ -22,6 +22,8 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
 from SpiffWorkflow.spiff.parser import VALIDATOR, SpiffBpmnParser
 from SpiffWorkflow.spiff.specs.defaults import UserTask
 
+from .notes import Note
+
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 
 # Element ids that collide with tasks SpiffWorkflow adds to every process;
@@ -31,7 +33,10 @@ RESERVED_IDS = {"Start", "End", "Root"}
 
 @dataclass(frozen=True)
 class DiagramError:
-    message: str
+    """One problem of a diagram. `message` is a Note (code and facts) that app/ words in the
+    reader's language; app/ may also put its own, already translated, text there."""
+
+    message: Note | str
     element_id: str = ""
     line: int | None = None
 
@@ -102,27 +107,27 @@ def parse_diagram(
     try:
         root = etree.fromstring(xml, parser=etree.XMLParser(resolve_entities=False, no_network=True))
     except etree.XMLSyntaxError as exc:
-        raise DiagramRejected([DiagramError(f"not well-formed XML: {exc.msg}", line=exc.lineno)]) from None
+        raise DiagramRejected([DiagramError(Note("xml_malformed", {"detail": exc.msg}), line=exc.lineno)]) from None
     lines = {el.get("id"): el.sourceline for el in root.iter() if isinstance(el.tag, str) and el.get("id")}
 
     errors = [
-        DiagramError(f"the id {element_id!r} is reserved by the engine; rename the element", element_id, line)
+        DiagramError(Note("id_reserved", {"id": element_id}), element_id, line)
         for element_id, line in lines.items()
         if element_id in RESERVED_IDS
     ]
     if errors:
         raise DiagramRejected(errors)
 
+    process_id = _executable_process_id(root)
     parser = SpiffBpmnParser(validator=VALIDATOR)
     try:
         parser.add_bpmn_xml(etree.ElementTree(root), filename=filename)
-        process_id = _executable_process_id(root)
         spec = parser.get_spec(process_id)
         subprocess_specs = parser.get_subprocess_specs(process_id)
     except ValidationException as exc:
         raise DiagramRejected([_from_validation(exc, lines)]) from None
     except Exception as exc:  # the parser raises bare exceptions for some malformed input
-        raise DiagramRejected([DiagramError(f"cannot be parsed: {exc}")]) from None
+        raise DiagramRejected([DiagramError(Note("not_parsed", {"detail": str(exc)}))]) from None
 
     errors.extend(_check_lanes(root, roles, lines))
     errors.extend(_check_timers(root))
@@ -143,22 +148,23 @@ def _executable_process_id(root) -> str:
     processes = root.findall(f"{{{BPMN_NS}}}process")
     executable = [p for p in processes if p.get("isExecutable", "true") == "true"] or processes
     if len(executable) != 1:
-        raise ValidationException(f"expected exactly one executable process, found {len(executable)}")
+        raise DiagramRejected([DiagramError(Note("not_one_process", {"count": len(executable)}))])
     return executable[0].get("id")
 
 
 def _from_validation(exc: ValidationException, lines: dict) -> DiagramError:
     element_id = getattr(exc, "id", "") or ""
     line = getattr(exc, "line_number", None) or lines.get(element_id)
-    message = str(exc.args[0]) if exc.args else str(exc)
-    return DiagramError(message, element_id, int(line) if line else None)
+    # SpiffWorkflow's own words (English, technical) are a fact of the note, not its sentence.
+    detail = str(exc.args[0]) if exc.args else str(exc)
+    return DiagramError(Note("engine_refuses", {"detail": detail}), element_id, int(line) if line else None)
 
 
 def _check_lanes(root, roles, lines):
     for lane in root.iter(f"{{{BPMN_NS}}}lane"):
         if lane.get("name") not in roles:
             yield DiagramError(
-                f"lane {lane.get('name')!r} is not a role; use one of: {', '.join(sorted(roles))}",
+                Note("lane_not_role", {"lane": lane.get("name"), "roles": sorted(roles)}),
                 lane.get("id"),
                 lane.sourceline,
             )
@@ -167,18 +173,18 @@ def _check_lanes(root, roles, lines):
 def _check_user_task(info: UserTaskInfo, roles, form_keys, statuses, lines):
     line = lines.get(info.element_id)
     if info.lane not in roles:
-        yield DiagramError("user task is not in a role's lane, so nobody could work it", info.element_id, line)
+        yield DiagramError(Note("task_without_lane"), info.element_id, line)
     if not info.form_key:
-        yield DiagramError("user task has no formKey property", info.element_id, line)
+        yield DiagramError(Note("task_without_form"), info.element_id, line)
     elif info.form_key not in form_keys:
         yield DiagramError(
-            f"unknown formKey {info.form_key!r}; registered forms: {', '.join(sorted(form_keys))}",
+            Note("unknown_form", {"form_key": info.form_key, "forms": sorted(form_keys)}),
             info.element_id,
             line,
         )
     if info.status is not None and info.status not in statuses:
         yield DiagramError(
-            f"unknown status {info.status!r}; use one of: {', '.join(sorted(statuses))}", info.element_id, line
+            Note("unknown_status", {"status": info.status, "statuses": sorted(statuses)}), info.element_id, line
         )
 
 
@@ -208,16 +214,13 @@ def _check_timer_expression(element_id, timer, line):
     try:
         value = PythonScriptEngine().environment.evaluate(timer.expression, {})
     except Exception as exc:
-        yield DiagramError(
-            f"timer expression {timer.expression!r} does not evaluate ({type(exc).__name__}: {exc}); "
-            'write an ISO-8601 value in quotes, e.g. "P15D"',
-            element_id,
-            line,
-        )
+        detail = f"{type(exc).__name__}: {exc}"
+        yield DiagramError(Note("timer_not_evaluated", {"expression": repr(timer.expression), "detail": detail}), element_id, line)
+        return
+    if not isinstance(value, str):
+        yield DiagramError(Note("timer_not_text", {"value": repr(value)}), element_id, line)
         return
     try:
-        if not isinstance(value, str):
-            raise ValueError("it is not a string")
         if isinstance(timer, DurationTimerEventDefinition):
             TimerEventDefinition.parse_iso_duration(value)
         elif isinstance(timer, CycleTimerEventDefinition):
@@ -226,6 +229,6 @@ def _check_timer_expression(element_id, timer, line):
             # SpiffWorkflow would read a date without offset in the server's
             # local zone; a province-wide deadline must not depend on that.
             if datetime.fromisoformat(value).tzinfo is None:
-                raise ValueError("a date timer needs an explicit UTC offset")
+                yield DiagramError(Note("timer_date_without_offset", {"value": repr(value)}), element_id, line)
     except Exception as exc:
-        yield DiagramError(f"timer value {value!r} is not a valid ISO-8601 value: {exc}", element_id, line)
+        yield DiagramError(Note("timer_not_iso", {"value": repr(value), "detail": str(exc)}), element_id, line)

@@ -85,16 +85,85 @@ def start_process(diagram: Diagram, data: dict) -> BpmnWorkflow:
     return workflow
 
 
-def save_state(workflow: BpmnWorkflow) -> dict:
-    """The instance's own state, without the spec (that is stored once per version)."""
+# A saved state is compacted: a task leaves out what SpiffWorkflow writes the same for almost every task
+# (its own id once more inside it, empty data and deltas, "Task", "not triggered"), and names its parent
+# and children by their position in the task map instead of repeating their 36-character ids. The state
+# is written at every move of every complaint; this halves it. `_expanded` undoes it before the library
+# reads a state; a state saved before compaction (no COMPACT_KEY) is read as it is.
+COMPACT_KEY = "compact_tasks"
+
+
+def _task_defaults() -> dict:
+    """New objects each time: the restored tasks own (and change) their data."""
+    return {"typename": "Task", "triggered": False, "internal_data": {}, "data": {},
+            "delta": {"updates": {}, "deletions": []}}
+
+
+_TASK_DEFAULTS = _task_defaults()
+
+
+def full_state(workflow: BpmnWorkflow) -> dict:
+    """The instance's own state as SpiffWorkflow writes it, without the spec (stored once per version)."""
     state = _SERIALIZER.to_dict(workflow)
     del state["spec"], state["subprocess_specs"]
     state[_SERIALIZER.VERSION_KEY] = SERIALIZER_VERSION
     return state
 
 
-def restore_process(diagram: Diagram, state: dict) -> BpmnWorkflow:
+def save_state(workflow: BpmnWorkflow) -> dict:
+    """The state to store: `full_state`, compacted."""
+    state = full_state(workflow)
+    for container in _task_containers(state):
+        container["tasks"] = _compacted(container["tasks"])
+    state[COMPACT_KEY] = True
+    return state
+
+
+def _compacted(tasks: dict) -> dict:
+    position = {task_id: n for n, task_id in enumerate(tasks)}
+    out = {}
+    for task_id, task in tasks.items():
+        task = {name: value for name, value in task.items()
+                if name != "id" and not (name in _TASK_DEFAULTS and _TASK_DEFAULTS[name] == value)}
+        if task.get("parent") is not None:
+            task["parent"] = position[task["parent"]]
+        task["children"] = [position[child] for child in task.get("children", ())]
+        out[task_id] = task
+    return out
+
+
+def _expanded(state: dict) -> dict:
+    """`save_state`'s compaction undone, in new dicts (the caller's copy, e.g. a row's value, stays as it
+    was saved). A state saved before compaction comes back as a shallow copy, as before."""
     state = dict(state)
+    if not state.pop(COMPACT_KEY, False):
+        return state
+    state["tasks"] = _tasks_expanded(state["tasks"])
+    if "subprocesses" in state:
+        state["subprocesses"] = {key: {**sub, "tasks": _tasks_expanded(sub["tasks"])}
+                                 for key, sub in state["subprocesses"].items()}
+    return state
+
+
+def _tasks_expanded(tasks: dict) -> dict:
+    ids = list(tasks)
+    out = {}
+    for task_id, task in tasks.items():
+        task = {"id": task_id, **_task_defaults(), **task}
+        if task.get("parent") is not None:
+            task["parent"] = ids[task["parent"]]
+        task["children"] = [ids[child] for child in task["children"]]
+        out[task_id] = task
+    return out
+
+
+def _task_containers(state: dict):
+    yield state
+    yield from state.get("subprocesses", {}).values()
+
+
+def restore_process(diagram: Diagram, state: dict) -> BpmnWorkflow:
+    state = _expanded(state)
     if state.get(_SERIALIZER.VERSION_KEY) != SERIALIZER_VERSION:
         _SERIALIZER.migrate(state)
     else:

@@ -58,4 +58,4 @@ bp.register_error_handler(
                                  "POST /api/v1/me/mobile sends a new one.", reason=error)),
 )
 
-from . import account, complaints, docs, tasks  # noqa: E402,F401  (they add their routes to bp)
+from . import account, complaints, docs, personal_data, tasks  # noqa: E402,F401  (they add their routes to bp)

@@ -9,19 +9,23 @@ from flask_babel import gettext as _
 
 from .. import i18n
 from ..models import Role
-from ..services.errors import Invalid
-from ..services.people import accounts, mobile_numbers, profile
-from ..services.people.identifiers import login_key, masked_mobile, normalise_mobile
+from ..services.errors import Invalid, TooManyTries
+from ..services.people import accounts, mobile_numbers, profile, second_factor
+from ..services.people.identifiers import masked_mobile, normalise_mobile
 from ..services.interop import api_tokens
 from ..services import organisation
-from ..services.rate_limits import bucket_part
-from ..web import client_address, db
+from ..web import client_address, db, second_factor_box
 from . import bp, serializers
-from .auth import api_user, token_required, unauthorized
+from .auth import REALM, api_user, token_required, unauthorized
 from .inputs import MAX_ID, Fields, json_object, query_int, row_id
 from .limits import enforce
 from .problems import ApiProblem
 
+# The problem type of a sign-in that needs (or got a wrong) second-factor code; `second_factor` says which.
+SECOND_FACTOR_PROBLEM = "/api/v1/docs#second-factor"
+# Its `second_factor` member, for programs: enrol on the website first; send the code; the code was wrong.
+NOT_SET_UP, CODE_REQUIRED, CODE_WRONG = "not_set_up", "code_required", "code_wrong"
+CHALLENGE = {"WWW-Authenticate": f'Bearer realm="{REALM}"'}
 # A response carrying a token must not be kept by any cache (RFC 6749, 5.1).
 NO_STORE = {"Cache-Control": "no-store"}
 
@@ -67,22 +71,52 @@ def register():
 def sign_in():
     fields = Fields(json_object(), typed=True)
     login, password = fields.string("login"), fields.string("password")
+    code = fields.string("totp")
     fields.check()
     if not login or not password:
         missing = {name: [_("Required.")] for name, value in (("login", login), ("password", password)) if not value}
         raise ApiProblem(422, _("Give your login (CNIC, mobile number or username) and password."), errors=missing)
-    # Counted before the password is checked: guessing costs a slot whether it succeeds or not.
-    enforce("sign-in", f"{client_address()}:{bucket_part(login_key(login))}")
     session = db()
-    user = accounts.authenticate(session, login, password)
+    try:
+        # Counted, and committed, before the password is checked: guessing costs a try whether it
+        # succeeds or not, and even if this request then fails (people/tries.py).
+        attempt = accounts.start_sign_in(session, login, address=client_address())
+    finally:
+        session.commit()
+    user = accounts.finish_sign_in(session, attempt, password)
+    session.commit()
     if user is None:
         raise unauthorized(_("The sign-in details do not match an account."))
     i18n.set_reader(user)
     if not user.is_active:
         raise ApiProblem(403, _("This account is blocked or deactivated. Contact your Deputy Commissioner's office."))
+    if second_factor.needed_at_sign_in(session, user):
+        _prove_second_factor(session, user, code)
     issued = api_tokens.issue_token(session, user, lifetime=_lifetime())
     session.commit()
     return _token_body(issued), 200, NO_STORE
+
+
+def _prove_second_factor(session, user, code: str | None) -> None:
+    """Staff who must (or chose to) use a second factor send its code as `totp`; enrolling is done on the website."""
+    if not second_factor.enrolled(session, user):
+        raise ApiProblem(403, _("Your account needs a second factor, which is not set up yet. Sign in on the website "
+                                "once to set it up with your authenticator app, then sign in here with its code."),
+                         type=SECOND_FACTOR_PROBLEM, second_factor=NOT_SET_UP)
+    if not code:
+        raise ApiProblem(401, _("Your account signs in with a second factor: send the 6-digit code from your "
+                                "authenticator app (or a recovery code) as \"totp\" with your login and password."),
+                         type=SECOND_FACTOR_PROBLEM, second_factor=CODE_REQUIRED,
+                         errors={"totp": [_("Required.")]}, headers=CHALLENGE)
+    try:
+        second_factor.prove(session, user, code, second_factor_box(), address=client_address())
+    except Invalid as error:
+        session.commit()  # the try counts
+        if isinstance(error, TooManyTries):
+            raise
+        raise ApiProblem(401, _("The code of your second factor is not right."), type=SECOND_FACTOR_PROBLEM,
+                         second_factor=CODE_WRONG, errors={"totp": error.messages()},
+                         headers=CHALLENGE) from None
 
 
 @bp.delete("/auth/token")
@@ -236,4 +270,7 @@ def _token_body(issued: api_tokens.IssuedToken) -> dict:
         "token_type": "Bearer",
         "expires_at": serializers.when(issued.row.expires_at),
         "user": serializers.user(issued.row.user),
+        # True: the password no longer meets the rules; until it is changed (POST /me/password) only
+        # GET /me, that change and signing out are answered.
+        "must_change_password": issued.row.user.must_change_password,
     }

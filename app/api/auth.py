@@ -15,6 +15,10 @@ from ..web import db
 from .problems import ApiProblem
 
 REALM = "Citizen's Portal API"
+# What a token whose account must change its password may still call (users.must_change_password).
+PASSWORD_CHANGE_ALLOWS = {"api.me", "api.change_password", "api.sign_out"}
+# The problem's `code`, for an app to recognise and open its change-password screen.
+PASSWORD_CHANGE_REQUIRED = "password_change_required"
 
 
 def bearer_token() -> str | None:
@@ -48,6 +52,9 @@ def token_required(*roles: Role):
                 session.commit()
             g.api_token, g.api_user = row, row.user
             i18n.set_reader(row.user)
+            if row.user.must_change_password and request.endpoint not in PASSWORD_CHANGE_ALLOWS:
+                raise ApiProblem(403, _l("Your password no longer meets the portal's rules. Change it first: "
+                                         "POST /api/v1/me/password."), code=PASSWORD_CHANGE_REQUIRED)
             if roles and row.user.role not in roles:
                 raise ApiProblem(403, _l("Your account's role may not do this."))
             return view(*args, **kwargs)

@@ -13,7 +13,7 @@ from ..models import Complaint, ComplaintStatus, Role
 from ..services.casework import complaints, search, similar, tasks
 from ..services.interop import idempotency
 from ..web import db, file_store, send_attachment
-from . import bp, serializers
+from . import bp, personal_data, serializers
 from .auth import api_user, token_required
 from .inputs import (MAX_ID, JSON, Fields, body, idempotency_key, json_object, query_choice, query_int, query_number,
                      query_text, row_id)
@@ -160,6 +160,7 @@ def _detail(session, found: Complaint) -> dict:
     return serializers.complaint_detail(
         found,
         viewer,
+        citizen=personal_data.citizen_contact(found.citizen, viewer),
         events=complaints.timeline(session, found),
         open_tasks=complaints.open_tasks_of(session, found),
         attachments=complaints.attachments_of(session, found),

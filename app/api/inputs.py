@@ -13,6 +13,7 @@ from flask import request
 from flask_babel import gettext as _, lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
 
+from ..request_guard import unstorable
 from ..services.files import Upload
 from ..services.interop.idempotency import KEY_FIELD, MAX_KEY_LENGTH
 from ..web import uploaded_files
@@ -22,6 +23,8 @@ JSON = "application/json"
 MULTIPART = "multipart/form-data"
 # PostgreSQL text cannot hold a NUL character: refused here, not as a database error.
 NUL_MESSAGE = _l("Must not contain a NUL character.")
+# A lone surrogate (JSON "\ud800") is half of a character: no text can be stored or shown with it.
+SURROGATE_MESSAGE = _l("Must not contain a broken character (a lone surrogate).")
 _KEY_RE = re.compile(rf"^[\x21-\x7e]{{1,{MAX_KEY_LENGTH}}}$")
 
 
@@ -69,6 +72,8 @@ class Fields:
             return self._wrong(name, _("Must be a string."), default)
         if "\x00" in value:
             return self._wrong(name, NUL_MESSAGE, default)
+        if unstorable(value):
+            return self._wrong(name, SURROGATE_MESSAGE, default)
         return value
 
     def integer(self, name: str) -> int | None:
@@ -125,10 +130,12 @@ def form_data(source: dict) -> MultiDict:
             continue
         if isinstance(value, bool):
             data[name] = "y" if value else ""
-        elif isinstance(value, (str, int, float)) and "\x00" not in str(value):
+        elif isinstance(value, (str, int, float)) and not unstorable(str(value)):
             data[name] = str(value)
+        elif isinstance(value, str):
+            errors[name] = [NUL_MESSAGE if "\x00" in value else SURROGATE_MESSAGE]
         else:
-            errors[name] = [NUL_MESSAGE if isinstance(value, str) else _("Must be a string or a number.")]
+            errors[name] = [_("Must be a string or a number.")]
     if errors:
         raise ApiProblem(422, _("Some fields are wrong: see errors."), errors=errors)
     return data
@@ -149,7 +156,7 @@ def query_int(name: str, default: int, *, minimum: int, maximum: int) -> int:
 def query_text(name: str, *, max_length: int) -> str:
     """A free-text query parameter ("" when absent); NUL characters and overlong texts are 400."""
     raw = request.args.get(name, "")
-    if len(raw) > max_length or "\x00" in raw:
+    if len(raw) > max_length or unstorable(raw):
         raise ApiProblem(400, _("%(name)s must be at most %(most)d characters, without NUL characters.",
                                 name=name, most=max_length),
                          errors={name: [_("At most %(most)d characters.", most=max_length)]})

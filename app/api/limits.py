@@ -1,37 +1,32 @@
-"""Rate limits of the API's costly or guessable calls (settings API_*_LIMIT / _WINDOW_SECONDS)."""
+"""Rate limits of the API's costly or guessable calls (settings API_*_LIMIT / _WINDOW_SECONDS).
+
+The windows are the pages' too (web.count_request): a registration or a complaint
+counts the same whether it came from the page or from the app. Tries of a
+password or a code are counted by the services (people/tries.py), not here.
+"""
 from __future__ import annotations
 
 from flask import current_app
 from flask_babel import gettext as _, ngettext
 
-from ..services import rate_limits
-from ..web import db
+from ..services.errors import TooManyTries
+from ..web import count_request
 from .problems import ApiProblem
 
 
 def enforce(name: str, who: str) -> None:
-    """Count this request against `name` for `who`; 429 with Retry-After once over the limit.
-
-    Committed at once, in its own unit of work: a refused sign-in must count
-    even though the request then ends without committing anything.
-    """
-    setting = f"API_{name.upper().replace('-', '_')}"
-    session = db()
-    decision = rate_limits.hit(
-        session,
-        f"api-{name}:{who}",
-        limit=current_app.config[f"{setting}_LIMIT"],
-        window_seconds=current_app.config[f"{setting}_WINDOW_SECONDS"],
-    )
-    session.commit()
-    if not decision.allowed:
+    """Count this request against `name` for `who`; 429 with Retry-After once over the limit (committed at once)."""
+    try:
+        count_request(name, who)
+    except TooManyTries as refused:
+        setting = f"API_{name.upper().replace('-', '_')}"
         raise ApiProblem(
             429,
             _("Too many requests: at most %(limit)s in %(window)s. Try again in %(seconds)s seconds.",
-              limit=decision.limit, window=_duration(current_app.config[f"{setting}_WINDOW_SECONDS"]),
-              seconds=decision.retry_after),
-            headers={"Retry-After": str(decision.retry_after)},
-        )
+              limit=current_app.config[f"{setting}_LIMIT"],
+              window=_duration(current_app.config[f"{setting}_WINDOW_SECONDS"]), seconds=refused.retry_after),
+            headers={"Retry-After": str(refused.retry_after)},
+        ) from None
 
 
 def _duration(seconds: int) -> str:

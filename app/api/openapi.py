@@ -90,6 +90,8 @@ FILE_HEADERS = {
     "Cache-Control": {"required": True, "schema": {"type": "string"},
                       "description": "`private, max-age=3600`: only the reader's own app or browser keeps it"},
 }
+NO_STORE_HEADER = {"Cache-Control": {"required": True, "schema": {"type": "string"},
+                                     "description": "`no-store`: personal data, never kept in a cache"}}
 LOCATION = {"Location": {"required": True, "schema": {"type": "string"}, "description": "The created resource's URL"}}
 
 PATHS = {
@@ -118,7 +120,12 @@ PATHS = {
         "post": operation(
             "signIn", "Account", "Sign in: get a bearer token",
             description="The token expires after the configured lifetime (30 days by default) or when revoked by signing out. "
-            "Rate-limited per IP address and login. A blocked or deactivated account gets 403.",
+            "Tries are counted per account, however the login is written, and per IP address: after 5 wrong "
+            "passwords in a row each try makes the next wait, 30 seconds doubling up to 15 minutes (429 with "
+            "Retry-After, also for the right password). A blocked or deactivated account gets 403. Staff with a second "
+            "factor also send `totp`, the code of their authenticator app: without it, or with a wrong one, 401 with "
+            "`second_factor` = `code_required` or `code_wrong`; 403 with `not_set_up` when it must first be set up on "
+            "the website. Codes are rate-limited per account and address (429).",
             security=PUBLIC,
             requestBody=json_body("SignIn", {"login": "17301-1234567-1", "password": "a long passphrase"}),
             responses={
@@ -145,8 +152,9 @@ PATHS = {
     "/me/password": {
         "post": operation(
             "changePassword", "Account", "Change my password",
-            description="Needs the current password; its tries are rate-limited per account and address (429 with "
-            "Retry-After). Signs out every browser and revokes every other token of the account; this token stays.",
+            description="Needs the current password; its tries have growing delays per account and a limit per "
+            "address (429 with Retry-After). The new password: at least 10 characters (12 for staff), not a common "
+            "password, not easy to guess (422 on `new_password` says why). Signs out every browser and revokes every other token of the account; this token stays.",
             requestBody=json_body("PasswordChange", {"current_password": "a long passphrase",
                                                      "new_password": "another long passphrase"}),
             responses={"204": {"description": "Changed"}, **problems(400, 401, 413, 415, 422, 429)},
@@ -174,6 +182,26 @@ PATHS = {
             requestBody=json_body("MobileConfirmation", {"code": "482913"}),
             responses={"200": answer("Confirmed: the account with its number", "Account"),
                        **problems(400, 401, 403, 413, 415, 422, 429)},
+        )
+    },
+    "/me/export": {
+        "get": operation(
+            "exportMyData", "Account", "Download everything the portal holds about me",
+            description="Citizens only (staff get 403). The account, complaints with their timelines and files, "
+            "messages, supported complaints, signed-in browsers and phones; staff appear by role only. Recorded.",
+            responses={"200": answer("My data", "MyData", headers=NO_STORE_HEADER), **problems(401, 403)},
+        )
+    },
+    "/people/{person_id}/personal-data": {
+        "post": operation(
+            "revealPersonalData", "Complaints", "Show a citizen's whole CNIC or mobile number (recorded)",
+            description="Staff whose scope holds the citizen (a complaint of theirs they may read; a Deputy "
+            "Commissioner's district; administrators) get the value; who, whose, which, when and why are recorded "
+            "for the administrators. Citizens and analysts get 403; a citizen outside the caller's scope is 404.",
+            parameters=[param("PersonId")],
+            requestBody=json_body("RevealRequest", {"field": "mobile", "reason": "contact", "complaint_id": 1042}),
+            responses={"200": answer("The value", "RevealedData", headers=NO_STORE_HEADER),
+                       **problems(400, 401, 403, 404, 413, 415, 422)},
         )
     },
     "/districts": {
@@ -375,6 +403,10 @@ cookie of the web pages is never accepted here.
 `detail`; 400 and 422 add `errors`, the messages for each field. Status codes: 400 unreadable request, 401 no or
 bad token, 403 your role may not, 404 missing or not yours, 405 wrong method, 409 somebody was first, 413 too
 large, 415 wrong media type, 422 invalid fields, 429 rate-limited (see `Retry-After`).
+
+**Passwords** that no longer meet the rules (too short, common or easy to guess) still sign in, and the token
+answer says `must_change_password: true`; until the password is changed with `POST /me/password`, every other
+call but `GET /me` and `DELETE /auth/token` answers 403 with the problem `code` `password_change_required`.
 
 **Retries**: send an `Idempotency-Key` header when lodging a complaint; repeating the request with the same key
 returns the first complaint, never a second one."""

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from ..models import LANGUAGES as LANGUAGE_CODES
 from ..services.notifications.outbox import OPTIONAL_SMS as SMS_NOTICES
-from ..services.people.accounts import MIN_PASSWORD
+from ..services.people.passwords import CITIZEN_MIN, MAX_LENGTH as MAX_PASSWORD, STAFF_MIN
 from ..services.interop.idempotency import MAX_KEY_LENGTH
 
 MAX_ID = 2**31 - 1
@@ -91,6 +91,11 @@ SCHEMAS = {
             "token_type": {"type": "string", "const": "Bearer"},
             "expires_at": DATE_TIME,
             "user": ref("User"),
+            "must_change_password": {
+                "type": "boolean",
+                "description": "The password no longer meets the rules: change it (`POST /me/password`) first; until "
+                "then every other call but `GET /me` and `DELETE /auth/token` answers 403.",
+            },
         }
     ),
     "User": obj(
@@ -117,6 +122,7 @@ SCHEMAS = {
             obj(
                 {
                     "pending_mobile": nullable({"type": "string", "description": "A number waiting for its code (citizens)"}),
+                    "must_change_password": {"type": "boolean", "description": "The password must be changed first"},
                     "sms_notices": {
                         "type": "object",
                         "description": "Citizens: each optional notice and whether it comes by SMS (it always comes in-app). Empty for staff.",
@@ -142,7 +148,10 @@ SCHEMAS = {
         description="Only what changes.",
     ),
     "PasswordChange": obj(
-        {"current_password": {"type": "string", "minLength": 1}, "new_password": {"type": "string", "minLength": MIN_PASSWORD}}
+        {"current_password": {"type": "string", "minLength": 1},
+         "new_password": {"type": "string", "minLength": CITIZEN_MIN, "maxLength": MAX_PASSWORD,
+                          "description": f"At least {CITIZEN_MIN} characters ({STAFF_MIN} for staff), not a common "
+                          "password, not easy to guess (422 on `new_password` says why)"}}
     ),
     "MobileChange": obj({"mobile": {"type": "string", "description": "A Pakistani mobile number", "examples": ["0345-7654321"]}}),
     "MobileConfirmation": obj({"code": {"type": "string", "description": "The 6 digits of the SMS", "examples": ["482913"]}}),
@@ -272,11 +281,45 @@ SCHEMAS = {
                     "my_task": nullable(ref("TaskRef")),
                     "timeline": {"type": "array", "items": ref("Event")},
                     "attachments": {"type": "array", "items": ref("Attachment")},
+                    "citizen": nullable(ref("CitizenContact")),
                 }
             ),
         ],
         "description": "A complaint with its timeline and its current step. `my_task` is the caller's open task on it (a citizen's rating).",
     },
+    "CitizenContact": obj(
+        {
+            "id": {"type": "integer"},
+            "name": {"type": "string"},
+            "cnic": {"type": "string", "description": "Masked, e.g. 17301-*****-1 (empty when none)"},
+            "mobile": {"type": "string", "description": "Masked, e.g. 0300-*****67 (empty when none)"},
+            "reveal_url": nullable({"type": "string", "description": "POST here, with a reason, for the whole value (recorded)"}),
+        },
+        description="Who lodged the complaint, as staff see them; null for the citizen's own reading.",
+    ),
+    "RevealRequest": obj(
+        {
+            "field": {"type": "string", "enum": ["cnic", "mobile"]},
+            "reason": {"type": "string", "enum": ["contact", "identity", "official_request", "other"]},
+            "note": {"type": "string", "maxLength": 300, "description": "Needed (5 characters or more) when the reason is `other`"},
+            "complaint_id": nullable({**ID, "description": "The complaint the request is about, kept with the record"}),
+        },
+        required=["field", "reason"],
+    ),
+    "RevealedData": obj({"field": {"type": "string", "enum": ["cnic", "mobile"]}, "value": {"type": "string"}}),
+    "MyData": obj(
+        {
+            "format": {"type": "integer"},
+            "exported_at": DATE_TIME,
+            "account": {"type": "object"},
+            "complaints": {"type": "array", "items": {"type": "object"}},
+            "supported_complaints": {"type": "array", "items": {"type": "object"}},
+            "notifications": {"type": "array", "items": {"type": "object"}},
+            "sessions": {"type": "array", "items": {"type": "object"}},
+            "phones": {"type": "array", "items": {"type": "object"}},
+        },
+        description="Everything the portal holds about the citizen; staff appear by role only.",
+    ),
     "Task": obj(
         {
             "id": {"type": "integer"},
@@ -328,14 +371,15 @@ SCHEMAS = {
                     "open": {"type": "boolean"},
                     "may_work": {"type": "boolean", "description": "true when the caller may complete it now"},
                     "completed_by": nullable(ref("Person")),
-                    "form": obj(
+                    "form": nullable(obj(
                         {
                             "key": {"type": "string"},
                             "accepts_photo": {"type": "boolean", "description": "The same as accepts_attachments (older apps read this)"},
                             "accepts_attachments": {"type": "boolean", "description": "Photos and PDF documents may be sent with it"},
                             "fields": {"type": "array", "items": ref("FormField")},
-                        }
-                    ),
+                        },
+                        description="What completing the task takes; null unless the caller may complete it now (may_work)",
+                    )),
                 }
             ),
         ]
@@ -360,7 +404,8 @@ SCHEMAS = {
             "cnic": {"type": "string", "description": "13 digits, dashes allowed", "examples": ["17301-1234567-1"]},
             "mobile": {"type": "string", "description": "A Pakistani mobile number", "examples": ["0300-1234567"]},
             "district_id": ID,
-            "password": {"type": "string", "minLength": MIN_PASSWORD},
+            "password": {"type": "string", "minLength": CITIZEN_MIN, "maxLength": MAX_PASSWORD,
+                         "description": "Not a common password, not easy to guess (422 on `password` says why)"},
             "language": {"type": "string", "enum": LANGUAGES, "description": "Of the portal and its SMS"},
         },
         required=["full_name", "cnic", "mobile", "district_id", "password"],
@@ -370,6 +415,9 @@ SCHEMAS = {
         {
             "login": {"type": "string", "minLength": 1, "description": "CNIC, mobile number, or a staff username"},
             "password": {"type": "string", "minLength": 1},
+            "totp": {"type": "string", "description": "Staff with a second factor (Deputy Commissioners, Commissioners, "
+                     "the Chief Secretary, analysts, administrators, officers who chose it): the 6-digit code of "
+                     "their authenticator app, or a recovery code"},
         }
     ),
     "NewComplaint": obj(NEW_COMPLAINT, required=["category_id", "subject", "description"]),
@@ -412,6 +460,7 @@ PARAMETERS = {
     "ComplaintId": {"name": "complaint_id", "in": "path", "required": True, "schema": ID},
     "TaskId": {"name": "task_id", "in": "path", "required": True, "schema": ID},
     "AttachmentId": {"name": "attachment_id", "in": "path", "required": True, "schema": ID},
+    "PersonId": {"name": "person_id", "in": "path", "required": True, "schema": ID},
     "IfNoneMatch": {
         "name": "If-None-Match",
         "in": "header",

@@ -9,9 +9,11 @@ from __future__ import annotations
 import json
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
+from flask_babel import gettext as _, lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import HTTP_STATUS_CODES
+
+from .. import request_ids
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -110,7 +112,17 @@ def from_http_error(error: Exception, status: int | None = None):
     else:
         status, headers = status or 500, {}
         detail = DETAILS.get(status) or str(error)
+    if status >= 500:
+        return server_problem(status, headers)
     return problem(status, detail, headers=headers)
+
+
+def server_problem(status: int = 500, headers=None):
+    """The portal failed: what to do, and the request id to quote (also in the X-Request-ID header)."""
+    reference = request_ids.current() or "-"
+    detail = _("Something went wrong on our side and nothing was saved. The request may be retried later; "
+               "if it fails again, quote this reference: %(reference)s", reference=reference)
+    return problem(status, detail, headers=headers, request_id=reference)
 
 
 def _is_generic(error: HTTPException) -> bool:

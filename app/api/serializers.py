@@ -65,7 +65,8 @@ def user(u: User) -> dict:
 
 def account(u: User, *, pending_mobile: str | None, sms_notices: dict[str, bool]) -> dict:
     """The caller's own account: the profile, the number waiting for its code, the SMS choices."""
-    return {**user(u), "pending_mobile": pending_mobile, "sms_notices": sms_notices}
+    return {**user(u), "pending_mobile": pending_mobile, "sms_notices": sms_notices,
+            "must_change_password": u.must_change_password}
 
 
 def person(u: User | None, viewer: User) -> dict | None:
@@ -116,9 +117,12 @@ def complaint_detail(
     open_tasks: list[HumanTask],
     attachments: list[Attachment],
     my_task: HumanTask | None,
+    citizen: dict | None = None,
 ) -> dict:
     return {
         **complaint_summary(c),
+        # For staff: who lodged it, CNIC and number masked (api/personal_data.py); null for the citizen.
+        "citizen": citizen,
         "description": c.description,
         "address": c.address,
         "latitude": c.latitude,

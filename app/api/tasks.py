@@ -61,17 +61,23 @@ def complete(task_id: int):
 
 def _task_detail(session, found) -> dict:
     user = api_user()
-    form = tasks.build_form(session, found, user)
+    may_work = found.completed_at is None and tasks.may_work(user, found)
     return {
         **serializers.task(found),
         "open": found.completed_at is None,
-        "may_work": found.completed_at is None and tasks.may_work(user, found),
+        "may_work": may_work,
         "completed_by": serializers.person(found.completed_by, user),
-        "form": {
-            "key": found.form_key,
-            # Kept for the app's first versions: a form that takes attachments takes a photo.
-            "accepts_photo": tasks.accepts_attachments(found),
-            "accepts_attachments": tasks.accepts_attachments(found),
-            "fields": serializers.form_fields(form),
-        },
+        # The form names the district's officers, their ids and departments: only for whoever may complete
+        # the task now (the complaint's page shows it to them alone too). Everyone else reads null.
+        "form": _work_form(session, found, user) if may_work else None,
+    }
+
+
+def _work_form(session, found, user) -> dict:
+    return {
+        "key": found.form_key,
+        # Kept for the app's first versions: a form that takes attachments takes a photo.
+        "accepts_photo": tasks.accepts_attachments(found),
+        "accepts_attachments": tasks.accepts_attachments(found),
+        "fields": serializers.form_fields(tasks.build_form(session, found, user)),
     }

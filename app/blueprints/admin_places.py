@@ -10,6 +10,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from ..request_guard import whole_number
 from ..i18n import local_name
 from ..models import Role
 from ..models.organisation import LOCAL_NAME_LENGTH
@@ -26,7 +27,7 @@ def index():
     if request.method == "GET":
         return _page()
     form = request.form
-    kind, place_id = form.get("kind", ""), form.get("id", type=int)
+    kind, place_id = form.get("kind", ""), form.get("id", type=whole_number)
     if place_id is None:
         abort(404)
     session = db()

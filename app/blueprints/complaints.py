@@ -4,14 +4,17 @@ from __future__ import annotations
 from datetime import date
 
 from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request, url_for
-from flask_babel import format_decimal, gettext as _
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
+from .. import i18n
+from ..request_guard import whole_number
 from ..models import Complaint, ComplaintStatus, Role
 from ..services.casework import complaint_filters, complaint_map, complaints, milestones, search, similar, tasks
 from ..services.statistics.dashboards import AGE_BUCKETS
 from ..web import db, roles_required
+from ..offline import offline_copy
 
 bp = Blueprint("complaints", __name__, url_prefix="/complaints")
 
@@ -49,7 +52,7 @@ def index():
     total = min(total, COUNT_LIMIT)
     pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
     # Past the last page shows the last one: a huge number would otherwise overflow the driver's OFFSET.
-    page = min(max(args.get("page", 1, type=int), 1), pages)
+    page = min(max(args.get("page", 1, type=whole_number), 1), pages)
     query = complaints.complaints_query(current_user, filters, newest=page * PAGE_SIZE)
     rows = session.scalars(query.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
     return render_template(
@@ -81,7 +84,7 @@ def map_json():
     body = {"complaints": found.points, "capped": found.capped, "limit": found.limit}
     if found.capped:
         body["note"] = _("Only the newest %(limit)s complaints are shown: narrow the filters to see the others.",
-                         limit=format_decimal(found.limit))
+                         limit=i18n.format_number(found.limit))
     response = jsonify(body)
     response.headers["Cache-Control"] = "private, no-store"
     return response
@@ -111,7 +114,7 @@ def _filters() -> complaints.ComplaintFilters:
 
 def _id_arg(name: str) -> int | None:
     """A row id from the URL; anything else (text, zero, negative, beyond the column) is no filter at all."""
-    value = request.args.get(name, type=int)
+    value = request.args.get(name, type=whole_number)
     return value if value is not None and 0 < value <= MAX_ID else None
 
 
@@ -126,6 +129,7 @@ def _day_arg(name: str) -> date | None:
 
 @bp.get("/<int:complaint_id>")
 @login_required
+@offline_copy
 def show(complaint_id: int):
     session = db()
     complaint: Complaint = complaints.get_complaint_for(session, current_user, complaint_id)

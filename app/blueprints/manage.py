@@ -5,6 +5,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from ..request_guard import whole_number
 from ..models import Role
 from ..services.people import accounts
 from ..services import organisation
@@ -30,7 +31,7 @@ def officers():
                     full_name=form.get("full_name", ""),
                     username=form.get("username", ""),
                     password=form.get("password", ""),
-                    department_id=form.get("department_id", type=int),
+                    department_id=form.get("department_id", type=whole_number),
                     email=form.get("email") or None,
                     mobile=form.get("mobile") or None,
                 ),

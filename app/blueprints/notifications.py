@@ -5,9 +5,11 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import gettext as _, ngettext
 from flask_login import current_user, login_required
 
+from ..request_guard import whole_number
 from ..models import Role
 from ..services.notifications import delivery, outbox
 from ..web import db, roles_required, same_site
+from ..offline import offline_copy
 
 bp = Blueprint("notifications", __name__)
 PAGE_SIZE = 50  # in-app notifications per page: light enough for a cheap phone
@@ -25,10 +27,11 @@ def _unread_badge():
 
 @bp.route("/notifications")
 @login_required
+@offline_copy
 def index():
     session = db()
     pages = max((outbox.in_app_count(session, current_user) + PAGE_SIZE - 1) // PAGE_SIZE, 1)
-    page = min(max(request.args.get("page", 1, type=int), 1), pages)
+    page = min(max(request.args.get("page", 1, type=whole_number), 1), pages)
     items = outbox.notifications_for(session, current_user, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
     unread = outbox.unread_count(session, current_user)
     return render_template("notifications/index.html", items=items, page=page, pages=pages, unread=unread)

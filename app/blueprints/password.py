@@ -10,7 +10,7 @@ from flask import session as flask_session
 from flask_babel import gettext as _, lazy_gettext as _l
 
 from ..services.people import password_resets
-from ..services.errors import Invalid
+from ..services.errors import Invalid, TooManyTries
 from ..web import client_address, db
 
 bp = Blueprint("password", __name__, url_prefix="/password")
@@ -55,9 +55,10 @@ def reset():
         )
     except Invalid as error:
         db().commit()  # the try and the rate-limit counts stand though the reset failed
-        status = 429 if isinstance(error, password_resets.TooManyTries) else 400
+        if isinstance(error, TooManyTries):
+            raise
         values = {"login": form.get("login", "")}
-        return render_template("password/reset.html", values=values, errors=error.errors, minutes=MINUTES), status
+        return render_template("password/reset.html", values=values, errors=error.errors, minutes=MINUTES), 400
     db().commit()
     flask_session.pop(TYPED_LOGIN, None)
     flash(_("Your password is changed. Sign in with your new password."))

@@ -6,13 +6,14 @@ from flask import session as flask_session
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from .. import i18n
+from ..request_guard import whole_number
+from .. import i18n, offline
 from ..models import Role
-from ..services.people import accounts
-from ..services.people.identifiers import login_key, masked_mobile, normalise_mobile
-from ..services import organisation, rate_limits
+from ..services.people import accounts, second_factor
+from ..services.people.identifiers import masked_mobile, normalise_mobile
+from ..services import organisation
 from ..services.errors import Invalid, TooManyTries
-from ..web import client_address, db, same_site, sign_in, sign_out
+from ..web import client_address, count_request, db, hold_sign_in, same_site, sign_in, sign_out
 
 bp = Blueprint("public", __name__)
 
@@ -34,6 +35,7 @@ def home_for(user) -> str:
 
 
 @bp.get("/")
+@offline.offline_copy
 def index():
     if current_user.is_authenticated:
         return redirect(home_for(current_user))
@@ -44,27 +46,30 @@ def index():
 def login():
     if request.method == "GET":
         return render_template("public/login.html", values={"login": flask_session.get(TYPED_LOGIN, "")})
-    login_typed = request.form.get("login", "")
-    # Counted before the password is checked: guessing costs a try whether it succeeds or not.
-    retry_after = rate_limits.hit_all(
-        db(),
-        {f"sign-in:{client_address()}:{rate_limits.bucket_part(login_key(login_typed))}":
-         current_app.config["API_SIGN_IN_LIMIT"]},
-        window_seconds=current_app.config["API_SIGN_IN_WINDOW_SECONDS"],
-    )
-    db().commit()
-    if retry_after is not None:
-        return _login_refused(_("Too many sign-in attempts. Try again in %(seconds)s seconds.", seconds=retry_after), 429)
-    user = accounts.authenticate(db(), login_typed, request.form.get("password", ""))
+    session = db()
+    try:
+        # Counted, and committed, before the password is checked: guessing costs a try whether it
+        # succeeds or not, and even if this request then fails (people/tries.py).
+        attempt = accounts.start_sign_in(session, request.form.get("login", ""), address=client_address())
+    finally:
+        session.commit()
+    user = accounts.finish_sign_in(session, attempt, request.form.get("password", ""))
+    session.commit()
     if user is None:
         return _login_refused(_("The sign-in details do not match an account."))
     if user.blocked_at is not None:
         return _login_refused(_("This account is blocked. Contact your Deputy Commissioner's office."))
     if not user.active:
         return _login_refused(_("This account is deactivated."))
+    next_page = same_site(request.args.get("next", ""))
+    if second_factor.needed_at_sign_in(db(), user):
+        hold_sign_in(user, next_page)  # signed in only once the code is given (app/blueprints/second_factor.py)
+        return redirect(url_for("second_factor.code"))
     sign_in(user)
     flask_session.pop(TYPED_LOGIN, None)
-    return redirect(same_site(request.args.get("next", "")) or home_for(user))
+    response = redirect(next_page or home_for(user))
+    response.headers["Clear-Site-Data"] = offline.CLEAR_ON_SIGN_IN  # pages kept for whoever used this phone before
+    return response
 
 
 @bp.post("/language")
@@ -91,7 +96,9 @@ def _login_refused(message, status=401):
 def logout():
     sign_out()
     flash(_("You are signed out."))
-    return redirect(url_for("public.index"))
+    response = redirect(url_for("public.index"))
+    response.headers["Clear-Site-Data"] = offline.CLEAR_ON_SIGN_OUT  # nothing of this account stays on the phone
+    return response
 
 
 @bp.route("/register", methods=["GET", "POST"])
@@ -102,6 +109,8 @@ def register():
         values = {"language": i18n.current_language().code}
         return render_template("public/register.html", values=values, errors={}, districts=districts)
     form = request.form
+    # Every registration costs a password hash and may send an SMS: a window per address, shared with the API.
+    count_request("register", client_address())
     try:
         accounts.register_citizen(
             db(),
@@ -109,7 +118,7 @@ def register():
                 full_name=form.get("full_name", ""),
                 cnic=form.get("cnic", ""),
                 mobile=form.get("mobile", ""),
-                district_id=form.get("district_id", type=int),
+                district_id=form.get("district_id", type=whole_number),
                 password=form.get("password", ""),
                 password_confirm=form.get("password_confirm", ""),
                 language=form.get("language") or i18n.current_language().code,
@@ -118,10 +127,10 @@ def register():
             pepper=current_app.config["SECRET_KEY"],
         )
     except Invalid as error:
-        status = 400
         if isinstance(error, TooManyTries):
             db().commit()  # the counts stand
-            status = 429
+            raise
+        status = 400
         values = {k: v for k, v in form.items() if not k.startswith("password")}
         return (
             render_template("public/register.html", values=values, errors=error.errors, districts=districts),

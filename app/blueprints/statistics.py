@@ -15,6 +15,7 @@ from flask import Blueprint, abort, current_app, jsonify, render_template
 
 from ..services.statistics import figures, public_map
 from ..web import db
+from ..offline import offline_copy
 
 bp = Blueprint("statistics", __name__)
 STATS_MAX_AGE = 60
@@ -26,6 +27,7 @@ def current_stats() -> figures.PublicStats:
 
 
 @bp.get("/statistics")
+@offline_copy
 def page():
     stats = current_stats()
     data = stats.as_dict()

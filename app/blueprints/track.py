@@ -11,11 +11,13 @@ from flask_babel import gettext as _
 from ..services.casework import tracking
 from ..services.errors import Invalid
 from ..web import client_address, db
+from ..offline import offline_copy
 
 bp = Blueprint("track", __name__)
 
 
 @bp.get("/track")
+@offline_copy
 def form():
     return render_template("track/index.html", values={}, errors={}, found=None)
 

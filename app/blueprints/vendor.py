@@ -1,7 +1,8 @@
 """Front-end files from the npm registry, served by the portal itself (never from a CDN).
 
 `make` installs them with `npm ci` (pinned by package-lock.json) into
-node_modules; this blueprint serves an allow-list of their files, cached for a
+node_modules, and the build copies them into an installed package
+(app/served_npm_files.py, the allow-list); this blueprint serves those files, cached for a
 year under a URL that carries the installed version. The Urdu and Pashto web
 fonts come from here, so a phone without the fonts still reads those pages, and
 so do Leaflet and its marker clusters for the maps.
@@ -13,45 +14,20 @@ import functools
 import json
 from pathlib import Path
 
-from flask import Blueprint, Response, abort, current_app, render_template, send_file, url_for
+from flask import Blueprint, Response, abort, render_template, send_file, url_for
+
+from .. import served_npm_files
 
 bp = Blueprint("vendor", __name__)
 YEAR = 365 * 24 * 3600
 
-# npm package -> {file under the package: content type}
-FILES = {
-    "@fontsource/noto-nastaliq-urdu": {
-        "files/noto-nastaliq-urdu-arabic-400-normal.woff2": "font/woff2",
-        "files/noto-nastaliq-urdu-arabic-700-normal.woff2": "font/woff2",
-        "LICENSE": "text/plain; charset=utf-8",
-    },
-    "@fontsource/noto-naskh-arabic": {
-        "files/noto-naskh-arabic-arabic-400-normal.woff2": "font/woff2",
-        "files/noto-naskh-arabic-arabic-700-normal.woff2": "font/woff2",
-        "LICENSE": "text/plain; charset=utf-8",
-    },
-    # The maps (templates/_map_assets.html). leaflet.css finds its images relative to itself.
-    "leaflet": {
-        "dist/leaflet.js": "text/javascript; charset=utf-8",
-        "dist/leaflet.css": "text/css; charset=utf-8",
-        "dist/images/marker-icon.png": "image/png",
-        "dist/images/marker-icon-2x.png": "image/png",
-        "dist/images/marker-shadow.png": "image/png",
-        "dist/images/layers.png": "image/png",
-        "dist/images/layers-2x.png": "image/png",
-        "LICENSE": "text/plain; charset=utf-8",
-    },
-    "leaflet.markercluster": {
-        "dist/leaflet.markercluster.js": "text/javascript; charset=utf-8",
-        "dist/MarkerCluster.css": "text/css; charset=utf-8",
-        "dist/MarkerCluster.Default.css": "text/css; charset=utf-8",
-        "MIT-LICENCE.txt": "text/plain; charset=utf-8",
-    },
-}
+# npm package -> {file under the package: content type}; bpmn-js is the analyst workbench's.
+FILES = {package: files for package, files in served_npm_files.FILES.items() if package != "bpmn-js"}
 
 
 def node_modules() -> Path:
-    return Path(current_app.root_path).parent / "node_modules"
+    """node_modules of a checkout, or the copy the build put into an installed package."""
+    return served_npm_files.root()
 
 
 @functools.cache

@@ -1,10 +1,12 @@
 """Database models. Import them from here."""
+from .audit import AuditEntry
 from .api import ApiKey, ApiToken, IdempotencyKey, RateLimitCounter
 from .base import Base, UTCDateTime, utcnow
 from .complaints import STATUS_LABELS, Attachment, Complaint, ComplaintEvent, ComplaintStatus, EventImmutable
 from .notifications import Channel, DeliveryStatus, Notification
+from .operations import WorkerHeartbeat
 from .organisation import Category, Department, District, Division, Office
-from .credentials import UserSession, VerificationCode
+from .credentials import RecoveryCode, SecondFactor, UserSession, VerificationCode
 from .supporters import ComplaintSupporter
 from .statistics import AGGREGATES, StatCell, StatCitizens, StatDay, StatOfficer, StatOpenDay, StatResolutionHours
 from . import statistics_upkeep  # noqa: F401  (registers the hook that keeps the aggregates in step)
@@ -12,6 +14,7 @@ from .processes import HumanTask, InstanceStatus, ProcessDefinition, ProcessInst
 from .users import LANE_ROLES, LANGUAGES, ROLE_LABELS, STAFF_TIERS, Role, User
 
 __all__ = [
+    "AuditEntry",
     "ApiKey",
     "ApiToken",
     "Channel",
@@ -35,6 +38,7 @@ __all__ = [
     "LANE_ROLES",
     "LANGUAGES",
     "Office",
+    "WorkerHeartbeat",
     "ProcessDefinition",
     "ProcessInstance",
     "ROLE_LABELS",
@@ -43,6 +47,8 @@ __all__ = [
     "STAFF_TIERS",
     "User",
     "UserSession",
+    "SecondFactor",
+    "RecoveryCode",
     "VerificationCode",
     "AGGREGATES",
     "StatCell",

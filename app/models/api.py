@@ -51,7 +51,11 @@ class ApiKey(Base):
 
 
 class RateLimitCounter(Base):
-    """Requests counted per bucket (e.g. "login:<ip>") in a fixed window, shared by all web processes."""
+    """Requests counted per bucket (e.g. "login:<ip>") in a fixed window, shared by all web processes.
+
+    A bucket of growing delays (rate_limits.claim_try) has one row whose `count` is its streak of
+    tries and `next_try_at` the moment the next may come.
+    """
 
     __tablename__ = "rate_limit_counters"
     __table_args__ = (UniqueConstraint("bucket", "window_start"),)
@@ -59,3 +63,4 @@ class RateLimitCounter(Base):
     bucket: Mapped[str] = mapped_column(String(200))
     window_start: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     count: Mapped[int] = mapped_column(Integer, default=0)
+    next_try_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

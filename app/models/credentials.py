@@ -1,9 +1,9 @@
-"""One-time codes sent by SMS, and the browser sessions a user is signed in with."""
+"""One-time codes sent by SMS, the browser sessions a user is signed in with, and staff second factors."""
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base, UTCDateTime, utcnow
@@ -49,3 +49,36 @@ class UserSession(Base):
     address: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The person proved their second factor (a TOTP or recovery code) when this session began. The loader
+    # refuses a session without it to a role that must use one (app/services/people/second_factor.py).
+    second_factor: Mapped[bool] = mapped_column(default=False, server_default=false())
+
+
+class SecondFactor(Base):
+    """A user's authenticator app (TOTP, RFC 6238): one row per user, from enrolment until reset.
+
+    The shared secret is stored encrypted with a key from the settings (SECOND_FACTOR_KEYS), so a copy of
+    the database alone cannot make codes. `confirmed_at` is empty while enrolment waits for the first code;
+    `last_step` is the 30-second step of the last code accepted, so a code is never accepted twice.
+    """
+
+    __tablename__ = "second_factors"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), unique=True)
+    secret_encrypted: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_step: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class RecoveryCode(Base):
+    """One of a user's ten one-time recovery codes (for a lost phone); only its sha256 is stored."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

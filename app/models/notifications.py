@@ -20,6 +20,9 @@ class DeliveryStatus(enum.Enum):
     PENDING = "pending"  # waiting in the outbox (also while Redis or the worker is down)
     SENT = "sent"
     PARKED = "parked"  # gave up after the last retry; an administrator can retry it
+    # Nowhere to send it: no gateway for its channel (SMS_DISABLED, or development without one),
+    # or the user has no number or address. Never retried, never counted as sent.
+    UNDELIVERABLE = "undeliverable"
 
 
 class Notification(Base):
@@ -45,7 +48,7 @@ class Notification(Base):
     subject: Mapped[str | None] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text)
     status: Mapped[DeliveryStatus] = mapped_column(
-        Enum(DeliveryStatus, native_enum=False, length=12, values_callable=lambda e: [m.value for m in e]),
+        Enum(DeliveryStatus, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e]),
         default=DeliveryStatus.PENDING,
     )
     attempts: Mapped[int] = mapped_column(Integer, default=0)

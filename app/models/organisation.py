@@ -1,7 +1,7 @@
 """The province's structure: divisions, districts, departments, categories, offices."""
 from __future__ import annotations
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, String, UniqueConstraint, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base
@@ -38,6 +38,8 @@ class Department(LocalNames, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(16), unique=True)
     name: Mapped[str] = mapped_column(String(120))
+    # Deactivated rather than deleted (docs/operations.md): no longer offered, still named where it was used.
+    active: Mapped[bool] = mapped_column(default=True, server_default=true())
     categories: Mapped[list[Category]] = relationship(back_populates="department", order_by="Category.name")
 
 
@@ -47,7 +49,13 @@ class Category(LocalNames, Base):
     code: Mapped[str] = mapped_column(String(40), unique=True)
     name: Mapped[str] = mapped_column(String(120))
     department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), index=True)
+    active: Mapped[bool] = mapped_column(default=True, server_default=true())
     department: Mapped[Department] = relationship(back_populates="categories")
+
+    @property
+    def offered(self) -> bool:
+        """Whether a new complaint may be lodged under it: it and its department are active."""
+        return self.active and self.department.active
 
 
 class Office(Base):

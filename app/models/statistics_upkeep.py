@@ -15,6 +15,17 @@ work — the data generator — call `add_inserted(connection, rows)` themselves
 Bulk `UPDATE complaints` statements would bypass it: do not write them (or run
 `flask --app app statistics rebuild` afterwards).
 
+When: the counts of a transaction are collected at every flush and written
+once, just before it commits (`before_commit`), as one upsert per table. An
+upsert locks the rows it changes until the commit, and every lodging in a
+district × department changes the same cell row: written at the first flush,
+that lock was held through the rest of the request (the process moves, the
+inbox rows, the outbox...), so lodgings in one office ran one at a time.
+Written at commit, the lock lives for the commit's round trip only. Reads of
+the aggregate tables through the session, a savepoint (whose rollback must
+take its counts with it) and `write_pending` write the collected counts first,
+so nothing in the transaction ever reads counts that miss its own changes.
+
 Concurrency: two transactions that change complaints of the same district ×
 department wait for each other on that cell's row until the first commits (a
 few milliseconds). The cell is always locked first (see `Deltas.by_model`), so
@@ -229,11 +240,14 @@ def _facts_before(obj):
     return kind(*values)
 
 
+PENDING = "aggregate_deltas"  # session.info key: the counts collected in this transaction, not yet written
+
+
 @event.listens_for(Session, "after_flush")
 def _keep_aggregates_in_step(session: Session, _flush_context) -> None:
     # After the flush the rows are written (defaults such as created_at are
     # known) while new/dirty/deleted and attribute history still describe it.
-    deltas = Deltas()
+    deltas = session.info.get(PENDING) or Deltas()
     for obj in session.new:
         if type(obj) in COUNTED:
             deltas.add(_facts_now(obj), +1)
@@ -246,8 +260,49 @@ def _keep_aggregates_in_step(session: Session, _flush_context) -> None:
     for obj in session.deleted:
         if type(obj) in COUNTED:
             deltas.add(_facts_before(obj), -1)
-    if deltas.rows:
+    if not deltas.rows:
+        return
+    session.info[PENDING] = deltas
+    if session.in_nested_transaction():
+        # Inside a savepoint the counts go with it: its rollback must undo them.
+        write_pending(session)
+
+
+def write_pending(session: Session) -> None:
+    """Write the counts collected in this transaction so far (the caller is about to read the aggregates)."""
+    deltas = session.info.pop(PENDING, None)
+    if deltas is not None and deltas.rows:
         deltas.write(session.connection())
+
+
+def drop_pending(session: Session) -> None:
+    """Forget collected counts (a rebuild recounts everything from the complaints)."""
+    session.info.pop(PENDING, None)
+
+
+@event.listens_for(Session, "before_commit")
+def _write_at_commit(session: Session) -> None:
+    # Flush first (commit would, after this hook): the last flush's counts must be written too.
+    session.flush()
+    write_pending(session)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _write_before_reading_aggregates(state) -> None:
+    # Only ORM reads whose entities include an aggregate model are looked at (cheap: the mappers are known
+    # to the statement). This hook runs before the statement's own autoflush: flush here so the counts
+    # are complete. Core reads on a connection see what is written: call `write_pending` first.
+    if state.is_select and any(mapper.class_ in AGGREGATES for mapper in state.all_mappers):
+        if state.session.autoflush:
+            state.session.flush()
+        write_pending(state.session)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_at_end(session: Session, transaction) -> None:
+    # A rollback of the whole transaction drops its uncounted changes with it; after a commit nothing is left.
+    if transaction.parent is None:
+        session.info.pop(PENDING, None)
 
 
 def expected_rows(connection) -> dict[tuple, dict[str, int]]:

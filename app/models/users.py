@@ -6,7 +6,7 @@ import hashlib
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import JSON, Enum, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, Enum, ForeignKey, Index, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, UTCDateTime, utcnow
@@ -72,6 +72,9 @@ class User(Base):
     mobile_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     email: Mapped[str | None] = mapped_column(String(200))
     password_hash: Mapped[str] = mapped_column(String(200))
+    # Set when the password must be replaced at the next sign-in (too weak by today's rules, or an
+    # administrator asked for it); cleared when the person chooses a new one.
+    must_change_password: Mapped[bool] = mapped_column(default=False, server_default=false())
     language: Mapped[str] = mapped_column(String(2), default="en")  # one of LANGUAGES
     # The notices (message templates) a citizen chose not to get by SMS; in-app they always come.
     sms_muted: Mapped[list | None] = mapped_column(JSON, default=list)
@@ -103,16 +106,17 @@ class User(Base):
         return False
 
     def get_id(self) -> str:
-        """What the session cookie holds: the id and a fingerprint of the password hash.
+        """What the session cookie holds: the id and a fingerprint of the password hash and the role.
 
-        A new password (a reset, say) changes the fingerprint, so every browser
-        still signed in with the old one is signed out on its next request.
+        A new password (a reset, say) or another role changes the fingerprint, so every
+        browser still signed in with the old one is signed out on its next request.
         """
-        return f"{self.id}.{self.password_fingerprint}"
+        return f"{self.id}.{self.sign_in_fingerprint}"
 
     @property
-    def password_fingerprint(self) -> str:
-        return hashlib.sha256((self.password_hash or "").encode()).hexdigest()[:16]
+    def sign_in_fingerprint(self) -> str:
+        role = self.role.value if self.role else ""
+        return hashlib.sha256(f"{self.password_hash or ''}\n{role}".encode()).hexdigest()[:16]
 
     @property
     def is_staff(self) -> bool:

@@ -69,11 +69,14 @@ def districts(session: Session) -> list[District]:
 
 
 def departments(session: Session) -> list[Department]:
-    return list(session.scalars(select(Department).order_by(Department.name)))
+    """The departments offered for new complaints and new officers (deactivated ones are not)."""
+    return list(session.scalars(select(Department).where(Department.active).order_by(Department.name)))
 
 
 def categories_by_department(session: Session) -> list[tuple[Department, list[Category]]]:
-    return [(d, list(d.categories)) for d in departments(session)]
+    """The categories a citizen may choose, by department: active ones of active departments."""
+    listed = [(d, [c for c in d.categories if c.active]) for d in departments(session)]
+    return [(department, categories) for department, categories in listed if categories]
 
 
 # Urdu and Pashto names, edited by an administrator -------------------------------

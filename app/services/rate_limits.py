@@ -1,8 +1,18 @@
-"""Fixed-window rate limits counted in the database, so every web process shares them.
+"""Rate limits counted in the database, so every web process shares them: the portal's one mechanism.
 
-A bucket names what is limited and for whom (e.g. "api-sign-in:<ip>:<login hash>");
-each window of `window_seconds` (aligned to the epoch) has one counter row,
-incremented with a single upsert, so concurrent requests never lose a count.
+Two kinds of bucket, both rows of `rate_limit_counters`:
+
+- **Fixed windows** (`hit`, `hit_all`): a bucket names what is limited and for whom
+  (e.g. "register:<ip>"); each window of `window_seconds` (aligned to the epoch) has
+  one counter row, incremented with a single upsert, so concurrent requests never
+  lose a count.
+- **Growing delays** (`claim_try`, `clear_tries`): a streak of tries of one secret
+  for one account. A few tries are free; after them each try makes the next one
+  wait, twice as long each time, up to a cap (`Backoff`). A try is claimed before
+  the secret is checked and counts as a failure until `clear_tries` says it
+  succeeded, so tries sent in parallel cannot slip past the delay, and a try
+  whose request then fails still counts.
+
 The caller commits right away: a refused attempt must count even when the
 request that made it then fails.
 """
@@ -13,15 +23,18 @@ import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import delete
+from sqlalchemy import and_, case, delete, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from ..models import RateLimitCounter, utcnow
 
-# Counters older than this are of no use to any window we allow, and are purged.
+# Counters older than this are of no use to any window we allow, and are purged; so is a
+# streak of tries (growing delays) whose next try has been allowed for this long.
 MAX_WINDOW = timedelta(days=1)
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+# The one row of a bucket of growing delays sits at this window (its streak has no window).
+_STREAK = _EPOCH
 
 
 @dataclass(frozen=True)
@@ -62,8 +75,22 @@ def hit(session: Session, bucket: str, *, limit: int, window_seconds: int, now: 
     return Decision(count <= limit, count, limit, retry_after)
 
 
+def refund(session: Session, bucket: str, *, window_seconds: int, now: datetime | None = None) -> None:
+    """Take back one request counted in `bucket`'s current window (it turned out not to be what the limit is for)."""
+    now = now or utcnow()
+    elapsed = (now - _EPOCH).total_seconds()
+    start = _EPOCH + timedelta(seconds=int(elapsed // window_seconds) * window_seconds)
+    table = RateLimitCounter
+    session.execute(update(table).where(table.bucket == bucket, table.window_start == start, table.count > 0)
+                    .values(count=table.count - 1).execution_options(synchronize_session=False))
+
+
 def purge_counters(session: Session, *, before: datetime) -> int:
-    result = session.execute(delete(RateLimitCounter).where(RateLimitCounter.window_start < before))
+    """Drop windows that ended before `before`, and streaks whose next try was allowed before it."""
+    table = RateLimitCounter
+    result = session.execute(
+        delete(table).where(table.window_start < before, or_(table.next_try_at.is_(None), table.next_try_at < before))
+    )
     return result.rowcount
 
 
@@ -75,3 +102,79 @@ def hit_all(session: Session, limits: dict[str, int], *, window_seconds: int, no
     decisions = [hit(session, bucket, limit=limit, window_seconds=window_seconds, now=now) for bucket, limit in limits.items()]
     refused = [d.retry_after for d in decisions if not d.allowed]
     return max(refused) if refused else None
+
+
+@dataclass(frozen=True)
+class Backoff:
+    """Growing delays for one account's tries of a secret.
+
+    `free` tries cost nothing; after the n-th try (n >= free) the next one waits
+    `first_delay` seconds, doubled for each try since, never more than `max_delay`.
+    """
+
+    free: int
+    first_delay: int
+    max_delay: int
+
+    def delay_after(self, tries: int) -> int:
+        """Seconds the next try waits after `tries` tries in a row that did not succeed."""
+        if tries < self.free:
+            return 0
+        # The exponent is bounded: after enough tries the cap holds anyway.
+        return min(self.max_delay, self.first_delay * 2 ** min(tries - self.free, 32))
+
+
+def claim_try(session: Session, bucket: str, backoff: Backoff, *, now: datetime | None = None) -> int | None:
+    """Claim the next try of `bucket`'s streak before the secret is checked; the caller commits at once.
+
+    None: go ahead (the try now counts as a failure, and the next one waits its
+    delay, until `clear_tries`). Otherwise the seconds to wait; that refusal is
+    not counted, so the owner of an attacked account never waits longer than
+    the cap after the last try. A streak is forgotten a day after its next try
+    was allowed.
+    """
+    now = now or utcnow()
+    table = RateLimitCounter
+    row = and_(table.bucket == bucket, table.window_start == _STREAK)
+    for _ in range(3):  # a row that appears or is purged between two statements: look again
+        # The UPDATE takes the row's lock; a try made at the same moment waits for it and then
+        # sees the delay this one set (PostgreSQL re-reads the row; SQLite has one writer).
+        tries = session.execute(
+            update(table)
+            # Within the free tries there is no delay to wait, whatever another server's clock wrote.
+            .where(row, or_(table.next_try_at.is_(None), table.next_try_at <= now, table.count < backoff.free))
+            .values(count=case((table.next_try_at < now - MAX_WINDOW, 1), else_=table.count + 1))
+            .returning(table.count)
+            .execution_options(synchronize_session=False)
+        ).scalar_one_or_none()
+        if tries is None:
+            dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+            tries = session.execute(
+                dialect.insert(table)
+                .values(bucket=bucket, window_start=_STREAK, count=1, next_try_at=now)
+                .on_conflict_do_nothing(index_elements=[table.bucket, table.window_start])
+                .returning(table.count)
+            ).scalar_one_or_none()
+        if tries is not None:
+            next_try = now + timedelta(seconds=backoff.delay_after(tries))
+            session.execute(update(table).where(row).values(next_try_at=next_try)
+                            .execution_options(synchronize_session=False))
+            return None
+        next_try = session.scalar(select(table.next_try_at).where(row))
+        if next_try is not None and next_try > now:
+            return max(1, math.ceil((next_try - now).total_seconds()))
+    raise RuntimeError(f"the streak of {bucket!r} kept changing under this try")
+
+
+def clear_tries(session: Session, bucket: str) -> None:
+    """The secret was right: the streak of `bucket` ends, and its next try is free again."""
+    table = RateLimitCounter
+    session.execute(delete(table).where(table.bucket == bucket, table.window_start == _STREAK))
+
+
+def wait_of(session: Session, bucket: str, *, now: datetime | None = None) -> int:
+    """Seconds before `bucket`'s next try may come (0: now), without claiming it."""
+    now = now or utcnow()
+    table = RateLimitCounter
+    next_try = session.scalar(select(table.next_try_at).where(table.bucket == bucket, table.window_start == _STREAK))
+    return max(0, math.ceil((next_try - now).total_seconds())) if next_try else 0

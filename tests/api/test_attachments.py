@@ -83,6 +83,17 @@ def test_a_bad_photo_among_several_is_named(api, session, citizen, places):
     assert session.scalar(select(func.count()).select_from(Attachment)) == 0
 
 
+def test_the_truncated_9000_by_9000_png_is_refused(api, session, citizen, places):
+    """It declares 81 megapixels and holds almost none: refused by its size before any decoding, nothing kept."""
+    files = [("photos", "big.png", media.truncated_png((9000, 9000)))]
+
+    response = api.as_(citizen).post_multipart("/complaints", new_complaint(session, places["peshawar"]), files=files)
+
+    assert assert_problem(response, 422, field="photos")["errors"]["photos"] == [
+        "big.png: The photo has too many pixels: at most 50 megapixels."]
+    assert session.scalar(select(func.count()).select_from(Attachment)) == 0
+
+
 def test_a_retry_with_the_same_photos_is_a_replay_and_with_others_is_422(api, session, citizen, places):
     as_citizen = api.as_(citizen)
     files = [("photos", "a.jpg", photo(1)), ("photos", "b.jpg", photo(2))]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from app.models import ApiToken, Notification, Role, User, UserSession
-from app.services.people import mobile_numbers, profile
+from app.services.people import mobile_numbers, profile, tries
 from tests.app.helpers import category, fresh, reread
 from tests.conftest import PASSWORD, login
 
@@ -111,7 +111,7 @@ def test_a_wrong_current_password_is_422_and_tries_are_limited(api, session, mak
     wrong = {"current_password": "not-it-at-all", "new_password": NEW_PASSWORD}
 
     first = as_citizen.post("/me/password", json=wrong)
-    for _ in range(profile.PASSWORD_CHECKS_PER_ACCOUNT - 1):
+    for _ in range(tries.FREE - 1):
         as_citizen.post("/me/password", json=wrong)
     refused = as_citizen.post("/me/password", json={**wrong, "current_password": PASSWORD})
 
@@ -166,10 +166,10 @@ def test_codes_and_tries_are_limited_with_retry_after(api, session, make_user):
             for _ in range(mobile_numbers.SENDS_PER_NUMBER + 1)]
     assert sent == [202] * mobile_numbers.SENDS_PER_NUMBER + [429]
 
-    tries = [as_citizen.post("/me/mobile/confirmation", json={"code": "000000"}).status_code
-             for _ in range(mobile_numbers.TRIES_PER_ACCOUNT + 1)]
+    statuses = [as_citizen.post("/me/mobile/confirmation", json={"code": "000000"}).status_code
+                for _ in range(tries.FREE + 1)]
 
-    assert tries == [422] * mobile_numbers.TRIES_PER_ACCOUNT + [429]
+    assert statuses == [422] * tries.FREE + [429]
     refused = as_citizen.post("/me/mobile/confirmation", json={"code": "000000"})
     assert_problem(refused, 429, field="code")
     assert int(refused.headers["Retry-After"]) <= 3600

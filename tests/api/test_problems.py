@@ -6,6 +6,7 @@ import pytest
 from app import create_app
 from app.models import Role
 from app.services import organisation
+from app.services.people import tries
 from tests.conftest import PASSWORD
 
 from .helpers import assert_problem
@@ -49,12 +50,13 @@ def _422(api, people):
 
 
 def _429(api, people):
-    api.client.application.config["API_SIGN_IN_LIMIT"] = 0
+    for _ in range(tries.FREE):
+        api.post("/auth/token", json={"login": people["citizen"].cnic, "password": "not-the-password"})
     return api.post("/auth/token", json={"login": people["citizen"].cnic, "password": PASSWORD})
 
 
 CASES = {400: _400, 401: _401, 403: _403, 404: _404, 405: _405, 409: _409, 413: _413, 415: _415, 422: _422, 429: _429}
-WITH_FIELD_ERRORS = {422: "subject"}
+WITH_FIELD_ERRORS = {422: "subject", 429: "password"}
 
 
 @pytest.fixture()

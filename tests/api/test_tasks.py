@@ -154,8 +154,24 @@ def test_a_completed_task_reads_as_closed(api, session, desk):
 
     body = api.as_(desk["dc"]).get(f"/tasks/{desk['triage'].id}").get_json()
 
-    assert body["open"] is False and body["may_work"] is False
+    assert body["open"] is False and body["may_work"] is False and body["form"] is None
     assert body["completed_by"]["name"] == "Deputy Commissioner Khan"
+
+
+@pytest.mark.parametrize("reader", ["citizen", "officer", "commissioner", "chief_secretary"])
+def test_the_work_form_is_only_for_whoever_may_complete_the_task(api, make_user, places, desk, reader):
+    """The DC's triage form lists the district's officers: a reader of the complaint who may not triage sees none of it."""
+    readers = {"citizen": desk["citizen"], "officer": desk["officer"],
+               "commissioner": make_user(Role.COMMISSIONER, district=places["peshawar"]),
+               "chief_secretary": make_user(Role.CHIEF_SECRETARY)}
+
+    response = api.as_(readers[reader]).get(f"/tasks/{desk['triage'].id}")
+
+    assert response.status_code == 200
+    assert_documented(response)
+    body = response.get_json()
+    assert body["may_work"] is False and body["form"] is None
+    assert "Officer Gul" not in response.get_data(as_text=True)
 
 
 def test_the_citizen_rates_through_the_task_too(api, session, desk):

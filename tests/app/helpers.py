@@ -6,7 +6,6 @@ import functools
 import io
 import re
 from html import unescape
-from pathlib import Path
 
 from PIL import Image
 from sqlalchemy import func, select
@@ -15,13 +14,13 @@ from werkzeug.security import generate_password_hash
 from werkzeug.test import stream_encode_multipart
 
 from app.models import (
-    ApiKey, ApiToken, Complaint, ComplaintEvent, ComplaintSupporter, HumanTask, Notification, User, UserSession,
+    ApiKey, ApiToken, AuditEntry, Complaint, ComplaintEvent, ComplaintSupporter, HumanTask, Notification, User, UserSession,
     VerificationCode,
 )
 from app.services.people import accounts
 from app.services.casework import complaints, tasks
 from app.services import organisation
-from app.services.files import DirectoryStore, Upload
+from app.services.files import FileStore, Upload
 
 DESCRIPTION = "The streetlight in front of house 12 has been broken for three weeks."
 
@@ -50,8 +49,9 @@ def lodge(session, citizen, district, *, department_index=0, subject="Broken str
     return complaint
 
 
-def store_of(app) -> DirectoryStore:
-    return DirectoryStore(Path(app.config["UPLOAD_DIR"]))
+def store_of(app) -> FileStore:
+    """The store the app keeps its files in (FILE_STORAGE: a directory, or a bucket)."""
+    return app.extensions["file_store"]
 
 
 def reread(session) -> None:
@@ -106,13 +106,14 @@ def count(session, model) -> int:
 
 
 def snapshot(session) -> tuple:
-    """What a POST could change: rows created, the accounts (flags and what their owners set), the notifications'
-    state, the API keys, the phones' tokens, the browsers signed in, the codes sent, the Urdu and Pashto names of
-    places, supporters."""
+    """What a POST could change: rows created, the accounts (flags, what their owners set, what an administrator
+    edits), the notifications' state, the API keys, the phones' tokens, the browsers signed in, the codes sent, the
+    Urdu and Pashto names of places, supporters, the audit log."""
     reread(session)
     accounts_now = session.execute(select(
         User.id, User.active, User.blocked_at, User.language, User.email, User.sms_muted, User.password_hash,
-        User.mobile, User.mobile_confirmed_at).order_by(User.id)).all()
+        User.mobile, User.mobile_confirmed_at, User.full_name, User.username, User.district_id, User.department_id,
+        User.must_change_password).order_by(User.id)).all()
     open_count = session.scalar(select(func.count()).select_from(HumanTask).where(HumanTask.completed_at.is_(None)))
     messages = session.execute(select(Notification.id, Notification.status, Notification.read_at, Notification.attempts)
                                .order_by(Notification.id)).all()
@@ -125,7 +126,7 @@ def snapshot(session) -> tuple:
                                    VerificationCode.used_at).order_by(VerificationCode.id)).all()
     return (count(session, Complaint), count(session, ComplaintEvent), open_count, tuple(map(tuple, accounts_now)),
             tuple(map(tuple, messages)), tuple(map(tuple, keys)), tuple(map(tuple, tokens)), tuple(browsers),
-            tuple(map(tuple, codes)), tuple(names), count(session, ComplaintSupporter))
+            tuple(map(tuple, codes)), tuple(names), count(session, ComplaintSupporter), count(session, AuditEntry))
 
 
 def image_bytes(image_format: str) -> bytes:

@@ -52,6 +52,8 @@ RESET = "→/password/reset"
 ACCOUNT, VERIFY = "→/account", "→/account/verify"
 STATS = "→/statistics"
 PLACES = "→/admin/places"
+MEMBER = r"→/admin/staff/\d+"
+DEPTS = "→/admin/departments"
 
 # fmt: off
 #                                               owner   other   off.   off.2  dc        dc2       comm   comm2  cs     analyst  admin  anon
@@ -71,6 +73,9 @@ EXPECTED = {
     # Track a complaint without signing in (tests/app/test_track.py): open to everyone; a lookup sent
     # empty is refused with field errors, and changes nothing but its rate-limit counters.
     "GET /track":                              (200,    200,    200,   200,   200,      200,      200,   200,   200,   200,     200,   200),
+    "GET /manifest.webmanifest":               (200,    200,    200,   200,   200,      200,      200,   200,   200,   200,     200,   200),
+    "GET /service-worker.js":                  (200,    200,    200,   200,   200,      200,      200,   200,   200,   200,     200,   200),
+    "GET /offline":                            (200,    200,    200,   200,   200,      200,      200,   200,   200,   200,     200,   200),
     "POST /track":                             (400,    400,    400,   400,   400,      400,      400,   400,   400,   400,     400,   400),
     "GET /my/complaints":                      (200,    200,    403,   403,   403,      403,      403,   403,   403,   403,     403,   LOGIN),
     "GET /my/complaints/new":                  (200,    200,    403,   403,   403,      403,      403,   403,   403,   403,     403,   LOGIN),
@@ -99,6 +104,20 @@ EXPECTED = {
     "POST /district/citizens/<id>/unblock":    (403,    403,    403,   403,   CITIZENS, 404,      403,   403,   403,   403,     403,   LOGIN),
     "GET /admin/staff":                        (403,    403,    403,   403,   403,      403,      403,   403,   403,   403,     200,   LOGIN),
     "POST /admin/staff":                       (403,    403,    403,   403,   403,      403,      403,   403,   403,   403,     STAFF, LOGIN),
+    # One staff member (tests/app/test_staff_admin.py): details, post, account; and the audit log. The administrator's alone.
+    "GET /admin/staff/<id>":                   (403,    403,    403,   403,   403,      403,      403,   403,   403,   403,     200,   LOGIN),
+    "POST /admin/staff/<id>":                  (403,    403,    403,   403,   403,      403,      403,   403,   403,   403,     MEMBER, LOGIN),
+    "POST /admin/staff/<id>/move":             (403,    403,    403,   403,   403,      403,      403,   403,   403,   403,     MEMBER, LOGIN),
+    "POST /admin/staff/<id>/deactivate":       (403,    403,    403,   403,   403,      403,      403,   403,   403,   403,     MEMBER, LOGIN),
+    "POST /admin/staff/<id>/reactivate":       (403,    403,    403,   403,   403,      403,      403,   403,   403,   403,     MEMBER, LOGIN),
+    "POST /admin/staff/<id>/password-change":  (403,    403,    403,   403,   403,      403,      403,   403,   403,   403,     MEMBER, LOGIN),
+    "GET /admin/audit":                        (403,    403,    403,   403,   403,      403,      403,   403,   403,   403,     200,   LOGIN),
+    # Departments and categories (tests/app/test_departments_admin.py): names, new ones, deactivation. The administrator's alone.
+    "GET /admin/departments":                  (403,    403,    403,   403,   403,      403,      403,   403,   403,   403,     200,   LOGIN),
+    "POST /admin/departments":                 (403,    403,    403,   403,   403,      403,      403,   403,   403,   403,     DEPTS, LOGIN),
+    "POST /admin/categories":                  (403,    403,    403,   403,   403,      403,      403,   403,   403,   403,     DEPTS, LOGIN),
+    "POST /admin/<id>/<id>":                   (403,    403,    403,   403,   403,      403,      403,   403,   403,   403,     DEPTS, LOGIN),
+    "POST /admin/<id>/<id>/active":            (403,    403,    403,   403,   403,      403,      403,   403,   403,   403,     DEPTS, LOGIN),
     # The API-key page answers its POSTs with itself (a new key is shown once).
     "GET /admin/api-keys":                     (403,    403,    403,   403,   403,      403,      403,   403,   403,   403,     200,   LOGIN),
     "POST /admin/api-keys":                    (403,    403,    403,   403,   403,      403,      403,   403,   403,   403,     200,   LOGIN),
@@ -131,6 +150,12 @@ EXPECTED = {
     # The Urdu and Pashto web fonts (an allow-list under node_modules) and their @font-face rules, public.
     "GET /vendor/<id>/-/<id>":                 (200,    200,    200,   200,   200,      200,      200,   200,   200,   200,     200,   200),
     "GET /fonts.css":                          (200,    200,    200,   200,   200,      200,      200,   200,   200,   200,     200,   200),
+    # For load balancers and monitoring, the same for everyone (tests/operations). No worker has beaten in
+    # this world, so /readyz says 503 to all alike.
+    "GET /healthz":                            (200,    200,    200,   200,   200,      200,      200,   200,   200,   200,     200,   200),
+    "GET /readyz":                             (503,    503,    503,   503,   503,      503,      503,   503,   503,   503,     503,   503),
+    # Prometheus: by network (loopback here, as the test client is) or bearer token, never by role (tests/operations).
+    "GET /metrics":                            (200,    200,    200,   200,   200,      200,      200,   200,   200,   200,     200,   200),
     # The language switch in every page's header: open to everyone, back to the page it was on.
     "POST /language":                          (STATS,  STATS,  STATS, STATS, STATS,    STATS,    STATS, STATS, STATS, STATS,   STATS, STATS),
     # Public statistics (no sign-in) and the tier dashboards (tests/statistics checks their numbers and scope).
@@ -142,6 +167,7 @@ EXPECTED = {
     # My account (tests/app/test_account.py): everyone's language, password and sign-ins; a citizen's number,
     # e-mail and SMS notices. Confirming a number: citizens (the two here are confirmed and wait for nothing).
     "GET /account":                            (200,    200,    200,   200,   200,      200,      200,   200,   200,   200,     200,   LOGIN),
+    "GET /account/password":                   (200,    200,    200,   200,   200,      200,      200,   200,   200,   200,     200,   LOGIN),
     "POST /account/language":                  (ACCOUNT, ACCOUNT, ACCOUNT, ACCOUNT, ACCOUNT, ACCOUNT, ACCOUNT, ACCOUNT, ACCOUNT, ACCOUNT, ACCOUNT, LOGIN),
     "POST /account/password":                  (ACCOUNT, ACCOUNT, ACCOUNT, ACCOUNT, ACCOUNT, ACCOUNT, ACCOUNT, ACCOUNT, ACCOUNT, ACCOUNT, ACCOUNT, LOGIN),
     "POST /account/email":                     (ACCOUNT, ACCOUNT, 403, 403,   403,      403,      403,   403,   403,   403,     403,   LOGIN),
@@ -154,16 +180,38 @@ EXPECTED = {
     "POST /account/sessions/<id>/end":         (ACCOUNT, 404,   404,   404,   404,      404,      404,   404,   404,   404,     404,   LOGIN),
     "POST /account/sessions/end-others":       (ACCOUNT, ACCOUNT, ACCOUNT, ACCOUNT, ACCOUNT, ACCOUNT, ACCOUNT, ACCOUNT, ACCOUNT, ACCOUNT, ACCOUNT, LOGIN),
     "POST /account/phones/<id>/end":           (ACCOUNT, 404,   404,   404,   404,      404,      404,   404,   404,   404,     404,   LOGIN),
+    # Personal data (tests/app/test_personal_data.py): a citizen's CNIC or number shown in full to staff whose
+    # scope holds the citizen (the owner's complaint), recorded; never to citizens or analysts. The record is
+    # the administrator's; a citizen's own data (JSON) is the citizen's alone.
+    "GET /people/<id>/personal-data":          (403,    403,    200,   404,   200,      404,      200,   404,   200,   403,     200,   LOGIN),
+    "POST /people/<id>/personal-data":         (403,    403,    200,   404,   200,      404,      200,   404,   200,   403,     200,   LOGIN),
+    "GET /admin/personal-data-access":         (403,    403,    403,   403,   403,      403,      403,   403,   403,   403,     200,   LOGIN),
+    "GET /admin/personal-data-access.csv":     (403,    403,    403,   403,   403,      403,      403,   403,   403,   403,     200,   LOGIN),
+    "GET /account/my-data.json":               (200,    200,    403,   403,   403,      403,      403,   403,   403,   403,     403,   LOGIN),
+    # Second factor (tests/app/test_second_factor.py). The code and enrolment steps of signing in need a password
+    # given in this browser first: without one, everybody is sent to sign in. Staff here have none set up yet
+    # (signed in by the helper): they may set one up; an empty code is refused; nothing to reset for the DC.
+    "GET /login/code":                         (LOGIN,  LOGIN,  LOGIN, LOGIN, LOGIN,    LOGIN,    LOGIN, LOGIN, LOGIN, LOGIN,   LOGIN, LOGIN),
+    "POST /login/code":                        (LOGIN,  LOGIN,  LOGIN, LOGIN, LOGIN,    LOGIN,    LOGIN, LOGIN, LOGIN, LOGIN,   LOGIN, LOGIN),
+    "GET /login/enrol":                        (LOGIN,  LOGIN,  LOGIN, LOGIN, LOGIN,    LOGIN,    LOGIN, LOGIN, LOGIN, LOGIN,   LOGIN, LOGIN),
+    "POST /login/enrol":                       (LOGIN,  LOGIN,  LOGIN, LOGIN, LOGIN,    LOGIN,    LOGIN, LOGIN, LOGIN, LOGIN,   LOGIN, LOGIN),
+    "GET /account/second-factor":              (404,    404,    200,   200,   200,      200,      200,   200,   200,   200,     200,   LOGIN),
+    "POST /account/second-factor":             (404,    404,    400,   400,   400,      400,      400,   400,   400,   400,     400,   LOGIN),
+    "POST /account/second-factor/recovery-codes": (404, 404,    404,   404,   404,      404,      404,   404,   404,   404,     404,   LOGIN),
+    "POST /account/second-factor/off":         (403,    403,    404,   404,   403,      403,      403,   403,   403,   403,     403,   LOGIN),
+    "GET /admin/second-factors":               (403,    403,    403,   403,   403,      403,      403,   403,   403,   403,     200,   LOGIN),
+    "POST /admin/second-factors/<id>/reset":   (403,    403,    403,   403,   403,      403,      403,   403,   403,   403,     409,   LOGIN),
 }
 # fmt: on
 # POSTs that change data when they succeed; for them a refused call must change nothing.
 CHANGING = {endpoint for endpoint in EXPECTED if endpoint.startswith("POST") and endpoint != "POST /logout"}
 # POSTs that answer a success with the page itself (200) rather than a redirect.
-SUCCEEDS_WITH_PAGE = {"POST /admin/api-keys", "POST /admin/api-keys/<id>/revoke"}
+SUCCEEDS_WITH_PAGE = {"POST /admin/api-keys", "POST /admin/api-keys/<id>/revoke", "POST /people/<id>/personal-data"}
 # Allowed, but with nothing to act on in this world (no unread or parked messages
 # for most roles), so a success may change nothing; a refusal still must not.
 MAY_CHANGE_NOTHING = {"POST /language", "POST /notifications/read-all", "POST /admin/notifications/<id>/retry",
-                      "POST /admin/notifications/retry-parked", "POST /account/sessions/end-others"}
+                      "POST /admin/notifications/retry-parked", "POST /account/sessions/end-others",
+                      "POST /admin/staff/<id>/reactivate"}  # the officer is active: nothing to undo
 CELLS = [
     pytest.param(endpoint, role, row[i], id=f"{endpoint} | {role}")
     for endpoint, row in EXPECTED.items()
@@ -254,6 +302,11 @@ def request_for(endpoint: str, world: World, session) -> tuple[str, str, dict | 
         "/district/citizens/<id>/block": world.owner.id,
         "/district/citizens/<id>/unblock": world.blocked.id,
         "/admin/api-keys/<id>/revoke": world.api_key_id,
+        "/admin/staff/<id>": world.officer.id,
+        "/admin/staff/<id>/move": world.officer.id,
+        "/admin/staff/<id>/deactivate": world.officer.id,
+        "/admin/staff/<id>/reactivate": world.officer.id,
+        "/admin/staff/<id>/password-change": world.officer.id,
         "/notifications/<id>/read": world.notification_ids[Channel.IN_APP],
         "/admin/notifications/<id>/retry": world.notification_ids[Channel.SMS],
         "/analyst/versions/<id>": session.scalar(select(ProcessDefinition.id).order_by(ProcessDefinition.id)),
@@ -264,10 +317,14 @@ def request_for(endpoint: str, world: World, session) -> tuple[str, str, dict | 
         "/dashboard/<id>.csv": "summary",
         "/account/sessions/<id>/end": world.owner_browser_id,
         "/account/phones/<id>/end": world.owner_phone_id,
+        "/people/<id>/personal-data": world.owner.id,
+        "/admin/second-factors/<id>/reset": world.dc.id,
     }.get(rule)
     path = rule.replace("<id>", str(target))
     if rule == "/vendor/<id>/-/<id>":  # a package, then a file of it
         path = "/vendor/@fontsource/noto-nastaliq-urdu/-/files/noto-nastaliq-urdu-arabic-400-normal.woff2"
+    if rule.startswith("/admin/<id>/<id>"):  # a department's names, and whether it is offered
+        path = rule.replace("<id>/<id>", f"departments/{world.department_ids[0]}")
     if rule == "/places/district":
         path += "?lat=34.008&lon=71.578"  # Peshawar
     if rule == "/statistics/<id>/<id>":  # an area's public page: level, then id
@@ -295,6 +352,14 @@ def request_for(endpoint: str, world: World, session) -> tuple[str, str, dict | 
             "division_id": str(world.owner.division_id),
         },
         "POST /admin/api-keys": {"name": "Peshawar civic app"},
+        "POST /admin/staff/<id>": {"full_name": "Inspector Gul Khan", "username": "gul.khan"},
+        "POST /admin/departments": {"code": "TOURISM", "name": "Tourism and Culture"},
+        "POST /admin/categories": {"code": "TOURISM-SITE", "name": "Tourist site not cleaned",
+                                   "department_id": str(world.department_ids[0])},
+        "POST /admin/<id>/<id>": {"name": "Health and Population"},
+        "POST /admin/<id>/<id>/active": {"active": "0"},
+        "POST /admin/staff/<id>/move": {"district_id": str(world.dc.district_id), "department_id": str(next(
+            d for d in world.department_ids if d != world.officer.department_id))},
         "POST /admin/places": {"kind": "district", "id": str(world.dc.district_id), "name_ur": "نیا نام",
                                "name_ps": "نوی نوم"},
         "POST /language": {"language": "ur", "next": "/statistics"},
@@ -306,6 +371,7 @@ def request_for(endpoint: str, world: World, session) -> tuple[str, str, dict | 
         "POST /account/email": {"email": "citizen@example.org"},
         "POST /account/notices": {"sms": ["complaint_received"]},
         "POST /account/mobile": {"mobile": "0345-1112223"},
+        "POST /people/<id>/personal-data": {"field": "mobile", "reason": "contact"},
     }
     return method, path, forms.get(endpoint, {}) if method == "POST" else None
 

@@ -17,7 +17,7 @@ from app.models import ApiToken, Channel, Complaint, Notification, Role, User, U
 from app.services.errors import Invalid, MobileUnconfirmed, NotAllowed
 from app.services.interop import api_keys, api_tokens, open311_intake
 from app.services.notifications import outbox
-from app.services.people import accounts, codes, mobile_numbers, password_resets, profile
+from app.services.people import accounts, codes, mobile_numbers, password_resets, profile, tries
 from tests.app.helpers import (
     assign, category, cheap_password_hashing, complaint_form, field_value, fresh, lodge, reread, text_of,
 )
@@ -185,13 +185,15 @@ def test_five_wrong_codes_kill_it_and_a_new_code_works(client, session, places):
         response = verify(client, wrong)
         assert response.status_code == 400 and WRONG in text_of(response)
 
-    dead = verify(client, code)
+    with time_machine.travel(utcnow() + timedelta(seconds=31)):  # past the delay five tries cost
+        dead = verify(client, code)
 
-    assert dead.status_code == 400 and WRONG in text_of(dead)
-    assert registered(session).mobile_confirmed_at is None
-    resent = client.post("/account/verify/resend")
-    assert resent.status_code == 302 and "We sent a new code" in text_of(client.get("/account/verify"))
-    assert verify(client, last_code(session, citizen)).status_code == 302
+        assert dead.status_code == 400 and WRONG in text_of(dead)
+        assert registered(session).mobile_confirmed_at is None
+        resent = client.post("/account/verify/resend")
+        assert resent.status_code == 302 and "We sent a new code" in text_of(client.get("/account/verify"))
+    with time_machine.travel(utcnow() + timedelta(seconds=95)):  # the sixth wrong try cost a minute
+        assert verify(client, last_code(session, citizen)).status_code == 302
     assert registered(session).mobile == "03451357913"
 
 
@@ -209,14 +211,17 @@ def test_an_expired_code_is_refused(client, session, places):
 def test_code_tries_are_throttled_per_account(client, session, places):
     citizen = register_and_sign_in(client, session, places)
     code = last_code(session, citizen)
-    for wrong in wrong_codes(code, mobile_numbers.TRIES_PER_ACCOUNT):
+    for wrong in wrong_codes(code, tries.FREE):
         assert verify(client, wrong, address="10.0.3.1").status_code == 400
     client.post("/account/verify/resend")
 
-    refused = verify(client, last_code(session, citizen), address="10.0.3.2")
+    refused = verify(client, last_code(session, citizen), address="10.0.3.2")  # another address: the same account
 
-    assert refused.status_code == 429 and str(mobile_numbers.TOO_MANY_TRIES) in text_of(refused)
+    assert refused.status_code == 429 and str(tries.MOBILE_CODE.message) in text_of(refused)
+    assert 25 <= int(refused.headers["Retry-After"]) <= 30
     assert registered(session).mobile_confirmed_at is None
+    with time_machine.travel(utcnow() + timedelta(seconds=31)):
+        assert verify(client, last_code(session, citizen), address="10.0.3.2").status_code == 302
 
 
 def test_codes_sent_to_a_number_are_limited(client, session, places):
@@ -308,10 +313,15 @@ def test_another_accounts_number_gets_the_same_answer_and_its_owner_is_told(clie
     citizen, owner = make_user(Role.CITIZEN), make_user(Role.CITIZEN)
     login(client, citizen)
 
+    # CSRF tokens carry the second they were signed: two pages a second apart differ only there.
+    def page(number):
+        return re.sub(r"[\w-]+\.[\w-]{6}\.[\w-]{27}", "TOKEN",
+                      re.sub(re.escape(number), "N", text_of(client.get("/account/verify"))))
+
     free = client.post("/account/mobile", data={"mobile": "0333-5550002"})
-    free_page = re.sub(r"03335550002", "N", text_of(client.get("/account/verify")))
+    free_page = page("03335550002")
     taken = client.post("/account/mobile", data={"mobile": owner.mobile})
-    taken_page = re.sub(re.escape(owner.mobile), "N", text_of(client.get("/account/verify")))
+    taken_page = page(owner.mobile)
 
     assert (free.status_code, free.headers["Location"]) == (taken.status_code, taken.headers["Location"])
     assert free_page == taken_page and "We sent a code by SMS to N." in free_page
@@ -362,15 +372,16 @@ def test_a_wrong_current_password_is_refused_and_tries_are_throttled(client, ses
     login(client, citizen)
     form = {"current_password": "not-my-password", "password": NEW_PASSWORD, "password_confirm": NEW_PASSWORD}
 
-    first = client.post("/account/password", data=form)
-    statuses = [first.status_code] + [client.post("/account/password", data=form).status_code
-                                      for _ in range(profile.PASSWORD_CHECKS_PER_ACCOUNT - 1)]
+    answers = [client.post("/account/password", data=form) for _ in range(tries.FREE)]
     refused = client.post("/account/password", data={**form, "current_password": PASSWORD})
 
-    assert statuses == [400] * profile.PASSWORD_CHECKS_PER_ACCOUNT
-    assert "This is not your current password." in text_of(first)
-    assert refused.status_code == 429 and str(profile.TOO_MANY_PASSWORD_CHECKS) in text_of(refused)
+    assert [answer.status_code for answer in answers] == [400] * tries.FREE
+    assert "This is not your current password." in text_of(answers[0])
+    assert refused.status_code == 429 and str(tries.CURRENT_PASSWORD.message) in text_of(refused)
+    assert "You can try again at" in text_of(refused) and int(refused.headers["Retry-After"]) <= 30
     assert fresh(session, User, citizen.id).password_hash == citizen.password_hash
+    with time_machine.travel(utcnow() + timedelta(seconds=31)):
+        assert client.post("/account/password", data={**form, "current_password": PASSWORD}).status_code == 302
 
 
 def test_email_and_language_are_saved(app, client, session, make_user):
@@ -389,7 +400,7 @@ def test_email_and_language_are_saved(app, client, session, make_user):
     assert bad.status_code == 400 and in_pashto in text_of(bad)
     saved = fresh(session, User, citizen.id)
     assert (saved.email, saved.language) == ("gul@example.org", "ps")
-    assert '<html lang="ps" dir="rtl">' in client.get("/account").get_data(as_text=True)
+    assert '<html lang="ps" dir="rtl"' in client.get("/account").get_data(as_text=True)
 
 
 def test_staff_see_their_language_password_and_sign_ins_only(client, session, make_user):
@@ -489,11 +500,11 @@ def count_sessions(session, user) -> int:
 
 def test_the_sign_in_page_is_throttled(client, make_user):
     citizen = make_user(Role.CITIZEN)
-    statuses = [sign_in(client, citizen.cnic, "wrong-password").status_code for _ in range(10)]
+    statuses = [sign_in(client, citizen.cnic, "wrong-password").status_code for _ in range(tries.FREE)]
 
     refused = sign_in(client, f"{citizen.cnic[:5]}-{citizen.cnic[5:12]}-{citizen.cnic[12]}", PASSWORD)
 
-    assert statuses == [401] * 10
+    assert statuses == [401] * tries.FREE
     assert refused.status_code == 429 and "Too many sign-in attempts" in text_of(refused)
 
 

@@ -10,6 +10,7 @@ import json
 import re
 
 import pytest
+from babel.lists import format_list
 from sqlalchemy import select
 
 from app.models import ComplaintEvent, ProcessDefinition, ProcessInstance, Role
@@ -200,11 +201,13 @@ def test_validation_returns_each_error_with_its_element_and_line(client, make_us
         {
             "message": "timer expression 'P15D' does not evaluate (NameError: name 'P15D' is not defined); "
             'write an ISO-8601 value in quotes, e.g. "P15D"',
+            "code": "timer_not_evaluated",
             "element_id": "unresolved_15_days",
             "line": line_of(broken, "unresolved_15_days"),
         },
         {
-            "message": f"unknown formKey 'dc_triage_v2'; registered forms: {', '.join(sorted(form_keys()))}",
+            "message": f"unknown formKey 'dc_triage_v2'; registered forms: {format_list(sorted(form_keys()), locale='en')}",
+            "code": "unknown_form",
             "element_id": "dc_triage",
             "line": line_of(broken, "dc_triage"),
         },

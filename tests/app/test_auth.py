@@ -25,7 +25,7 @@ def typed_login(user: User, kind: str) -> str:
 @pytest.mark.parametrize(("kind", "role", "next_page", "landing"), [
     ("cnic", Role.CITIZEN, "/my/complaints/new", "/my/complaints/new"),
     ("mobile_plus92", Role.CITIZEN, "//evil.example/steal", "/my/complaints"),  # never off-site
-    ("username", Role.DEPUTY_COMMISSIONER, "", "/inbox"),
+    ("username", Role.DISTRICT_OFFICER, "", "/inbox"),  # with a password alone (a DC's code step: test_second_factor)
 ], ids=["cnic", "mobile-plus92", "staff-username"])
 def test_form_login(client, make_user, kind, role, next_page, landing):
     user = make_user(role, name="Aisha Khan")
@@ -65,7 +65,7 @@ def registration(places, **overrides) -> dict:
 @pytest.mark.parametrize(("overrides", "field", "message"), [
     ({"cnic": "17301-12345"}, "cnic", "A CNIC has 13 digits, e.g. 17301-1234567-1."),
     ({"mobile": "0300-12345"}, "mobile", "Give a Pakistani mobile number, e.g. 0300-1234567."),
-    ({"password": "short", "password_confirm": "short"}, "password", "Use at least 8 characters."),
+    ({"password": "short", "password_confirm": "short"}, "password", "Use at least 10 characters."),
     ({"password_confirm": "another-password-1"}, "password_confirm", "The two passwords differ."),
 ], ids=["bad-cnic", "bad-mobile", "short-password", "mismatched-passwords"])
 def test_rejected_registration(client, session, make_user, places, overrides, field, message):

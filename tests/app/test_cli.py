@@ -1,11 +1,12 @@
 """Operator commands: deploy a diagram, seed demo data."""
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from sqlalchemy import func, select
 
-from app.models import Complaint, ComplaintStatus, HumanTask, Role, User
+from app.models import Complaint, ComplaintStatus, District, HumanTask, Role, User
 
 SHIPPED = Path(__file__).resolve().parents[2] / "bpmn" / "complaint.bpmn"
 
@@ -41,3 +42,17 @@ def test_seed_creates_demo_accounts_and_complaints_once(app, session):
     # The complaint lodged 16 days ago is already with the Commissioner.
     review = session.scalar(select(HumanTask).where(HumanTask.role == Role.COMMISSIONER))
     assert review is not None and review.escalation_level == 1 and review.completed_at is None
+
+
+def test_seed_without_the_demo_extra_says_how_to_get_it_and_adds_nothing(app, session, monkeypatch):
+    monkeypatch.setitem(sys.modules, "time_machine", None)  # as on a production install: import fails
+    users = session.scalar(select(func.count()).select_from(User))
+    result = app.test_cli_runner().invoke(args=["seed"])
+    assert result.exit_code == 1
+    assert "pip install 'citizens-portal[demo]'" in result.output and "--no-demo" in result.output
+    assert session.scalar(select(func.count()).select_from(User)) == users
+
+    without_demo = app.test_cli_runner().invoke(args=["seed", "--no-demo"])
+    assert without_demo.exit_code == 0, without_demo.output
+    assert session.scalar(select(func.count()).select_from(District)) > 0
+    assert session.scalar(select(func.count()).select_from(User)) == users

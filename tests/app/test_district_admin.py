@@ -66,7 +66,7 @@ def test_dc_adds_an_officer_who_appears_in_the_assign_dropdown(client, session, 
 
 @pytest.mark.parametrize(("overrides", "field", "message"), [
     ({"username": "TAKEN"}, "username", "This username is taken."),
-    ({"password": "short"}, "password", "Use at least 8 characters."),
+    ({"password": "short"}, "password", "Use at least 12 characters."),
     ({"department_id": ""}, "department_id", "Choose the department."),
 ], ids=["duplicate-username", "short-password", "no-department"])
 def test_invalid_officer_is_refused_field_by_field(client, session, make_user, dc, overrides, field, message):
@@ -176,3 +176,16 @@ def test_dc_cannot_block_or_unblock_a_citizen_of_another_district(client, sessio
     session.commit()
     assert client.post(f"/district/citizens/{elsewhere.id}/unblock").status_code == 404
     assert fresh(session, User, elsewhere.id).blocked_by_id == nowshera_dc.id
+
+
+def test_a_dcs_officer_accounts_are_in_the_audit_log(client, session, make_user, dc):
+    from app.models import AuditEntry
+
+    client.post("/district/officers", data=officer_form(session))
+    officer = session.scalar(select(User).where(User.role == Role.DISTRICT_OFFICER))
+    client.post(f"/district/officers/{officer.id}/deactivate")
+
+    session.expire_all()
+    entries = session.scalars(select(AuditEntry).order_by(AuditEntry.id)).all()
+    assert [(e.actor_id, e.action, e.target_user_id) for e in entries] == [
+        (dc.id, "staff.created", officer.id), (dc.id, "staff.deactivated", officer.id)]

@@ -17,7 +17,7 @@ from app.organisation_data import DIVISIONS
 from app.services.casework import complaints
 from app.services.casework import places as place_service
 from app.services.errors import Invalid
-from config import ConfigError
+from app.settings import ConfigError
 from tests.app.helpers import category, cheap_password_hashing, complaint_form, field_value, snapshot, text_of
 from tests.conftest import login
 

@@ -22,7 +22,7 @@ TEMPLATES = APP / "templates"
 TRANSLATIONS = APP / "translations"
 LANGUAGES = ("ur", "ps")
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "_n": (1, 2), "_ln": (1, 2), "_l": None, "lazy_gettext": None,
-            "lazy_ngettext": (1, 2), "pgettext": ((1, "c"), 2)}
+            "lazy_ngettext": (1, 2), "pgettext": ((1, "c"), 2), "lazy_pgettext": ((1, "c"), 2), "N_": None}
 
 # Machine interfaces and operator tooling, read by programmers and operators in English.
 NOT_FOR_PEOPLE = {"app/cli.py", "app/api/openapi.py", "app/api/openapi_schemas.py", "app/api/docs.py",
@@ -175,23 +175,24 @@ def test_role_and_status_labels_are_translatable():
 
 # Catalogues --------------------------------------------------------------------
 
-def extracted_messages() -> set[str]:
-    method_map = [("app/**.py", "python"), ("config/**.py", "python"), ("app/templates/**.html", "jinja2"),
-                  ("app/templates/**.css", "jinja2")]
+def extracted_messages() -> set[tuple[str | None, str]]:
+    """(context, msgid) of every text in the code: one msgid in two senses (pgettext) is two entries."""
+    method_map = [("app/**.py", "python"), ("workflows/**.py", "python"),
+                  ("app/templates/**.html", "jinja2"), ("app/templates/**.css", "jinja2")]
 
     def keep(path: str) -> bool:
         return not any(part.startswith(".") or part == "node_modules" for part in Path(path).parts)
 
     found = set()
-    for _filename, _lineno, message, _comments, _context in extract_from_dir(
+    for _filename, _lineno, message, _comments, context in extract_from_dir(
         str(ROOT), method_map, keywords=KEYWORDS, directory_filter=lambda d: keep(d)
     ):
-        found.add(message if isinstance(message, str) else message[0])
+        found.add((context, message if isinstance(message, str) else message[0]))
     return found
 
 
 @pytest.fixture(scope="module")
-def in_the_code() -> set[str]:
+def in_the_code() -> set[tuple[str | None, str]]:
     return extracted_messages()
 
 
@@ -199,9 +200,9 @@ def in_the_code() -> set[str]:
 def test_catalogue_translates_every_text_of_the_code(language, in_the_code):
     with (TRANSLATIONS / language / "LC_MESSAGES" / "messages.po").open("rb") as file:
         catalogue = read_po(file)
-    entries = {m.id if isinstance(m.id, str) else m.id[0]: m for m in catalogue if m.id}
-    missing = sorted(in_the_code - set(entries))
-    untranslated = sorted(i for i, m in entries.items() if i in in_the_code and not (
-        all(m.string) if isinstance(m.string, tuple) else m.string))
-    fuzzy = sorted(i for i, m in entries.items() if m.fuzzy)
+    entries = {(m.context, m.id if isinstance(m.id, str) else m.id[0]): m for m in catalogue if m.id}
+    missing = sorted(in_the_code - set(entries), key=str)
+    untranslated = sorted((k for k, m in entries.items() if k in in_the_code and not (
+        all(m.string) if isinstance(m.string, tuple) else m.string)), key=str)
+    fuzzy = sorted((k for k, m in entries.items() if m.fuzzy), key=str)
     assert (missing, untranslated, fuzzy) == ([], [], []), "run `make translations` and translate these"

@@ -8,7 +8,8 @@ from tests.conftest import login
 
 
 def html_tag(response) -> str:
-    return re.search(r"<html[^>]*>", response.get_data(as_text=True)).group(0)
+    """The page's language and direction as `<html lang=.. dir=..>` (the tag also says how scripts write numbers)."""
+    return re.search(r'<html lang="[^"]*" dir="[^"]*"', response.get_data(as_text=True)).group(0) + ">"
 
 
 def test_english_left_to_right_by_default(client):

@@ -3,9 +3,12 @@ e-mail or street address, not the staff's names, not photos; the location only
 rounded to about 100 m."""
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 
 from app.models import Role
+from app.services.interop.open311 import redact
 from app.services.casework import complaints
 from app.services.files import Upload
 from tests.app.helpers import assign, category, jpeg_bytes, reread, store_of
@@ -71,3 +74,23 @@ def test_a_reporter_posted_through_open311_is_not_published_either(client, api_k
     for body in public_bodies(client, created):
         for secret in ("Naseem", "Akhtar", "7654321", "naseem@example.org", "Gulbahar", "Flat 7"):
             assert secret.lower() not in body.lower(), secret
+
+
+@pytest.mark.parametrize("written", [
+    "House 12, Street 4, Hayatabad Phase 3",
+    "house 12 street 4 hayatabad phase 3",
+    "HOUSE #12,STREET-4,  Hayatabad\nPhase-3",
+    "House12 Street4 Hayatabad Phase3",
+    "House 12 , Street 4 , Hayatabad Phase 3",
+])
+def test_the_street_address_is_removed_however_it_is_spaced_or_cased(written):
+    citizen = SimpleNamespace(email=None, username="open311-client", full_name="A service account")
+    complaint = SimpleNamespace(address=ADDRESS, citizen=citizen)
+    text = redact(f"The streetlight outside {written}. It is dark.", complaint)
+    assert text == "The streetlight outside [removed]. It is dark."
+
+
+def test_words_of_the_address_inside_other_words_stay():
+    citizen = SimpleNamespace(email=None, username="open311-client", full_name="A service account")
+    complaint = SimpleNamespace(address="Street 4", citizen=citizen)
+    assert redact("Streets 45 and 4 are dark", complaint) == "Streets 45 and 4 are dark"

@@ -1,15 +1,17 @@
 """The aggregate tables move with the complaints, in the same transaction, whatever moves them."""
 from __future__ import annotations
 
+from contextlib import contextmanager
 from datetime import timedelta
 
 import time_machine
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from app.models import Complaint, ComplaintStatus, Role, StatCell, StatOfficer, StatResolutionHours, utcnow
 from app.services.statistics import aggregates
 from app.services.casework import timers
-from tests.app.helpers import assign, cheap_password_hashing, complete, lodge, reread
+from app.services.casework import complaints
+from tests.app.helpers import assign, category, cheap_password_hashing, complete, lodge, reread
 
 
 def in_step(session) -> list[str]:
@@ -17,6 +19,23 @@ def in_step(session) -> list[str]:
     found = aggregates.differences(session)
     session.rollback()
     return found
+
+
+@contextmanager
+def aggregate_writes(app):
+    """The aggregate tables written to (in order) while the block runs, one name per upsert statement."""
+    written = []
+
+    def record(_conn, _cursor, statement, *_args):
+        if statement.startswith("INSERT INTO stat_"):
+            written.append(statement.split()[2])
+
+    engine = app.extensions["db_engine"]
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield written
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
 
 
 def cell(session, complaint) -> StatCell:
@@ -131,23 +150,40 @@ def test_citizens_are_counted_per_home_district_and_follow_a_move(session, make_
 
 def test_a_change_locks_the_complaints_cell_before_any_other_aggregate_row(app, session, make_user, places,
                                                                             monkeypatch):
-    from sqlalchemy import event
-
     cheap_password_hashing(monkeypatch)
     complaint = lodge(session, make_user(Role.CITIZEN, district=places["peshawar"]), places["peshawar"])
     officer = make_user(Role.DISTRICT_OFFICER, district=places["peshawar"])
-    written = []
-
-    def record(_conn, _cursor, statement, *_args):
-        if statement.startswith("INSERT INTO stat_"):
-            written.append(statement.split()[2])
-
-    engine = app.extensions["db_engine"]
-    event.listen(engine, "before_cursor_execute", record)
-    try:
+    with aggregate_writes(app) as written:
         session.get(Complaint, complaint.id).officer_id = officer.id  # moves no cell count, only the officer's
         session.commit()
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
     assert written == ["stat_cells", "stat_officers"]
+    assert in_step(session) == []
+
+
+def test_the_counts_are_written_at_commit_not_at_the_first_flush(app, session, make_user, places, monkeypatch):
+    """The cell row an upsert locks stays locked until commit: written at the first flush, it would be
+    held through the whole lodging and make every lodging of one office wait for the one before."""
+    cheap_password_hashing(monkeypatch)
+    citizen = make_user(Role.CITIZEN, district=places["peshawar"])
+    with aggregate_writes(app) as written:
+        complaint = complaints.submit_complaint(session, citizen, complaints.ComplaintInput(
+            category(session).id, places["peshawar"].id, "Broken streetlight", "The streetlight has been dark since Friday night."))
+        session.flush()
+        assert written == []
+        session.commit()
+    assert written[0] == "stat_cells" and len(written) == len(set(written))
+    assert cell(session, complaint).lodged == 1
+    assert in_step(session) == []
+
+
+def test_counts_made_in_a_savepoint_go_with_its_rollback(session, make_user, places, monkeypatch):
+    cheap_password_hashing(monkeypatch)
+    complaint = lodge(session, make_user(Role.CITIZEN, district=places["peshawar"]), places["peshawar"])
+    complaint = session.get(Complaint, complaint.id)
+    with session.begin_nested() as savepoint:
+        complaint.status = ComplaintStatus.CLOSED
+        session.flush()
+        savepoint.rollback()
+    session.commit()
+    assert cell(session, complaint).open == 1
     assert in_step(session) == []

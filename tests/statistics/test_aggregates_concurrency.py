@@ -9,11 +9,16 @@ from __future__ import annotations
 
 import threading
 
+import pytest
+from sqlalchemy import text
+
 from werkzeug.datastructures import MultiDict
 
 from app.models import Role, StatCell, StatOfficer, User
 from app.services.casework import complaints, tasks
 from tests.app.helpers import category, cheap_password_hashing
+
+from tests.app.test_concurrency import ON_POSTGRESQL
 
 from .test_aggregates import in_step
 
@@ -60,3 +65,42 @@ def test_concurrent_lodging_and_triage_in_one_cell_lose_no_count(app, session, m
     cell = session.get(StatCell, (district.division_id, district.id, department_id))
     assert (cell.lodged, cell.open) == (THREADS * EACH, THREADS * EACH)
     assert session.get(StatOfficer, (officer.id, district.division_id, district.id)).assigned == THREADS * EACH // 2
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(not ON_POSTGRESQL, reason="needs row locks: set TEST_DATABASE_URL=postgresql+psycopg://...")
+def test_a_lodging_still_in_progress_does_not_hold_up_another_in_the_same_office(app, session, make_user, places,
+                                                                               monkeypatch):
+    """Lodging A has flushed (its process, inbox and outbox rows are written) but not committed; lodging B of
+    the same district × department commits meanwhile. Counted at the first flush, A would hold the cell's row
+    lock and B would wait for A's commit."""
+    cheap_password_hashing(monkeypatch)
+    sessions = app.extensions["db_sessions"]
+    district = places["peshawar"]
+    first, second = (make_user(Role.CITIZEN, district=district) for _ in range(2))
+    chosen = category(session)
+    data = complaints.ComplaintInput(chosen.id, district.id, "Water supply cut", "No water in the whole street.")
+    done, failures = threading.Event(), []
+
+    def lodge_and_commit() -> None:
+        try:
+            with sessions() as s:
+                s.execute(text("SET LOCAL lock_timeout = '5s'"))
+                complaints.submit_complaint(s, s.get(User, second.id), data)
+                s.commit()
+            done.set()
+        except Exception as error:  # reported below
+            failures.append(repr(error))
+
+    with sessions() as in_progress:
+        complaints.submit_complaint(in_progress, in_progress.get(User, first.id), data)
+        in_progress.flush()
+        other = threading.Thread(target=lodge_and_commit)
+        other.start()
+        other.join(10)
+        assert failures == [] and done.is_set()
+        in_progress.commit()
+
+    cell = session.get(StatCell, (district.division_id, district.id, chosen.department_id))
+    assert cell.lodged == 2
+    assert in_step(session) == []

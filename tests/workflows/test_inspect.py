@@ -10,6 +10,7 @@ import pytest
 from workflows import DiagramError, save_state
 from workflows.analysis import diagram_warnings, instance_view
 from workflows.analysis.inspect import user_task_lanes
+from tests.workflows.test_diagram_validation import in_english
 
 DAY = timedelta(days=1)
 
@@ -49,7 +50,7 @@ def line_of(xml: str, needle: str) -> int:
 
 def test_the_shipped_diagram_has_no_warnings(shipped_xml, diagram):
     # Its boundary events have no incoming flow: being attached to a reachable task reaches them.
-    assert diagram_warnings(shipped_xml.encode(), diagram) == []
+    assert in_english(diagram_warnings(shipped_xml.encode(), diagram)) == []
 
 
 def test_an_element_no_flow_leads_to_is_unreachable_and_so_is_all_that_follows_it(variant, parse_xml):
@@ -57,7 +58,7 @@ def test_an_element_no_flow_leads_to_is_unreachable_and_so_is_all_that_follows_i
     # Still deployable (no rule forbids it), which is why it is a warning.
     diagram = parse_xml(xml)
 
-    assert diagram_warnings(xml.encode(), diagram) == [
+    assert in_english(diagram_warnings(xml.encode(), diagram)) == [
         DiagramError(
             "user task 'site_visit' (Visit the site) cannot be reached from a start event; "
             "connect a sequence flow to it or delete it",
@@ -89,7 +90,7 @@ def test_a_removed_event_gateway_branch_leaves_its_events_unreachable(variant, p
         ("reviews_closed_before_2", line_of(xml, 'id="reviews_closed_before_2"')),
         ("escalation_ended_2", line_of(xml, 'id="escalation_ended_2"')),
     ]
-    assert warnings[0].message.startswith("catch event 'reviews_closed_before_2' (Resolved) cannot be reached")
+    assert str(warnings[0].message).startswith("catch event 'reviews_closed_before_2' (Resolved) cannot be reached")
 
 
 def test_a_lane_without_tasks_is_reported_with_its_line(variant, parse_xml):
@@ -98,7 +99,7 @@ def test_a_lane_without_tasks_is_reported_with_its_line(variant, parse_xml):
         '<bpmn:lane id="lane_spare" name="commissioner">\n        <bpmn:flowNodeRef>escalation_wait_2</bpmn:flowNodeRef>\n'
         '      </bpmn:lane>\n      <bpmn:lane id="lane_chief_secretary" name="chief_secretary">',
     )
-    assert diagram_warnings(xml.encode(), parse_xml(xml)) == [
+    assert in_english(diagram_warnings(xml.encode(), parse_xml(xml))) == [
         DiagramError(
             "lane 'commissioner' has no tasks; delete it or move its tasks into it",
             "lane_spare",

@@ -15,7 +15,9 @@ from SpiffWorkflow.exceptions import TaskNotFoundException
 from SpiffWorkflow.spiff.specs.defaults import UserTask
 from SpiffWorkflow.task import TaskState
 
+from .. import notes
 from ..diagram import BPMN_NS, Diagram, DiagramError
+from ..notes import Note
 from ..engine import restore_process
 from ..timers import task_due, timer_of
 
@@ -37,39 +39,18 @@ _GATEWAYS = {"exclusiveGateway", "parallelGateway", "inclusiveGateway", "eventBa
 FLOW_NODES = _ACTIVITIES | _EVENTS | _GATEWAYS
 _CONTAINERS = {"subProcess", "transaction"}
 
-# How a warning names the kind of element ("user task 'x' (name)").
-_KIND_WORDS = {
-    "userTask": "user task",
-    "scriptTask": "script task",
-    "serviceTask": "service task",
-    "manualTask": "manual task",
-    "sendTask": "send task",
-    "receiveTask": "receive task",
-    "businessRuleTask": "business rule task",
-    "callActivity": "call activity",
-    "subProcess": "subprocess",
-    "startEvent": "start event",
-    "endEvent": "end event",
-    "intermediateCatchEvent": "catch event",
-    "intermediateThrowEvent": "throw event",
-    "boundaryEvent": "boundary event",
-    "exclusiveGateway": "gateway",
-    "parallelGateway": "gateway",
-    "inclusiveGateway": "gateway",
-    "eventBasedGateway": "gateway",
-    "complexGateway": "gateway",
-}
+# How a warning names the kind of element (a key of workflows.notes.KINDS); gateways share one word.
+_KIND_NAMES = {kind: "gateway" for kind in _GATEWAYS}
 
 
 def _local(element) -> str | None:
     return etree.QName(element).localname if isinstance(element.tag, str) else None
 
 
-def describe(element) -> str:
-    """`user task 'dc_triage' (Assign to an officer)`: how messages name an element."""
-    kind = _KIND_WORDS.get(_local(element), _local(element))
-    text = f"{kind} {element.get('id')!r}"
-    return f"{text} ({element.get('name')})" if element.get("name") else text
+def describe(element) -> Note:
+    """`user task 'dc_triage' (Assign to an officer)`: how messages name an element (words in app/)."""
+    local = _local(element)
+    return notes.element(_KIND_NAMES.get(local, local), element.get("id"), element.get("name"))
 
 
 # ---------------------------------------------------------------------------
@@ -136,11 +117,7 @@ def _unreachable(process):
 
     for node_id, node in nodes.items():
         if node_id not in reached:
-            yield DiagramError(
-                f"{describe(node)} cannot be reached from a start event; connect a sequence flow to it or delete it",
-                node_id,
-                node.sourceline,
-            )
+            yield DiagramError(Note("unreachable", {"element": describe(node)}), node_id, node.sourceline)
 
 
 def _link_events(nodes, successors):
@@ -165,11 +142,7 @@ def _empty_lanes(process):
     for lane in process.iter(f"{{{BPMN_NS}}}lane"):
         refs = [(ref.text or "").strip() for ref in lane.iter(f"{{{BPMN_NS}}}flowNodeRef")]
         if not any(kinds.get(ref) in _ACTIVITIES for ref in refs):
-            yield DiagramError(
-                f"lane {lane.get('name')!r} has no tasks; delete it or move its tasks into it",
-                lane.get("id"),
-                lane.sourceline,
-            )
+            yield DiagramError(Note("lane_empty", {"lane": lane.get("name")}), lane.get("id"), lane.sourceline)
 
 
 def user_task_lanes(xml: bytes, diagram: Diagram | None = None) -> list[tuple[str, str, int | None]]:

@@ -20,27 +20,29 @@ from SpiffWorkflow.bpmn.util.diff import diff_workflow, migrate_workflow
 from SpiffWorkflow.spiff.specs.defaults import UserTask
 from SpiffWorkflow.task import TaskState
 
+from .. import notes
 from ..diagram import Diagram
+from ..notes import Note
 # The serializer's registry converts specs to comparable dicts for the diff;
 # it must be the engine's own, configured for the spiff spec classes.
-from ..engine import _SERIALIZER, restore_process, save_state
+from ..engine import _SERIALIZER, _expanded, restore_process, save_state
 from .inspect import find_task, timer_of
 
 OPEN = TaskState.READY | TaskState.WAITING
 
 
 class MigrationRefused(Exception):
-    """The instance cannot move to the target version; `reasons` name the elements."""
+    """The instance cannot move to the target version; `reasons` (Notes, worded by app/) name the elements."""
 
-    def __init__(self, reasons: list[str]):
+    def __init__(self, reasons: list[Note]):
         self.reasons = reasons
-        super().__init__("; ".join(reasons))
+        super().__init__("; ".join(str(reason) for reason in reasons))
 
 
 @dataclass(frozen=True)
 class MigrationCheck:
     possible: bool
-    reasons: list[str]
+    reasons: list[Note]
 
 
 def check_migration(source: Diagram, target: Diagram, state: dict, *, cache: dict | None = None) -> MigrationCheck:
@@ -67,6 +69,7 @@ def check_migration(source: Diagram, target: Diagram, state: dict, *, cache: dic
 def _shape(state: dict):
     """(element, task state, parent's element) of every task, read from the saved JSON; None if unreadable."""
     try:
+        state = _expanded(state)
         tasks = state["tasks"]
         own = tuple(
             sorted(
@@ -92,14 +95,14 @@ def migrate_state(source: Diagram, target: Diagram, state: dict) -> dict:
         if not isinstance(workflow, BpmnWorkflow):  # the serializer passes unknown shapes through
             raise TypeError("it is not a saved process")
     except Exception as exc:
-        raise MigrationRefused([f"the saved state cannot be read ({type(exc).__name__}: {exc})"]) from None
+        raise MigrationRefused([Note("state_unreadable", {"detail": f"{type(exc).__name__}: {exc}"})]) from None
     reasons = open_element_reasons(workflow, target)
     if reasons:
         raise MigrationRefused(reasons)
     return _migrate(workflow, target)
 
 
-def open_element_reasons(workflow, target: Diagram) -> list[str]:
+def open_element_reasons(workflow, target: Diagram) -> list[Note]:
     """Why the open tasks and waiting events of `workflow` have no place in `target`."""
     reasons = []
     for task in workflow.get_tasks(state=OPEN):
@@ -107,30 +110,28 @@ def open_element_reasons(workflow, target: Diagram) -> list[str]:
         counterpart = _target_specs(task, target).get(spec.name)
         what = _describe(task)
         if counterpart is None:
-            reasons.append(f"{what} does not exist in the target version")
+            reasons.append(Note("missing_in_target", {"element": what}))
             continue
         if type(counterpart) is not type(spec):
-            reasons.append(
-                f"{what} is a {_kind(spec)} here but a {_kind(counterpart)} in the target version"
-            )
+            reasons.append(Note("kind_changed", {"element": what, "kind": _kind(spec), "target_kind": _kind(counterpart)}))
             continue
         if task.state == TaskState.WAITING:
             reasons.extend(_timer_reasons(task, counterpart))
     return reasons
 
 
-def _timer_reasons(task, counterpart) -> list[str]:
+def _timer_reasons(task, counterpart) -> list[Note]:
     found = timer_of(task.task_spec)
     if found is None:
         return []
     element, definition = found
-    what = f"waiting timer {element.bpmn_id!r} ({element.bpmn_name or element.bpmn_id})"
+    what = _waiting_timer(element)
     mapped = timer_of(counterpart)
     if mapped is None or mapped[0].bpmn_id != element.bpmn_id:
-        return [f"{what} has no timer in the target version"]
+        return [Note("timer_missing_in_target", {"element": what})]
     # A cycle keeps its due moment in another shape than a duration or a date.
     if isinstance(definition, CycleTimerEventDefinition) != isinstance(mapped[1], CycleTimerEventDefinition):
-        return [f"{what} is a {_timer_kind(definition)} here but a {_timer_kind(mapped[1])} in the target version"]
+        return [Note("kind_changed", {"element": what, "kind": _timer_kind(definition), "target_kind": _timer_kind(mapped[1])})]
     return []
 
 
@@ -149,7 +150,7 @@ def _migrate(workflow, target: Diagram) -> dict:
     for sp_id, sp_diff in subprocess_diffs.items():
         if sp_diff is None:
             name = workflow.subprocesses[sp_id].spec.name
-            reasons.append(f"subprocess {name!r} does not exist in the target version")
+            reasons.append(Note("subprocess_missing_in_target", {"name": name}))
     if reasons:
         raise MigrationRefused(reasons)
     # Only READY tasks are reset by the library here: resetting a waiting task
@@ -170,11 +171,12 @@ def _migrate(workflow, target: Diagram) -> dict:
         task = find_task(workflow, task_id)
         if task is not None and task.state == TaskState.WAITING:
             task.internal_data = internal_data
-    for expected, state, verb in ((ready, TaskState.READY, "stay open"), (waiting, TaskState.WAITING, "keep waiting")):
+    for expected, state, code in ((ready, TaskState.READY, "would_not_stay_open"),
+                                  (waiting, TaskState.WAITING, "would_not_keep_waiting")):
         for task_id, what in expected.items():
             task = find_task(workflow, task_id)
             if task is None or task.state != state:
-                reasons.append(f"{what} would not {verb} in the target version")
+                reasons.append(Note(code, {"element": what}))
     reasons.extend(_history_reasons(workflow, target))
     if reasons:
         raise MigrationRefused(reasons)
@@ -183,11 +185,11 @@ def _migrate(workflow, target: Diagram) -> dict:
     try:
         restore_process(target, deepcopy(state))
     except Exception as exc:  # the last word: the moved state must load on the target
-        raise MigrationRefused([f"the moved state does not load on the target ({type(exc).__name__}: {exc})"]) from None
+        raise MigrationRefused([Note("moved_state_unloadable", {"detail": f"{type(exc).__name__}: {exc}"})]) from None
     return state
 
 
-def _history_reasons(workflow, target: Diagram) -> list[str]:
+def _history_reasons(workflow, target: Diagram) -> list[Note]:
     """Tasks (done or predicted) whose element the target lacks: their state would not load."""
     missing = {}
     for task in workflow.get_tasks():
@@ -195,11 +197,7 @@ def _history_reasons(workflow, target: Diagram) -> list[str]:
         if specs.get(task.task_spec.name) is not task.task_spec:
             label = task.task_spec.bpmn_id or task.task_spec.name
             missing.setdefault(label, task)
-    return [
-        f"{_describe(task)} was reached earlier but does not exist in the target version, "
-        "so the history could not be kept"
-        for task in missing.values()
-    ]
+    return [Note("history_lost", {"element": _describe(task)}) for task in missing.values()]
 
 
 def _target_specs(task, target: Diagram) -> dict:
@@ -210,27 +208,30 @@ def _target_specs(task, target: Diagram) -> dict:
     return spec.task_specs if spec is not None else {}
 
 
-def _describe(task) -> str:
+def _describe(task) -> Note:
     spec = task.task_spec
     if isinstance(spec, UserTask) and task.state == TaskState.READY:
-        what = "open task"
+        what = "openTask"
     elif task.state == TaskState.WAITING and timer_of(spec) is not None:
-        element = timer_of(spec)[0]
-        return f"waiting timer {element.bpmn_id!r} ({element.bpmn_name or element.bpmn_id})"
+        return _waiting_timer(timer_of(spec)[0])
     elif task.state == TaskState.WAITING:
-        what = "waiting event"
+        what = "waitingEvent"
     else:
         what = _kind(spec)
-    element_id = spec.bpmn_id or spec.name
-    return f"{what} {element_id!r} ({spec.bpmn_name})" if spec.bpmn_name else f"{what} {element_id!r}"
+    return notes.element(what, spec.bpmn_id or spec.name, spec.bpmn_name)
 
 
-def _kind(spec) -> str:
-    """'user task', 'boundary event'...: the spec class name in words."""
+def _waiting_timer(element) -> Note:
+    return notes.element("waitingTimer", element.bpmn_id, element.bpmn_name or element.bpmn_id)
+
+
+def _kind(spec) -> Note | str:
+    """'user task', 'boundary event'...: the kind of the engine's spec, in words where the notes have them."""
     name = type(spec).__name__
+    known = name[0].lower() + name[1:]  # UserTask -> userTask, as the BPMN element is called
     words = "".join(f" {c.lower()}" if c.isupper() else c for c in name).strip()
-    return words
+    return notes.kind(known) if notes.kind(known) != known else words
 
 
-def _timer_kind(definition) -> str:
-    return "cycle timer" if isinstance(definition, CycleTimerEventDefinition) else "duration or date timer"
+def _timer_kind(definition) -> Note:
+    return notes.kind("cycleTimer" if isinstance(definition, CycleTimerEventDefinition) else "durationOrDateTimer")

@@ -28,6 +28,7 @@ from SpiffWorkflow.task import TaskState
 
 from ..diagram import Diagram
 from ..engine import complete_task, start_process
+from ..notes import Note, sentence
 from .inspect import find_task
 from ..timers import is_relative, set_timer_due, task_due, task_moment, timer_of
 
@@ -67,7 +68,13 @@ class SimStep:
     element_id: str
     name: str
     lane: str | None
-    detail: str = ""
+    # What happened, in parts app/ words and joins with "; ": Notes, or data as it is (the answer's task data).
+    detail: tuple[Note | str, ...] = ()
+
+    @property
+    def text(self) -> str:
+        """The detail in English (logs, tests); pages word it in the reader's language."""
+        return sentence(self.detail)
 
 
 @dataclass
@@ -80,7 +87,7 @@ class SimulationResult:
     # Element ids completed, in order: the path to highlight on the diagram.
     path: list[str] = field(default_factory=list)
     stopped: str = ""  # "finished", "horizon", "stuck" or "error"
-    error: str | None = None
+    error: Note | None = None
 
 
 def simulate(diagram: Diagram, scenario: Scenario, start: datetime | None = None) -> SimulationResult:
@@ -148,7 +155,7 @@ class _Simulation:
                     self._answer(task_id)
                 else:
                     self._fire_timers()
-            return self._result("error", f"stopped after {MAX_EVENTS} events: does the diagram loop without waiting?")
+            return self._result("error", Note("loops", {"count": MAX_EVENTS}))
         except Exception as exc:  # a draft may fail anywhere in the engine; report it, do not crash the page
             return self._result("error", _describe_error(exc))
 
@@ -168,7 +175,7 @@ class _Simulation:
         pending = self.pending.pop(task_id)
         task = find_task(self.workflow, task_id)
         spec = task.task_spec
-        self._add("task_completed", spec, _summary(pending.data))
+        self._add("task_completed", spec, (_summary(pending.data),) if pending.data else ())
         self.seen_done.add(task_id)
         self.path.append(spec.bpmn_id)
         real = self._write_timers(fire=set())
@@ -239,7 +246,7 @@ class _Simulation:
         if workflow.is_completed():
             ends = [n for n in range(first_new, len(self.steps)) if self.steps[n].kind == "ended"]
             if ends:
-                self.steps[ends[-1]] = replace(self.steps[ends[-1]], detail="the process finishes here")
+                self.steps[ends[-1]] = replace(self.steps[ends[-1]], detail=(Note("process_finishes"),))
 
         for task in tasks:
             if task.state == TaskState.READY and isinstance(task.task_spec, UserTask) and task.id not in self.seen_open:
@@ -272,13 +279,13 @@ class _Simulation:
             # A timer we fired was reported with its moment; one the engine fired
             # by itself was already due when reached (e.g. "PT0S").
             if task.id not in fired and (task.parent is None or task.parent.id not in fired):
-                self._add("timer_fired", spec, "fired as soon as it was reached")
+                self._add("timer_fired", spec, (Note("fired_at_once"),))
         elif isinstance(definition, SignalEventDefinition):
             self._add("signal", spec, _signal_detail(task, definition))
         elif _notice(spec):
-            self._add("signal", spec, f"sends the notice {_notice(spec)!r}")
+            self._add("signal", spec, (Note("sends_notice", {"notice": _notice(spec)}),))
         elif isinstance(spec, EndEvent):
-            self._add("ended", spec, "this path ends here")
+            self._add("ended", spec, (Note("path_ends"),))
 
     def _opened(self, task) -> None:
         spec = task.task_spec
@@ -290,14 +297,14 @@ class _Simulation:
             answer = answers[n]
             days = self.scenario.default_days if answer.after_days is None else answer.after_days
             self.pending[task.id] = _Pending(self.now + timedelta(days=days), dict(answer.data))
-            detail = f"answer {n + 1} of {len(answers)}: completed after {_days(days)} days"
+            detail = (Note("answered", {"number": n + 1, "count": len(answers), "days": _days(days)}),)
         else:
-            detail = "no answer in the scenario: it waits"
+            detail = (Note("no_answer"),)
         self._add("task_opened", spec, detail)
 
     # -- results -------------------------------------------------------------
 
-    def _add(self, kind: str, spec, detail: str, day: timedelta | None = None) -> None:
+    def _add(self, kind: str, spec, detail: tuple = (), day: timedelta | None = None) -> None:
         self.steps.append(
             SimStep(
                 day=_days((self.now if day is None else day) / DAY),
@@ -309,7 +316,7 @@ class _Simulation:
             )
         )
 
-    def _result(self, stopped: str, error: str | None = None) -> SimulationResult:
+    def _result(self, stopped: str, error: Note | None = None) -> SimulationResult:
         return SimulationResult(
             steps=self.steps,
             finished=stopped == "finished",
@@ -340,33 +347,32 @@ def _event_definition(task):
     return definition
 
 
-def _timer_detail(task, timer: _Timer) -> str:
-    detail = f"timer {timer.definition.expression}"
-    if isinstance(timer.definition, CycleTimerEventDefinition):
-        detail += " (repeats)"
+def _timer_detail(task, timer: _Timer) -> tuple[Note, ...]:
+    repeats = isinstance(timer.definition, CycleTimerEventDefinition)
+    detail = (Note("timer_repeats" if repeats else "timer", {"expression": timer.definition.expression}),)
     if isinstance(timer.element, BoundaryEvent):
         name = _attached_name(task)
-        detail += f"; closes {name!r}" if timer.element.cancel_activity else f"; {name!r} stays open"
+        detail += (Note("closes_task" if timer.element.cancel_activity else "task_stays_open", {"name": name}),)
     return detail
 
 
-def _signal_detail(task, definition: SignalEventDefinition) -> str:
+def _signal_detail(task, definition: SignalEventDefinition) -> tuple[Note, ...]:
     spec = task.task_spec
     if isinstance(spec, (IntermediateThrowEvent, EndEvent)):
-        return f"throws signal {definition.name}"
-    detail = f"catches signal {definition.name}"
+        return (Note("throws_signal", {"signal": definition.name}),)
+    detail = (Note("catches_signal", {"signal": definition.name}),)
     if isinstance(spec, BoundaryEvent) and spec.cancel_activity:
-        detail += f"; closes {_attached_name(task)!r}"
+        detail += (Note("closes_task", {"name": _attached_name(task)}),)
     return detail
 
 
-def _attached_name(task) -> str:
+def _attached_name(task) -> str | Note:
     """The activity a boundary event is attached to: its sibling under the boundary split."""
     siblings = task.parent.task_spec.outputs if task is not None and task.parent is not None else []
     for spec in siblings:
         if not isinstance(spec, BoundaryEvent):
             return spec.bpmn_name or spec.bpmn_id or spec.name
-    return "the task it is attached to"
+    return Note("attached_task")
 
 
 def _notice(spec) -> str | None:
@@ -378,7 +384,9 @@ def _summary(data: dict) -> str:
     return ", ".join(f"{key}={value!r}" for key, value in data.items())
 
 
-def _describe_error(exc: Exception) -> str:
+def _describe_error(exc: Exception) -> Note:
     spec = getattr(exc, "task_spec", None)
-    where = f"{spec.bpmn_id}: " if spec is not None and getattr(spec, "bpmn_id", None) else ""
-    return f"{where}{exc}"
+    element_id = getattr(spec, "bpmn_id", None) if spec is not None else None
+    if element_id:
+        return Note("engine_error_at", {"id": element_id, "detail": str(exc)})
+    return Note("engine_error", {"detail": str(exc)})

@@ -1,4 +1,4 @@
-"""bpmn-js's prebuilt files, served from node_modules (installed by `make`, never copied here).
+"""bpmn-js's prebuilt files, served from node_modules (installed by `make`; an installed package carries a copy).
 
 Only the files on the allow-list can be fetched, by their exact path, so no
 request can reach anything else under node_modules. They are public (a
@@ -11,28 +11,20 @@ import functools
 import json
 from pathlib import Path
 
-from flask import abort, current_app, send_file, url_for
+from flask import abort, send_file, url_for
 
+from ... import served_npm_files
 from .blueprint import bp
+from .texts import workbench_texts
 
-# path under node_modules/bpmn-js/dist -> content type
-VENDOR_FILES = {
-    "bpmn-modeler.production.min.js": "text/javascript",
-    "bpmn-navigated-viewer.production.min.js": "text/javascript",
-    "assets/diagram-js.css": "text/css",
-    "assets/bpmn-js.css": "text/css",
-    "assets/bpmn-font/css/bpmn.css": "text/css",
-    "assets/bpmn-font/font/bpmn.woff2": "font/woff2",
-    "assets/bpmn-font/font/bpmn.woff": "font/woff",
-    "assets/bpmn-font/font/bpmn.ttf": "font/ttf",
-    "assets/bpmn-font/font/bpmn.eot": "application/vnd.ms-fontobject",
-    "assets/bpmn-font/font/bpmn.svg": "image/svg+xml",
-}
+# path under node_modules/bpmn-js/dist -> content type (the allow-list: app/served_npm_files.py)
+VENDOR_FILES = {name.removeprefix("dist/"): kind for name, kind in served_npm_files.FILES["bpmn-js"].items()
+                if name.startswith("dist/")}
 YEAR = 365 * 24 * 3600
 
 
 def bpmn_js_dir() -> Path:
-    return Path(current_app.root_path).parent / "node_modules" / "bpmn-js"
+    return served_npm_files.root() / "bpmn-js"
 
 
 @functools.cache
@@ -54,7 +46,7 @@ def vendor_url(name: str) -> str:
 
 @bp.app_context_processor
 def _vendor_helpers():
-    return {"vendor_url": vendor_url, "bpmn_js_version": bpmn_js_version}
+    return {"vendor_url": vendor_url, "bpmn_js_version": bpmn_js_version, "workbench_texts": workbench_texts}
 
 
 @bp.get("/vendor/bpmn-js/<path:name>")

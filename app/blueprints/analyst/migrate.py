@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
+from ...request_guard import whole_number
 from ...models import Complaint
 from ...services import analyst
 from ...services.errors import Invalid
@@ -23,8 +24,8 @@ from .blueprint import ANALYSTS, bp
 @roles_required(*ANALYSTS)
 def migrate():
     session = db()
-    source = request.args.get("source", type=int)
-    target = request.args.get("target", type=int)
+    source = request.args.get("source", type=whole_number)
+    target = request.args.get("target", type=whole_number)
     candidates = None
     if source and target and source != target:
         candidates = analyst.preview_migration(session, source, target)
@@ -42,8 +43,8 @@ def migrate():
 def migrate_complaints():
     session = db()
     form = request.form
-    source = form.get("source", type=int)
-    target = form.get("target", type=int)
+    source = form.get("source", type=whole_number)
+    target = form.get("target", type=whole_number)
     if not target:
         raise Invalid(_("Choose the version to move the complaints to."))
     if form.get("all") == "1":

@@ -12,6 +12,7 @@ from flask import jsonify, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from ...request_guard import whole_number
 from ...models import LANE_ROLES, ComplaintStatus
 from ...services import analyst
 from ...services.casework import deployments
@@ -23,7 +24,7 @@ from .blueprint import ANALYSTS, bp, file_name
 @roles_required(*ANALYSTS)
 def modeler():
     session = db()
-    start = request.args.get("from", type=int)
+    start = request.args.get("from", type=whole_number)
     definition = analyst.get_definition(session, start) if start else _default_or_none(session)
     return render_template(
         "analyst/modeler.html",
@@ -101,7 +102,7 @@ def simulate():
         result = analyst.simulate_draft(xml.encode("utf-8"), scenario)
     except analyst.DiagramRejected as rejected:
         return _problems(rejected.errors, status=400)
-    return jsonify(dataclasses.asdict(result))
+    return jsonify(_simulation(result))
 
 
 def _problems(errors, warnings=(), status=200):
@@ -109,7 +110,18 @@ def _problems(errors, warnings=(), status=200):
 
 
 def _problem(error) -> dict:
-    return {"message": error.message, "element_id": error.element_id or "", "line": error.line}
+    # `code` names the kind of problem for scripts; `message` says it in the reader's language.
+    return {"message": str(analyst.in_words(error.message)), "code": analyst.code_of(error.message),
+            "element_id": error.element_id or "", "line": error.line}
+
+
+def _simulation(result) -> dict:
+    """The simulation's result for the modeler's script, its details worded in the reader's language."""
+    answer = dataclasses.asdict(result)
+    answer["steps"] = [{**dataclasses.asdict(step), "detail": str(analyst.detail_in_words(step.detail))}
+                       for step in result.steps]
+    answer["error"] = str(analyst.in_words(result.error)) if result.error else None
+    return answer
 
 
 def _safe_filename(name: str) -> str:

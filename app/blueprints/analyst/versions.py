@@ -5,6 +5,7 @@ from flask import Response, abort, flash, redirect, render_template, request, ur
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from ...request_guard import whole_number
 from ...services import analyst
 from ...web import db, roles_required
 from .blueprint import ANALYSTS, bp, file_name
@@ -19,7 +20,7 @@ def index():
 @bp.post("/analyst/default")
 @roles_required(*ANALYSTS)
 def set_default():
-    definition_id = request.form.get("definition_id", type=int)
+    definition_id = request.form.get("definition_id", type=whole_number)
     if definition_id is None:
         abort(400)
     session = db()

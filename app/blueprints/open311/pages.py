@@ -14,10 +14,12 @@ from dataclasses import fields
 from datetime import datetime
 
 from flask import Blueprint, current_app, request, url_for
-from flask_babel import gettext as _
+from flask_babel import get_locale, gettext as _, lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
 
+from ... import i18n
+from ...request_guard import whole_number
 from ...services.interop import api_keys, open311, open311_intake
 from ...services import rate_limits
 from ...services.errors import Invalid, NotAllowed, NotFound
@@ -35,20 +37,26 @@ CHANGESET = datetime.fromisoformat("2026-11-27T00:00:00+05:00")
 EXTENSIONS = [
     {
         "name": "district_code",
-        "description": "Required when posting a request: the code of the district the problem is in, "
-        "from districts.xml / districts.json (we have no district boundaries to place lat/long in).",
+        "description": _l("Required when posting a request: the code of the district the problem is in, from "
+                          "districts.xml / districts.json (we have no district boundaries to place lat/long in)."),
     },
-    {"name": "page, page_size", "description": f"GET requests: pages of at most {open311.MAX_REQUESTS} requests."},
+    {"name": "page, page_size",
+     "description": _l("GET requests: pages of at most %(count)s requests.", count=open311.MAX_REQUESTS)},
     {
         "name": "privacy",
-        "description": "Requests show the district as address and lat/long rounded to 3 decimals (about 100 m); "
-        "no name, phone, e-mail, street address or photo (no media_url); personal details are cut out of "
-        "descriptions. media_url sent with a request is not fetched.",
+        "description": _l("Requests show the district as address and lat/long rounded to 3 decimals (about 100 m); "
+                          "no name, phone, e-mail, street address or photo (no media_url); personal details are cut "
+                          "out of descriptions. media_url sent with a request is not fetched."),
     },
     {
         "name": "token",
-        "description": "Requests are created at once: POST answers with service_request_id, and "
-        "tokens/{token} answers for a token equal to a service_request_id.",
+        "description": _l("Requests are created at once: POST answers with service_request_id, and "
+                          "tokens/{token} answers for a token equal to a service_request_id."),
+    },
+    {
+        "name": "language",
+        "description": _l("Descriptions, service names and errors are in the language the Accept-Language header "
+                          "asks for: English (en), Urdu (ur) or Pashto (ps); Content-Language says which."),
     },
 ]
 
@@ -57,6 +65,17 @@ EXTENSIONS = [
 def _machine_errors(state) -> None:
     # Unknown URLs and wrong methods under /open311/ get the error list, not an HTML page.
     register_error_renderer(state.app, "/open311/", lambda error, status: _error_list(error, status))
+    # Machines ask for a language with Accept-Language; a browser's page cookie or session must not decide.
+    i18n.without_session(state.app, "/open311/")
+
+
+@bp.after_app_request
+def _content_language(response):
+    """Every answer under /open311/ says which language its descriptions are in."""
+    if request.path.startswith("/open311/"):
+        response.headers["Content-Language"] = str(get_locale() or i18n.DEFAULT)
+        response.vary.add("Accept-Language")
+    return response
 
 
 @bp.get(f"/discovery.{FMT}")
@@ -65,7 +84,7 @@ def discovery(fmt):
     document = {
         "changeset": CHANGESET,
         "contact": contact,
-        "key_service": "API keys for posting requests are issued by the portal's administrators.",
+        "key_service": _l("API keys for posting requests are issued by the portal's administrators."),
         "endpoints": [
             {
                 "specification": SPECIFICATION,
@@ -82,7 +101,7 @@ def discovery(fmt):
 
 @bp.get(f"/services.{FMT}")
 def services(fmt):
-    return _public(respond(fmt, "services", open311.list_services(db())))
+    return _public(respond(fmt, "services", open311.list_services(db(), i18n.current_language().code)))
 
 
 @bp.get(f"/services/<service_code>.{FMT}")
@@ -213,6 +232,10 @@ def _integer(args, name: str, default: int) -> int:
     value = (args.get(name) or "").strip()
     if not value:
         return default
-    if not value.isdigit():
+    try:
+        number = whole_number(value)
+    except ValueError:
+        number = -1
+    if number < 0:  # str.isdigit() would take "²" and 30-digit pages the database cannot count to
         raise Invalid({name: [_("Give a whole number.")]})
-    return int(value)
+    return number

@@ -10,6 +10,7 @@ from .access import ANALYST_ROLES, require_analyst
 from .instances import InstanceReport, OpenStep, instance_view_for
 from .migration import MigrationCandidate, MigrationOutcome, migrate_complaints, preview_migration
 from .scenarios import scenario_from_json
+from .wording import code_of, detail_in_words, in_words
 from .workbench import (
     DraftRejected,
     DraftReport,
@@ -41,9 +42,12 @@ __all__ = [
     "OpenStep",
     "ProcessSummary",
     "VersionSummary",
+    "code_of",
     "deploy_version",
+    "detail_in_words",
     "forms_catalogue",
     "get_definition",
+    "in_words",
     "instance_view_for",
     "list_processes",
     "migrate_complaints",

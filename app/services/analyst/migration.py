@@ -31,6 +31,7 @@ from ..casework import deployments, events, processes
 from .access import require_analyst
 from ..errors import Invalid, NotFound
 from ..casework.projection import LANE_SCOPE
+from .wording import in_words
 
 # Instances are read this many at a time, so a preview over a large version
 # never holds every state in memory at once.
@@ -51,13 +52,13 @@ class MigrationCandidate:
     complaint_id: int
     tracking_number: str
     possible: bool
-    reasons: list[str]
+    reasons: list  # lazy strings, in the analyst's language when shown
 
 
 @dataclass
 class MigrationOutcome:
     moved: list[int] = field(default_factory=list)
-    refused: dict[int, list[str]] = field(default_factory=dict)
+    refused: dict[int, list] = field(default_factory=dict)  # complaint id -> lazy strings
 
 
 def _definition(session: Session, definition_id: int) -> ProcessDefinition:
@@ -89,7 +90,8 @@ def preview_migration(
     candidates, cache = [], {}
     for complaint_id, tracking_number, state in session.execute(query):
         check = check_migration(source_diagram, target_diagram, state, cache=cache)
-        candidates.append(MigrationCandidate(complaint_id, tracking_number, check.possible, check.reasons))
+        reasons = [in_words(reason) for reason in check.reasons]
+        candidates.append(MigrationCandidate(complaint_id, tracking_number, check.possible, reasons))
     return candidates
 
 
@@ -111,7 +113,7 @@ def migrate_complaints(
             with session.begin_nested():
                 _move(session, actor, complaint_id, target, now)
         except (MigrationRefused, MoveRefused) as refused:
-            outcome.refused[complaint_id] = refused.reasons
+            outcome.refused[complaint_id] = [in_words(reason) for reason in refused.reasons]
         except StaleDataError:
             outcome.refused[complaint_id] = [_l("somebody moved this complaint on at the same moment; try again")]
         except Exception as exc:  # one broken complaint must not stop the batch; its savepoint undid it

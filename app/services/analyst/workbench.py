@@ -8,7 +8,7 @@ package re-exports all three, so callers import `app.services.analyst`.
 """
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
+from flask_babel import LazyString, lazy_gettext as _l
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -21,6 +21,7 @@ from workflows import DiagramError, DiagramRejected
 from workflows.analysis import Scenario, SimulationResult, diagram_warnings, simulate
 from workflows.analysis.inspect import user_task_lanes
 
+from ...place_names import lazy_local_name
 from ...models import District, Division, InstanceStatus, ProcessDefinition, ProcessInstance, Role, User
 from ...task_forms import all_task_forms
 from ..casework import deployments
@@ -163,14 +164,15 @@ def role_warnings(session: Session, lanes: list[tuple[str, str, int | None]]) ->
     """A user task whose lane's role nobody holds somewhere would sit in no inbox there."""
     gaps = _role_gaps(session)
     return [
-        DiagramError(f"user task {element_id} in lane {lane}: {gaps[lane]}", element_id, line)
+        DiagramError(_l("user task %(task)s in lane %(lane)s: %(gap)s", task=element_id, lane=lane, gap=gaps[lane]),
+                     element_id, line)
         for element_id, lane, line in lanes
         if lane in gaps
     ]
 
 
-def _role_gaps(session: Session) -> dict[str, str]:
-    """Lane -> where nobody active holds its role, for the staff lanes that have such a gap.
+def _role_gaps(session: Session) -> dict[str, object]:
+    """Lane -> where nobody active holds its role (a lazy string), for the staff lanes that have such a gap.
 
     A DC and an officer are needed in every district, a Commissioner in every
     division, a Chief Secretary once. (Officers are counted per district: the
@@ -189,26 +191,32 @@ def _role_gaps(session: Session) -> dict[str, str]:
     chief_secretaries = session.scalar(
         select(func.count()).select_from(User).where(active, User.role == Role.CHIEF_SECRETARY)
     )
-    districts = session.execute(select(District.id, District.name).order_by(District.name)).all()
-    divisions = session.execute(select(Division.id, Division.name).order_by(Division.name)).all()
+    districts = session.execute(
+        select(District.id, District.name, District.name_ur, District.name_ps).order_by(District.name)
+    ).all()
+    divisions = session.execute(
+        select(Division.id, Division.name, Division.name_ur, Division.name_ps).order_by(Division.name)
+    ).all()
 
     gaps = {}
     for role in district_roles:
-        names = [name for district_id, name in districts if (role, district_id) not in held]
-        if names:
-            gaps[role.value] = f"nobody holds this role in districts {_list(names)}"
-    names = [name for division_id, name in divisions if division_id not in divisions_held]
-    if names:
-        gaps[Role.COMMISSIONER.value] = f"nobody holds this role in divisions {_list(names)}"
+        places = [row for row in districts if (role, row.id) not in held]
+        if places:
+            gaps[role.value] = _l("nobody holds this role in districts %(places)s", places=_list(places))
+    places = [row for row in divisions if row.id not in divisions_held]
+    if places:
+        gaps[Role.COMMISSIONER.value] = _l("nobody holds this role in divisions %(places)s", places=_list(places))
     if not chief_secretaries:
-        gaps[Role.CHIEF_SECRETARY.value] = "nobody holds this role"
+        gaps[Role.CHIEF_SECRETARY.value] = _l("nobody holds this role")
     return gaps
 
 
-def _list(names: list[str]) -> str:
-    shown = ", ".join(names[:MAX_PLACES_NAMED])
-    more = len(names) - MAX_PLACES_NAMED
-    return f"{shown} and {more} more" if more > 0 else shown
+def _list(rows) -> LazyString:
+    """The first places by name, in the reader's language, then how many more."""
+    names = [lazy_local_name(row) for row in rows[:MAX_PLACES_NAMED]]
+    shown = LazyString(lambda: ", ".join(str(name) for name in names))
+    more = len(rows) - MAX_PLACES_NAMED
+    return _l("%(places)s and %(count)s more", places=shown, count=more) if more > 0 else shown
 
 
 def simulate_draft(xml: bytes, scenario: Scenario) -> SimulationResult:

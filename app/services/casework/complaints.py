@@ -1,6 +1,8 @@
 """Lodging complaints and reading them within the reader's scope."""
 from __future__ import annotations
 
+import secrets
+
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -77,7 +79,10 @@ def submit_complaint(
         raise Invalid(errors)
     now = now or utcnow()
     complaint = Complaint(
-        tracking_number="pending",
+        # The number is made from the id, known after the insert. The stand-in must differ per lodging:
+        # with one shared stand-in ("pending") every lodging in the province waited on the unique index
+        # for the one before it to commit, so lodgings ran one at a time.
+        tracking_number=f"new-{secrets.token_hex(8)}",
         citizen_id=citizen.id,
         category_id=category.id,
         department_id=category.department_id,
@@ -110,7 +115,7 @@ def _check_complaint(session: Session, data: ComplaintInput):
     errors: dict[str, list[str]] = {}
     category = session.get(Category, data.category_id) if data.category_id else None
     district = session.get(District, data.district_id) if data.district_id else None
-    if category is None:
+    if category is None or not category.offered:
         errors["category_id"] = [_l("Choose a category.")]
     if district is None:
         errors["district_id"] = [_l("Choose the district.")]

@@ -99,6 +99,9 @@ def _returned_to_dc(note, details, actor):
     if "deactivated" in details:
         return _l("%(officer)s was deactivated; the complaint is back with the Deputy Commissioner.",
                   officer=details["deactivated"])
+    if "moved" in details:
+        return _l("%(officer)s moved to another post; the complaint is back with the Deputy Commissioner.",
+                  officer=details["moved"])
     return _l("%(action)s — returned to the DC: %(reason)s", action=note or "", reason=details.get("reason", ""))
 
 

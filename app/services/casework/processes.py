@@ -95,10 +95,13 @@ def start(session: Session, complaint: Complaint, *, now: datetime | None = None
             "officer_id": None,
         },
     )
-    instance = ProcessInstance(complaint_id=complaint.id, definition_id=definition.id, state={})
+    snapshot = workflows.snapshot(workflow)
+    # Inserted with its state (not empty, then updated): the state is the largest value a lodging writes.
+    instance = ProcessInstance(complaint_id=complaint.id, definition_id=definition.id, state=snapshot.state,
+                               next_timer_due_at=snapshot.next_deadline, next_notice_at=snapshot.next_notice)
     session.add(instance)
     session.flush()
-    sync_instance(session, complaint, instance, workflows.snapshot(workflow), now=now or utcnow())
+    sync_instance(session, complaint, instance, snapshot, now=now or utcnow(), started=True)
     return instance
 
 

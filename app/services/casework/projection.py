@@ -45,15 +45,17 @@ def sync_instance(
     actor: User | None = None,
     completed_task_id: str | None = None,
     now: datetime | None = None,
+    started: bool = False,
 ) -> list[HumanTask]:
     """Save the process state and rewrite everything projected from it. Returns new tasks.
 
-    `snapshot` is the `workflows.ProcessSnapshot` of the move.
+    `snapshot` is the `workflows.ProcessSnapshot` of the move; `started`: the instance was just created,
+    so it has no inbox rows yet (and they need not be looked for).
     """
     now = now or utcnow()
     open_tasks = snapshot.open_tasks
     open_ids = {t.id for t in open_tasks}
-    rows = {
+    rows = {} if started else {
         row.task_guid: row
         for row in session.scalars(
             select(HumanTask).where(HumanTask.instance_id == instance.id, HumanTask.completed_at.is_(None))

@@ -39,6 +39,7 @@ from workflows import Diagram, OpenTask, ProcessSnapshot
 from workflows.engine import (
     complete_task,
     fire_timers,
+    full_state,
     is_finished,
     open_tasks,
     restore_process,
@@ -138,7 +139,7 @@ class RecordedRun:
 
     def template(self, placeholders: Mapping[str, object] | None = None) -> StateTemplate:
         """The saved state with holes; `placeholders` names data values (as started) to fill per copy."""
-        return StateTemplate(save_state(self.workflow), self._stamps, self._timers, placeholders or {})
+        return StateTemplate(full_state(self.workflow), self._stamps, self._timers, placeholders or {})
 
     def _step(self, action: Callable[[], object], fire: set) -> None:
         real = datetime.now(UTC)

@@ -3,28 +3,53 @@
 Complaints are driven through the same services a person uses, so their
 process state, inbox rows and timelines are real. One complaint is lodged
 16 days in the past (travelling the clock, as SpiffWorkflow reads the real
-one) so the Commissioner's escalation shows up at once.
+one) so the Commissioner's escalation shows up at once. That travel needs
+time-machine, which production does not install: it comes with the `demo`
+extra (`pip install 'citizens-portal[demo]'`), and without it `seed` refuses
+the demo data before it adds anything (`--no-demo` still works).
 """
 from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
 
-import time_machine
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 
-from ...models import Category, District, Division, HumanTask, ProcessDefinition, Role, User, utcnow
-from ..people import accounts
+from ...models import Category, District, Division, HumanTask, ProcessDefinition, Role, SecondFactor, User, utcnow
+from ..people import accounts, second_factor
 from ..casework import complaints, deployments, tasks
 from .. import organisation
 from ..casework.timers import fire_instance_timers
 
 DEMO_PASSWORD = "demo-pass-2026"
+# The one TOTP secret of every demo member of staff who signs in with a second factor, when the settings
+# allow it (DEMO_SECOND_FACTOR: development only; production refuses to start with it). Publicly known, so
+# `flask demo totp-code` can print the code the demo's authenticator app would show.
+DEMO_TOTP_SECRET = "DEMOKPPORTALTOTPDEMOKPPORTALTOTP"
 
 
-def seed(session: Session, bpmn_dir: Path, *, with_demo: bool = True) -> list[str]:
+class DemoExtraMissing(RuntimeError):
+    """The demo data was asked for, but the packages of the `demo` extra are not installed."""
+
+
+def _time_machine():
+    try:
+        import time_machine
+    except ImportError:
+        raise DemoExtraMissing(
+            "the demo data needs the demo extra (time-machine): pip install 'citizens-portal[demo]', "
+            "or `make install` in a checkout; `seed --no-demo` adds the organisation and the process without it"
+        ) from None
+    return time_machine
+
+
+def seed(session: Session, bpmn_dir: Path, *, with_demo: bool = True,
+         second_factor_box: second_factor.SecretBox | None = None) -> list[str]:
+    """`second_factor_box`: give the demo staff who must use a second factor DEMO_TOTP_SECRET (development)."""
+    if with_demo:
+        _time_machine()  # before anything is added: a missing extra leaves the database as it was
     counts = organisation.seed_organisation(session)
     lines = [f"organisation: added {', '.join(f'{n} {k}' for k, n in counts.items())}"]
     if session.scalar(select(ProcessDefinition.id).where(ProcessDefinition.process_id == "complaint")) is None:
@@ -34,11 +59,15 @@ def seed(session: Session, bpmn_dir: Path, *, with_demo: bool = True) -> list[st
         if session.scalar(select(User.id).where(User.username == "cs")) is None:
             _seed_demo(session)
             lines.append("demo accounts and complaints added")
-        lines.append(demo_logins())
+        if second_factor_box is not None:
+            _enrol_demo_staff(session, second_factor_box)
+        lines.append(demo_logins(with_second_factor=second_factor_box is not None))
     return lines
 
 
-def demo_logins() -> str:
+def demo_logins(*, with_second_factor: bool = False) -> str:
+    second = ["  second factor       every staff role but officers also gives a code: flask demo totp-code"
+              if with_second_factor else "  second factor       not given to the demo staff here: they enrol at sign-in"]
     return "\n".join(
         [
             f"Demo sign-ins (password for all: {DEMO_PASSWORD}):",
@@ -48,8 +77,21 @@ def demo_logins() -> str:
             "  commissioner        commissioner.peshawar",
             "  chief secretary     cs",
             "  process analyst     analyst     administrator: admin",
+            *second,
         ]
     )
+
+
+def _enrol_demo_staff(session: Session, box: second_factor.SecretBox) -> None:
+    """Every demo member of staff who must use a second factor has DEMO_TOTP_SECRET (once)."""
+    staff = session.scalars(select(User).where(User.role.in_(second_factor.REQUIRED_ROLES),
+                                               User.username.is_not(None))).all()
+    have = set(session.scalars(select(SecondFactor.user_id)))
+    for user in staff:
+        if user.id not in have:
+            session.add(SecondFactor(user_id=user.id, secret_encrypted=box.encrypt(DEMO_TOTP_SECRET),
+                                     confirmed_at=utcnow()))
+    session.flush()
 
 
 def _seed_demo(session: Session) -> None:
@@ -131,7 +173,7 @@ def _seed_demo(session: Session) -> None:
 
     # Lodged 16 days ago and still unassigned: escalated to the Commissioner.
     lodged_at = utcnow() - timedelta(days=16)
-    with time_machine.travel(lodged_at, tick=False):
+    with _time_machine().travel(lodged_at, tick=False):
         school = lodge(ayesha, peshawar, "ESED:", "Girls' primary school in Pishtakhara has no teacher",
                        "The government girls' primary school has had no teacher since the last transfer orders.")
     fire_instance_timers(session, session.scalar(select(HumanTask.instance_id).where(

@@ -23,6 +23,7 @@ from ...models import Category, Complaint, ComplaintEvent, ComplaintStatus, Depa
 from ...organisation_data import PROVINCE
 from ..casework import events
 from ..errors import Invalid, NotFound
+from ...place_names import name_in
 
 MAX_SPAN = timedelta(days=90)  # the specification's default and largest window
 MAX_REQUESTS = 1000  # the specification's default limit; also our largest page
@@ -69,18 +70,21 @@ class RequestQuery:
     page_size: int = MAX_REQUESTS
 
 
-def list_services(session: Session) -> list[dict]:
+def list_services(session: Session, language: str = "en") -> list[dict]:
+    """Every category as a service. `service_name` and `group` are the English names, the key clients
+    match on (docs/decisions.md); the `description` is for people, in `language`."""
     categories = session.scalars(
-        select(Category).join(Department).options(joinedload(Category.department)).order_by(Department.name, Category.name)
+        select(Category).join(Department).where(Category.active, Department.active)
+        .options(joinedload(Category.department)).order_by(Department.name, Category.name)
     )
-    return [_service(category) for category in categories]
+    return [_service(category, language) for category in categories]
 
 
-def _service(category: Category) -> dict:
+def _service(category: Category, language: str) -> dict:
     return {
         "service_code": category.code,
         "service_name": category.name,
-        "description": f"{category.name} ({category.department.name})",
+        "description": f"{name_in(category, language)} ({name_in(category.department, language)})",
         # No category asks for extra attributes, so no client needs a service definition first.
         "metadata": False,
         "type": "realtime",
@@ -235,6 +239,10 @@ def public_request(complaint: Complaint, status_notes: str | None) -> dict:
     }
 
 
+def _words(text: str) -> list[str]:
+    return re.findall(r"\w+", text)
+
+
 def _rounded(value: float | None) -> float | None:
     return None if value is None else round(value, COORDINATE_DECIMALS)
 
@@ -249,10 +257,13 @@ def redact(text: str, complaint: Complaint) -> str:
     if citizen.username is None:
         # Each part of the name too: "Mr. Khan" names the citizen as well as "Bilal Khan" does.
         phrases += [citizen.full_name, *(part for part in re.split(r"\W+", citizen.full_name) if len(part) >= 3)]
-    lowered = text.lower()
-    # Most descriptions hold none of them: test cheaply before building a pattern.
-    found = sorted({p.strip() for p in phrases if p and p.strip() and p.strip().lower() in lowered}, key=len, reverse=True)
+    # A phrase matches however it is spaced, punctuated or cased ("house #12,street-4" is "House 12, Street 4"):
+    # its words in order, anything that is not a letter or digit between them.
+    wordings = {tuple(words) for words in (_words(p.lower()) for p in phrases if p) if words}
+    # Most descriptions hold none of them: test cheaply (words run together) before building a pattern.
+    run_together = "".join(_words(text.lower()))
+    found = sorted((w for w in wordings if "".join(w) in run_together), key=lambda w: len("".join(w)), reverse=True)
     if found:
-        pattern = "|".join(re.escape(phrase) for phrase in found)
+        pattern = "|".join(r"\W*".join(re.escape(word) for word in words) for words in found)
         text = re.sub(rf"(?<!\w)(?:{pattern})(?!\w)", REMOVED, text, flags=re.IGNORECASE)
     return text

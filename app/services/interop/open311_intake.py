@@ -112,6 +112,8 @@ def _check(session: Session, data: RequestInput):
     errors: dict[str, list[str]] = {}
     code = data.service_code.strip()
     category = session.scalar(select(Category).where(Category.code == code)) if code else None
+    if category is not None and not category.offered:
+        category = None  # a deactivated service is no longer listed, so it is unknown here too
     if category is None:
         errors["service_code"] = [_l("Give the service_code of one of the services.") if not code
                                   else _l("Unknown service_code %(code)s.", code=code)]

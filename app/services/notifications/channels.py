@@ -1,8 +1,9 @@
 """Where notifications leave the portal: one small interface, three senders.
 
 A sender has one method, `send(notification)`: it hands one rendered message to
-its gateway and returns once the gateway has accepted it, or raises (the outbox
-then retries with backoff). Which gateway carries SMS and email is decided here,
+its gateway and returns once the gateway has accepted it, or raises: `Undeliverable`
+when there is nowhere to send it (the row is marked so, never retried), any other
+error when the gateway failed (the outbox then retries with backoff). Which gateway carries SMS and email is decided here,
 from settings, and nowhere else in the portal.
 """
 from __future__ import annotations
@@ -37,24 +38,24 @@ def sms_number(notification: Notification) -> str | None:
     return notification.address or notification.user.mobile
 
 
-class LogSender:
-    """Development: write the message to the log instead of sending it (works offline).
+class Undeliverable(DeliveryFailed):
+    """There is nowhere to send it: no gateway for its channel, or no number or address. Retrying cannot help."""
 
-    At WARNING, so it shows without any logging set up, and so a server that
-    lacks its gateway settings says so in its log.
+
+class NoGateway:
+    """The sender of a channel that has no gateway: SMS with SMS_DISABLED=true, or development without settings.
+
+    The message is refused as undeliverable, never pretended sent. Its log line names the row and its
+    template, never the body or the address: a body can hold a password-reset or registration code.
     """
 
+    def __init__(self, reason: str):
+        self.reason = reason
+
     def send(self, notification: Notification) -> None:
-        user = notification.user
-        address = user.email if notification.channel is Channel.EMAIL else sms_number(notification)
-        log.warning(
-            "%s to %s (%s), written here because no gateway is configured: %s%s",
-            notification.channel.value.upper(),
-            address,
-            user.full_name,
-            f"[{notification.subject}] " if notification.subject else "",
-            notification.body.replace("\n", " | "),
-        )
+        log.warning("%s notification %s (%s) not sent: %s", notification.channel.value.upper(), notification.id,
+                    notification.template, self.reason)
+        raise Undeliverable(self.reason)
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,7 @@ class SmsGateway:
     def send(self, notification: Notification) -> None:
         mobile = sms_number(notification)
         if not mobile:
-            raise DeliveryFailed("the user has no mobile number")
+            raise Undeliverable("the user has no mobile number")
         headers = {"Content-Type": "application/json"}
         if self.token:
             headers["Authorization"] = f"Bearer {self.token}"
@@ -101,7 +102,7 @@ class SmtpMailer:
     def send(self, notification: Notification) -> None:
         user = notification.user
         if not user.email:
-            raise DeliveryFailed("the user has no email address")
+            raise Undeliverable("the user has no email address")
         message = EmailMessage()
         message["From"] = self.sender
         message["To"] = formataddr((user.full_name, user.email))
@@ -122,9 +123,16 @@ class SmtpMailer:
 
 
 def senders_from_settings(settings: Mapping) -> dict[Channel, Sender]:
-    """The sender of each outgoing channel; the log stands in for what is not configured."""
-    log_sender = LogSender()
-    sms = SmsGateway(settings["SMS_GATEWAY_URL"], settings.get("SMS_GATEWAY_TOKEN", "")) if settings.get("SMS_GATEWAY_URL") else log_sender
+    """The sender of each outgoing channel; a channel without a gateway makes its messages undeliverable.
+
+    Production refuses to start without an SMS gateway unless SMS_DISABLED is set (config.ProductionConfig).
+    """
+    if settings.get("SMS_DISABLED"):
+        sms = NoGateway("SMS is switched off (SMS_DISABLED)")
+    elif settings.get("SMS_GATEWAY_URL"):
+        sms = SmsGateway(settings["SMS_GATEWAY_URL"], settings.get("SMS_GATEWAY_TOKEN", ""))
+    else:
+        sms = NoGateway("no SMS gateway is configured (SMS_GATEWAY_URL)")
     email = (
         SmtpMailer(
             host=settings["SMTP_HOST"],
@@ -135,6 +143,6 @@ def senders_from_settings(settings: Mapping) -> dict[Channel, Sender]:
             starttls=bool(settings.get("SMTP_STARTTLS", True)),
         )
         if settings.get("SMTP_HOST")
-        else log_sender
+        else NoGateway("no email server is configured (SMTP_HOST)")
     )
     return {Channel.SMS: sms, Channel.EMAIL: email}

@@ -5,7 +5,9 @@ SKIP LOCKED on PostgreSQL, so several deliverers share the work and never take
 the same row), rendered, handed to its sender, and marked SENT in that same
 transaction right after the gateway accepted it. A failure counts an attempt
 and schedules the next one with exponential backoff; after the last attempt the
-row is PARKED for an administrator to look at and retry.
+row is PARKED for an administrator to look at and retry. A message with nowhere
+to go (no gateway for its channel, no number or address) is UNDELIVERABLE at
+once: it is never marked SENT.
 
 Delivery is at least once, never knowingly twice. The one window: the gateway
 has accepted a message and the process dies (or the database fails) before the
@@ -25,7 +27,8 @@ from sqlalchemy import event, func, or_, select, update
 from sqlalchemy.orm import Session, joinedload, sessionmaker
 
 from ...models import Channel, DeliveryStatus, Notification, Role, User, utcnow
-from .channels import Sender
+from ..operations import metrics
+from .channels import Sender, Undeliverable
 from ..errors import Conflict, NotAllowed, NotFound
 from .outbox import OUTBOX_FLAG, render
 
@@ -56,6 +59,7 @@ class DeliveryResult:
     sent: list[int] = field(default_factory=list)
     failed: list[int] = field(default_factory=list)  # will be retried
     parked: list[int] = field(default_factory=list)
+    undeliverable: list[int] = field(default_factory=list)  # nowhere to send them: never retried
 
 
 def deliver_due(
@@ -108,14 +112,24 @@ def _deliver_one(session_factory, senders, settings, notification_id, now, resul
         try:
             notification.subject, notification.body = render(notification, base_url=settings.base_url)
             senders[notification.channel].send(notification)
+        except Undeliverable as error:
+            notification.status, notification.next_attempt_at = DeliveryStatus.UNDELIVERABLE, None
+            notification.last_error = str(error)[:2000]
+            result.undeliverable.append(notification.id)
+            outcome = "undeliverable"
         except Exception as error:
             _record_failure(notification, error, settings)
-            (result.parked if notification.status is DeliveryStatus.PARKED else result.failed).append(notification.id)
+            parked = notification.status is DeliveryStatus.PARKED
+            (result.parked if parked else result.failed).append(notification.id)
+            outcome = "parked" if parked else "failed"
         else:
             notification.status, notification.sent_at, notification.last_error = DeliveryStatus.SENT, utcnow(), None
             notification.next_attempt_at = None
             result.sent.append(notification.id)
+            outcome = "sent"
         session.commit()
+        metrics.observe_delivery(notification.channel, outcome, written_at=notification.created_at,
+                                 sent_at=notification.sent_at)
 
 
 def _record_failure(notification: Notification, error: Exception, settings: DeliverySettings) -> None:
@@ -154,7 +168,7 @@ def _check_admin(user: User) -> None:
 
 
 def troubled_notifications(session: Session, admin: User, *, limit: int = 200) -> list[Notification]:
-    """Parked notifications and those still retrying after a failure, newest first."""
+    """Parked and undeliverable notifications and those still retrying after a failure, newest first."""
     _check_admin(admin)
     return list(
         session.scalars(
@@ -162,7 +176,7 @@ def troubled_notifications(session: Session, admin: User, *, limit: int = 200) -
             .options(joinedload(Notification.user))
             .where(
                 or_(
-                    Notification.status == DeliveryStatus.PARKED,
+                    Notification.status.in_([DeliveryStatus.PARKED, DeliveryStatus.UNDELIVERABLE]),
                     (Notification.status == DeliveryStatus.PENDING) & (Notification.attempts > 0),
                 )
             )
@@ -173,14 +187,15 @@ def troubled_notifications(session: Session, admin: User, *, limit: int = 200) -
 
 
 def outbox_counts(session: Session, admin: User) -> dict[str, int]:
-    """How many notifications wait and how many are parked (the outbox index answers it)."""
+    """How many notifications wait, how many are parked and how many could go nowhere (the outbox index answers it)."""
     _check_admin(admin)
+    troubled = (DeliveryStatus.PENDING, DeliveryStatus.PARKED, DeliveryStatus.UNDELIVERABLE)
     rows = session.execute(
         select(Notification.status, func.count())
-        .where(Notification.status.in_([DeliveryStatus.PENDING, DeliveryStatus.PARKED]))
+        .where(Notification.status.in_(troubled))
         .group_by(Notification.status)
     ).all()
-    counts = {status.value: 0 for status in (DeliveryStatus.PENDING, DeliveryStatus.PARKED)}
+    counts = {status.value: 0 for status in troubled}
     counts.update({status.value: count for status, count in rows})
     return counts
 

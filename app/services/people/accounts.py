@@ -8,7 +8,9 @@ gets an SMS saying someone tried to register with their CNIC or number.
 from __future__ import annotations
 
 import re
+import secrets
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import datetime
 
 from sqlalchemy import or_, select
@@ -30,10 +32,10 @@ from ...models import (
 from ..notifications import outbox
 from ..casework import events, processes
 from ..errors import Invalid, NotAllowed, NotFound
-from . import mobile_numbers
-from .identifiers import CNIC_RE, MOBILE_RE, normalise_cnic, normalise_mobile  # other features read them here too
+from .. import rate_limits
+from . import audit, mobile_numbers, passwords, tries
+from .identifiers import CNIC_RE, MOBILE_RE, login_key, normalise_cnic, normalise_mobile  # others read them here too
 
-MIN_PASSWORD = 8
 # The signal the diagram catches to take casework away from an officer.
 REDIRECT_SIGNAL = "case_redirected"
 ATTEMPT_TEMPLATE = "registration_attempt"
@@ -113,7 +115,8 @@ def _check_registration(session: Session, data: Registration) -> tuple[str, str,
         errors["district_id"] = [_l("Choose your district.")]
     if data.language not in LANGUAGES:
         errors["language"] = [_l("Choose English, Urdu or Pashto.")]
-    errors.update(new_password_errors(data.password, data.password_confirm))
+    errors.update(passwords.new_password_errors(data.password, data.password_confirm, staff=False,
+                                                personal=(data.full_name, cnic, mobile)))
     if errors:
         raise Invalid(errors)
     return cnic, mobile, district
@@ -134,15 +137,6 @@ def _new_citizen(data: Registration, cnic: str, mobile: str | None, district: Di
     )
 
 
-def new_password_errors(password: str, confirm: str) -> dict[str, list[str]]:
-    """The rules a citizen's new password meets, at registration, at a reset and at a change."""
-    if len(password) < MIN_PASSWORD:
-        return {"password": [_l("Use at least %(count)s characters.", count=MIN_PASSWORD)]}
-    if password != confirm:
-        return {"password_confirm": [_l("The two passwords differ.")]}
-    return {}
-
-
 def hash_password(password: str) -> str:
     return generate_password_hash(password)
 
@@ -155,16 +149,62 @@ def set_language(session: Session, user: User, language: str) -> None:
     session.flush()
 
 
-def authenticate(session: Session, login: str, password: str) -> User | None:
-    """The account for a username, CNIC or mobile number and password; None if they do not match."""
+def find_by_login(session: Session, login: str) -> User | None:
+    """The account whose username, CNIC or mobile number this is, however it is written."""
     login = (login or "").strip()
     candidates = {login, normalise_cnic(login), normalise_mobile(login)}
-    user = session.scalar(
+    return session.scalar(
         select(User).where(or_(User.username.in_(candidates), User.cnic.in_(candidates), User.mobile.in_(candidates)))
     )
+
+
+def authenticate(session: Session, login: str, password: str) -> User | None:
+    """The account for a username, CNIC or mobile number and password; None if they do not match (not throttled:
+    people sign in through `start_sign_in`)."""
+    user = find_by_login(session, login)
     if user is None or not check_password_hash(user.password_hash, password or ""):
         return None
     return user
+
+
+@dataclass(frozen=True)
+class SignInTry:
+    """A try of a password, counted (people/tries.py) and not yet checked."""
+
+    user: User | None
+    account: str  # its bucket: the account's id, or the login's hash when it names no account
+    address: str | None
+
+
+def start_sign_in(session: Session, login: str, *, address: str | None, now: datetime | None = None) -> SignInTry:
+    """Count a sign-in try for this login and address; TooManyTries when it must wait.
+
+    The caller commits at once, before `finish_sign_in` compares the password: the try counts even if
+    the request then fails.
+    """
+    user = find_by_login(session, login)
+    account = str(user.id) if user else "login-" + rate_limits.bucket_part(login_key(login or ""))
+    tries.claim(session, tries.SIGN_IN, account=account, address=address, field="password", now=now)
+    return SignInTry(user, account, address)
+
+
+def finish_sign_in(session: Session, attempt: SignInTry, password: str) -> User | None:
+    """The account if the password is right (its streak of tries ends; a password today's rules
+    refuse marks it to be changed); None if not. The caller commits, also after None."""
+    user = attempt.user
+    if not check_password_hash(user.password_hash if user else _nobody(), password or "") or user is None:
+        return None
+    tries.succeeded(session, tries.SIGN_IN, account=attempt.account, address=attempt.address)
+    passwords.flag_if_weak(user, password)
+    session.flush()
+    return user
+
+
+@lru_cache(maxsize=1)
+def _nobody() -> str:
+    """A hash no password matches, checked when a login names no account: a wrong login costs as long as
+    a wrong password, so the time of the answer does not tell whether an account exists."""
+    return generate_password_hash(secrets.token_hex(16))
 
 
 @dataclass
@@ -190,8 +230,8 @@ def create_staff(session: Session, data: StaffInput) -> User:
         errors["username"] = [_l("This username is taken.")]
     if not 3 <= len(data.full_name.strip()) <= 120:
         errors["full_name"] = [_l("Write the full name (3 to 120 characters).")]
-    if len(data.password) < MIN_PASSWORD:
-        errors["password"] = [_l("Use at least %(count)s characters.", count=MIN_PASSWORD)]
+    errors.update(passwords.new_password_errors(data.password, data.password, staff=True,
+                                                personal=(data.full_name, username, data.email or "", data.mobile or "")))
     district = session.get(District, data.district_id) if data.district_id else None
     division_id = district.division_id if district else data.division_id
     if data.role in (Role.DISTRICT_OFFICER, Role.DEPUTY_COMMISSIONER) and district is None:
@@ -226,7 +266,9 @@ def create_officer(session: Session, dc: User, data: StaffInput) -> User:
     if dc.role is not Role.DEPUTY_COMMISSIONER:
         raise NotAllowed(_l("only a Deputy Commissioner adds District Officers"))
     data.role, data.district_id = Role.DISTRICT_OFFICER, dc.district_id
-    return create_staff(session, data)
+    officer = create_staff(session, data)
+    audit.record(session, dc, "staff.created", target=officer, role=officer.role.value)
+    return officer
 
 
 def officers_of(session: Session, dc: User) -> list[User]:
@@ -255,6 +297,22 @@ def deactivate_officer(session: Session, dc: User, officer_id: int, *, now: date
         raise NotFound(f"officer {officer_id}")
     officer.active = False
     officer.deactivated_at = now
+    returned = return_open_work(session, officer, dc, why="deactivated", now=now)
+    audit.record(session, dc, "staff.deactivated", target=officer, returned=returned.returned, stuck=returned.stuck)
+    return returned
+
+
+# Process data for the diagram, in the portal's language of record; people read the timeline line.
+_RETURN_NOTES = {
+    "deactivated": "{name} was deactivated; the complaint is back with the Deputy Commissioner.",
+    "moved": "{name} moved to another post; the complaint is back with the Deputy Commissioner.",
+}
+
+
+def return_open_work(session: Session, officer: User, actor: User, *, why: str, now: datetime) -> Deactivation:
+    """Send every complaint whose open task is assigned to `officer` back to its DC, through the diagram's
+    redirect signal: when an officer is deactivated or moved to another district or department.
+    `why` ("deactivated" or "moved") is what the timeline tells the citizen and the tiers above."""
     returned, stuck = [], []
     instance_ids = session.scalars(
         select(HumanTask.instance_id)
@@ -265,8 +323,7 @@ def deactivate_officer(session: Session, dc: User, officer_id: int, *, now: date
         instance = session.scalar(select(ProcessInstance).where(ProcessInstance.id == instance_id).with_for_update())
         complaint = instance.complaint
         move = processes.begin(session, instance)
-        # Process data for the diagram, in the portal's language of record; people read the timeline line.
-        note = f"{officer.full_name} was deactivated; the complaint is back with the Deputy Commissioner."
+        note = _RETURN_NOTES[why].format(name=officer.full_name)
         caught = move.send_signal(REDIRECT_SIGNAL, {"action": "direct", "officer_id": None, "instruction": note})
         if not caught:
             stuck.append(complaint.id)
@@ -274,9 +331,8 @@ def deactivate_officer(session: Session, dc: User, officer_id: int, *, now: date
         returned.append(complaint.id)
         if complaint.officer_id == officer.id:
             complaint.officer_id = None
-        events.record(session, complaint, "returned_to_dc", details={"deactivated": officer.full_name}, actor=dc,
-                      now=now)
-        move.save(complaint, actor=dc, now=now)
+        events.record(session, complaint, "returned_to_dc", details={why: officer.full_name}, actor=actor, now=now)
+        move.save(complaint, actor=actor, now=now)
     session.flush()
     return Deactivation(returned, stuck)
 

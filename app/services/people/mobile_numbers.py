@@ -22,7 +22,7 @@ from ...models import Channel, Role, User, utcnow
 from .. import rate_limits
 from ..errors import Invalid, TooManyTries
 from ..notifications import outbox
-from . import codes
+from . import codes, tries
 from .identifiers import MOBILE_RE, masked_mobile, normalise_mobile
 
 CODE_TEMPLATE = "mobile_code"
@@ -31,19 +31,16 @@ CHANGED_TEMPLATE = "mobile_changed"
 VERIFY_PATH = "/account/verify"
 FORGOT_PATH = "/password/forgot"
 # Fixed windows of an hour (rate_limits): codes sent per number, per account and per
-# client address; code tries per account and per address; warnings to an owner.
+# client address; warnings to an owner. Code tries: people/tries.py (MOBILE_CODE).
 WINDOW_SECONDS = 3600
 SENDS_PER_NUMBER = 3
 SENDS_PER_ACCOUNT = 3
 SENDS_PER_ADDRESS = 10
-TRIES_PER_ACCOUNT = 10
-TRIES_PER_ADDRESS = 30
 WARNINGS_PER_ACCOUNT = 3
 
 WRONG_CODE = _l("This code is not right, or it has expired or been used up. Check the SMS, or ask for a new code.")
 MALFORMED_CODE = _l("The code has 6 digits; it is in the SMS we sent.")
-TOO_MANY_CODES = _l("Too many codes were sent to this number or from here. Wait an hour, then ask again.")
-TOO_MANY_TRIES = _l("Too many tries. Wait an hour, then ask for a new code.")
+TOO_MANY_CODES = _l("Too many codes were sent to this number or from here.")
 NUMBER_TAKEN = _l("This number now belongs to another account.")
 BAD_NUMBER = _l("Give a Pakistani mobile number, e.g. 0300-1234567.")
 
@@ -133,17 +130,11 @@ def confirm_mobile(session: Session, user: User, code: str, *, address: str | No
     now = now or utcnow()
     if not codes.CODE_RE.match(codes.clean(code)):
         raise Invalid({"code": [MALFORMED_CODE]})  # nothing was compared, so no try is taken
-    if address is not None:
-        retry_after = rate_limits.hit_all(
-            session,
-            {f"mobile-try:user:{user.id}": TRIES_PER_ACCOUNT, f"mobile-try:address:{address}": TRIES_PER_ADDRESS},
-            window_seconds=WINDOW_SECONDS, now=now,
-        )
-        if retry_after is not None:
-            raise TooManyTries({"code": [TOO_MANY_TRIES]}, retry_after)
+    tries.claim(session, tries.MOBILE_CODE, account=str(user.id), address=address, field="code", now=now)
     row = codes.redeem_code(session, user, codes.MOBILE, code, pepper=pepper, now=now)
     if row is None or not row.sent_to:
         raise Invalid({"code": [WRONG_CODE]})
+    tries.succeeded(session, tries.MOBILE_CODE, account=str(user.id), address=address, now=now)
     if not adopt_number(session, user, row.sent_to, now=now):
         raise Invalid({"code": [NUMBER_TAKEN]})
     codes.forget_sent_codes(session, user, CODE_TEMPLATE)

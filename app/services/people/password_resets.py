@@ -20,11 +20,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ...models import Channel, Role, User, utcnow
-from . import accounts, codes, mobile_numbers, user_sessions
+from . import accounts, codes, mobile_numbers, passwords, tries, user_sessions
 from ..interop import api_tokens
 from ..notifications import outbox
 from .. import rate_limits
-from ..errors import Invalid, TooManyTries
+from ..errors import Invalid
 
 log = logging.getLogger(__name__)
 
@@ -34,15 +34,12 @@ MASK = codes.MASK
 TEMPLATE = "password_reset_code"
 RESET_PATH = "/password/reset"
 # Fixed windows of an hour (rate_limits): code requests per typed login, per
-# account and per client address; code tries per typed login and per address.
+# account and per client address. Code tries: people/tries.py (RESET_CODE).
 WINDOW_SECONDS = 3600
 REQUESTS_PER_LOGIN = 3
 REQUESTS_PER_ADDRESS = 10
-TRIES_PER_LOGIN = 10
-TRIES_PER_ADDRESS = 30
 
 WRONG_CODE = mobile_numbers.WRONG_CODE
-TOO_MANY_TRIES = _l("Too many tries from here or for this number. Wait an hour, then ask for a new code.")
 
 
 def request_code(session: Session, login: str, *, address: str, pepper: str, now: datetime | None = None) -> None:
@@ -98,17 +95,21 @@ def reset_password(
         errors["login"] = [_l("Enter your mobile number or CNIC.")]
     if not codes.CODE_RE.match(code):
         errors["code"] = [mobile_numbers.MALFORMED_CODE]
-    errors.update(accounts.new_password_errors(password or "", password_confirm or ""))
+    user = _citizen_for(session, login)
+    personal = passwords.personal_words(user) if user else (login,)
+    errors.update(passwords.new_password_errors(password or "", password_confirm or "", staff=False,
+                                                personal=personal))
     if errors:
         raise Invalid(errors)  # nothing was compared, so no try is taken
-    retry_after = _refused(session, "password-try", address, login, TRIES_PER_ADDRESS, TRIES_PER_LOGIN, now)
-    if retry_after is not None:
-        raise TooManyTries({"code": [TOO_MANY_TRIES]}, retry_after)
-    user = _citizen_for(session, login)
+    account = str(user.id) if user else "login-" + rate_limits.bucket_part(_login_key(login))
+    tries.claim(session, tries.RESET_CODE, account=account, address=address, field="code", now=now)
     used = codes.redeem_code(session, user, codes.PASSWORD_RESET, code, pepper=pepper, now=now)
     if used is None:
         raise Invalid({"code": [WRONG_CODE]})
-    user.password_hash = accounts.hash_password(password)
+    tries.succeeded(session, tries.RESET_CODE, account=account, address=address, now=now)
+    passwords.set_password(user, password)
+    # The owner of an account under attack gets in at once with the new password.
+    tries.forget_sign_in_failures(session, user.id)
     # Whoever knew the old password may hold a signed-in phone or browser: sign those out.
     api_tokens.revoke_tokens(session, user, now=now)
     user_sessions.end_sessions(session, user)

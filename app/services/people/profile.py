@@ -13,16 +13,10 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash
 
 from ...models import Role, User, utcnow
-from .. import rate_limits
-from ..errors import Invalid, NotAllowed, TooManyTries
+from ..errors import Invalid, NotAllowed
 from ..interop import api_tokens
-from . import accounts, user_sessions
+from . import passwords, tries, user_sessions
 
-# Fixed windows of an hour (rate_limits): current-password checks per account and per client address.
-WINDOW_SECONDS = 3600
-PASSWORD_CHECKS_PER_ACCOUNT = 10
-PASSWORD_CHECKS_PER_ADDRESS = 30
-TOO_MANY_PASSWORD_CHECKS = _l("Too many tries of your current password. Wait an hour, then try again.")
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 # The notices a citizen may choose to get by SMS or not (in-app they always come), as the form names them.
@@ -45,13 +39,16 @@ def change_password(session: Session, user: User, current: str, password: str, p
     browser (`keep_session_key`) or phone (`keep_token_id`) making the change stays signed in.
     """
     now = now or utcnow()
-    errors = accounts.new_password_errors(password or "", password_confirm or "")
+    errors = passwords.new_password_errors(password or "", password_confirm or "", staff=user.is_staff,
+                                           personal=passwords.personal_words(user))
+    if not errors and password == current:
+        errors["password"] = [_l("Choose a password other than your current one.")]
     if not current:
         errors["current_password"] = [_l("Enter your current password.")]
     if errors:
         raise Invalid(errors)  # nothing was checked, so no try is counted
     check_current_password(session, user, current, address=address, now=now)
-    user.password_hash = accounts.hash_password(password)
+    passwords.set_password(user, password)
     user_sessions.end_sessions(session, user, keep_key=keep_session_key)
     api_tokens.revoke_tokens(session, user, keep_id=keep_token_id, now=now)
     session.flush()
@@ -59,16 +56,14 @@ def change_password(session: Session, user: User, current: str, password: str, p
 
 def check_current_password(session: Session, user: User, current: str, *, address: str | None,
                            now: datetime | None = None) -> None:
-    """Invalid unless `current` is the user's password; each check is counted first (TooManyTries past the limit)."""
-    limits = {f"password-check:user:{user.id}": PASSWORD_CHECKS_PER_ACCOUNT}
-    if address is not None:
-        limits[f"password-check:address:{address}"] = PASSWORD_CHECKS_PER_ADDRESS
-    retry_after = rate_limits.hit_all(session, limits, window_seconds=WINDOW_SECONDS, now=now)
-    if retry_after is not None:
-        raise TooManyTries({"current_password": [TOO_MANY_PASSWORD_CHECKS]}, retry_after)
+    """Invalid unless `current` is the user's password; each check is counted first (people/tries.py:
+    TooManyTries while the account must wait). The caller commits, also when this raises."""
+    tries.claim(session, tries.CURRENT_PASSWORD, account=str(user.id), address=address, field="current_password",
+                now=now)
     if not check_password_hash(user.password_hash, current or ""):
         wrong = {"current_password": [_l("This is not your current password.")]}
         raise Invalid(wrong)
+    tries.succeeded(session, tries.CURRENT_PASSWORD, account=str(user.id), address=address, now=now)
 
 
 def set_email(session: Session, user: User, email: str | None) -> None:

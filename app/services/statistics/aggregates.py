@@ -10,7 +10,8 @@ from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from ...models import AGGREGATES
-from ...models.statistics_upkeep import Deltas, add_inserted, add_inserted_users, expected_rows, stored_rows
+from ...models.statistics_upkeep import (Deltas, add_inserted, add_inserted_users, drop_pending, expected_rows,
+                                         stored_rows, write_pending)
 
 
 def add_inserted_complaints(session: Session, rows: list[dict]) -> None:
@@ -25,6 +26,8 @@ def add_inserted_citizens(session: Session, rows: list[dict]) -> None:
 
 def differences(session: Session, *, limit: int = 20) -> list[str]:
     """Aggregate rows that do not match a recount from the complaints table (empty when in step)."""
+    session.flush()
+    write_pending(session)
     connection = session.connection()
     expected, stored = expected_rows(connection), stored_rows(connection)
     found = []
@@ -39,6 +42,8 @@ def differences(session: Session, *, limit: int = 20) -> list[str]:
 
 def rebuild(session: Session) -> int:
     """Empty the aggregate tables and recount every complaint. Returns the number of rows written."""
+    session.flush()
+    drop_pending(session)
     connection = session.connection()
     for model in AGGREGATES:
         session.execute(delete(model))

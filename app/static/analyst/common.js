@@ -47,12 +47,45 @@
     return { status: response.status, body: parsed };
   }
 
-  function describeFailure(result) {
-    if (result.status === 400 && !result.body) return 'The page expired: reload it (your drawing is lost on reload, download it first).';
-    if (result.status === 403) return 'Your account may not do this.';
-    if (result.status === 401 || result.status === 302) return 'You were signed out: sign in again in another tab, then retry.';
-    return 'The server answered ' + result.status + '.';
+  /* The page's texts in the reader's language (analyst/_diagram_assets.html puts them in the page). */
+  const TEXTS = (function () {
+    const holder = document.getElementById('workbench-texts');
+    return holder ? readJson(holder, 'texts', { own: {}, bpmn: {} }) : { own: {}, bpmn: {} };
+  })();
+
+  /* One of the workbench's own texts, with %(name)s filled from values. An unknown key shows itself,
+   * so a missing text is seen (and the browser test fails on it) instead of hidden. */
+  function t(key, values) {
+    const text = Object.prototype.hasOwnProperty.call(TEXTS.own, key) ? TEXTS.own[key] : key;
+    return text.replace(/%\((\w+)\)s/g, function (match, name) {
+      return values && Object.prototype.hasOwnProperty.call(values, name) ? String(values[name]) : match;
+    });
   }
 
-  window.Workbench = { readJson: readJson, el: el, postForm: postForm, describeFailure: describeFailure };
+  /* bpmn-js's translate module: its English template, then {name} placeholders filled in. */
+  function bpmnTranslate(template, replacements) {
+    const text = Object.prototype.hasOwnProperty.call(TEXTS.bpmn, template) ? TEXTS.bpmn[template] : template;
+    return text.replace(/{([^}]+)}/g, function (match, name) {
+      return replacements && replacements[name] !== undefined ? replacements[name] : match;
+    });
+  }
+  const translateModule = { translate: ['value', bpmnTranslate] };
+
+  /* A number as the page writes numbers (<html data-numbers>: Latin digits on every page, see docs/decisions.md). */
+  function number(value) {
+    const root = document.documentElement;
+    return Number(value).toLocaleString(root.dataset.numbers || root.lang || undefined, { maximumFractionDigits: 2 });
+  }
+
+  function describeFailure(result) {
+    if (result.status === 400 && !result.body) return t('expired');
+    if (result.status === 403) return t('forbidden');
+    if (result.status === 401 || result.status === 302) return t('signedOut');
+    return t('serverAnswered', { status: result.status });
+  }
+
+  window.Workbench = {
+    readJson: readJson, el: el, postForm: postForm, describeFailure: describeFailure,
+    t: t, translateModule: translateModule, number: number
+  };
 })();

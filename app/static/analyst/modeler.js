@@ -3,6 +3,7 @@
   'use strict';
   const W = window.Workbench;
   const el = W.el;
+  const t = W.t;
   const root = document.getElementById('workbench');
   if (!root || typeof window.BpmnJS !== 'function') return;
 
@@ -19,7 +20,8 @@
   };
   const modeler = new window.BpmnJS({
     container: '#canvas',
-    moddleExtensions: { spiffworkflow: window.SpiffWorkflowModdle }
+    moddleExtensions: { spiffworkflow: window.SpiffWorkflowModdle },
+    additionalModules: [W.translateModule]
   });
   const panel = new W.PropertiesPanel(modeler, document.getElementById('properties'), config.catalogue, config.statuses, config.roles);
   const status = document.getElementById('modeler-status');
@@ -43,14 +45,15 @@
       panel.show(null);
       if (result.warnings.length) {
         // moddle skips what it cannot read; saving would drop it, so say so.
-        say('Opened ' + filename + ', but some parts could not be read and would be lost on deploy: ' +
-          result.warnings.map(function (w) { return w.message; }).join('; '), 'error');
+        say(t('openedWithWarnings', {
+          name: filename, warnings: result.warnings.map(function (w) { return w.message; }).join('; ')
+        }), 'error');
       } else {
         say('');
       }
       root.dataset.ready = 'true';
     } catch (error) {
-      say('This file is not a BPMN diagram bpmn-js can open: ' + error.message, 'error');
+      say(t('notBpmn', { error: error.message }), 'error');
     }
   }
 
@@ -84,9 +87,12 @@
     mark(problem.element_id, marker);
     const where = problem.element_id
       ? el('button', { type: 'button', className: 'link', text: problem.element_id, onclick: function () { reveal(problem.element_id); } })
-      : 'diagram';
+      : t('wholeDiagram');
+    // The element's button stands where the sentence names it: split the sentence around it.
+    const line = problem.line ? ' ' + t('atLine', { line: W.number(problem.line) }) : '';
+    const parts = t('problem', { where: '\u0000', message: problem.message }).split('\u0000');
     return el('li', { className: marker, 'data-element-id': problem.element_id || '' }, [
-      where, problem.line ? ' (line ' + problem.line + ')' : '', ': ' + problem.message
+      parts[0], where, line, parts[1]
     ]);
   }
 
@@ -96,22 +102,21 @@
     const warnings = report.warnings || [];
     problems.append(el('h3', {
       id: 'problems-summary',
-      text: errors.length ? errors.length + ' error' + (errors.length === 1 ? '' : 's') + ': it cannot be deployed'
-        : 'No errors: it can be deployed'
+      text: errors.length ? t('errorsFound', { count: W.number(errors.length) }) : t('noErrors')
     }));
     if (errors.length) problems.append(el('ul', { className: 'problems errors' }, errors.map(function (p) { return problemItem(p, 'has-error'); })));
     if (warnings.length) {
-      problems.append(el('h3', { text: warnings.length + ' warning' + (warnings.length === 1 ? '' : 's') }));
+      problems.append(el('h3', { text: t('warningsFound', { count: W.number(warnings.length) }) }));
       problems.append(el('ul', { className: 'problems warnings' }, warnings.map(function (p) { return problemItem(p, 'has-warning'); })));
     }
   }
 
   async function validate() {
-    say('Validating…');
+    say(t('validating'));
     const result = await W.postForm(config.validateUrl, config.csrf, { xml: await currentXml(), filename: filename });
     if (result.body && result.status === 200) {
       showProblems(result.body);
-      say(result.body.errors.length ? 'The diagram has errors.' : 'The diagram is valid.', result.body.errors.length ? 'error' : '');
+      say(result.body.errors.length ? t('hasErrors') : t('valid'), result.body.errors.length ? 'error' : '');
     } else {
       say(W.describeFailure(result), 'error');
     }
@@ -119,20 +124,19 @@
 
   async function deploy() {
     const makeDefault = document.getElementById('make-default').checked;
-    say('Deploying…');
+    say(t('deploying'));
     const result = await W.postForm(config.deployUrl, config.csrf, {
       xml: await currentXml(), filename: filename, make_default: makeDefault ? '1' : ''
     });
     const body = result.body;
     if (result.status === 201 && body) {
       clearProblems();
-      const message = 'Deployed ' + body.process_id + ' version ' + body.version +
-        (body.is_default ? ', now the default for new complaints.' : '; the default version is unchanged.');
-      say(message);
-      status.append(' ', el('a', { href: body.list_url, text: 'See all versions' }));
+      const facts = { process: body.process_id, version: W.number(body.version) };
+      say(t(body.is_default ? 'deployedDefault' : 'deployedNotDefault', facts));
+      status.append(' ', el('a', { href: body.list_url, text: t('seeVersions') }));
     } else if (body && body.errors) {
       showProblems(body);
-      say('Not deployed: the diagram has errors.', 'error');
+      say(t('notDeployed'), 'error');
     } else {
       say(W.describeFailure(result), 'error');
     }

@@ -6,11 +6,12 @@
 (function () {
   'use strict';
   const el = window.Workbench.el;
+  const t = window.Workbench.t;
 
   const TIMER_KINDS = [
-    ['timeDuration', 'Duration (e.g. "P15D")'],
-    ['timeDate', 'Date (e.g. "2026-03-01T09:00:00+05:00")'],
-    ['timeCycle', 'Cycle (e.g. "R/P30D")']
+    ['timeDuration', t('timerDuration')],
+    ['timeDate', t('timerDate')],
+    ['timeCycle', t('timerCycle')]
   ];
   const BARE_ISO = /^(R\d*\/)?P[0-9YMWDTHS.,]+$|^\d{4}-\d{2}-\d{2}T/;
 
@@ -38,20 +39,20 @@
     const panel = this.panel;
     panel.replaceChildren();
     if (!this.element) {
-      panel.append(el('p', { className: 'meta', text: 'Select a user task, a timer event or a lane to edit what the portal reads from it.' }));
+      panel.append(el('p', { className: 'meta', text: t('selectSomething') }));
       return;
     }
     const bo = this.element.businessObject;
     panel.append(
       el('h3', { text: bo.name || bo.id }),
-      el('p', { className: 'meta' }, [bo.$type.replace('bpmn:', '') + ' · id ', el('code', { text: bo.id })])
+      el('p', { className: 'meta' }, [t('elementType', { type: bo.$type.replace('bpmn:', '') }) + ' ', el('code', { text: bo.id })])
     );
     if (bo.$type === 'bpmn:UserTask') this.userTaskFields(bo);
     if (bo.$type === 'bpmn:Lane') this.laneFields(bo);
     const timer = timerDefinition(bo);
     if (timer) this.timerFields(timer);
     if (bo.$type !== 'bpmn:UserTask' && bo.$type !== 'bpmn:Lane' && !timer) {
-      panel.append(el('p', { className: 'meta', text: 'Nothing the portal reads here.' }));
+      panel.append(el('p', { className: 'meta', text: t('nothingHere') }));
     }
   };
 
@@ -60,7 +61,7 @@
     const current = spiffProperties(bo);
     const formKeys = this.catalogue.map(function (form) { return [form.key, form.key + ' — ' + form.title]; });
     if (current.formKey && !formKeys.some(function (option) { return option[0] === current.formKey; })) {
-      formKeys.push([current.formKey, current.formKey + ' (not a registered form)']);
+      formKeys.push([current.formKey, t('notRegisteredForm', { key: current.formKey })]);
     }
     const writes = [];
     this.catalogue.forEach(function (form) {
@@ -69,20 +70,20 @@
     const form = this.catalogue.find(function (f) { return f.key === current.formKey; });
 
     this.panel.append(
-      selectField('prop-formKey', 'Form (formKey)', formKeys, current.formKey || '', 'No form', function (value) {
+      selectField('prop-formKey', t('formLabel'), formKeys, current.formKey || '', t('noForm'), function (value) {
         self.setProperty('formKey', value);
       }),
-      el('p', { className: 'hint', id: 'prop-formKey-writes', text: form ? 'Writes: ' + form.writes.join(', ') : '' }),
-      inputField('prop-assignee', 'Assignee (task-data key holding a user id)', current.assignee || '', { list: 'prop-assignee-keys' }, function (value) {
+      el('p', { className: 'hint', id: 'prop-formKey-writes', text: form ? t('writes', { keys: form.writes.join(', ') }) : '' }),
+      inputField('prop-assignee', t('assigneeLabel'), current.assignee || '', { list: 'prop-assignee-keys' }, function (value) {
         self.setProperty('assignee', value.trim());
       }),
       el('datalist', { id: 'prop-assignee-keys' }, writes.filter(function (key) { return key.endsWith('_id'); }).map(function (key) {
         return el('option', { value: key });
       })),
-      selectField('prop-status', 'Status the citizen sees', this.statuses, current.status || '', 'Unchanged', function (value) {
+      selectField('prop-status', t('statusLabel'), this.statuses, current.status || '', t('unchanged'), function (value) {
         self.setProperty('status', value);
       }),
-      inputField('prop-escalationLevel', 'Escalation level', current.escalationLevel || '', { type: 'number', min: '1', step: '1' }, function (value) {
+      inputField('prop-escalationLevel', t('escalationLabel'), current.escalationLevel || '', { type: 'number', min: '1', step: '1' }, function (value) {
         self.setProperty('escalationLevel', value.trim());
       })
     );
@@ -93,10 +94,10 @@
     const self = this;
     const options = this.roles.slice();
     if (bo.name && !options.some(function (option) { return option[0] === bo.name; })) {
-      options.push([bo.name, bo.name + ' (not a role)']);
+      options.push([bo.name, t('notARole', { name: bo.name })]);
     }
     this.panel.append(
-      selectField('prop-lane-role', 'Role (the lane\'s name)', options, bo.name || '', 'No role', function (value) {
+      selectField('prop-lane-role', t('roleLabel'), options, bo.name || '', t('noRole'), function (value) {
         self.modeler.get('modeling').updateProperties(self.element, { name: value });
       })
     );
@@ -107,21 +108,21 @@
     const kind = TIMER_KINDS.map(function (k) { return k[0]; }).find(function (k) { return timer.get(k); }) || 'timeDuration';
     const expression = timer.get(kind) ? timer.get(kind).body || '' : '';
     const warning = el('p', { className: 'field-error', id: 'timer-expression-warning' });
-    const expressionField = inputField('timer-expression', 'Timer expression', expression, { spellcheck: 'false' }, function (value) {
+    const expressionField = inputField('timer-expression', t('timerExpression'), expression, { spellcheck: 'false' }, function (value) {
       self.setTimer(document.getElementById('timer-kind').value, value.trim());
     });
     function warnIfBare(value) {
-      warning.textContent = BARE_ISO.test(value) ? 'Write it in quotes: "' + value + '" (the engine evaluates it as a Python expression).' : '';
+      warning.textContent = BARE_ISO.test(value) ? t('quoteIt', { value: value }) : '';
     }
     expressionField.querySelector('input').addEventListener('input', function (event) { warnIfBare(event.target.value.trim()); });
     warnIfBare(expression.trim());
     this.panel.append(
-      selectField('timer-kind', 'Timer kind', TIMER_KINDS, kind, null, function (value) {
+      selectField('timer-kind', t('timerKind'), TIMER_KINDS, kind, null, function (value) {
         self.setTimer(value, document.getElementById('timer-expression').value.trim());
       }),
       expressionField,
       warning,
-      el('p', { className: 'hint', text: 'An ISO-8601 value in quotes: "P15D" is 15 days, "PT12H" 12 hours, "R/P30D" every 30 days.' })
+      el('p', { className: 'hint', text: t('timerHint') })
     );
   };
 

@@ -5,14 +5,15 @@
   'use strict';
   const W = window.Workbench;
   const el = W.el;
+  const t = W.t;
   const WAIT = '__wait__';
   const CUSTOM = '__custom__';
   const KIND_LABELS = {
-    task_opened: 'Task opens',
-    task_completed: 'Task completed',
-    timer_fired: 'Timer fires',
-    signal: 'Signal',
-    ended: 'End'
+    task_opened: t('taskOpens'),
+    task_completed: t('taskCompleted'),
+    timer_fired: t('timerFires'),
+    signal: t('signal'),
+    ended: t('end')
   };
 
   /* Outcome presets of a form: one per fixed choice of each field that has
@@ -31,10 +32,10 @@
         const key = JSON.stringify(data);
         if (seen.has(key)) return;
         seen.add(key);
-        presets.push({ label: field.label + ': ' + choice[1], data: data });
+        presets.push({ label: t('choice', { field: field.label, choice: choice[1] }), data: data });
       });
     });
-    if (!presets.length) presets.push({ label: 'Completed', data: base });
+    if (!presets.length) presets.push({ label: t('completed'), data: base });
     return presets;
   }
 
@@ -51,7 +52,7 @@
     if (choice !== null) data[key] = choice[0];
     else if (fixedChoices(field).length) data[key] = fixedChoices(field)[0][0];
     else if (/_id$/.test(key)) data[key] = 1;
-    else data[key] = field.required ? 'Simulated: ' + field.label.toLowerCase() : null;
+    else data[key] = field.required ? t('simulatedValue', { field: field.label }) : null;
     return data;
   }
 
@@ -84,17 +85,17 @@
     form.replaceChildren();
     const tasks = this.userTasks();
     if (!tasks.length) {
-      form.append(el('p', { className: 'meta', text: 'The draft has no user tasks.' }));
+      form.append(el('p', { className: 'meta', text: t('noUserTasks') }));
     }
     tasks.forEach(function (task) { form.append(self.taskBox(task)); });
     form.append(
       el('div', { className: 'actions' }, [
-        numberField('sim-default-days', 'Days per task unless set', '1'),
-        numberField('sim-horizon', 'Stop after (days)', '60')
+        numberField('sim-default-days', t('defaultDays'), '1'),
+        numberField('sim-horizon', t('horizon'), '60')
       ]),
       el('div', { className: 'actions' }, [
-        el('button', { type: 'submit', id: 'simulate', text: 'Run the simulation' }),
-        el('button', { type: 'button', className: 'secondary', text: 'Refresh the task list', onclick: function () { self.build(); } })
+        el('button', { type: 'submit', id: 'simulate', text: t('run') }),
+        el('button', { type: 'button', className: 'secondary', text: t('refreshTasks'), onclick: function () { self.build(); } })
       ])
     );
   };
@@ -108,10 +109,12 @@
     const answers = el('div', { className: 'answers' });
     const box = el('fieldset', { className: 'scenario-task', 'data-element-id': bo.id }, [
       el('legend', { text: (bo.name || bo.id) + (this.laneOf(task) ? ' · ' + this.laneOf(task) : '') }),
-      el('p', { className: 'meta' }, ['id ', el('code', { text: bo.id }), formKey ? ' · form ' + formKey : ' · no form']),
+      el('p', { className: 'meta' }, [
+        t('idLabel') + ' ', el('code', { text: bo.id }), ' ' + (formKey ? t('withForm', { key: formKey }) : t('withoutForm'))
+      ]),
       answers,
       el('button', {
-        type: 'button', className: 'link', text: 'Add an answer for the next time it opens',
+        type: 'button', className: 'link', text: t('addAnswer'),
         onclick: function () { answers.append(self.answerRow(bo.id, presets, answers.children.length)); }
       })
     ]);
@@ -125,14 +128,16 @@
     presets.forEach(function (preset, n) {
       select.append(el('option', { value: String(n), text: preset.label }));
     });
-    select.append(el('option', { value: CUSTOM, text: 'Other data (JSON)…' }));
-    select.append(el('option', { value: WAIT, text: 'Leave it waiting (never completed)' }));
-    const custom = el('textarea', { id: id + '-json', rows: '2', 'data-role': 'json', hidden: true, 'aria-label': 'Task data as JSON' });
+    select.append(el('option', { value: CUSTOM, text: t('otherData') }));
+    select.append(el('option', { value: WAIT, text: t('leaveWaiting') }));
+    const custom = el('textarea', { id: id + '-json', rows: '2', 'data-role': 'json', hidden: true, 'aria-label': t('taskDataJson') });
     custom.value = JSON.stringify(presets.length ? presets[0].data : {});
     select.addEventListener('change', function () { custom.hidden = select.value !== CUSTOM; });
     const row = el('div', { className: 'answer', 'data-presets': JSON.stringify(presets.map(function (p) { return p.data; })) }, [
-      el('div', { className: 'field' }, [el('label', { for: id + '-outcome', text: index ? 'Outcome, time ' + (index + 1) : 'Outcome' }), select, custom]),
-      numberField(id + '-days', 'Days before it is completed', '', 'days')
+      el('div', { className: 'field' }, [
+        el('label', { for: id + '-outcome', text: index ? t('outcomeTime', { number: W.number(index + 1) }) : t('outcome') }), select, custom
+      ]),
+      numberField(id + '-days', t('daysBefore'), '', 'days')
     ]);
     return row;
   };
@@ -166,18 +171,18 @@
     try {
       scenario = this.scenario();
     } catch (error) {
-      this.results.replaceChildren(el('p', { className: 'flash error', text: 'A custom answer is not valid JSON: ' + error.message }));
+      this.results.replaceChildren(el('p', { className: 'flash error', text: t('badJson', { error: error.message }) }));
       return;
     }
-    this.results.replaceChildren(el('p', { className: 'meta', text: 'Simulating…' }));
+    this.results.replaceChildren(el('p', { className: 'meta', text: t('simulating') }));
     const result = await W.postForm(this.url, this.csrf, { xml: await this.currentXml(), scenario: JSON.stringify(scenario) });
     if (result.status === 200 && result.body) {
       this.show(result.body);
     } else if (result.body && result.body.errors) {
       this.results.replaceChildren(
-        el('p', { className: 'flash error', text: 'The draft cannot run: validate it and fix its errors first.' }),
+        el('p', { className: 'flash error', text: t('cannotRun') }),
         el('ul', { className: 'problems errors' }, result.body.errors.map(function (e) {
-          return el('li', { text: (e.element_id || 'diagram') + ': ' + e.message });
+          return el('li', { text: t('problem', { where: e.element_id || t('wholeDiagram'), message: e.message }) });
         }))
       );
     } else {
@@ -191,15 +196,16 @@
     this.marked.forEach(function (id) { canvas.removeMarker(id, 'simulated'); });
     this.marked = Array.from(new Set(result.path || [])).filter(function (id) { return registry.get(id); });
     this.marked.forEach(function (id) { canvas.addMarker(id, 'simulated'); });
+    const day = W.number(result.ended_at_day);
     const summary = {
-      finished: 'The process finished on day ' + formatDay(result.ended_at_day) + '.',
-      horizon: 'Still running at the end of the ' + formatDay(result.ended_at_day) + '-day horizon.',
-      stuck: 'From day ' + formatDay(result.ended_at_day) + ' nothing more happens: every open task waits for an answer the scenario does not give, and no timer waits.',
-      error: 'The engine stopped on day ' + formatDay(result.ended_at_day) + ': ' + (result.error || 'an error')
-    }[result.stopped] || (result.finished ? 'Finished.' : 'Stopped.');
+      finished: t('finishedOn', { day: day }),
+      horizon: t('stillRunning', { day: day }),
+      stuck: t('stuckFrom', { day: day }),
+      error: t('engineStopped', { day: day, error: result.error || t('anError') })
+    }[result.stopped] || (result.finished ? t('finished') : t('stopped'));
     const rows = result.steps.map(function (step) {
       return el('tr', { className: 'kind-' + step.kind }, [
-        el('td', { text: formatDay(step.day) }),
+        el('td', { text: W.number(step.day) }),
         el('td', { text: KIND_LABELS[step.kind] || step.kind }),
         el('td', {}, [step.name, ' ', el('code', { className: 'meta', text: step.element_id })]),
         el('td', { text: (step.lane || '').replace(/_/g, ' ') }),
@@ -208,9 +214,9 @@
     });
     this.results.replaceChildren(
       el('p', { id: 'simulation-summary', className: result.stopped === 'error' ? 'flash error' : 'flash', text: summary }),
-      el('div', { className: 'table-scroll', role: 'region', 'aria-label': 'Simulation steps', tabindex: '0' }, [
+      el('div', { className: 'table-scroll', role: 'region', 'aria-label': t('stepsRegion'), tabindex: '0' }, [
         el('table', { className: 'table', id: 'simulation-steps' }, [
-          el('thead', {}, [el('tr', {}, ['Day', 'What happens', 'Element', 'Lane', 'Detail'].map(function (h) {
+          el('thead', {}, [el('tr', {}, [t('colDay'), t('colWhat'), t('colElement'), t('colLane'), t('colDetail')].map(function (h) {
             return el('th', { scope: 'col', text: h });
           }))]),
           el('tbody', {}, rows)
@@ -232,12 +238,8 @@
   function numberField(id, label, value, role) {
     return el('div', { className: 'field' }, [
       el('label', { for: id, text: label }),
-      el('input', { id: id, type: 'number', min: '0', step: 'any', value: value, 'data-role': role, placeholder: role ? 'default' : null })
+      el('input', { id: id, type: 'number', min: '0', step: 'any', value: value, 'data-role': role, placeholder: role ? t('defaultPlaceholder') : null })
     ]);
-  }
-
-  function formatDay(day) {
-    return Number.isInteger(day) ? String(day) : String(Math.round(day * 100) / 100);
   }
 
   W.Simulation = Simulation;

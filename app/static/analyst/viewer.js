@@ -9,7 +9,7 @@
   const container = document.getElementById('diagram');
   if (!container || typeof window.BpmnJS !== 'function') return;
 
-  const viewer = new window.BpmnJS({ container: container });
+  const viewer = new window.BpmnJS({ container: container, additionalModules: [W.translateModule] });
 
   function label(elementId, text, kind) {
     if (!viewer.get('elementRegistry').get(elementId)) return;
@@ -57,7 +57,7 @@
     try {
       await viewer.importXML(xml);
     } catch (error) {
-      container.replaceChildren(W.el('p', { className: 'flash error', text: 'The diagram cannot be drawn: ' + error.message }));
+      container.replaceChildren(W.el('p', { className: 'flash error', text: W.t('cannotDraw', { error: error.message }) }));
       return;
     }
     const canvas = viewer.get('canvas');

@@ -15,7 +15,9 @@
   }
 
   function number(value) {
-    return Number(value).toLocaleString(document.documentElement.lang || undefined);
+    // <html data-numbers>: Latin digits on every page (docs/decisions.md, "Digits").
+    var root = document.documentElement;
+    return Number(value).toLocaleString(root.dataset.numbers || root.lang || undefined);
   }
 
   function create(element, options) {

@@ -1,0 +1,4 @@
+"""`python -m app ...`: the `portal` command (app/command.py)."""
+from .command import main
+
+main()

@@ -1,0 +1,197 @@
+"""The timer sweep's escalations per second, with 1, 2 and 4 sweeper processes, against its floor.
+
+    python -m bench.sweep [--database postgresql+psycopg://postgres@127.0.0.1:5432/bench_sweep]
+                          [--complaints 4000] [--sweepers 1,2,4] [--idle-complaints 0]
+
+1. A fresh PostgreSQL database (dropped and made again), migrated and seeded, filled by the data generator
+   with `--complaints` complaints; the moment when every open complaint's next timer is due is chosen.
+2. For each sweeper count, a copy of that database (CREATE DATABASE ... TEMPLATE, so every run starts from
+   the same rows) and that many processes, each running the sweep as `flask timers sweep` does, with the
+   clock moved to that moment (time-machine: SpiffWorkflow reads the real clock). Timed from the moment
+   all processes are ready until the last has nothing left; then checked: every due instance fired once
+   (one escalation event per complaint, none twice).
+3. The floor, in the same run: one process doing only what any per-instance sweep must do — select the due
+   ids, lock each row (FOR UPDATE SKIP LOCKED), write it, commit — on another copy.
+4. The idle sweep: the due query when nothing is due, median of 50, over the complaints in the database
+   (`--idle-complaints` adds that many more open complaints first, e.g. 1000000).
+Prints escalations/s per run, per process, and the ratio to the floor.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import time
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, make_url, select, text
+
+from app.db import make_engine
+from app.models import InstanceStatus, ProcessInstance, utcnow
+
+from .bench_database import ROOT, prepared_app
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--database", default="postgresql+psycopg://postgres@127.0.0.1:5432/bench_sweep")
+    parser.add_argument("--complaints", type=int, default=4000)
+    parser.add_argument("--sweepers", default="1,2,4")
+    parser.add_argument("--idle-complaints", type=int, default=0)
+    parser.add_argument("--child", choices=("sweep", "floor"), help=argparse.SUPPRESS)
+    parser.add_argument("--at", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        return _child(args.child, args.database, datetime.fromisoformat(args.at))
+
+    base = make_url(args.database)
+    _drop(base)
+    app, sessions = prepared_app(args.database)
+    from app.services.demo import generator
+
+    generator.generate(sessions, args.complaints, seed=7)
+    with sessions() as session:
+        running = (ProcessInstance.status == InstanceStatus.RUNNING) & ProcessInstance.next_timer_due_at.is_not(None)
+        due_at = session.scalar(select(func.max(ProcessInstance.next_timer_due_at)).where(running))
+        due = session.scalar(select(func.count()).where(running))
+        version = session.scalar(text("SHOW server_version"))
+    app.extensions["db_engine"].dispose()
+    at = due_at + timedelta(minutes=1)
+    print(f"PostgreSQL {version}; {args.complaints} complaints generated, {due} instances with a timer, "
+          f"all due at {at:%Y-%m-%d %H:%M} UTC")
+
+    rows = []
+    floor = _run(base, "floor", 1, at, due)
+    rows.append(("floor: lock, write, commit per instance", 1, floor))
+    for count in (int(n) for n in args.sweepers.split(",")):
+        rows.append(("timer sweep", count, _run(base, "sweep", count, at, due)))
+
+    print(f"\n{'run':42} {'procs':>5} {'fired':>7} {'seconds':>8} {'per s':>8} {'per s/proc':>10} {'x floor':>8}")
+    for name, count, (fired, seconds) in rows:
+        rate = fired / seconds
+        print(f"{name:42} {count:5d} {fired:7d} {seconds:8.2f} {rate:8.0f} {rate / count:10.0f} "
+              f"{rate / (floor[0] / floor[1]):8.2f}")
+    _idle(args.database, args.idle_complaints)
+
+
+def _run(base, kind: str, processes: int, at: datetime, due: int) -> tuple[int, float]:
+    url = base.set(database=f"{base.database}_{kind}_{processes}")
+    _drop(url)
+    admin = _admin(base)
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{url.database}" TEMPLATE "{base.database}"'))
+    admin.dispose()
+    rendered = url.render_as_string(hide_password=False)
+    children = [subprocess.Popen([sys.executable, "-m", "bench.sweep", "--database", rendered, "--child", kind,
+                                  "--at", at.isoformat()], cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                 text=True) for _ in range(processes)]
+    for child in children:
+        assert child.stdout.readline().strip() == "ready"
+    started = time.perf_counter()
+    for child in children:
+        child.stdin.write("go\n")
+        child.stdin.flush()
+    fired = sum(json.loads(child.stdout.readline())["fired"] for child in children)
+    seconds = time.perf_counter() - started
+    for child in children:
+        child.wait(timeout=60)
+    if kind == "sweep":
+        _check_once(rendered, due, fired)
+    _drop(url)
+    return fired, seconds
+
+
+def _child(kind: str, url: str, at: datetime) -> None:
+    """One sweeper process: set up, say ready, wait for go, sweep until nothing is due, print what it did."""
+    import time_machine
+
+    from app import create_app
+    from app.services.casework import timers
+
+    app = create_app({"DATABASE_URL": url, "TESTING": True})
+    sessions = app.extensions["db_sessions"]
+    with sessions() as session:  # connect and warm the diagram cache before the clock starts
+        session.execute(text("SELECT 1"))
+    print("ready", flush=True)
+    sys.stdin.readline()
+    with time_machine.travel(at, tick=True):
+        if kind == "sweep":
+            fired = len(timers.sweep(sessions).fired)
+        else:
+            fired = _floor(sessions, at)
+    print(json.dumps({"fired": fired}), flush=True)
+
+
+def _floor(sessions, at: datetime) -> int:
+    """What any per-instance sweep costs at least: due ids, then lock + write + commit each."""
+    done = 0
+    while True:
+        with sessions() as session:
+            ids = session.scalars(select(ProcessInstance.id).where(
+                ProcessInstance.status == InstanceStatus.RUNNING, ProcessInstance.next_timer_due_at <= at)
+                .order_by(ProcessInstance.next_timer_due_at, ProcessInstance.id).limit(200)).all()
+        if not ids:
+            return done
+        for instance_id in ids:
+            with sessions() as session:
+                row = session.scalar(select(ProcessInstance).where(ProcessInstance.id == instance_id)
+                                     .with_for_update(skip_locked=True))
+                if row is None:
+                    continue
+                row.next_timer_due_at = None
+                session.commit()
+                done += 1
+
+
+def _check_once(url: str, due: int, fired: int) -> None:
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        twice = conn.scalar(text(
+            # One escalation per complaint and level: a level reached twice was fired twice.
+            "SELECT count(*) FROM (SELECT complaint_id FROM complaint_events WHERE kind = 'escalated' "
+            "GROUP BY complaint_id, details::jsonb -> 'level' HAVING count(*) > 1) AS doubled"))
+    engine.dispose()
+    assert twice == 0, f"{twice} complaints escalated twice"
+    assert fired <= due, (fired, due)
+
+
+def _idle(url: str, extra: int) -> None:
+    app, sessions = prepared_app(url)
+    if extra:
+        from app.services.demo import generator
+
+        print(f"adding {extra} complaints for the idle sweep ...", flush=True)
+        generator.generate(sessions, extra, seed=11)
+    from app.services.casework import timers
+
+    with sessions() as session:
+        open_instances = session.scalar(select(func.count()).where(ProcessInstance.status == InstanceStatus.RUNNING))
+        now = session.scalar(select(func.min(ProcessInstance.next_timer_due_at)).where(
+            ProcessInstance.status == InstanceStatus.RUNNING)) or utcnow()
+        now -= timedelta(seconds=1)  # nothing due yet
+        times = []
+        for _ in range(50):
+            started = time.perf_counter()
+            assert timers._due_ids(session, 200, now=now) == []
+            times.append(time.perf_counter() - started)
+    print(f"idle sweep (the due query, nothing due) over {open_instances} running instances: "
+          f"median {statistics.median(times) * 1000:.2f} ms, max {max(times) * 1000:.2f} ms")
+    app.extensions["db_engine"].dispose()
+
+
+def _admin(url):
+    return make_engine(url.set(database="postgres").render_as_string(hide_password=False),
+                       isolation_level="AUTOCOMMIT")
+
+
+def _drop(url) -> None:
+    admin = _admin(url)
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)'))
+    admin.dispose()
+
+
+if __name__ == "__main__":
+    main()
