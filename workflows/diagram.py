@@ -22,6 +22,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
 from SpiffWorkflow.spiff.parser import VALIDATOR, SpiffBpmnParser
 from SpiffWorkflow.spiff.specs.defaults import UserTask
 
+from .calendar import CALENDAR_PROPERTY, CALENDARS, DURATION_CALENDARS, counts_working_days
 from .notes import Note
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -76,6 +77,9 @@ class Diagram:
     spec: object
     subprocess_specs: dict
     user_tasks: dict[str, UserTaskInfo] = field(default_factory=dict)
+    # Element ids of the timers that count working days (property calendar="working-days"): when there
+    # are none, the portal need not build a calendar to run this diagram.
+    working_day_timers: frozenset[str] = frozenset()
 
 
 def user_task_info(task_spec) -> UserTaskInfo:
@@ -131,6 +135,7 @@ def parse_diagram(
 
     errors.extend(_check_lanes(root, roles, lines))
     errors.extend(_check_timers(root))
+    errors.extend(_check_calendars(root))
     all_specs = [spec, *subprocess_specs.values()]
     user_tasks = {}
     for process_spec in all_specs:
@@ -141,7 +146,13 @@ def parse_diagram(
                 errors.extend(_check_user_task(info, roles, form_keys, statuses, lines))
     if errors:
         raise DiagramRejected(errors)
-    return Diagram(process_id, spec, subprocess_specs, user_tasks)
+    working_day_timers = frozenset(
+        task_spec.bpmn_id
+        for process_spec in all_specs
+        for task_spec in process_spec.task_specs.values()
+        if task_spec.bpmn_id and counts_working_days(task_spec)
+    )
+    return Diagram(process_id, spec, subprocess_specs, user_tasks, working_day_timers)
 
 
 def _executable_process_id(root) -> str:
@@ -208,6 +219,32 @@ def _check_timers(root):
             if kind in _TIMER_KINDS:
                 timer = _TIMER_KINDS[kind](event.get("id"), (child.text or "").strip())
                 yield from _check_timer_expression(event.get("id"), timer, event.sourceline)
+
+
+def _check_calendars(root):
+    """The `calendar` property of every event: a known calendar, on a timer with a duration to count."""
+    for event in root.iter():
+        if not isinstance(event.tag, str) or not event.tag.startswith(f"{{{BPMN_NS}}}"):
+            continue
+        calendar = _property(event, CALENDAR_PROPERTY)
+        if calendar is None:
+            continue
+        if calendar not in CALENDARS:
+            note = Note("unknown_calendar", {"calendar": calendar, "calendars": list(CALENDARS)})
+            yield DiagramError(note, event.get("id") or "", event.sourceline)
+        elif calendar in DURATION_CALENDARS and event.find(f"{{{BPMN_NS}}}timerEventDefinition/{{{BPMN_NS}}}timeDuration") is None:
+            yield DiagramError(Note("calendar_on_event_without_duration"), event.get("id") or "", event.sourceline)
+
+
+def _property(element, name: str) -> str | None:
+    """The value of a SpiffWorkflow property (`spiffworkflow:property name=...`) of an element, or None."""
+    extensions = element.find(f"{{{BPMN_NS}}}extensionElements")
+    if extensions is None:
+        return None
+    for prop in extensions.iter():
+        if isinstance(prop.tag, str) and etree.QName(prop).localname == "property" and prop.get("name") == name:
+            return prop.get("value") or ""
+    return None
 
 
 def _check_timer_expression(element_id, timer, line):

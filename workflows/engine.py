@@ -19,8 +19,9 @@ from SpiffWorkflow.spiff.specs.defaults import UserTask
 from SpiffWorkflow.spiff.specs.event_definitions import SignalEventDefinition
 from SpiffWorkflow.task import TaskState
 
+from .calendar import WorkingCalendar
 from .diagram import Diagram, user_task_info
-from .timers import notice_of, waiting_timers
+from .timers import count_working_days, notice_of, waiting_timers
 
 # Pinned so that a SpiffWorkflow upgrade never silently rewrites saved states;
 # a state saved under another version goes through the library's migration.
@@ -78,11 +79,20 @@ def snapshot(workflow: BpmnWorkflow) -> ProcessSnapshot:
     )
 
 
-def start_process(diagram: Diagram, data: dict) -> BpmnWorkflow:
+def start_process(diagram: Diagram, data: dict, calendar: WorkingCalendar | None = None) -> BpmnWorkflow:
+    """`calendar`: the province's working days, for timers that count them (see workflows/calendar.py);
+    the same for every verb that runs the process on. None: weekends and Pakistan's public holidays,
+    without the province's own closures. Timers without the property count calendar days either way."""
     workflow = BpmnWorkflow(diagram.spec, diagram.subprocess_specs)
     workflow.get_tasks(state=TaskState.READY)[0].data.update(data)
-    workflow.do_engine_steps()
+    _run_on(workflow, calendar)
     return workflow
+
+
+def _run_on(workflow: BpmnWorkflow, calendar: WorkingCalendar | None) -> None:
+    """Run the engine as far as it goes, then count the working-day timers it reached on `calendar`."""
+    workflow.do_engine_steps()
+    count_working_days(workflow, calendar)
 
 
 # A saved state is compacted: a task leaves out what SpiffWorkflow writes the same for almost every task
@@ -197,25 +207,25 @@ def open_tasks(workflow: BpmnWorkflow) -> list[OpenTask]:
     return tasks
 
 
-def complete_task(workflow: BpmnWorkflow, task_id: str, data: dict) -> None:
+def complete_task(workflow: BpmnWorkflow, task_id: str, data: dict, calendar: WorkingCalendar | None = None) -> None:
     task = workflow.get_task_from_id(UUID(task_id)) if _is_uuid(task_id) else None
     if task is None or task.state != TaskState.READY or not isinstance(task.task_spec, UserTask):
         raise TaskNotOpen(task_id)
     task.set_data(**data)
     task.run()
-    workflow.do_engine_steps()
+    _run_on(workflow, calendar)
 
 
-def fire_timers(workflow: BpmnWorkflow) -> None:
+def fire_timers(workflow: BpmnWorkflow, calendar: WorkingCalendar | None = None) -> None:
     """Fire every timer that is due now and run the process on from there."""
     workflow.refresh_timers()
-    workflow.do_engine_steps()
+    _run_on(workflow, calendar)
 
 
-def send_signal(workflow: BpmnWorkflow, name: str, payload: dict) -> int:
+def send_signal(workflow: BpmnWorkflow, name: str, payload: dict, calendar: WorkingCalendar | None = None) -> int:
     """Deliver a BPMN signal from outside the process; returns how many events caught it."""
     caught = workflow.event_manager.catch(BpmnEvent(SignalEventDefinition(name), payload=payload), internal=False)
-    workflow.do_engine_steps()
+    _run_on(workflow, calendar)
     return caught
 
 

@@ -42,6 +42,10 @@ TEXTS = {
     "timer_not_text": N_('timer value %(value)s is not a text; write it in quotes, e.g. "P15D"'),
     "timer_date_without_offset": N_("timer date %(value)s has no UTC offset; add one, e.g. +05:00"),
     "timer_not_iso": N_("timer value %(value)s is not a valid ISO-8601 value: %(detail)s"),
+    "unknown_calendar": N_("unknown calendar '%(calendar)s'; use one of: %(calendars)s"),
+    "calendar_on_event_without_duration": N_(
+        "the calendar property counts the days of a duration (timeDuration); this event has none"
+    ),
     # Warnings (workflows/analysis/inspect.py)
     "unreachable": N_("%(element)s cannot be reached from a start event; connect a sequence flow to it or delete it"),
     "lane_empty": N_("lane '%(lane)s' has no tasks; delete it or move its tasks into it"),

@@ -16,14 +16,19 @@ from uuid import UUID
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     CycleTimerEventDefinition,
+    DurationTimerEventDefinition,
     TimeDateEventDefinition,
     TimerEventDefinition,
 )
 from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import EventBasedGateway
 from SpiffWorkflow.task import TaskState
 
+from .calendar import WorkingCalendar, calendar_duration, counts_working_days, working_due
+
 # Where a task keeps its timer's due moment, in its internal data (also once saved).
 TIMER_KEY = "event_value"
+# Marks a working-day timer whose due moment is already counted in working days (counted once, when reached).
+COUNTED_KEY = "working_days_counted"
 
 
 @dataclass(frozen=True)
@@ -136,3 +141,39 @@ def _is_reminder(task_spec) -> bool:
     else:
         timers = [task_spec]
     return bool(timers) and all(spec.outputs and all(notice_of(out) for out in spec.outputs) for spec in timers)
+
+
+def count_working_days(workflow, calendar: WorkingCalendar | None) -> None:
+    """Re-date the working-day timers the process has just reached, counting their days on `calendar`.
+
+    SpiffWorkflow writes a duration timer's due moment (reached moment + the
+    duration in calendar days) when the process reaches it. For a timer whose
+    event says `calendar="working-days"` this counts the same duration in
+    working days from the same reached moment, once: the due moment stays put
+    afterwards (a closure announced later does not move a deadline already
+    given). Working days are never fewer than calendar days, so the engine has
+    not fired such a timer before this runs. Without a calendar: weekends and
+    Pakistan's public holidays, no closures.
+    """
+    calendar = calendar or WorkingCalendar()
+    for task in workflow.get_tasks(state=TaskState.WAITING):
+        found = timer_of(task.task_spec)
+        if found is None or task.internal_data.get(COUNTED_KEY):
+            continue
+        element, definition = found
+        value = task.internal_data.get(TIMER_KEY)
+        if value is None or not isinstance(definition, DurationTimerEventDefinition) or not counts_working_days(element):
+            continue
+        duration = workflow.script_engine.evaluate(task, definition.expression)
+        calendar_due = stored_moment(value)
+        reached = reached_moment(calendar_due, duration)
+        task.internal_data[TIMER_KEY] = redated(value, working_due(calendar, reached, duration))
+        task.internal_data[COUNTED_KEY] = True
+
+
+def reached_moment(calendar_due: datetime, duration: str) -> datetime:
+    """When the process reached a duration timer SpiffWorkflow dated `calendar_due` (its duration before)."""
+    # Days, weeks and times last the same from any start; only months vary, and a working-day timer of
+    # months is rare enough that the month before the due moment is close enough.
+    estimate = calendar_due - calendar_duration(calendar_due, duration)
+    return calendar_due - calendar_duration(estimate, duration)

@@ -26,6 +26,7 @@ from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEv
 from SpiffWorkflow.spiff.specs.defaults import UserTask
 from SpiffWorkflow.task import TaskState
 
+from ..calendar import WorkingCalendar, counts_working_days, working_due
 from ..diagram import Diagram
 from ..engine import complete_task, start_process
 from ..notes import Note, sentence
@@ -90,17 +91,21 @@ class SimulationResult:
     error: Note | None = None
 
 
-def simulate(diagram: Diagram, scenario: Scenario, start: datetime | None = None) -> SimulationResult:
+def simulate(
+    diagram: Diagram, scenario: Scenario, start: datetime | None = None, calendar: WorkingCalendar | None = None
+) -> SimulationResult:
     """Run `diagram` under `scenario` from `start` (default: now). Writes nothing anywhere.
 
     Date timers (`timeDate`) are absolute moments: the engine compares them with
     the real clock when it reaches them, so simulate from today (the default)
-    for a diagram that has them.
+    for a diagram that has them. Working-day timers count their days on
+    `calendar` (default: weekends and Pakistan's public holidays, no closures)
+    from the virtual moment they are reached, so the days they take depend on `start`.
     """
     start = start or datetime.now(timezone.utc)
     if start.tzinfo is None:
         raise ValueError("start must be timezone-aware")
-    return _Simulation(diagram, scenario, start).run()
+    return _Simulation(diagram, scenario, start, calendar or WorkingCalendar()).run()
 
 
 @dataclass
@@ -118,8 +123,9 @@ class _Pending:
 
 
 class _Simulation:
-    def __init__(self, diagram: Diagram, scenario: Scenario, start: datetime):
+    def __init__(self, diagram: Diagram, scenario: Scenario, start: datetime, calendar: WorkingCalendar):
         self.diagram = diagram
+        self.calendar = calendar
         self.scenario = scenario
         self.start = start
         self.now = timedelta(0)
@@ -204,15 +210,20 @@ class _Simulation:
             timer.written = moment
         return real
 
-    def _virtual_due(self, task, definition, due: datetime, real: datetime) -> timedelta:
+    def _virtual_due(self, task, element, definition, due: datetime, real: datetime) -> timedelta:
         """The virtual moment of a timer the engine has just reached (at self.now).
 
         Durations (and cycles without a start date) were computed from the real
         clock of this step; the step takes milliseconds, so rounding to whole
         seconds recovers the diagram's duration exactly. Dates are absolute.
+        Working days are counted here from the virtual moment: the engine
+        counted them from the real one, whose weekends and holidays differ.
         """
         if not is_relative(self.workflow, task, definition):
             return due - self.start
+        if counts_working_days(element):
+            duration = self.workflow.script_engine.evaluate(task, definition.expression)
+            return working_due(self.calendar, self.start + self.now, duration) - self.start
         return self.now + timedelta(seconds=round((due - real).total_seconds()))
 
     # -- what the engine did -------------------------------------------------
@@ -269,7 +280,8 @@ class _Simulation:
                 continue
             due = task_due(task)  # None for a cycle with no occurrence left
             if due is not None:
-                waiting[task.id] = _Timer(self._virtual_due(task, found[1], due, real), due, found[0], found[1])
+                virtual = self._virtual_due(task, found[0], found[1], due, real)
+                waiting[task.id] = _Timer(virtual, due, found[0], found[1])
         self.timers = waiting
 
     def _report_completed(self, task, fired: set) -> None:
