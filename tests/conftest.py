@@ -36,6 +36,7 @@ from app.models import (
     ComplaintSupporter,
     District,
     HumanTask,
+    Incident,
     ProcessDefinition,
     ProcessInstance,
     Role,
@@ -108,6 +109,7 @@ def _reset(engine):
         m.__tablename__
         for m in (
             *AGGREGATES,
+            Incident,
             AuditEntry,
             WorkerHeartbeat,
             Notification,

@@ -27,6 +27,7 @@ from .engine import (
     start_process,
     take_notices,
 )
+from .failures import RunFailure, describe_failure
 from .timers import PendingTimer, set_timer_due, waiting_timers
 
 __all__ = [
@@ -36,10 +37,12 @@ __all__ = [
     "OpenTask",
     "PendingTimer",
     "ProcessSnapshot",
+    "RunFailure",
     "TaskNotOpen",
     "UserTaskInfo",
     "closing_event",
     "complete_task",
+    "describe_failure",
     "final_data",
     "fire_timers",
     "is_finished",

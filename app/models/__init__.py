@@ -6,6 +6,7 @@ from .complaints import STATUS_LABELS, Attachment, Complaint, ComplaintEvent, Co
 from .notifications import Channel, DeliveryStatus, Notification
 from .operations import WorkerHeartbeat
 from .organisation import Category, Department, District, Division, Office
+from .incidents import Incident, IncidentSource, IncidentStatus
 from .credentials import RecoveryCode, SecondFactor, UserSession, VerificationCode
 from .supporters import ComplaintSupporter
 from .statistics import AGGREGATES, StatCell, StatCitizens, StatDay, StatOfficer, StatOpenDay, StatResolutionHours
@@ -34,6 +35,9 @@ __all__ = [
     "Division",
     "EventImmutable",
     "HumanTask",
+    "Incident",
+    "IncidentSource",
+    "IncidentStatus",
     "InstanceStatus",
     "LANE_ROLES",
     "LANGUAGES",

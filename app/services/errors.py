@@ -55,3 +55,17 @@ class TooManyTries(Invalid):
 
 class MobileUnconfirmed(NotAllowed):
     """The citizen has not yet proved with a code that the mobile number is theirs."""
+
+
+class ProcessIncident(DomainError):
+    """The process failed inside the engine at run time (a condition, a script): nothing was kept.
+
+    The view or job rolls back, records the incident in a short transaction of its
+    own (`casework.incidents.record_failure`) and tells the person its reference.
+    `failure` holds the element and error (no personal data); `source` is an
+    `IncidentSource` (what was running).
+    """
+
+    def __init__(self, complaint_id: int, failure, source):
+        super().__init__(f"complaint {complaint_id}: {failure.element_id}: {failure.error_type}: {failure.message}")
+        self.complaint_id, self.failure, self.source = complaint_id, failure, source

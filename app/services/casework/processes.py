@@ -14,20 +14,41 @@ from `deployments.diagram_for` (parsed once per process and version).
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.orm import Session
 
 import workflows
-from workflows import ProcessSnapshot, TaskNotOpen
+from workflows import ProcessSnapshot, RunFailure, TaskNotOpen
 from workflows.analysis import migrate_state
 
-from ...models import Complaint, HumanTask, ProcessDefinition, ProcessInstance, User, utcnow
-from . import deployments
+from ...models import Complaint, HumanTask, IncidentSource, ProcessDefinition, ProcessInstance, User, utcnow
+from . import deployments, incidents
 from .projection import sync_instance
 
-__all__ = ["Move", "ProcessSnapshot", "TaskNotOpen", "TimersFired", "begin", "migrate", "start"]
+__all__ = [
+    "Move", "ProcessFailed", "ProcessSnapshot", "RunFailure", "TaskNotOpen", "TimersFired", "begin", "failure_of",
+    "migrate", "start",
+]
+
+
+class ProcessFailed(Exception):
+    """The engine failed inside the process (a condition, a script, a state it cannot read).
+
+    `failure` says which element and what error, without personal data; the
+    caller rolls back and records an incident (casework/incidents.py).
+    """
+
+    def __init__(self, failure: RunFailure):
+        super().__init__(f"{failure.element_id or 'process'}: {failure.error_type}: {failure.message}")
+        self.failure = failure
+
+
+def failure_of(error: BaseException) -> RunFailure:
+    """The facts of any error met while moving a process, for an incident."""
+    return error.failure if isinstance(error, ProcessFailed) else workflows.describe_failure(error)
 
 
 @dataclass(frozen=True)
@@ -44,14 +65,26 @@ class Move:
     def __init__(self, session: Session, instance: ProcessInstance):
         self._session = session
         self.instance = instance
-        self._workflow = workflows.restore_process(deployments.diagram_for(session, instance.definition), instance.state)
+        # A saved move of this kind shows an earlier failure of the same kind is over (see `save`).
+        self._recovers: IncidentSource | None = None
+        self._had_timer_failures = bool(instance.timer_failures)
+        with _failing_as_incident():
+            self._workflow = workflows.restore_process(
+                deployments.diagram_for(session, instance.definition), instance.state
+            )
 
     def complete_task(self, task_guid: str, data: dict) -> None:
-        """Raises workflows.TaskNotOpen when the task is no longer waiting for a person."""
-        workflows.complete_task(self._workflow, task_guid, data)
+        """Raises workflows.TaskNotOpen when the task is no longer waiting for a person,
+        ProcessFailed when the process fails on the way to its next wait."""
+        with _failing_as_incident():
+            workflows.complete_task(self._workflow, task_guid, data)
+        self._recovers = IncidentSource.TASK
 
     def fire_timers(self) -> TimersFired:
-        workflows.fire_timers(self._workflow)
+        with _failing_as_incident():
+            workflows.fire_timers(self._workflow)
+        # Only a move after failed tries can end a timer incident: the sweep's thousands of others skip the update.
+        self._recovers = IncidentSource.TIMER if self._had_timer_failures else None
         return TimersFired(
             deadline=workflows.next_timer_due(self._workflow) != self.instance.next_timer_due_at,
             notice=workflows.next_notice_due(self._workflow) != self.instance.next_notice_at,
@@ -59,7 +92,10 @@ class Move:
 
     def send_signal(self, name: str, payload: dict) -> int:
         """How many events of the process caught the signal (0: nothing moved)."""
-        return workflows.send_signal(self._workflow, name, payload)
+        with _failing_as_incident():
+            caught = workflows.send_signal(self._workflow, name, payload)
+        self._recovers = IncidentSource.SIGNAL
+        return caught
 
     def save(
         self,
@@ -72,9 +108,22 @@ class Move:
         """Store the moved process and everything projected from it; returns the new inbox rows."""
         snapshot = workflows.snapshot(self._workflow)
         self._workflow = None  # a saved move is spent: a second save would take no notices
-        return sync_instance(
+        new_tasks = sync_instance(
             self._session, complaint, self.instance, snapshot, actor=actor, completed_task_id=completed_task_id, now=now
         )
+        if self._recovers is not None:
+            incidents.resolve_incidents(self._session, complaint.id, self._recovers, how="succeeded", now=now)
+        return new_tasks
+
+
+@contextmanager
+def _failing_as_incident():
+    try:
+        yield
+    except TaskNotOpen:
+        raise
+    except Exception as error:
+        raise ProcessFailed(workflows.describe_failure(error)) from error
 
 
 def begin(session: Session, instance: ProcessInstance) -> Move:

@@ -11,12 +11,12 @@ from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.datastructures import MultiDict
 
-from ...models import Complaint, HumanTask, ProcessInstance, User, utcnow
+from ...models import Complaint, HumanTask, IncidentSource, ProcessInstance, User, utcnow
 from ...task_forms import FormContext, get_task_form
 from ..notifications import outbox
 from . import attachments, events, processes
 from .. import files
-from ..errors import Conflict, Invalid, NotFound
+from ..errors import Conflict, Invalid, NotFound, ProcessIncident
 from .scope import can_read, may_work, task_filter, task_filter_parts
 
 
@@ -88,6 +88,16 @@ class StepTaken(Conflict):
         self.task = task
 
 
+class StepFailed(ProcessIncident):
+    """The process failed on the way from this step to its next wait; nothing was kept.
+
+    `task_id` is the step, for the page to show its form again with what was typed."""
+
+    def __init__(self, failure, task: HumanTask):
+        super().__init__(task.complaint_id, failure, IncidentSource.TASK)
+        self.task_id = task.id
+
+
 @dataclass
 class Completion:
     task: HumanTask
@@ -107,7 +117,9 @@ def complete_task(
     """Validate the task's form, move the process on and record it; the caller commits.
 
     Raises StepInvalid (field errors, with the bound form), NotFound (not the
-    actor's to see), StepTaken (somebody completed it first: the message says who).
+    actor's to see), StepTaken (somebody completed it first: the message says who),
+    StepFailed (the process failed at run time: the caller rolls back and records
+    the incident).
     """
     now = now or utcnow()
     task = session.get(HumanTask, task_id)
@@ -148,6 +160,8 @@ def complete_task(
         move.complete_task(task.task_guid, data)
     except processes.TaskNotOpen:
         raise StepTaken(_l("This step is no longer open."), task) from None
+    except processes.ProcessFailed as failed:
+        raise StepFailed(failed.failure, task) from failed
     kind, note, details = task_form.apply(data, ctx)
     if prepared:
         details = {**details, "files": len(prepared)}  # the list of attachments on the page says more

@@ -8,7 +8,8 @@ handled, which the next sweep picks up again.
 
 An instance whose timers fail (a diagram script error, a corrupt state) is not
 retried every minute forever: it is put back by a growing delay, and the
-failure count and error stay on the row for an operator to see.
+failure count and error stay on the row for an operator to see; the failure is
+also an incident on the analysts' incidents page (casework/incidents.py).
 """
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from sqlalchemy.orm import Session, joinedload, sessionmaker, undefer
 
 from ...models import InstanceStatus, ProcessInstance, utcnow
 from .. import sweep as sweeping
-from . import processes
+from . import incidents, processes
 
 FIRST_RETRY = timedelta(minutes=5)
 LONGEST_RETRY = timedelta(days=1)
@@ -109,3 +110,4 @@ def _postpone(session: Session, instance_id: int, error: Exception, *, now: date
         )
         .execution_options(synchronize_session=False)
     )
+    incidents.record_timer_failure(session, instance_id, processes.failure_of(error), now=now)

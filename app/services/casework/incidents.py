@@ -1,0 +1,125 @@
+"""Recording incidents: a process that failed at run time, told to the analysts.
+
+The caller has rolled back the failed move; it then records the incident in a
+short transaction of its own (the view or the sweep commits it), so the
+failure is known even though nothing of the move was kept. The same failure
+again (same complaint, element, source and error) counts up on its open row
+and keeps its reference, so a person retrying, or a timer failing every few
+minutes, does not fill the table.
+
+A later move of the same kind that succeeds resolves the complaint's open
+incidents of that kind (`resolve_incidents`, called by the engine door): the
+person's next try went through, or the timer fired after the fix.
+"""
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from ...models import Incident, IncidentSource, IncidentStatus, ProcessInstance, User, utcnow
+from ..errors import ProcessIncident
+
+if TYPE_CHECKING:
+    from workflows import RunFailure
+
+# No 0/O, 1/I/L: a reference is read out over the telephone.
+_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+
+
+def new_reference() -> str:
+    return "INC-" + "".join(secrets.choice(_ALPHABET) for _ in range(6))
+
+
+def record_incident(
+    session: Session,
+    complaint_id: int,
+    failure: RunFailure,
+    *,
+    source: IncidentSource,
+    actor: User | None = None,
+    now: datetime | None = None,
+) -> Incident:
+    """Record (or count again) the failure of `complaint_id`'s process; flushes, the caller commits."""
+    now = now or utcnow()
+    same = session.scalar(
+        select(Incident)
+        .where(
+            Incident.complaint_id == complaint_id,
+            Incident.status == IncidentStatus.OPEN,
+            Incident.source == source,
+            _same_element(failure.element_id),
+            Incident.error_type == failure.error_type,
+            Incident.error_message == failure.message,
+        )
+        .order_by(Incident.id)
+        .limit(1)
+        .with_for_update()
+    )
+    if same is not None:
+        same.count += 1
+        same.last_at = now
+        same.actor_id = actor.id if actor else None
+        session.flush()
+        return same
+    incident = Incident(
+        reference=new_reference(),
+        complaint_id=complaint_id,
+        definition_id=session.scalar(
+            select(ProcessInstance.definition_id).where(ProcessInstance.complaint_id == complaint_id)
+        ),
+        element_id=failure.element_id,
+        element_name=failure.element_name,
+        source=source,
+        error_type=failure.error_type,
+        error_message=failure.message,
+        actor_id=actor.id if actor else None,
+        first_at=now,
+        last_at=now,
+        count=1,
+        status=IncidentStatus.OPEN,
+    )
+    session.add(incident)
+    session.flush()
+    return incident
+
+
+def record_failure(session: Session, failed: ProcessIncident, actor: User | None, *, now: datetime | None = None) -> Incident:
+    """Record what a view or job caught, after it rolled the failed move back."""
+    return record_incident(session, failed.complaint_id, failed.failure, source=failed.source, actor=actor, now=now)
+
+
+def record_timer_failure(session: Session, instance_id: int, failure: RunFailure, *, now: datetime) -> Incident | None:
+    """The timer sweep's failure point: the instance's timers failed and were rolled back."""
+    complaint_id = session.scalar(select(ProcessInstance.complaint_id).where(ProcessInstance.id == instance_id))
+    if complaint_id is None:
+        return None
+    return record_incident(session, complaint_id, failure, source=IncidentSource.TIMER, now=now)
+
+
+def resolve_incidents(
+    session: Session,
+    complaint_id: int,
+    source: IncidentSource | None,
+    *,
+    how: str,
+    actor: User | None = None,
+    now: datetime | None = None,
+) -> None:
+    """Mark the complaint's open incidents (of `source`, or all) resolved."""
+    query = update(Incident).where(Incident.complaint_id == complaint_id, Incident.status == IncidentStatus.OPEN)
+    if source is not None:
+        query = query.where(Incident.source == source)
+    session.execute(
+        query.values(
+            status=IncidentStatus.RESOLVED, resolved_at=now or utcnow(), resolution=how,
+            resolved_by_id=actor.id if actor else None,
+        ).execution_options(synchronize_session="fetch")
+    )
+
+
+def _same_element(element_id: str | None):
+    return Incident.element_id.is_(None) if element_id is None else Incident.element_id == element_id
