@@ -17,9 +17,9 @@ from .db import make_engine, make_session_factory
 from .i18n import local_name
 from .models import STATUS_LABELS, ComplaintStatus, Role, User, utcnow
 from .models.complaints import escalation_label
-from .services.casework import events
+from .services.casework import events, incidents
 from .services.casework.milestones import days_until
-from .services.errors import Conflict, Invalid, NotAllowed, NotFound, TooManyTries
+from .services.errors import Conflict, Invalid, NotAllowed, NotFound, ProcessIncident, TooManyTries
 from .services import files, rate_limits
 from .services.people import passwords, second_factor, user_sessions
 
@@ -61,6 +61,7 @@ def init_app(app: Flask) -> None:
         app.register_error_handler(error, _error_page(status))
     app.register_error_handler(Invalid, _invalid_page)
     app.register_error_handler(TooManyTries, too_many_tries_page)
+    app.register_error_handler(ProcessIncident, _incident_page)
     app.register_error_handler(CSRFError, _csrf_page)
     for status in (400, 403, 404, 405, 413):
         app.register_error_handler(status, _error_page(status))
@@ -407,6 +408,27 @@ def _server_error_page(error):
     except Exception:  # the page's own layout failed too (e.g. the database is down): plain text still helps
         current_app.logger.exception("the error page could not be rendered")
         return current_app.response_class(message, status=500, mimetype="text/plain"), 500
+
+
+def recorded_incident(failed: ProcessIncident, actor: User | None) -> str:
+    """Roll back the failed move, record the incident in a short transaction of its own; its reference."""
+    session = db()
+    session.rollback()
+    reference = incidents.record_failure(session, failed, actor).reference
+    session.commit()
+    return reference
+
+
+def incident_message(reference: str) -> str:
+    return _("This step cannot be completed now; the process analysts have been told. Reference: %(reference)s",
+             reference=reference)
+
+
+def _incident_page(failed: ProcessIncident):
+    """A process failed under a page that does not show its own form again: the message and the reference."""
+    actor = current_user if current_user.is_authenticated else None
+    message = incident_message(recorded_incident(failed, actor))
+    return render_template("error.html", status=500, message=message), 500
 
 
 def _invalid_page(error: Invalid):

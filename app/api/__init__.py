@@ -10,12 +10,15 @@ from flask_babel import get_locale, gettext as _
 from werkzeug.exceptions import HTTPException
 
 from .. import i18n
-from ..services.errors import Conflict, Invalid, MobileUnconfirmed, NotAllowed, NotFound, TooManyTries
-from ..web import csrf, register_error_renderer
+from ..services.errors import Conflict, Invalid, MobileUnconfirmed, NotAllowed, NotFound, ProcessIncident, TooManyTries
+from ..web import csrf, incident_message, recorded_incident, register_error_renderer
+from .auth import api_user
 from .problems import ApiProblem, from_http_error, problem
 
 PREFIX = "/api/v1"
 bp = Blueprint("api", __name__, url_prefix=PREFIX)
+# The problem type of an incident (a process that failed at run time); docs/analysts.md describes incidents.
+INCIDENT_TYPE = PREFIX + "/problems/incident"
 # Bearer tokens only: the session cookie is never read here, so there is nothing for CSRF to forge.
 csrf.exempt(bp)
 
@@ -57,5 +60,14 @@ bp.register_error_handler(
     lambda error: problem(403, _("%(reason)s Send the code to POST /api/v1/me/mobile/confirmation; "
                                  "POST /api/v1/me/mobile sends a new one.", reason=error)),
 )
+
+
+@bp.errorhandler(ProcessIncident)
+def _incident(failed: ProcessIncident):
+    """The process failed at run time: nothing was kept; the analysts have an incident, the client its reference."""
+    reference = recorded_incident(failed, api_user())
+    return problem(500, incident_message(reference), title=_("The process could not go on"), type=INCIDENT_TYPE,
+                   reference=reference)
+
 
 from . import account, complaints, docs, personal_data, tasks  # noqa: E402,F401  (they add their routes to bp)

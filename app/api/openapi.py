@@ -16,6 +16,7 @@ PROBLEM_NAMES = {
     415: "UnsupportedMediaType",
     422: "Invalid",
     429: "TooManyRequests",
+    500: "Incident",  # the only 500 the operations document: a process that failed at run time
 }
 PUBLIC: list = []
 PHOTO_TYPES = "image/jpeg, image/png, image/heic, image/heif"  # `security: []`: no token needed
@@ -317,7 +318,7 @@ PATHS = {
             requestBody=json_body("Rating", {"rating": 4, "satisfied": True, "comment": "Fixed in two days, thank you."}),
             responses={
                 "200": answer("Rated: the complaint as it is now", "ComplaintDetail"),
-                **problems(400, 401, 403, 404, 409, 413, 415, 422),
+                **problems(400, 401, 403, 404, 409, 413, 415, 422, 500),
             },
         )
     },
@@ -379,7 +380,8 @@ PATHS = {
                     "multipart/form-data": {"schema": ref("TaskInputWithPhoto")},
                 },
             },
-            responses={"200": answer("Completed; the process moved on", "Completion"), **problems(400, 401, 404, 409, 413, 415, 422)},
+            responses={"200": answer("Completed; the process moved on", "Completion"),
+                       **problems(400, 401, 404, 409, 413, 415, 422, 500)},
         )
     },
     "/openapi.json": {

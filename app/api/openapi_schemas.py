@@ -497,6 +497,12 @@ RESPONSES = {
         "content": PROBLEM_CONTENT,
     },
     "Invalid": {"description": "Some fields are wrong: `errors` says which and why.", "content": PROBLEM_CONTENT},
+    "Incident": {
+        "description": "The process failed at run time (a condition or script of its diagram): nothing was saved and "
+        "the process analysts have been told. `type` ends in `/problems/incident`; `reference` is the incident's "
+        "reference to quote. Retry later.",
+        "content": PROBLEM_CONTENT,
+    },
     "TooManyRequests": {
         "description": "Over the rate limit: wait `Retry-After` seconds.",
         "headers": {"Retry-After": {"required": True, "schema": {"type": "string", "pattern": "^[0-9]+$"}}},

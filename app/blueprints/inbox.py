@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 
 from ..models import Role
 from ..services.casework import complaints, tasks
-from ..web import db, file_store, roles_required, uploaded_files
+from ..web import db, file_store, incident_message, recorded_incident, roles_required, uploaded_files
 
 bp = Blueprint("inbox", __name__)
 
@@ -44,6 +44,12 @@ def complete(task_id: int):
         session.rollback()
         flash(str(taken), "error")
         return redirect(url_for("complaints.show", complaint_id=taken.task.complaint_id)), 303
+    except tasks.StepFailed as failed:
+        # The process failed past this step (a diagram's condition or script): nothing was kept, the
+        # analysts get an incident, and the person gets the reference with everything they typed.
+        flash(incident_message(recorded_incident(failed, current_user)), "error")
+        task = tasks.get_task_for(session, current_user, failed.task_id)
+        return _task_page(task, tasks.build_form(session, task, current_user, request.form), {}), 500
     session.commit()
     flash(_("Done. The complaint has moved on."))
     if current_user.role is Role.CITIZEN:
