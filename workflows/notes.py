@@ -64,6 +64,7 @@ TEXTS = {
         "%(element)s was reached earlier but does not exist in the target version, so the history could not be kept"
     ),
     "moved_state_unloadable": N_("the moved state does not load on the target (%(detail)s)"),
+    "timer_not_recounted": N_("%(element)s cannot be recounted under the target version's value (%(detail)s)"),
     # Simulation (workflows/analysis/simulate.py)
     "fired_at_once": N_("fired as soon as it was reached"),
     "sends_notice": N_("sends the notice '%(notice)s'"),

@@ -3,20 +3,35 @@
 What must survive: every open task (same guid, so the inbox row stays), every
 waiting timer with its due moment. What refuses a move: an open task or a
 waiting timer that the target version does not have, named in the reason.
+With `retime`, waiting timers are recounted under the target's values; with a
+`mapping`, renamed elements still align.
 """
 import copy
 import re
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
-from workflows.analysis import MigrationRefused, check_migration, instance_view, migrate_state
+from workflows.analysis import (
+    MigrationRefused,
+    check_migration,
+    instance_view,
+    migrate_state,
+    retimed_timers,
+    suggested_mapping,
+    unmatched_elements,
+)
 from workflows import (
+    complete_task,
+    fire_timers,
+    next_notice_due,
     next_timer_due,
     open_tasks,
     restore_process,
     save_state,
     start_process,
+    waiting_timers,
 )
 
 DAY = timedelta(days=1)
@@ -220,3 +235,143 @@ def test_a_boundary_timer_the_target_adds_to_an_open_task_does_not_start_for_it(
     # A complaint started on the target has it.
     fresh = save_state(start_process(target, {"complaint_id": 2}))
     assert timers(target, fresh)["triage_late"] == flow.T0 + 3 * DAY
+
+
+# -- recounting waiting timers under the target version -----------------------------
+
+VARIANTS = Path(__file__).resolve().parent / "variants"
+
+
+@pytest.fixture(scope="module")
+def ten_days(parse_xml):
+    """Escalates after 10 days, reminds after 7 (variants/complaint_10_days.bpmn)."""
+    return parse_xml((VARIANTS / "complaint_10_days.bpmn").read_bytes())
+
+
+@pytest.fixture(scope="module")
+def renamed_all(parse_xml):
+    """Every element id renamed as a modeler names new elements (variants/complaint_renamed.bpmn)."""
+    return parse_xml((VARIANTS / "complaint_renamed.bpmn").read_bytes())
+
+
+def test_recounting_counts_the_targets_value_from_when_each_timer_started(flow, ten_days):
+    workflow = flow.start()
+    flow.clock.move_to(flow.T0 + 2 * DAY)
+    state = save_state(flow.roundtrip(workflow))
+
+    kept = migrate_state(flow.diagram, ten_days, state)
+    recounted = migrate_state(flow.diagram, ten_days, state, retime=True)
+
+    assert timers(ten_days, kept)["unresolved_15_days"] == flow.T0 + 15 * DAY
+    # Started at T0, not at the move two days later.
+    assert timers(ten_days, recounted)["unresolved_15_days"] == flow.T0 + 10 * DAY
+    assert timers(ten_days, recounted)["unresolved_12_days"] == flow.T0 + 7 * DAY
+    on_target = restore_process(ten_days, recounted)
+    assert next_timer_due(on_target) == flow.T0 + 10 * DAY
+    assert next_notice_due(on_target) == flow.T0 + 7 * DAY
+
+
+def test_the_recounted_moments_are_listed_old_and_new(flow, ten_days):
+    changes = {c.element_id: c for c in retimed_timers(flow.diagram, ten_days, save_state(flow.start()))}
+
+    assert {key: (c.old_due, c.new_due, c.changed) for key, c in changes.items()} == {
+        "unresolved_15_days": (flow.T0 + 15 * DAY, flow.T0 + 10 * DAY, True),
+        "unresolved_12_days": (flow.T0 + 12 * DAY, flow.T0 + 7 * DAY, True),
+    }
+    assert changes["unresolved_15_days"].name == "10 days unresolved"  # the target's words
+
+
+def test_a_recounted_escalation_already_past_fires_at_the_next_sweep(flow, ten_days):
+    workflow = flow.assigned()
+    flow.clock.move_to(flow.T0 + 11 * DAY)  # past the new 10 days, before the old reminder at 12
+    workflow = flow.roundtrip(workflow)
+    moved = restore_process(ten_days, migrate_state(flow.diagram, ten_days, save_state(workflow), retime=True))
+
+    fire_timers(moved)
+
+    assert "commissioner_review" in flow.open_ids(moved)
+
+
+def test_a_repeating_timer_recounts_its_coming_occurrence_from_the_last(flow, variant):
+    every_20_days = variant(('<bpmn:timeCycle>"R/P30D"</bpmn:timeCycle>', '<bpmn:timeCycle>"R/P20D"</bpmn:timeCycle>'))
+    workflow = flow.fire_at(flow.systemic(), flow.T0 + 31 * DAY)  # the first review opened at T0 + 30 days
+
+    moved = migrate_state(flow.diagram, every_20_days, save_state(workflow), retime=True)
+
+    assert timers(every_20_days, moved)["systemic_due_for_review"] == flow.T0 + 50 * DAY
+    later = flow.fire_at(restore_process(every_20_days, moved), flow.T0 + 51 * DAY)
+    assert timers(every_20_days, save_state(later))["systemic_due_for_review"] == flow.T0 + 70 * DAY
+
+
+# -- renamed elements ------------------------------------------------------------------
+
+
+def test_renamed_elements_are_suggested_by_name_kind_lane_and_neighbours(flow, renamed_all):
+    matches = {m.element_id: m for m in unmatched_elements(flow.diagram, renamed_all)}
+    suggested = suggested_mapping(flow.diagram, renamed_all)
+
+    assert len(matches) == len([s for s in flow.diagram.spec.task_specs.values() if s.bpmn_id])
+    assert set(suggested) == set(matches)  # everything told apart, the many "Resolved" events too
+    assert len(set(suggested.values())) == len(suggested)
+    for old_id, new in suggested.items():
+        old_spec, new_spec = flow.diagram.spec.task_specs[old_id], renamed_all.spec.task_specs[new]
+        assert (type(new_spec), new_spec.bpmn_name, new_spec.lane) == (type(old_spec), old_spec.bpmn_name, old_spec.lane)
+    # Two throw events of one name and lane, told apart by the gateway before them.
+    resolution = renamed_all.spec.task_specs[suggested["close_reviews_on_resolution"]]
+    assert [s.name for s in resolution.inputs] == [suggested["officer_outcome_gw"]]
+    # Only elements of the same kind are offered.
+    triage = matches["dc_triage"]
+    assert triage.suggestion in {c.element_id for c in triage.candidates}
+    assert all(type(renamed_all.spec.task_specs[c.element_id]).__name__ == "UserTask" for c in triage.candidates)
+
+
+def test_an_instance_moves_onto_renamed_elements_with_the_mapping(flow, renamed_all):
+    workflow = flow.assigned()
+    officer_guid = flow.task(workflow, "officer_action").id
+    mapping = suggested_mapping(flow.diagram, renamed_all)
+    state = save_state(workflow)
+
+    moved = restore_process(renamed_all, migrate_state(flow.diagram, renamed_all, state, mapping=mapping))
+
+    assert [(t.element_id, t.id) for t in open_tasks(moved)] == [(mapping["officer_action"], officer_guid)]
+    assert {t.element_id: t.due for t in waiting_timers(moved)} == {
+        mapping[element]: due for element, due in timers(flow.diagram, state).items()
+    }
+    complete_task(moved, officer_guid, {"outcome": "resolved", "action_taken": "fixed"})
+    moved = restore_process(renamed_all, save_state(moved))
+    assert flow.open_ids(moved) == [mapping["citizen_rating"]]
+
+
+def test_without_a_mapping_for_the_open_task_the_move_is_refused(flow, renamed_all):
+    mapping = suggested_mapping(flow.diagram, renamed_all)
+    del mapping["officer_action"]
+
+    check = check_migration(flow.diagram, renamed_all, save_state(flow.assigned()), mapping=mapping)
+
+    assert [str(reason) for reason in check.reasons] == [
+        "open task 'officer_action' (Record the action taken) does not exist in the target version"
+    ]
+
+
+def test_without_a_mapping_for_a_passed_element_the_history_is_refused(flow, renamed_all):
+    mapping = suggested_mapping(flow.diagram, renamed_all)
+    del mapping["lodged"]
+
+    check = check_migration(flow.diagram, renamed_all, save_state(flow.assigned()), mapping=mapping)
+
+    assert check.possible is False
+    assert "start event 'lodged' (Complaint lodged) was reached earlier" in str(check.reasons[0])
+
+
+def test_a_renamed_waiting_timer_keeps_or_recounts_its_moment(flow, renamed_all):
+    mapping = suggested_mapping(flow.diagram, renamed_all)
+    state = save_state(flow.start())
+
+    changes = retimed_timers(flow.diagram, renamed_all, state, mapping=mapping)
+
+    assert {(c.element_id, c.old_due, c.new_due) for c in changes} == {
+        (mapping["unresolved_15_days"], flow.T0 + 15 * DAY, flow.T0 + 15 * DAY),
+        (mapping["unresolved_12_days"], flow.T0 + 12 * DAY, flow.T0 + 12 * DAY),
+    }
+    moved = migrate_state(flow.diagram, renamed_all, state, mapping=mapping, retime=True)
+    assert next_timer_due(restore_process(renamed_all, moved)) == flow.T0 + 15 * DAY

@@ -1,14 +1,23 @@
 """The analyst's tools over diagrams and saved states: warnings and instance views
-(`inspect`), simulation (`simulate`), migration between versions (`migration`).
+(`inspect`), simulation (`simulate`), migration between versions (`migration`, with the
+matching of renamed elements in `mapping` and the recounting of timers in `retiming`).
 
 They read diagrams and states and run processes in memory; none of them moves a
 complaint. The runtime core they build on is the `workflows` package itself.
 """
 from .inspect import InstanceView, OpenElement, WaitingTimer, diagram_warnings, instance_view
-from .migration import MigrationCheck, MigrationRefused, check_migration, migrate_state
+from .mapping import Candidate, ElementMatch, suggested_mapping, unmatched_elements
+from .migration import MigrationCheck, MigrationRefused, check_migration, migrate_state, retimed_timers
+from .retiming import TimerChange
 from .simulate import Scenario, ScenarioAnswer, SimStep, SimulationResult, simulate
 
 __all__ = [
+    "Candidate",
+    "ElementMatch",
+    "TimerChange",
+    "retimed_timers",
+    "suggested_mapping",
+    "unmatched_elements",
     "InstanceView",
     "MigrationCheck",
     "MigrationRefused",

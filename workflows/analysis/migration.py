@@ -1,18 +1,23 @@
 """Move a running instance onto another version of its diagram.
 
 An instance may move only when nothing it is doing now gets lost: every open
-task and every waiting event still exists in the target version (same id, same
-kind) and every waiting timer is still a timer there, so the person working a
-task keeps the very same task (its guid, hence its inbox row) and a timer keeps
-its due moment instead of restarting. SpiffWorkflow's diff utilities align the
-two versions by element id; the move itself is `migrate_workflow`, which resets
-the open branches against the new spec. A reset clears a timer's internal data,
-so the due moments are put back afterwards.
+task and every waiting event still exists in the target version (same id, or
+the id an analyst's `mapping` gives it; same kind) and every waiting timer is
+still a timer there, so the person working a task keeps the very same task (its
+guid, hence its inbox row) and a timer keeps its due moment instead of
+restarting, or, with `retime`, has it recounted under the target's value
+(`retiming`). SpiffWorkflow's diff utilities align the two versions by element
+id (a saved task names its spec, and a spec is named after its element); the
+mapping overrides that alignment for renamed elements and their helper specs.
+The move itself is `migrate_workflow`, which resets the open branches against
+the new spec. A reset clears a timer's internal data, so the due moments are
+put back afterwards.
 """
 from __future__ import annotations
 
 from copy import deepcopy
 from dataclasses import dataclass
+from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import CycleTimerEventDefinition
@@ -26,7 +31,10 @@ from ..notes import Note
 # The serializer's registry converts specs to comparable dicts for the diff;
 # it must be the engine's own, configured for the spiff spec classes.
 from ..engine import _SERIALIZER, _expanded, restore_process, save_state
+from ..timers import TIMER_KEY
 from .inspect import find_task, timer_of
+from .mapping import spec_name_in_target
+from .retiming import TimerChange, TimerNotRecounted, target_specs, timer_changes
 
 OPEN = TaskState.READY | TaskState.WAITING
 
@@ -45,19 +53,22 @@ class MigrationCheck:
     reasons: list[Note]
 
 
-def check_migration(source: Diagram, target: Diagram, state: dict, *, cache: dict | None = None) -> MigrationCheck:
+def check_migration(
+    source: Diagram, target: Diagram, state: dict, *, cache: dict | None = None, mapping: dict[str, str] | None = None
+) -> MigrationCheck:
     """Whether the instance saved as `state` (on `source`) can move to `target`, and why not.
 
     The answer is a trial move. Instances with the same shape (which elements
     they passed, which are open, what hangs below what) get the same answer, so
     a preview over many instances passes a `cache` (one per source/target
-    pair) and tries each shape once.
+    pair and mapping) and tries each shape once. Recounting timers changes
+    moments, never the answer, so the trial keeps them.
     """
     key = _shape(state) if cache is not None else None
     if key is not None and key in cache:
         return cache[key]
     try:
-        migrate_state(source, target, state)
+        migrate_state(source, target, state, mapping=mapping)
         check = MigrationCheck(True, [])
     except MigrationRefused as refused:
         check = MigrationCheck(False, refused.reasons)
@@ -85,29 +96,61 @@ def _shape(state: dict):
     return state.get("serializer_version"), own, nested
 
 
-def migrate_state(source: Diagram, target: Diagram, state: dict) -> dict:
+def migrate_state(
+    source: Diagram,
+    target: Diagram,
+    state: dict,
+    *,
+    mapping: dict[str, str] | None = None,
+    retime: bool = False,
+) -> dict:
     """The instance's state moved onto `target` (spec stripped, as save_state gives it).
 
+    `mapping`: old element id -> new id, for elements the target renamed.
+    `retime`: recount waiting timers under the target's values (else they keep their moments).
     Raises MigrationRefused when it cannot move; `state` itself is never changed.
     """
+    workflow = _restored(source, state)
+    mapping = mapping or {}
+    reasons = open_element_reasons(workflow, target, mapping)
+    if reasons:
+        raise MigrationRefused(reasons)
+    return _migrate(workflow, target, mapping, _recounted(workflow, target, mapping) if retime else [])
+
+
+def retimed_timers(
+    source: Diagram, target: Diagram, state: dict, *, mapping: dict[str, str] | None = None
+) -> list[TimerChange]:
+    """The waiting timers of the instance saved as `state`, each due moment before and after recounting
+    under `target` (raises MigrationRefused if the state cannot be read or a value does not evaluate)."""
+    return _recounted(_restored(source, state), target, mapping or {})
+
+
+def _restored(source: Diagram, state: dict):
     try:
         workflow = restore_process(source, deepcopy(state))
         if not isinstance(workflow, BpmnWorkflow):  # the serializer passes unknown shapes through
             raise TypeError("it is not a saved process")
     except Exception as exc:
         raise MigrationRefused([Note("state_unreadable", {"detail": f"{type(exc).__name__}: {exc}"})]) from None
-    reasons = open_element_reasons(workflow, target)
-    if reasons:
-        raise MigrationRefused(reasons)
-    return _migrate(workflow, target)
+    return workflow
 
 
-def open_element_reasons(workflow, target: Diagram) -> list[Note]:
+def _recounted(workflow, target: Diagram, mapping: dict[str, str]) -> list[TimerChange]:
+    try:
+        return timer_changes(workflow, target, mapping)
+    except TimerNotRecounted as failed:
+        what = _waiting_timer(failed.element)
+        raise MigrationRefused([Note("timer_not_recounted", {"element": what, "detail": failed.detail})]) from None
+
+
+def open_element_reasons(workflow, target: Diagram, mapping: dict[str, str] | None = None) -> list[Note]:
     """Why the open tasks and waiting events of `workflow` have no place in `target`."""
+    mapping = mapping or {}
     reasons = []
     for task in workflow.get_tasks(state=OPEN):
         spec = task.task_spec
-        counterpart = _target_specs(task, target).get(spec.name)
+        counterpart = _target_specs(task, target).get(spec_name_in_target(spec.name, mapping))
         what = _describe(task)
         if counterpart is None:
             reasons.append(Note("missing_in_target", {"element": what}))
@@ -116,18 +159,18 @@ def open_element_reasons(workflow, target: Diagram) -> list[Note]:
             reasons.append(Note("kind_changed", {"element": what, "kind": _kind(spec), "target_kind": _kind(counterpart)}))
             continue
         if task.state == TaskState.WAITING:
-            reasons.extend(_timer_reasons(task, counterpart))
+            reasons.extend(_timer_reasons(task, counterpart, mapping))
     return reasons
 
 
-def _timer_reasons(task, counterpart) -> list[Note]:
+def _timer_reasons(task, counterpart, mapping: dict[str, str]) -> list[Note]:
     found = timer_of(task.task_spec)
     if found is None:
         return []
     element, definition = found
     what = _waiting_timer(element)
     mapped = timer_of(counterpart)
-    if mapped is None or mapped[0].bpmn_id != element.bpmn_id:
+    if mapped is None or mapped[0].bpmn_id != mapping.get(element.bpmn_id, element.bpmn_id):
         return [Note("timer_missing_in_target", {"element": what})]
     # A cycle keeps its due moment in another shape than a duration or a date.
     if isinstance(definition, CycleTimerEventDefinition) != isinstance(mapped[1], CycleTimerEventDefinition):
@@ -135,7 +178,7 @@ def _timer_reasons(task, counterpart) -> list[Note]:
     return []
 
 
-def _migrate(workflow, target: Diagram) -> dict:
+def _migrate(workflow, target: Diagram, mapping: dict[str, str], retimed: list[TimerChange]) -> dict:
     # What must survive the move, with the words to name it if it does not.
     ready = {t.id: _describe(t) for t in workflow.get_tasks(state=TaskState.READY)}
     waiting = {t.id: _describe(t) for t in workflow.get_tasks(state=TaskState.WAITING)}
@@ -153,6 +196,7 @@ def _migrate(workflow, target: Diagram) -> dict:
             reasons.append(Note("subprocess_missing_in_target", {"name": name}))
     if reasons:
         raise MigrationRefused(reasons)
+    _align_renamed(top_diff, workflow, target.spec.task_specs, mapping)
     # Only READY tasks are reset by the library here: resetting a waiting task
     # drops its whole branch, which for a cycle timer that already fired holds
     # live work (the review it opened). Waiting tasks are reset below only when
@@ -171,6 +215,10 @@ def _migrate(workflow, target: Diagram) -> dict:
         task = find_task(workflow, task_id)
         if task is not None and task.state == TaskState.WAITING:
             task.internal_data = internal_data
+    for change in retimed:
+        task = find_task(workflow, UUID(change.task_id))
+        if task is not None and task.state == TaskState.WAITING:
+            task.internal_data[TIMER_KEY] = change.event_value
     for expected, state, code in ((ready, TaskState.READY, "would_not_stay_open"),
                                   (waiting, TaskState.WAITING, "would_not_keep_waiting")):
         for task_id, what in expected.items():
@@ -200,12 +248,20 @@ def _history_reasons(workflow, target: Diagram) -> list[Note]:
     return [Note("history_lost", {"element": _describe(task)}) for task in missing.values()]
 
 
-def _target_specs(task, target: Diagram) -> dict:
-    """The task specs of the target process (or subprocess) that `task` belongs to."""
-    if task.workflow is task.workflow.top_workflow:
-        return target.spec.task_specs
-    spec = target.subprocess_specs.get(task.workflow.spec.name)
-    return spec.task_specs if spec is not None else {}
+def _align_renamed(diff, workflow, target_specs: dict, mapping: dict[str, str]) -> None:
+    """Point each task of a renamed element (and of its helper specs) at the target's spec of the new id.
+
+    The library aligns by id, or by structure when it can; the analyst's mapping has the last word.
+    """
+    if not mapping:
+        return
+    for task in workflow.get_tasks(skip_subprocesses=True):
+        new_name = spec_name_in_target(task.task_spec.name, mapping)
+        if new_name != task.task_spec.name and new_name in target_specs:
+            diff.alignment[task] = target_specs[new_name]
+
+
+_target_specs = target_specs
 
 
 def _describe(task) -> Note:

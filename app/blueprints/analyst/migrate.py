@@ -1,9 +1,12 @@
 """Moving running complaints from one version of a process to another.
 
-The analyst picks a source and a target version, sees which complaints can
-move and why the others cannot, then moves the chosen ones (or all that can).
-Each move is recorded in the complaint's timeline by the service; a move that
-fails leaves that complaint as it was.
+The analyst picks a source and a target version, chooses whether waiting
+timers keep their due dates or are recounted under the target, confirms or
+changes the suggested mapping of elements the target renamed, sees which
+complaints can move (with their deadlines before and after) and why the others
+cannot, then moves the chosen ones (or all that can). Each move is recorded in
+the complaint's timeline by the service; a move that fails leaves that
+complaint as it was.
 """
 from __future__ import annotations
 
@@ -19,6 +22,21 @@ from ...services.errors import Invalid
 from ...web import db, roles_required
 from .blueprint import ANALYSTS, bp
 
+# The field of each renamed element's <select>: "map-officer_action" = the target's id ("" = left unmapped).
+MAP_PREFIX = "map-"
+RECOUNT = "recount"
+
+
+def _choices(values, matches):
+    """(mapping, retime) from the request: a <select> not sent yet stands at its suggestion."""
+    mapping = {}
+    for match in matches:
+        field = MAP_PREFIX + match.element_id
+        chosen = values.get(field) if field in values else match.suggestion
+        if chosen:
+            mapping[match.element_id] = chosen
+    return mapping, values.get("timers") == RECOUNT
+
 
 @bp.get("/analyst/migrate")
 @roles_required(*ANALYSTS)
@@ -26,15 +44,22 @@ def migrate():
     session = db()
     source = request.args.get("source", type=whole_number)
     target = request.args.get("target", type=whole_number)
-    candidates = None
+    candidates, matches, mapping, retime = None, [], {}, request.args.get("timers") == RECOUNT
     if source and target and source != target:
-        candidates = analyst.preview_migration(session, source, target)
+        matches = analyst.element_matches(session, source, target)
+        mapping, retime = _choices(request.args, matches)
+        candidates = analyst.preview_migration(session, source, target, mapping=mapping, retime=retime)
     return render_template(
         "analyst/migrate.html",
         processes=analyst.list_processes(session),
         source=source,
         target=target,
         candidates=candidates,
+        matches=matches,
+        described={m.element_id: analyst.in_words(m.described) for m in matches},
+        mapping=mapping,
+        retime=retime,
+        map_prefix=MAP_PREFIX,
     )
 
 
@@ -47,15 +72,23 @@ def migrate_complaints():
     target = form.get("target", type=whole_number)
     if not target:
         raise Invalid(_("Choose the version to move the complaints to."))
+    # The mapping is the one the analyst saw in the preview: every <select> travels as a hidden field.
+    mapping = {key.removeprefix(MAP_PREFIX): value for key, value in form.items() if key.startswith(MAP_PREFIX)}
+    retime = form.get("timers") == RECOUNT
+    if mapping and not source:
+        raise Invalid(_("Choose the version to move the complaints from."))
     if form.get("all") == "1":
         if not source:
             raise Invalid(_("Choose the version to move the complaints from."))
-        chosen = [c.complaint_id for c in analyst.preview_migration(session, source, target) if c.possible]
+        preview = analyst.preview_migration(session, source, target, mapping=mapping, retime=retime)
+        chosen = [c.complaint_id for c in preview if c.possible]
     else:
         chosen = [int(value) for value in form.getlist("complaint_id") if value.isdigit()]
     if not chosen:
         raise Invalid(_("Choose at least one complaint that can move."))
-    outcome = analyst.migrate_complaints(session, current_user, chosen, target)
+    outcome = analyst.migrate_complaints(
+        session, current_user, chosen, target, source_definition_id=source, mapping=mapping, retime=retime
+    )
     session.commit()
     ids = [*outcome.moved, *outcome.refused]
     tracking = dict(session.execute(select(Complaint.id, Complaint.tracking_number).where(Complaint.id.in_(ids))).all())

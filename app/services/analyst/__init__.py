@@ -8,7 +8,7 @@ from workflows import DiagramError, DiagramRejected
 
 from .access import ANALYST_ROLES, require_analyst
 from .instances import InstanceReport, OpenStep, instance_view_for
-from .migration import MigrationCandidate, MigrationOutcome, migrate_complaints, preview_migration
+from .migration import MigrationCandidate, MigrationOutcome, element_matches, migrate_complaints, preview_migration
 from .scenarios import scenario_from_json
 from .wording import code_of, detail_in_words, in_words
 from .workbench import (
@@ -44,6 +44,7 @@ __all__ = [
     "VersionSummary",
     "code_of",
     "deploy_version",
+    "element_matches",
     "detail_in_words",
     "forms_catalogue",
     "get_definition",

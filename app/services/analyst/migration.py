@@ -1,9 +1,12 @@
 """Moving running complaints from one version of their diagram to another.
 
-A preview says, complaint by complaint, whether it can move and why not. Each
-move runs in its own SAVEPOINT: if anything fails half-way, that complaint is
-left exactly as it was (version, state, inbox, timeline) and the others still
-move. The caller commits once.
+A preview says, complaint by complaint, whether it can move and why not, and,
+when the analyst asks for waiting timers to be recounted under the target
+version, each deadline before and after. Elements the target renamed are
+matched by a mapping the analyst confirms (`element_matches` suggests it).
+Each move runs in its own SAVEPOINT: if anything fails half-way, that
+complaint is left exactly as it was (version, state, inbox, timeline) and the
+others still move. The caller commits once.
 """
 from __future__ import annotations
 
@@ -15,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from workflows.analysis import MigrationRefused, check_migration
+from workflows.analysis import ElementMatch, MigrationRefused, TimerChange, check_migration, retimed_timers, unmatched_elements
 
 from ...models import (
     Complaint,
@@ -53,6 +56,7 @@ class MigrationCandidate:
     tracking_number: str
     possible: bool
     reasons: list  # lazy strings, in the analyst's language when shown
+    timer_changes: list[TimerChange] = field(default_factory=list)  # only when timers are recounted
 
 
 @dataclass
@@ -68,15 +72,57 @@ def _definition(session: Session, definition_id: int) -> ProcessDefinition:
     return definition
 
 
-def preview_migration(
-    session: Session, source_definition_id: int, target_definition_id: int, *, limit: int | None = None
-) -> list[MigrationCandidate]:
-    """For each running complaint on the source version: can it move to the target, and if not why."""
+def element_matches(session: Session, source_definition_id: int, target_definition_id: int) -> list[ElementMatch]:
+    """The source version's elements the target lacks by id, each with the target's candidates and a suggestion."""
+    source, target = _pair(session, source_definition_id, target_definition_id)
+    return unmatched_elements(deployments.diagram_for(session, source), deployments.diagram_for(session, target))
+
+
+def _pair(session: Session, source_definition_id: int, target_definition_id: int):
     source = _definition(session, source_definition_id)
     target = _definition(session, target_definition_id)
     if source.process_id != target.process_id:
         raise Invalid(_l("version %(version)s of %(target)s is not a version of %(source)s", version=target.version,
                          target=repr(target.process_id), source=repr(source.process_id)))
+    return source, target
+
+
+def _checked_mapping(session: Session, source, target, mapping: dict[str, str] | None) -> dict[str, str]:
+    """The analyst's mapping with the elements left unmapped dropped; refused if it names what cannot be mapped."""
+    mapping = {old: new for old, new in (mapping or {}).items() if new}
+    if not mapping:
+        return {}
+    matches = {m.element_id: m for m in unmatched_elements(deployments.diagram_for(session, source),
+                                                           deployments.diagram_for(session, target))}
+    for old, new in mapping.items():
+        match = matches.get(old)
+        if match is None:
+            raise Invalid(_l("element %(id)s is not an element of version %(version)s that the target lacks",
+                             id=repr(old), version=source.version))
+        if new not in {c.element_id for c in match.candidates}:
+            raise Invalid(_l("element %(new)s is not an element of the target version of the same kind as %(old)s",
+                             new=repr(new), old=repr(old)))
+    if len(set(mapping.values())) < len(mapping):
+        raise Invalid(_l("two elements are mapped to the same element of the target version; map each to its own"))
+    return mapping
+
+
+def preview_migration(
+    session: Session,
+    source_definition_id: int,
+    target_definition_id: int,
+    *,
+    limit: int | None = None,
+    mapping: dict[str, str] | None = None,
+    retime: bool = False,
+) -> list[MigrationCandidate]:
+    """For each running complaint on the source version: can it move to the target, and if not why.
+
+    `mapping` (old element id -> new) aligns renamed elements; with `retime` each candidate that
+    can move lists its waiting timers' due moments before and after recounting.
+    """
+    source, target = _pair(session, source_definition_id, target_definition_id)
+    mapping = _checked_mapping(session, source, target, mapping)
     source_diagram = deployments.diagram_for(session, source)
     target_diagram = deployments.diagram_for(session, target)
     query = (
@@ -89,9 +135,16 @@ def preview_migration(
     )
     candidates, cache = [], {}
     for complaint_id, tracking_number, state in session.execute(query):
-        check = check_migration(source_diagram, target_diagram, state, cache=cache)
-        reasons = [in_words(reason) for reason in check.reasons]
-        candidates.append(MigrationCandidate(complaint_id, tracking_number, check.possible, reasons))
+        check = check_migration(source_diagram, target_diagram, state, cache=cache, mapping=mapping)
+        reasons, changes = check.reasons, []
+        if check.possible and retime:
+            try:
+                changes = retimed_timers(source_diagram, target_diagram, state, mapping=mapping)
+            except MigrationRefused as refused:
+                reasons = refused.reasons
+        possible = check.possible and not reasons
+        candidates.append(MigrationCandidate(complaint_id, tracking_number, possible,
+                                             [in_words(reason) for reason in reasons], changes))
     return candidates
 
 
@@ -102,16 +155,30 @@ def migrate_complaints(
     target_definition_id: int,
     *,
     now: datetime | None = None,
+    source_definition_id: int | None = None,
+    mapping: dict[str, str] | None = None,
+    retime: bool = False,
 ) -> MigrationOutcome:
-    """Move each complaint to the target version, or say why not; a failed move changes nothing."""
+    """Move each complaint to the target version, or say why not; a failed move changes nothing.
+
+    A `mapping` of renamed elements is made for one source version: `source_definition_id` names it,
+    and a complaint on another version is refused. `retime`: recount waiting timers under the target.
+    """
     require_analyst(actor)
     now = now or utcnow()
     target = _definition(session, target_definition_id)
+    mapping = {old: new for old, new in (mapping or {}).items() if new}
+    if mapping:
+        if source_definition_id is None:
+            raise Invalid(_l("a mapping of renamed elements needs the version it was made for"))
+        source, _ = _pair(session, source_definition_id, target_definition_id)
+        mapping = _checked_mapping(session, source, target, mapping)
     outcome = MigrationOutcome()
     for complaint_id in dict.fromkeys(complaint_ids):
         try:
             with session.begin_nested():
-                _move(session, actor, complaint_id, target, now)
+                _move(session, actor, complaint_id, target, now, mapping=mapping, retime=retime,
+                      mapped_from=source_definition_id if mapping else None)
         except (MigrationRefused, MoveRefused) as refused:
             outcome.refused[complaint_id] = [in_words(reason) for reason in refused.reasons]
         except StaleDataError:
@@ -124,7 +191,7 @@ def migrate_complaints(
     return outcome
 
 
-def _move(session, actor, complaint_id, target, now) -> None:
+def _move(session, actor, complaint_id, target, now, *, mapping, retime, mapped_from) -> None:
     instance = session.scalar(
         select(ProcessInstance).where(ProcessInstance.complaint_id == complaint_id).with_for_update()
     )
@@ -138,13 +205,32 @@ def _move(session, actor, complaint_id, target, now) -> None:
     if source.process_id != target.process_id:
         raise MoveRefused([_l("it runs process %(source)s, not %(target)s", source=repr(source.process_id),
                                    target=repr(target.process_id))])
+    if mapped_from is not None and source.id != mapped_from:
+        raise MoveRefused([_l("it runs version %(version)s, not the version the mapping of renamed elements was "
+                              "made for", version=source.version)])
 
     complaint = session.get(Complaint, complaint_id)
-    snapshot = processes.migrate(session, complaint, instance, target, now=now)
+    deadline_before = instance.next_timer_due_at
+    snapshot = processes.migrate(session, complaint, instance, target, now=now, mapping=mapping, retime=retime)
     _refresh_open_rows(session, instance, snapshot)
-    events.record(session, complaint, "migrated", details={"source": source.version, "target": target.version},
-                  actor=actor, now=now)
+    if deadline_before != instance.next_timer_due_at:
+        _move_due_dates(session, instance, deadline_before)
+    details = {"source": source.version, "target": target.version}
+    if retime:
+        details["retimed"] = True
+    events.record(session, complaint, "migrated", details=details, actor=actor, now=now)
     session.flush()
+
+
+def _move_due_dates(session, instance, deadline_before) -> None:
+    """Open inbox rows dated by the deadline the move recounted take the new one (rows copy it when opened)."""
+    rows = session.scalars(
+        select(HumanTask).where(
+            HumanTask.instance_id == instance.id, HumanTask.completed_at.is_(None), HumanTask.due_at == deadline_before
+        )
+    )
+    for row in rows:
+        row.due_at = instance.next_timer_due_at
 
 
 def _refresh_open_rows(session, instance, snapshot) -> None:

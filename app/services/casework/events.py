@@ -126,6 +126,10 @@ def _escalated(note, details, actor):
 
 
 def _migrated(note, details, actor):
+    if details.get("retimed"):
+        return _l("Moved from version %(source)s to version %(target)s by %(name)s; its deadlines were recounted "
+                  "under version %(target)s", source=details.get("source", ""), target=details.get("target", ""),
+                  name=actor.full_name if actor is not None else "")
     return _l("Moved from version %(source)s to version %(target)s by %(name)s", source=details.get("source", ""),
               target=details.get("target", ""), name=actor.full_name if actor is not None else "")
 

@@ -155,12 +155,22 @@ def start(session: Session, complaint: Complaint, *, now: datetime | None = None
 
 
 def migrate(
-    session: Session, complaint: Complaint, instance: ProcessInstance, target: ProcessDefinition, *, now: datetime
+    session: Session,
+    complaint: Complaint,
+    instance: ProcessInstance,
+    target: ProcessDefinition,
+    *,
+    now: datetime,
+    mapping: dict[str, str] | None = None,
+    retime: bool = False,
 ) -> ProcessSnapshot:
-    """Move a running instance onto another version of its diagram (raises workflows.analysis.MigrationRefused)."""
+    """Move a running instance onto another version of its diagram (raises workflows.analysis.MigrationRefused).
+
+    `mapping`: old element id -> new, for renamed elements; `retime`: recount waiting timers under the target.
+    """
     source_diagram = deployments.diagram_for(session, instance.definition)
     target_diagram = deployments.diagram_for(session, target)
-    state = migrate_state(source_diagram, target_diagram, instance.state)
+    state = migrate_state(source_diagram, target_diagram, instance.state, mapping=mapping, retime=retime)
     snapshot = workflows.snapshot(workflows.restore_process(target_diagram, state))
     instance.definition = target
     sync_instance(session, complaint, instance, snapshot, now=now)

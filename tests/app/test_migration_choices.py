@@ -1,0 +1,187 @@
+"""Migration choices on the workbench: waiting timers kept or recounted under the
+target version, and renamed elements mapped (suggested, confirmed or changed by
+the analyst). The variant diagrams are those of tests/workflows/variants.
+"""
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from app.models import ComplaintEvent, HumanTask, ProcessDefinition, ProcessInstance, Role
+from app.services import analyst
+from app.services.casework import events as timeline
+from app.web import pk_time
+from tests.app.helpers import cheap_password_hashing, lodge, reread, text_of
+from tests.conftest import login
+
+VARIANTS = Path(__file__).resolve().parents[1] / "workflows" / "variants"
+DAY = timedelta(days=1)
+
+
+@pytest.fixture(autouse=True)
+def _fast_users(monkeypatch):
+    cheap_password_hashing(monkeypatch)
+
+
+@pytest.fixture()
+def shipped(session) -> ProcessDefinition:
+    return session.scalar(select(ProcessDefinition).order_by(ProcessDefinition.id).limit(1))
+
+
+@pytest.fixture()
+def analyst_client(client, make_user):
+    login(client, make_user(Role.ANALYST, name="Ayesha Analyst"))
+    return client
+
+
+@pytest.fixture()
+def complaint(session, make_user, places):
+    return lodge(session, make_user(Role.CITIZEN), places["peshawar"])
+
+
+def deploy_variant(client, session, name: str) -> ProcessDefinition:
+    response = client.post("/analyst/deploy", data={"xml": (VARIANTS / name).read_text(encoding="utf-8")})
+    assert response.status_code == 201, text_of(response)
+    reread(session)
+    return session.scalar(select(ProcessDefinition).order_by(ProcessDefinition.id.desc()).limit(1))
+
+
+def instance_of(session, complaint) -> ProcessInstance:
+    reread(session)
+    return session.scalar(select(ProcessInstance).where(ProcessInstance.complaint_id == complaint.id))
+
+
+def open_rows(session, complaint) -> list[HumanTask]:
+    return list(session.scalars(
+        select(HumanTask).where(HumanTask.complaint_id == complaint.id, HumanTask.completed_at.is_(None))
+    ))
+
+
+# -- waiting timers ------------------------------------------------------------------
+
+
+def test_the_preview_shows_each_deadline_old_and_new_when_recounted(analyst_client, session, app, shipped, complaint):
+    target = deploy_variant(analyst_client, session, "complaint_10_days.bpmn")
+    escalation = instance_of(session, complaint).next_timer_due_at
+    url = f"/analyst/migrate?source={shipped.id}&target={target.id}"
+
+    kept = text_of(analyst_client.get(url + "&timers=keep"))
+    recounted = text_of(analyst_client.get(url + "&timers=recount"))
+
+    with app.test_request_context():
+        old, new = pk_time(escalation), pk_time(escalation - 5 * DAY)
+        reminder_old, reminder_new = pk_time(escalation - 3 * DAY), pk_time(escalation - 8 * DAY)
+    assert "kept as they are" in kept and "→" not in kept
+    assert f"10 days unresolved: {old} → {new}" in recounted
+    assert f"7 days unresolved: {reminder_old} → {reminder_new}" in recounted
+    # The choice travels with the move.
+    assert re.search(r'name="timers" value="recount"', recounted)
+
+
+def test_moving_with_recounted_timers_moves_the_deadline_the_inbox_and_the_milestones(
+    analyst_client, session, shipped, complaint
+):
+    target = deploy_variant(analyst_client, session, "complaint_10_days.bpmn")
+    before = instance_of(session, complaint).next_timer_due_at
+    assert [row.due_at for row in open_rows(session, complaint)] == [before]
+
+    response = analyst_client.post("/analyst/migrate", data={
+        "source": str(shipped.id), "target": str(target.id), "timers": "recount", "complaint_id": str(complaint.id),
+    })
+
+    assert response.status_code == 200 and complaint.tracking_number in text_of(response)
+    instance = instance_of(session, complaint)
+    assert instance.definition_id == target.id
+    assert instance.next_timer_due_at == before - 5 * DAY
+    assert instance.complaint.next_deadline_at == before - 5 * DAY
+    assert [row.due_at for row in open_rows(session, complaint)] == [before - 5 * DAY]
+    event = session.scalars(
+        select(ComplaintEvent).where(ComplaintEvent.complaint_id == complaint.id).order_by(ComplaintEvent.id.desc())
+    ).first()
+    assert str(timeline.text(event)) == (
+        "Moved from version 1 to version 2 by Ayesha Analyst; its deadlines were recounted under version 2"
+    )
+
+
+def test_moving_with_kept_timers_keeps_the_deadline(analyst_client, session, shipped, complaint):
+    target = deploy_variant(analyst_client, session, "complaint_10_days.bpmn")
+    before = instance_of(session, complaint).next_timer_due_at
+
+    analyst_client.post("/analyst/migrate", data={
+        "source": str(shipped.id), "target": str(target.id), "timers": "keep", "complaint_id": str(complaint.id),
+    })
+
+    instance = instance_of(session, complaint)
+    assert (instance.definition_id, instance.next_timer_due_at) == (target.id, before)
+
+
+# -- renamed elements ----------------------------------------------------------------
+
+
+def suggestions(session, shipped, target) -> dict[str, str]:
+    return {m.element_id: m.suggestion for m in analyst.element_matches(session, shipped.id, target.id)}
+
+
+def test_the_preview_offers_the_suggested_mapping_to_confirm(analyst_client, session, shipped, complaint):
+    target = deploy_variant(analyst_client, session, "complaint_renamed.bpmn")
+    suggested = suggestions(session, shipped, target)
+
+    page = text_of(analyst_client.get(f"/analyst/migrate?source={shipped.id}&target={target.id}"))
+
+    assert "1 of 1 running complaint(s) can move." in page
+    triage = re.search(r'<select id="map-dc_triage" name="map-dc_triage">(.*?)</select>', page, re.S).group(1)
+    assert re.search(rf'<option value="{suggested["dc_triage"]}" selected>{suggested["dc_triage"]} '
+                     r"\(Assign to an officer or transfer\) · suggested</option>", triage)
+    assert "— not mapped —" in triage
+    # Every select travels with the move as the analyst saw it.
+    assert f'name="map-dc_triage" value="{suggested["dc_triage"]}"' in page
+
+
+def test_a_renamed_variant_migrates_after_mapping(analyst_client, session, shipped, complaint):
+    target = deploy_variant(analyst_client, session, "complaint_renamed.bpmn")
+    suggested = suggestions(session, shipped, target)
+    row = open_rows(session, complaint)[0]
+    form = {f"map-{old}": new for old, new in suggested.items()}
+
+    response = analyst_client.post("/analyst/migrate", data={
+        "source": str(shipped.id), "target": str(target.id), "complaint_id": str(complaint.id), **form,
+    })
+
+    assert "1 complaint(s) moved to version 2." in text_of(response)
+    assert instance_of(session, complaint).definition_id == target.id
+    [moved] = open_rows(session, complaint)
+    assert (moved.id, moved.task_guid, moved.element_id) == (row.id, row.task_guid, suggested["dc_triage"])
+
+
+def test_refused_when_the_analyst_leaves_an_open_element_unmapped(analyst_client, session, shipped, complaint):
+    target = deploy_variant(analyst_client, session, "complaint_renamed.bpmn")
+    form = {f"map-{old}": new for old, new in suggestions(session, shipped, target).items()}
+    form["map-dc_triage"] = ""
+
+    preview = text_of(analyst_client.get("/analyst/migrate",
+                                         query_string={"source": shipped.id, "target": target.id, **form}))
+    response = analyst_client.post("/analyst/migrate", data={
+        "source": str(shipped.id), "target": str(target.id), "complaint_id": str(complaint.id), **form,
+    })
+
+    reason = "open task 'dc_triage' (Assign to an officer or transfer) does not exist in the target version"
+    assert "0 of 1 running complaint(s) can move." in preview and reason in preview
+    assert "refused" in text_of(response) and reason in text_of(response)
+    assert instance_of(session, complaint).definition_id == shipped.id
+
+
+def test_a_mapping_onto_an_element_of_another_kind_is_refused(analyst_client, session, shipped, complaint):
+    target = deploy_variant(analyst_client, session, "complaint_renamed.bpmn")
+    suggested = suggestions(session, shipped, target)
+
+    response = analyst_client.post("/analyst/migrate", data={
+        "source": str(shipped.id), "target": str(target.id), "complaint_id": str(complaint.id),
+        "map-dc_triage": suggested["lodged"],
+    })
+
+    assert response.status_code == 400
+    assert instance_of(session, complaint).definition_id == shipped.id
