@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.working_days_variant import working_days_variant
+from workflows.calendar import WorkingCalendar, working_calendar, working_due
 from workflows.analysis import (
     MigrationRefused,
     check_migration,
@@ -375,3 +377,44 @@ def test_a_renamed_waiting_timer_keeps_or_recounts_its_moment(flow, renamed_all)
     }
     moved = migrate_state(flow.diagram, renamed_all, state, mapping=mapping, retime=True)
     assert next_timer_due(restore_process(renamed_all, moved)) == flow.T0 + 15 * DAY
+
+
+# -- working-day timers -----------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def working_days(parse_xml):
+    return parse_xml(working_days_variant())
+
+
+def test_recounting_onto_working_days_counts_them_from_the_start(flow, working_days):
+    calendar = working_calendar([flow.T0.date() + 3 * DAY])  # a provincial closure the Friday after
+    state = save_state(flow.start())  # T0 is a Tuesday
+
+    moved = migrate_state(flow.diagram, working_days, state, retime=True, calendar=calendar)
+
+    assert timers(working_days, moved)["unresolved_15_days"] == working_due(calendar, flow.T0, "P15D")
+    assert working_due(calendar, flow.T0, "P15D") > flow.T0 + 21 * DAY  # three weekends and a closure
+    # Counted once: the engine leaves it there when the process next moves.
+    on_target = restore_process(working_days, moved)
+    fire_timers(on_target, calendar)
+    assert timers(working_days, save_state(on_target))["unresolved_15_days"] == working_due(calendar, flow.T0, "P15D")
+
+
+def test_recounting_back_from_working_days_finds_when_the_timer_started(flow, working_days):
+    calendar = WorkingCalendar()
+    state = save_state(restore_process(working_days, save_state(start_process(working_days, {"complaint_id": 1}))))
+    assert timers(working_days, state)["unresolved_15_days"] == working_due(calendar, flow.T0, "P15D")
+
+    moved = migrate_state(working_days, flow.diagram, state, retime=True, calendar=calendar)
+
+    assert timers(flow.diagram, moved)["unresolved_15_days"] == flow.T0 + 15 * DAY
+
+
+def test_a_kept_moment_stays_put_where_the_target_counts_working_days(flow, working_days):
+    state = save_state(flow.start())
+
+    moved = restore_process(working_days, migrate_state(flow.diagram, working_days, state))
+    fire_timers(moved, WorkingCalendar())
+
+    assert timers(working_days, save_state(moved))["unresolved_15_days"] == flow.T0 + 15 * DAY

@@ -31,7 +31,8 @@ from ..notes import Note
 # The serializer's registry converts specs to comparable dicts for the diff;
 # it must be the engine's own, configured for the spiff spec classes.
 from ..engine import _SERIALIZER, _expanded, restore_process, save_state
-from ..timers import TIMER_KEY
+from ..calendar import WorkingCalendar, counts_working_days
+from ..timers import COUNTED_KEY, TIMER_KEY
 from .inspect import find_task, timer_of
 from .mapping import spec_name_in_target
 from .retiming import TimerChange, TimerNotRecounted, target_specs, timer_changes
@@ -103,11 +104,13 @@ def migrate_state(
     *,
     mapping: dict[str, str] | None = None,
     retime: bool = False,
+    calendar: WorkingCalendar | None = None,
 ) -> dict:
     """The instance's state moved onto `target` (spec stripped, as save_state gives it).
 
     `mapping`: old element id -> new id, for elements the target renamed.
-    `retime`: recount waiting timers under the target's values (else they keep their moments).
+    `retime`: recount waiting timers under the target's values (else they keep their moments);
+    `calendar`: the province's working days, for timers that count them.
     Raises MigrationRefused when it cannot move; `state` itself is never changed.
     """
     workflow = _restored(source, state)
@@ -115,15 +118,20 @@ def migrate_state(
     reasons = open_element_reasons(workflow, target, mapping)
     if reasons:
         raise MigrationRefused(reasons)
-    return _migrate(workflow, target, mapping, _recounted(workflow, target, mapping) if retime else [])
+    return _migrate(workflow, target, mapping, _recounted(workflow, target, mapping, calendar) if retime else [])
 
 
 def retimed_timers(
-    source: Diagram, target: Diagram, state: dict, *, mapping: dict[str, str] | None = None
+    source: Diagram,
+    target: Diagram,
+    state: dict,
+    *,
+    mapping: dict[str, str] | None = None,
+    calendar: WorkingCalendar | None = None,
 ) -> list[TimerChange]:
     """The waiting timers of the instance saved as `state`, each due moment before and after recounting
     under `target` (raises MigrationRefused if the state cannot be read or a value does not evaluate)."""
-    return _recounted(_restored(source, state), target, mapping or {})
+    return _recounted(_restored(source, state), target, mapping or {}, calendar)
 
 
 def _restored(source: Diagram, state: dict):
@@ -136,9 +144,9 @@ def _restored(source: Diagram, state: dict):
     return workflow
 
 
-def _recounted(workflow, target: Diagram, mapping: dict[str, str]) -> list[TimerChange]:
+def _recounted(workflow, target: Diagram, mapping: dict[str, str], calendar) -> list[TimerChange]:
     try:
-        return timer_changes(workflow, target, mapping)
+        return timer_changes(workflow, target, mapping, calendar)
     except TimerNotRecounted as failed:
         what = _waiting_timer(failed.element)
         raise MigrationRefused([Note("timer_not_recounted", {"element": what, "detail": failed.detail})]) from None
@@ -218,7 +226,12 @@ def _migrate(workflow, target: Diagram, mapping: dict[str, str], retimed: list[T
     for change in retimed:
         task = find_task(workflow, UUID(change.task_id))
         if task is not None and task.state == TaskState.WAITING:
-            task.internal_data[TIMER_KEY] = change.event_value
+            task.internal_data[TIMER_KEY] = change.internal_data[TIMER_KEY]
+            task.internal_data.pop(COUNTED_KEY, None)
+            if change.internal_data[COUNTED_KEY]:
+                task.internal_data[COUNTED_KEY] = True
+    recounted = {UUID(change.task_id) for change in retimed}
+    _keep_as_counted(workflow, [task_id for task_id in timers if task_id not in recounted])
     for expected, state, code in ((ready, TaskState.READY, "would_not_stay_open"),
                                   (waiting, TaskState.WAITING, "would_not_keep_waiting")):
         for task_id, what in expected.items():
@@ -246,6 +259,16 @@ def _history_reasons(workflow, target: Diagram) -> list[Note]:
             label = task.task_spec.bpmn_id or task.task_spec.name
             missing.setdefault(label, task)
     return [Note("history_lost", {"element": _describe(task)}) for task in missing.values()]
+
+
+def _keep_as_counted(workflow, kept: list) -> None:
+    """A kept moment stays put also where the target counts working days: the engine counts a timer
+    it has not counted yet when the process next moves, which would re-date it."""
+    for task_id in kept:
+        task = find_task(workflow, task_id)
+        found = timer_of(task.task_spec) if task is not None and task.state == TaskState.WAITING else None
+        if found is not None and counts_working_days(found[0]):
+            task.internal_data[COUNTED_KEY] = True
 
 
 def _align_renamed(diff, workflow, target_specs: dict, mapping: dict[str, str]) -> None:
