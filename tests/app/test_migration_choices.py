@@ -137,6 +137,8 @@ def test_the_preview_offers_the_suggested_mapping_to_confirm(analyst_client, ses
     assert re.search(rf'<option value="{suggested["dc_triage"]}" selected>{suggested["dc_triage"]} '
                      r"\(Assign to an officer or transfer\) · suggested</option>", triage)
     assert "— not mapped —" in triage
+    assert ('<label for="map-dc_triage">user task \'dc_triage\' (Assign to an officer or transfer)</label> '
+            '<span class="meta">Deputy Commissioner</span>') in page
     # Every select travels with the move as the analyst saw it.
     assert f'name="map-dc_triage" value="{suggested["dc_triage"]}"' in page
 

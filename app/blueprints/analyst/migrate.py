@@ -16,7 +16,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from ...request_guard import whole_number
-from ...models import Complaint
+from ...models import ROLE_LABELS, Complaint, Role
 from ...services import analyst
 from ...services.errors import Invalid
 from ...web import db, roles_required
@@ -25,6 +25,14 @@ from .blueprint import ANALYSTS, bp
 # The field of each renamed element's <select>: "map-officer_action" = the target's id ("" = left unmapped).
 MAP_PREFIX = "map-"
 RECOUNT = "recount"
+
+
+def _lane_label(lane: str | None) -> str:
+    """A lane in the analyst's words: the role it stands for, or the lane's own name."""
+    try:
+        return ROLE_LABELS[Role(lane)]
+    except ValueError:
+        return lane or ""
 
 
 def _choices(values, matches):
@@ -57,6 +65,7 @@ def migrate():
         candidates=candidates,
         matches=matches,
         described={m.element_id: analyst.in_words(m.described) for m in matches},
+        lanes={m.element_id: _lane_label(m.lane) for m in matches},
         mapping=mapping,
         retime=retime,
         map_prefix=MAP_PREFIX,
