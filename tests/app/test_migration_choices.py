@@ -187,3 +187,19 @@ def test_a_mapping_onto_an_element_of_another_kind_is_refused(analyst_client, se
 
     assert response.status_code == 400
     assert instance_of(session, complaint).definition_id == shipped.id
+
+
+def test_migrate_all_applies_the_mapping_and_the_recount_it_was_shown(analyst_client, session, shipped, complaint):
+    target = deploy_variant(analyst_client, session, "complaint_renamed.bpmn")
+    form = {f"map-{old}": new for old, new in suggestions(session, shipped, target).items()}
+    before = instance_of(session, complaint).next_timer_due_at
+
+    response = analyst_client.post("/analyst/migrate", data={
+        "source": str(shipped.id), "target": str(target.id), "all": "1", "timers": "recount", **form,
+    })
+
+    assert "1 complaint(s) moved to version 2." in text_of(response)
+    instance = instance_of(session, complaint)
+    # The renamed diagram keeps the shipped values: recounted, the deadline is where it was.
+    assert (instance.definition_id, instance.next_timer_due_at) == (target.id, before)
+    assert [row.element_id for row in open_rows(session, complaint)] == [form["map-dc_triage"]]
