@@ -19,6 +19,7 @@ from app import create_app
 from app.db import make_engine, make_session_factory
 from app.models import (
     AuditEntry,
+    Closure,
     AGGREGATES,
     Category,
     Department,
@@ -111,6 +112,7 @@ def _reset(engine):
             *AGGREGATES,
             Incident,
             AuditEntry,
+            Closure,
             WorkerHeartbeat,
             Notification,
             VerificationCode,

@@ -7,6 +7,7 @@ and re-dating the timers of a process). The analyst's tools, which read
 diagrams and saved states but never run a complaint, live in
 `workflows.analysis` (warnings and instance views, simulation, migration).
 """
+from .calendar import WorkingCalendar, counts_working_days, working_calendar, working_due
 from .diagram import Diagram, DiagramError, DiagramRejected, UserTaskInfo, parse_diagram
 from .engine import (
     OpenTask,
@@ -40,7 +41,9 @@ __all__ = [
     "RunFailure",
     "TaskNotOpen",
     "UserTaskInfo",
+    "WorkingCalendar",
     "closing_event",
+    "counts_working_days",
     "complete_task",
     "describe_failure",
     "final_data",
@@ -58,4 +61,6 @@ __all__ = [
     "start_process",
     "take_notices",
     "waiting_timers",
+    "working_calendar",
+    "working_due",
 ]

@@ -1,18 +1,21 @@
 """The administrator's staff accounts: create them with their scope, edit, move to another post, deactivate,
-force a password change; and the audit log that records each of these acts."""
+force a password change; the audit log that records each of these acts; and the days offices are closed
+(closures), which timers that count working days skip."""
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
+from datetime import date
+
+from flask_babel import format_date, get_locale, gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
 from ..request_guard import whole_number
 from ..models import Role, User
 from ..services.people import accounts, audit, staff as staff_admin
-from ..services import organisation
+from ..services import closures, organisation
 from ..services.errors import Invalid
-from ..web import db, roles_required
+from ..web import DATE_PATTERN, db, roles_required
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -154,6 +157,59 @@ def audit_log():
     actions = [(code, str(label)) for code, label in audit.ACTION_LABELS.items()]
     return render_template("admin/audit.html", found=found, action=action, person=person, actions=actions,
                            action_label=audit.action_label)
+
+
+@bp.route("/closures", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def closures_page():
+    """Closures of the province's offices; a POST adds one."""
+    if request.method == "GET":
+        return _closures_page()
+    session, form = db(), request.form
+    try:
+        closure = closures.add_closure(session, current_user, _form_date(form.get("starts_on")),
+                                       _form_date(form.get("ends_on")), form.get("reason", ""))
+    except Invalid as error:
+        session.rollback()
+        return _closures_page(values=dict(form), errors=error.errors, status=400)
+    session.commit()
+    flash(_("Offices are closed from %(first)s to %(last)s; working-day deadlines reached from now on skip these days.",
+            first=_day(closure.starts_on), last=_day(closure.ends_on)))
+    return redirect(url_for("admin.closures_page"))
+
+
+@bp.post("/closures/<int:closure_id>/remove")
+@roles_required(Role.ADMIN)
+def remove_closure(closure_id: int):
+    session = db()
+    closure = closures.remove_closure(session, current_user, closure_id)
+    session.commit()
+    flash(_("Removed the closure from %(first)s to %(last)s.", first=_day(closure.starts_on), last=_day(closure.ends_on)))
+    return redirect(url_for("admin.closures_page"))
+
+
+def _day(value: date) -> str:
+    """A date as the portal writes dates, with the month in the reader's language."""
+    return format_date(value, DATE_PATTERN)
+
+
+def _form_date(value: str | None) -> date | None:
+    """A date from an <input type="date"> (YYYY-MM-DD); None when empty or not a date (the service says so)."""
+    try:
+        return date.fromisoformat((value or "").strip())
+    except ValueError:
+        return None
+
+
+def _closures_page(*, values=None, errors=None, status=200):
+    session = db()
+    year = date.today().year
+    page = render_template(
+        "admin/closures_page.html", closures=closures.list_closures(session, current_user),
+        holidays={y: closures.public_holidays(y, str(get_locale() or "en")) for y in (year, year + 1)},
+        values=values or {}, errors=errors or {}, reason_length=closures.REASON_LENGTH, day=_day,
+    )
+    return page, status
 
 
 def _flash_returned(result: accounts.Deactivation) -> None:

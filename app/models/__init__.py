@@ -2,6 +2,7 @@
 from .audit import AuditEntry
 from .api import ApiKey, ApiToken, IdempotencyKey, RateLimitCounter
 from .base import Base, UTCDateTime, utcnow
+from .calendar import Closure
 from .complaints import STATUS_LABELS, Attachment, Complaint, ComplaintEvent, ComplaintStatus, EventImmutable
 from .notifications import Channel, DeliveryStatus, Notification
 from .operations import WorkerHeartbeat
@@ -26,6 +27,7 @@ __all__ = [
     "Attachment",
     "Base",
     "Category",
+    "Closure",
     "Complaint",
     "ComplaintEvent",
     "ComplaintStatus",

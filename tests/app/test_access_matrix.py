@@ -14,7 +14,7 @@ from __future__ import annotations
 import io
 import re
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from urllib.parse import urlsplit
 
 import pytest
@@ -24,7 +24,7 @@ from app.models import Channel, Notification, ProcessDefinition, Role, User, Use
 from app.services.people import accounts, user_sessions
 from app.services.interop import api_keys, api_tokens
 from app.services.casework import complaints
-from app.services import organisation
+from app.services import closures, organisation
 from tests.app.helpers import assign, cheap_password_hashing, jpeg_bytes, lodge, open_tasks, snapshot, store_of
 from tests.app.media import phone_jpeg
 from tests.conftest import PASSWORD, login
@@ -54,6 +54,7 @@ STATS = "→/statistics"
 PLACES = "→/admin/places"
 MEMBER = r"→/admin/staff/\d+"
 DEPTS = "→/admin/departments"
+CLOSURES = "→/admin/closures"
 
 # fmt: off
 #                                               owner   other   off.   off.2  dc        dc2       comm   comm2  cs     analyst  admin  anon
@@ -118,6 +119,10 @@ EXPECTED = {
     "POST /admin/categories":                  (403,    403,    403,   403,   403,      403,      403,   403,   403,   403,     DEPTS, LOGIN),
     "POST /admin/<id>/<id>":                   (403,    403,    403,   403,   403,      403,      403,   403,   403,   403,     DEPTS, LOGIN),
     "POST /admin/<id>/<id>/active":            (403,    403,    403,   403,   403,      403,      403,   403,   403,   403,     DEPTS, LOGIN),
+    # Office closures that working-day deadlines skip (tests/app/test_working_days.py): the administrator's alone.
+    "GET /admin/closures":                     (403,    403,    403,   403,   403,      403,      403,   403,   403,   403,     200,   LOGIN),
+    "POST /admin/closures":                    (403,    403,    403,   403,   403,      403,      403,   403,   403,   403,     CLOSURES, LOGIN),
+    "POST /admin/closures/<id>/remove":        (403,    403,    403,   403,   403,      403,      403,   403,   403,   403,     CLOSURES, LOGIN),
     # The API-key page answers its POSTs with itself (a new key is shown once).
     "GET /admin/api-keys":                     (403,    403,    403,   403,   403,      403,      403,   403,   403,   403,     200,   LOGIN),
     "POST /admin/api-keys":                    (403,    403,    403,   403,   403,      403,      403,   403,   403,   403,     200,   LOGIN),
@@ -246,6 +251,7 @@ class World:
     notification_ids: dict  # the owner's "complaint received" messages, by channel
     owner_browser_id: int  # the owner signed in on another browser ...
     owner_phone_id: int  # ... and on a phone
+    closure_id: int  # a day the province's offices are closed
 
 
 @pytest.fixture()
@@ -268,8 +274,10 @@ def world(app, session, make_user, places, monkeypatch):
     phone = api_tokens.issue_token(session, owner, lifetime=timedelta(days=30))
     session.commit()
     browser_id = session.scalar(select(UserSession.id).where(UserSession.key_hash == user_sessions.hash_key(browser)))
+    closure = closures.add_closure(session, make_user(Role.ADMIN), date(2027, 3, 9), None, "Eid ul-Fitr, provincial")
+    session.commit()
     return World(owner, officer, dc, blocked, complaint.id, action.id, attachment.id, departments, api_key.id,
-                 dict(received), browser_id, phone.row.id)
+                 dict(received), browser_id, phone.row.id, closure.id)
 
 
 def actor_for(role: str, world: World, make_user, places) -> User | None:
@@ -319,6 +327,7 @@ def request_for(endpoint: str, world: World, session) -> tuple[str, str, dict | 
         "/account/phones/<id>/end": world.owner_phone_id,
         "/people/<id>/personal-data": world.owner.id,
         "/admin/second-factors/<id>/reset": world.dc.id,
+        "/admin/closures/<id>/remove": world.closure_id,
     }.get(rule)
     path = rule.replace("<id>", str(target))
     if rule == "/vendor/<id>/-/<id>":  # a package, then a file of it
@@ -354,6 +363,7 @@ def request_for(endpoint: str, world: World, session) -> tuple[str, str, dict | 
         "POST /admin/api-keys": {"name": "Peshawar civic app"},
         "POST /admin/staff/<id>": {"full_name": "Inspector Gul Khan", "username": "gul.khan"},
         "POST /admin/departments": {"code": "TOURISM", "name": "Tourism and Culture"},
+        "POST /admin/closures": {"starts_on": "2027-06-14", "ends_on": "2027-06-15", "reason": "Ashura"},
         "POST /admin/categories": {"code": "TOURISM-SITE", "name": "Tourist site not cleaned",
                                    "department_id": str(world.department_ids[0])},
         "POST /admin/<id>/<id>": {"name": "Health and Population"},

@@ -150,3 +150,18 @@ def test_branches_of_a_run_are_independent(diagram, clock):
 def _open(workflow, element_id: str) -> str:
     (task,) = [t for t in open_tasks(workflow) if t.element_id == element_id]
     return task.id
+
+
+def test_a_working_day_timer_is_counted_from_each_copys_own_moment(parse_xml, clock):
+    """Two copies lodged on different days get their own working-day deadlines (issue 15, part 4)."""
+    from tests.working_days_variant import working_days_variant
+
+    variant = parse_xml(working_days_variant())
+    closure = datetime(2027, 3, 9).date()  # the day before Eid ul-Fitr 2027, closed by the province
+    template = RecordedRun.start(variant, START, frozenset({closure})).template()
+    # Monday 1 March 2027, 14:30 in Peshawar: 15 working days skip the closure, Eid (10-12 March) and
+    # Pakistan Day (23 March). A month earlier only Kashmir Solidarity Day (Friday 5 February) is in the way.
+    for lodged, due in ((datetime(2027, 3, 1, 9, 30, tzinfo=UTC), datetime(2027, 3, 29, 9, 30, tzinfo=UTC)),
+                        (datetime(2027, 2, 1, 9, 30, tzinfo=UTC), datetime(2027, 2, 23, 9, 30, tzinfo=UTC))):
+        text, _ = template.instantiate([lodged], {})
+        assert next_timer_due(restore_process(variant, json.loads(text))) == due

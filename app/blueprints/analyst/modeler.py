@@ -14,7 +14,7 @@ from flask_login import current_user
 
 from ...request_guard import whole_number
 from ...models import LANE_ROLES, ComplaintStatus
-from ...services import analyst
+from ...services import analyst, closures
 from ...services.casework import deployments
 from ...services.errors import Conflict, Invalid, NotFound
 from ...web import db, roles_required
@@ -99,7 +99,7 @@ def simulate():
     except ValueError as error:
         return _problems([analyst.DiagramError(_("the scenario is not valid: %(error)s", error=error))], status=400)
     try:
-        result = analyst.simulate_draft(xml.encode("utf-8"), scenario)
+        result = analyst.simulate_draft(xml.encode("utf-8"), scenario, closures.closed_dates(db()))
     except analyst.DiagramRejected as rejected:
         return _problems(rejected.errors, status=400)
     return jsonify(_simulation(result))

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 from wtforms.validators import DataRequired, InputRequired
 
-from workflows import DiagramError, DiagramRejected
+from workflows import DiagramError, DiagramRejected, working_calendar
 from workflows.analysis import Scenario, SimulationResult, diagram_warnings, simulate
 from workflows.analysis.inspect import user_task_lanes
 
@@ -219,13 +219,15 @@ def _list(rows) -> LazyString:
     return _l("%(places)s and %(count)s more", places=shown, count=more) if more > 0 else shown
 
 
-def simulate_draft(xml: bytes, scenario: Scenario) -> SimulationResult:
-    """Run the draft under `scenario` in memory; raises DraftRejected if it does not validate."""
+def simulate_draft(xml: bytes, scenario: Scenario, closed: frozenset = frozenset()) -> SimulationResult:
+    """Run the draft under `scenario` in memory; raises DraftRejected if it does not validate.
+
+    `closed`: the province's closures (services/closures.closed_dates), for timers that count working days."""
     try:
         diagram = deployments.check_diagram(xml)
     except DiagramRejected as rejected:
         raise DraftRejected(rejected.errors) from None
-    return simulate(diagram, scenario)
+    return simulate(diagram, scenario, calendar=working_calendar(closed))
 
 
 # -- forms catalogue ----------------------------------------------------------------

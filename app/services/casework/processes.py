@@ -25,6 +25,7 @@ from workflows import ProcessSnapshot, RunFailure, TaskNotOpen
 from workflows.analysis import migrate_state
 
 from ...models import Complaint, HumanTask, IncidentSource, ProcessDefinition, ProcessInstance, User, utcnow
+from .. import closures
 from . import deployments, incidents
 from .projection import sync_instance
 
@@ -68,21 +69,21 @@ class Move:
         # A saved move of this kind shows an earlier failure of the same kind is over (see `save`).
         self._recovers: IncidentSource | None = None
         self._had_timer_failures = bool(instance.timer_failures)
+        diagram = deployments.diagram_for(session, instance.definition)
+        self._calendar = calendar_for(session, diagram)
         with _failing_as_incident():
-            self._workflow = workflows.restore_process(
-                deployments.diagram_for(session, instance.definition), instance.state
-            )
+            self._workflow = workflows.restore_process(diagram, instance.state)
 
     def complete_task(self, task_guid: str, data: dict) -> None:
         """Raises workflows.TaskNotOpen when the task is no longer waiting for a person,
         ProcessFailed when the process fails on the way to its next wait."""
         with _failing_as_incident():
-            workflows.complete_task(self._workflow, task_guid, data)
+            workflows.complete_task(self._workflow, task_guid, data, self._calendar)
         self._recovers = IncidentSource.TASK
 
     def fire_timers(self) -> TimersFired:
         with _failing_as_incident():
-            workflows.fire_timers(self._workflow)
+            workflows.fire_timers(self._workflow, self._calendar)
         # Only a move after failed tries can end a timer incident: the sweep's thousands of others skip the update.
         self._recovers = IncidentSource.TIMER if self._had_timer_failures else None
         return TimersFired(
@@ -93,7 +94,7 @@ class Move:
     def send_signal(self, name: str, payload: dict) -> int:
         """How many events of the process caught the signal (0: nothing moved)."""
         with _failing_as_incident():
-            caught = workflows.send_signal(self._workflow, name, payload)
+            caught = workflows.send_signal(self._workflow, name, payload, self._calendar)
         self._recovers = IncidentSource.SIGNAL
         return caught
 
@@ -134,8 +135,9 @@ def begin(session: Session, instance: ProcessInstance) -> Move:
 def start(session: Session, complaint: Complaint, *, now: datetime | None = None) -> ProcessInstance:
     """Start the default version of the complaint process for a new complaint."""
     definition = deployments.default_definition(session)
+    diagram = deployments.diagram_for(session, definition)
     workflow = workflows.start_process(
-        deployments.diagram_for(session, definition),
+        diagram,
         {
             "complaint_id": complaint.id,
             "district_id": complaint.district_id,
@@ -143,6 +145,7 @@ def start(session: Session, complaint: Complaint, *, now: datetime | None = None
             # Diagram scripts may read it before anyone is assigned.
             "officer_id": None,
         },
+        calendar_for(session, diagram),
     )
     snapshot = workflows.snapshot(workflow)
     # Inserted with its state (not empty, then updated): the state is the largest value a lodging writes.
@@ -152,6 +155,14 @@ def start(session: Session, complaint: Complaint, *, now: datetime | None = None
     session.flush()
     sync_instance(session, complaint, instance, snapshot, now=now or utcnow(), started=True)
     return instance
+
+
+def calendar_for(session: Session, diagram: workflows.Diagram) -> workflows.WorkingCalendar | None:
+    """The province's working days with its closures, for a diagram with timers that count them
+    (None otherwise: the closures are not read for a diagram that does not need them)."""
+    if not diagram.working_day_timers:
+        return None
+    return workflows.working_calendar(closures.closed_dates(session))
 
 
 def migrate(

@@ -35,7 +35,15 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from workflows import Diagram, OpenTask, ProcessSnapshot
+from workflows import (
+    Diagram,
+    OpenTask,
+    ProcessSnapshot,
+    WorkingCalendar,
+    counts_working_days,
+    working_calendar,
+    working_due,
+)
 from workflows.engine import (
     complete_task,
     fire_timers,
@@ -82,17 +90,20 @@ class RecordedTimer:
 class RecordedRun:
     """A workflow run step by step, each step's moment left open (see the module docstring)."""
 
-    def __init__(self, diagram: Diagram, workflow, starts: list[datetime], stamps: dict, timers: dict):
+    def __init__(self, diagram: Diagram, workflow, starts: list[datetime], stamps: dict, timers: dict,
+                 calendar: WorkingCalendar | None = None):
         self.diagram = diagram
+        self.calendar = calendar or WorkingCalendar()
         self.workflow = workflow
         self._starts = starts  # real start of each step
         self._stamps = stamps  # task id -> (step, seconds after its start): last_state_change
         self._timers = timers  # task id -> (step or None, offset or absolute moment): timer due
 
     @classmethod
-    def start(cls, diagram: Diagram, data: dict) -> RecordedRun:
-        run = cls(diagram, None, [], {}, {})
-        run._step(lambda: start_process(diagram, data), fire=())
+    def start(cls, diagram: Diagram, data: dict, closed: frozenset = frozenset()) -> RecordedRun:
+        """`closed`: the province's closures (services/closures.closed_dates), for working-day timers."""
+        run = cls(diagram, None, [], {}, {}, working_calendar(closed))
+        run._step(lambda: start_process(diagram, data, run.calendar), fire=())
         return run
 
     @property
@@ -102,14 +113,15 @@ class RecordedRun:
     def branch(self) -> RecordedRun:
         """An independent copy to take another route from here."""
         workflow = restore_process(self.diagram, json.loads(json.dumps(save_state(self.workflow))))
-        return RecordedRun(self.diagram, workflow, list(self._starts), dict(self._stamps), dict(self._timers))
+        return RecordedRun(self.diagram, workflow, list(self._starts), dict(self._stamps), dict(self._timers),
+                           self.calendar)
 
     def complete(self, task_id: str, data: dict) -> None:
-        self._step(lambda: complete_task(self.workflow, task_id, data), fire=())
+        self._step(lambda: complete_task(self.workflow, task_id, data, self.calendar), fire=())
 
     def fire(self, task_ids) -> None:
         """Fire exactly these waiting timers (and what the engine runs on from them)."""
-        self._step(lambda: fire_timers(self.workflow), fire=set(task_ids))
+        self._step(lambda: fire_timers(self.workflow, self.calendar), fire=set(task_ids))
 
     def open_tasks(self) -> list[OpenTask]:
         return open_tasks(self.workflow)
@@ -175,7 +187,22 @@ class RecordedRun:
         found = timer_of(task.task_spec)
         if found is not None and not is_relative(self.workflow, task, found[1]):
             return None, moment
+        if found is not None and counts_working_days(found[0]):
+            duration = self.workflow.script_engine.evaluate(task, found[1].expression)
+            return step, WorkingDaysAfter(duration, self.calendar)
         return step, moment - real
+
+
+@dataclass(frozen=True)
+class WorkingDaysAfter:
+    """The offset of a working-day timer: how long it lasts depends on the step's moment, so it is
+    counted per copy (`moments[step] + offset`, as a timedelta offset is added)."""
+
+    duration: str
+    calendar: WorkingCalendar
+
+    def __radd__(self, moment: datetime) -> datetime:
+        return working_due(self.calendar, moment, self.duration)
 
 
 class StateTemplate:

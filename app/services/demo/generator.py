@@ -22,6 +22,7 @@ from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session
 
 from ...models import Category, Complaint, District, InstanceStatus, Role, User, utcnow
+from .. import closures
 from ..casework import deployments, places
 from ..casework.complaints import tracking_number
 from .routes import PLACEHOLDERS, Node, Routes
@@ -88,7 +89,9 @@ class _World:
         categories = list(session.scalars(select(Category)))
         by_code = {c.code: c for c in places.places().centres}
         centres = {d.id: by_code[d.code] for d in districts if d.code in by_code}
-        return cls(Routes(deployments.diagram_for(session, definition), share=share_routes), definition.id,
+        routes = Routes(deployments.diagram_for(session, definition), share=share_routes,
+                        closed=closures.closed_dates(session))
+        return cls(routes, definition.id,
                    districts, categories, _ensure_officers(session, districts, {c.department_id for c in categories}),
                    centres)
 

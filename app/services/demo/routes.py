@@ -179,9 +179,10 @@ class Node:
 class Routes:
     """The routes met so far on one diagram version. With `share=False` every complaint runs on its own."""
 
-    def __init__(self, diagram: Diagram, *, share: bool = True):
+    def __init__(self, diagram: Diagram, *, share: bool = True, closed: frozenset = frozenset()):
         self.diagram = diagram
         self.share = share
+        self.closed = closed  # the province's closures, for timers that count working days
         self._root: Node | None = None
 
     def walk(self, created: datetime, actions, now: datetime) -> tuple[Node, list[datetime]]:
@@ -208,7 +209,7 @@ class Routes:
             return self._root
         data = {"complaint_id": PLACEHOLDERS["complaint_id"], "district_id": PLACEHOLDERS["district_id"],
                 "department_id": PLACEHOLDERS["department_id"], "officer_id": None}
-        run = RecordedRun.start(self.diagram, data)
+        run = RecordedRun.start(self.diagram, data, self.closed)
         projection = Projection()
         projection.event(0, "lodged", "{subject}", by_citizen=True)
         projection.project(0, run)

@@ -26,6 +26,8 @@ ACTION_LABELS = {
     "category.renamed": _l("Category renamed"),
     "category.deactivated": _l("Category deactivated"),
     "category.reactivated": _l("Category reactivated"),
+    "closure.added": _l("Office closure added"),
+    "closure.removed": _l("Office closure removed"),
     "personal_data.revealed": _l("CNIC or mobile number shown in full"),
     "personal_data.exported": _l("Citizen downloaded their own data"),
 }
