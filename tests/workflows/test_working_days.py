@@ -14,7 +14,7 @@ import time_machine
 from tests.working_days_variant import ESCALATION_TIMERS, with_calendar, working_days_variant
 from workflows import DiagramRejected, fire_timers, next_notice_due, next_timer_due, restore_process, save_state
 from workflows import complete_task, open_tasks, start_process
-from workflows.analysis import Scenario, simulate
+from workflows.analysis import Scenario, ScenarioAnswer, simulate
 from workflows.calendar import PAKISTAN_TIME, WorkingCalendar, pakistan_holidays, working_calendar, working_due
 
 UTC = timezone.utc
@@ -184,3 +184,13 @@ def test_working_days_on_a_cycle_are_refused(parse_xml, shipped_xml):
         parse_xml(with_calendar(shipped_xml.encode(), ["systemic_due_for_review"]))
     (error,) = refused.value.errors
     assert (error.element_id, error.message.code) == ("systemic_due_for_review", "calendar_on_event_without_duration")
+
+
+def test_the_simulator_keeps_a_working_day_timer_when_a_task_is_answered_later(variant):
+    # The 7 more working days start at the escalation (day 28); the DC assigns on day 30: no new count.
+    assign = {"dc_decision": "assign", "officer_id": 7, "instruction": "go", "target_district_id": None}
+    scenario = Scenario(steps={"dc_triage": [ScenarioAnswer(assign, 30)]}, horizon_days=60)
+    result = simulate(variant, scenario, start=LODGED, calendar=working_calendar([PROVINCIAL_CLOSURE]))
+    opened = [(step.day, step.element_id) for step in result.steps if step.kind == "task_opened"]
+    assert (28.0, "commissioner_review") in opened
+    assert (37.0, "chief_secretary_review") in opened

@@ -31,7 +31,7 @@ from ..diagram import Diagram
 from ..engine import complete_task, start_process
 from ..notes import Note, sentence
 from .inspect import find_task
-from ..timers import is_relative, set_timer_due, task_due, task_moment, timer_of
+from ..timers import COUNTED_KEY, is_relative, set_timer_due, task_due, task_moment, timer_of
 
 DAY = timedelta(days=1)
 # Timers that must not fire during a step are written this far beyond the real
@@ -222,6 +222,8 @@ class _Simulation:
         if not is_relative(self.workflow, task, definition):
             return due - self.start
         if counts_working_days(element):
+            # Counted here, once: the engine must not count it again from a moment this simulation wrote.
+            task.internal_data[COUNTED_KEY] = True
             duration = self.workflow.script_engine.evaluate(task, definition.expression)
             return working_due(self.calendar, self.start + self.now, duration) - self.start
         return self.now + timedelta(seconds=round((due - real).total_seconds()))
