@@ -7,6 +7,7 @@ March, the `holidays` package's dates) and Pakistan Day (23 March): 15 working d
 """
 from __future__ import annotations
 
+import json
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
@@ -153,3 +154,39 @@ def test_the_shipped_diagram_keeps_calendar_days_whatever_the_closures(session, 
     with time_machine.travel(LODGED, tick=False):
         complaint = lodge(session, make_user(Role.CITIZEN), places["peshawar"])
     assert fresh(session, Complaint, complaint.id).next_deadline_at == LODGED + timedelta(days=15)
+
+
+# -- the analyst's simulator ------------------------------------------------------------------------------
+
+
+def test_the_analysts_simulation_skips_the_closures_entered(client, session, make_user):
+    """Simulated from 1 March 2027 (the simulator starts today), the escalation opens on day 28 with the
+    provincial closure entered, on day 25 without it."""
+    scenario = json.dumps({"steps": {"dc_triage": []}, "horizon_days": 40})
+    xml = working_days_variant().decode()
+    days = []
+    with time_machine.travel(LODGED, tick=False):
+        login(client, make_user(Role.ANALYST))
+        for closure in (False, True):
+            if closure:
+                closures.add_closure(session, make_user(Role.ADMIN), date(2027, 3, 9), None, "Eid, provincial")
+                session.commit()
+            body = client.post("/analyst/simulate", data={"xml": xml, "scenario": scenario}).get_json()
+            days.append([s["day"] for s in body["steps"]
+                         if s["kind"] == "task_opened" and s["element_id"] == "commissioner_review"])
+    assert days == [[25.0], [28.0]]
+
+
+def test_validation_refuses_an_unknown_calendar_with_element_and_line_in_the_readers_language(client, make_user):
+    from tests.working_days_variant import SHIPPED, with_calendar
+
+    xml = with_calendar(SHIPPED.read_bytes(), ["unresolved_15_days"], "working_days").decode()
+    line = next(n for n, text in enumerate(xml.splitlines(), 1) if 'id="unresolved_15_days"' in text)
+    login(client, make_user(Role.ANALYST))
+    (error,) = client.post("/analyst/validate", data={"xml": xml}).get_json()["errors"]
+    assert (error["code"], error["element_id"], error["line"]) == ("unknown_calendar", "unresolved_15_days", line)
+    assert error["message"] == "unknown calendar 'working_days'; use one of: calendar-days and working-days"
+
+    client.post("/account/language", data={"language": "ur"})
+    (error,) = client.post("/analyst/validate", data={"xml": xml}).get_json()["errors"]
+    assert error["message"].startswith("نامعلوم کیلنڈر 'working_days'")
