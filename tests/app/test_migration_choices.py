@@ -139,6 +139,8 @@ def test_the_preview_offers_the_suggested_mapping_to_confirm(analyst_client, ses
     assert "— not mapped —" in triage
     assert ('<label for="map-dc_triage">user task \'dc_triage\' (Assign to an officer or transfer)</label> '
             '<span class="meta">Deputy Commissioner</span>') in page
+    # The complaint's own open step, as it will be called.
+    assert f'<code>dc_triage</code> → <code>{suggested["dc_triage"]}</code>' in page
     # Every select travels with the move as the analyst saw it.
     assert f'name="map-dc_triage" value="{suggested["dc_triage"]}"' in page
 

@@ -7,7 +7,7 @@ complaint. The runtime core they build on is the `workflows` package itself.
 """
 from .inspect import InstanceView, OpenElement, WaitingTimer, diagram_warnings, instance_view
 from .mapping import Candidate, ElementMatch, suggested_mapping, unmatched_elements
-from .migration import MigrationCheck, MigrationRefused, check_migration, migrate_state, retimed_timers
+from .migration import MigrationCheck, MigrationRefused, check_migration, migrate_state, open_elements, retimed_timers
 from .retiming import TimerChange
 from .simulate import Scenario, ScenarioAnswer, SimStep, SimulationResult, simulate
 
@@ -15,6 +15,7 @@ __all__ = [
     "Candidate",
     "ElementMatch",
     "TimerChange",
+    "open_elements",
     "retimed_timers",
     "suggested_mapping",
     "unmatched_elements",

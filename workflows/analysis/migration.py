@@ -78,6 +78,16 @@ def check_migration(
     return check
 
 
+def open_elements(state: dict) -> list[str]:
+    """The elements whose tasks are open or waiting in the saved `state` (top-level process), read from
+    the JSON without restoring it; [] when it cannot be read (the check says so)."""
+    try:
+        tasks = _expanded(state)["tasks"].values()
+        return list(dict.fromkeys(task["task_spec"] for task in tasks if task["state"] & OPEN))
+    except (KeyError, TypeError, AttributeError):
+        return []
+
+
 def _shape(state: dict):
     """(element, task state, parent's element) of every task, read from the saved JSON; None if unreadable."""
     try:

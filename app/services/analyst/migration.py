@@ -18,7 +18,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from workflows.analysis import ElementMatch, MigrationRefused, TimerChange, check_migration, retimed_timers, unmatched_elements
+from workflows.analysis import (
+    ElementMatch,
+    MigrationRefused,
+    TimerChange,
+    check_migration,
+    open_elements,
+    retimed_timers,
+    unmatched_elements,
+)
 
 from ...models import (
     Complaint,
@@ -57,6 +65,7 @@ class MigrationCandidate:
     possible: bool
     reasons: list  # lazy strings, in the analyst's language when shown
     timer_changes: list[TimerChange] = field(default_factory=list)  # only when timers are recounted
+    renamed: list[tuple[str, str]] = field(default_factory=list)  # (old id, new id) of its open elements mapped
 
 
 @dataclass
@@ -143,8 +152,9 @@ def preview_migration(
             except MigrationRefused as refused:
                 reasons = refused.reasons
         possible = check.possible and not reasons
+        renamed = [(old, mapping[old]) for old in open_elements(state) if old in mapping] if mapping else []
         candidates.append(MigrationCandidate(complaint_id, tracking_number, possible,
-                                             [in_words(reason) for reason in reasons], changes))
+                                             [in_words(reason) for reason in reasons], changes, renamed))
     return candidates
 
 
