@@ -12,11 +12,13 @@ import pytest
 from sqlalchemy import select
 
 from app.models import ComplaintEvent, HumanTask, ProcessDefinition, ProcessInstance, Role
-from app.services import analyst
+from app.services import analyst, closures
 from app.services.casework import events as timeline
 from app.web import pk_time
 from tests.app.helpers import cheap_password_hashing, lodge, reread, text_of
 from tests.conftest import login
+from tests.working_days_variant import working_days_variant
+from workflows.calendar import PAKISTAN_TIME, working_calendar, working_due
 
 VARIANTS = Path(__file__).resolve().parents[1] / "workflows" / "variants"
 DAY = timedelta(days=1)
@@ -205,3 +207,28 @@ def test_migrate_all_applies_the_mapping_and_the_recount_it_was_shown(analyst_cl
     # The renamed diagram keeps the shipped values: recounted, the deadline is where it was.
     assert (instance.definition_id, instance.next_timer_due_at) == (target.id, before)
     assert [row.element_id for row in open_rows(session, complaint)] == [form["map-dc_triage"]]
+
+
+# -- working-day timers --------------------------------------------------------------
+
+
+def test_recounting_onto_working_days_counts_the_provinces_closures(analyst_client, session, make_user, shipped,
+                                                                    complaint):
+    lodged_at = instance_of(session, complaint).next_timer_due_at - 15 * DAY
+    closed = (lodged_at.astimezone(PAKISTAN_TIME) + 2 * DAY).date()
+    while working_calendar().is_closed(closed):  # a working day, so that closing it counts
+        closed += DAY
+    closures.add_closure(session, make_user(Role.ADMIN), closed, None, "Provincial holiday")
+    session.commit()
+    response = analyst_client.post("/analyst/deploy", data={"xml": working_days_variant().decode()})
+    assert response.status_code == 201, text_of(response)
+    reread(session)
+    target = session.scalar(select(ProcessDefinition).order_by(ProcessDefinition.id.desc()).limit(1))
+
+    analyst_client.post("/analyst/migrate", data={
+        "source": str(shipped.id), "target": str(target.id), "timers": "recount", "complaint_id": str(complaint.id),
+    })
+
+    due = working_due(working_calendar([closed]), lodged_at, "P15D")
+    assert due != working_due(working_calendar(), lodged_at, "P15D")  # the closure counts
+    assert instance_of(session, complaint).next_timer_due_at == due

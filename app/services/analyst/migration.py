@@ -142,13 +142,14 @@ def preview_migration(
         .limit(limit)
         .execution_options(yield_per=BATCH)
     )
+    calendar = processes.migration_calendar(session, source_diagram, target_diagram) if retime else None
     candidates, cache = [], {}
     for complaint_id, tracking_number, state in session.execute(query):
         check = check_migration(source_diagram, target_diagram, state, cache=cache, mapping=mapping)
         reasons, changes = check.reasons, []
         if check.possible and retime:
             try:
-                changes = retimed_timers(source_diagram, target_diagram, state, mapping=mapping)
+                changes = retimed_timers(source_diagram, target_diagram, state, mapping=mapping, calendar=calendar)
             except MigrationRefused as refused:
                 reasons = refused.reasons
         possible = check.possible and not reasons

@@ -31,7 +31,7 @@ from .projection import sync_instance
 
 __all__ = [
     "Move", "ProcessFailed", "ProcessSnapshot", "RunFailure", "TaskNotOpen", "TimersFired", "begin", "failure_of",
-    "migrate", "start",
+    "migrate", "migration_calendar", "start",
 ]
 
 
@@ -165,6 +165,12 @@ def calendar_for(session: Session, diagram: workflows.Diagram) -> workflows.Work
     return workflows.working_calendar(closures.closed_dates(session))
 
 
+def migration_calendar(session: Session, source: workflows.Diagram, target: workflows.Diagram):
+    """The calendar a move recounts timers on: working days either version counts (a source timer counted
+    in working days tells its start on it, a target timer counts on it); None when neither counts them."""
+    return calendar_for(session, target) or calendar_for(session, source)
+
+
 def migrate(
     session: Session,
     complaint: Complaint,
@@ -181,7 +187,8 @@ def migrate(
     """
     source_diagram = deployments.diagram_for(session, instance.definition)
     target_diagram = deployments.diagram_for(session, target)
-    state = migrate_state(source_diagram, target_diagram, instance.state, mapping=mapping, retime=retime)
+    state = migrate_state(source_diagram, target_diagram, instance.state, mapping=mapping, retime=retime,
+                          calendar=migration_calendar(session, source_diagram, target_diagram))
     snapshot = workflows.snapshot(workflows.restore_process(target_diagram, state))
     instance.definition = target
     sync_instance(session, complaint, instance, snapshot, now=now)
