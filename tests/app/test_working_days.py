@@ -14,7 +14,7 @@ import pytest
 import time_machine
 from sqlalchemy import select
 
-from app.models import AuditEntry, Closure, Complaint, Role
+from app.models import AuditEntry, Closure, Complaint, ComplaintEvent, ProcessInstance, Role
 from app.services import closures
 from app.services.casework import deployments, milestones, timers
 from tests.app.helpers import cheap_password_hashing, fresh, lodge, open_tasks, reread, text_of
@@ -190,3 +190,33 @@ def test_validation_refuses_an_unknown_calendar_with_element_and_line_in_the_rea
     client.post("/account/language", data={"language": "ur"})
     (error,) = client.post("/analyst/validate", data={"xml": xml}).get_json()["errors"]
     assert error["message"].startswith("نامعلوم کیلنڈر 'working_days'")
+
+
+# -- the data generator -------------------------------------------------------------------------------------
+
+
+def test_generated_complaints_count_working_days_from_their_own_lodging(app, session, make_user):
+    """Each generated complaint still waiting on its first escalation is due 15 working days (with the
+    closures entered) after it was lodged, whatever day that was."""
+    from app.services.demo import generator
+    from workflows import waiting_timers, working_calendar, working_due
+    from workflows import restore_process as restore
+
+    closures.add_closure(session, make_user(Role.ADMIN), date(2026, 11, 2), date(2026, 11, 6), "Provincial week")
+    definition = deployments.deploy_diagram(session, working_days_variant(), deployed_by=None)
+    session.commit()
+    generator.generate(app.extensions["db_sessions"], 60, batch_size=60, seed=5)
+
+    diagram = deployments.diagram_for(session, definition)
+    calendar = working_calendar(closures.closed_dates(session))
+    checked = 0
+    for complaint, instance in session.execute(select(Complaint, ProcessInstance).join(
+            ProcessInstance, ProcessInstance.complaint_id == Complaint.id)).all():
+        due = {t.element_id: t.due for t in waiting_timers(restore(diagram, instance.state))}
+        if "unresolved_15_days" in due:
+            # The escalation clock starts at lodging, and again at a reopening.
+            started = max([complaint.created_at, *session.scalars(select(ComplaintEvent.created_at).where(
+                ComplaintEvent.complaint_id == complaint.id, ComplaintEvent.kind == "reopened"))])
+            assert due["unresolved_15_days"] == working_due(calendar, started, "P15D"), complaint.tracking_number
+            checked += 1
+    assert checked > 0
