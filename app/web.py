@@ -82,15 +82,16 @@ def count_request(name: str, who: str) -> None:
     """Count this request against the fixed window of settings API_<NAME>_LIMIT / _WINDOW_SECONDS
     (the pages and the API share the window); TooManyTries once over it.
 
-    Committed at once, in its own unit of work: a refused request must count even
-    though it then ends without committing anything.
+    An allowed request's count is committed with the view's own work (one commit per request,
+    not two); a refused one is committed at once. If the view's work is rolled back, the
+    teardown counts the request again (`_close_session`): a failed request still counts.
     """
     setting = f"API_{name.upper().replace('-', '_')}"
     session = db()
-    decision = rate_limits.hit(session, f"{name}:{who}", limit=current_app.config[f"{setting}_LIMIT"],
-                               window_seconds=current_app.config[f"{setting}_WINDOW_SECONDS"])
-    session.commit()
+    decision = rate_limits.hit_with_work(session, f"{name}:{who}", limit=current_app.config[f"{setting}_LIMIT"],
+                                         window_seconds=current_app.config[f"{setting}_WINDOW_SECONDS"])
     if not decision.allowed:
+        session.commit()
         raise TooManyTries({"": [_l("Too many requests from here or for this account.")]}, decision.retry_after)
 
 
@@ -114,7 +115,10 @@ def _close_session(_exc):
     session = g.pop("db", None)
     if session is not None:
         session.rollback()  # anything not committed by the view is dropped
-        session.close()
+        try:
+            rate_limits.recount_lost(session)  # ... except that the request counts against its limit
+        finally:
+            session.close()
 
 
 # Where a person whose password must be changed may still go: the page itself, signing out, the language,

@@ -13,8 +13,10 @@ Two kinds of bucket, both rows of `rate_limit_counters`:
   succeeded, so tries sent in parallel cannot slip past the delay, and a try
   whose request then fails still counts.
 
-The caller commits right away: a refused attempt must count even when the
-request that made it then fails.
+A refused attempt is committed right away: it must count even when the request
+that made it then fails. An allowed one may ride with the request's own unit of work
+(`hit_with_work`), which saves the request a commit: if that work is rolled back,
+`recount_lost` counts it again in a transaction of its own.
 """
 from __future__ import annotations
 
@@ -23,7 +25,7 @@ import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import and_, case, delete, or_, select, update
+from sqlalchemy import and_, case, delete, event, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -73,6 +75,41 @@ def hit(session: Session, bucket: str, *, limit: int, window_seconds: int, now: 
         purge_counters(session, before=now - MAX_WINDOW)
     retry_after = max(1, math.ceil((start + timedelta(seconds=window_seconds) - now).total_seconds()))
     return Decision(count <= limit, count, limit, retry_after)
+
+
+# session.info keys: counts waiting for the unit of work's commit, and counts its rollback undid.
+_RIDING, _LOST = "rate_limits.riding", "rate_limits.lost"
+
+
+def hit_with_work(session: Session, bucket: str, *, limit: int, window_seconds: int,
+                  now: datetime | None = None) -> Decision:
+    """As `hit`, uncommitted: the count is committed with the caller's work (one commit, not two).
+    The caller commits at once when the decision refuses, and calls `recount_lost` when it ends its session."""
+    decision = hit(session, bucket, limit=limit, window_seconds=window_seconds, now=now)
+    session.info.setdefault(_RIDING, []).append((bucket, window_seconds))
+    return decision
+
+
+def recount_lost(session: Session) -> None:
+    """Count again, and commit, what `hit_with_work` counted in work that was then rolled back
+    (a request that failed still counts). Call on a session with nothing else pending."""
+    lost = session.info.pop(_LOST, []) + session.info.pop(_RIDING, [])
+    if lost:
+        for bucket, window_seconds in lost:
+            hit(session, bucket, limit=0, window_seconds=window_seconds)
+        session.commit()
+
+
+@event.listens_for(Session, "after_commit")
+def _counts_committed(session: Session) -> None:
+    session.info.pop(_RIDING, None)
+
+
+@event.listens_for(Session, "after_rollback")
+def _counts_rolled_back(session: Session) -> None:
+    riding = session.info.pop(_RIDING, None)
+    if riding:
+        session.info.setdefault(_LOST, []).extend(riding)
 
 
 def refund(session: Session, bucket: str, *, window_seconds: int, now: datetime | None = None) -> None:

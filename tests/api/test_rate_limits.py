@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 import time_machine
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from app.models import RateLimitCounter, Role, utcnow
 from app.services import rate_limits
@@ -21,10 +21,10 @@ def sign_in(api, login, password="wrong-password"):
 
 def test_after_five_failures_even_the_right_password_waits_and_the_delay_doubles(api, make_user):
     citizen = make_user(Role.CITIZEN)
-    start = utcnow()
 
     failures = [sign_in(api, citizen.cnic).status_code for _ in range(tries.FREE)]
     right_at_once = sign_in(api, citizen.cnic, PASSWORD)
+    start = utcnow()  # after the failures: a slow machine must not eat into the delay
 
     assert failures == [401] * tries.FREE
     body = assert_problem(right_at_once, 429, field="password")
@@ -35,7 +35,7 @@ def test_after_five_failures_even_the_right_password_waits_and_the_delay_doubles
         assert sign_in(api, citizen.cnic).status_code == 401  # the sixth failure: the next waits a minute
         waits = int(sign_in(api, citizen.cnic, PASSWORD).headers["Retry-After"])
         assert 55 <= waits <= 60
-    with time_machine.travel(start + timedelta(seconds=31 + 61)):
+    with time_machine.travel(start + timedelta(seconds=31 + 64)):
         assert sign_in(api, citizen.cnic, PASSWORD).status_code == 200  # and the streak ends
 
 
@@ -73,6 +73,35 @@ def test_lodging_is_limited_per_citizen(app, api, session, make_user, places):
     assert "at most 2 in an hour" in assert_problem(third, 429)["detail"]
     assert int(third.headers["Retry-After"]) <= 3600
     assert as_neighbour.post("/complaints", json=form).status_code == 201
+
+
+def test_a_lodging_that_fails_still_counts_and_a_good_one_commits_once(app, api, session, make_user, places):
+    """The count rides with the complaint's own commit; when the work is refused and rolled back,
+    the request is counted again on its own (a flood of bad requests is still a flood)."""
+    app.config.update(API_SUBMIT_LIMIT=3, API_SUBMIT_WINDOW_SECONDS=3600)
+    good = {"category_id": category(session).id, "subject": "Overflowing drain",
+            "description": "The drain on Main Bazaar road overflows every time it rains."}
+    bad = {**good, "category_id": 987654}  # understood, counted, then refused by the service
+    as_citizen = api.as_(make_user(Role.CITIZEN))
+    assert as_citizen.post("/complaints", json=good).status_code == 201  # (a token's first use is noted apart)
+    engine = app.extensions["db_engine"]
+    commits = []
+
+    def count_commit(connection):
+        commits.append(connection)
+
+    event.listen(engine, "commit", count_commit)
+    try:
+        lodged = as_citizen.post("/complaints", json=good)
+        commits_of_a_lodging = len(commits)
+        refused = as_citizen.post("/complaints", json=bad)
+        third = as_citizen.post("/complaints", json=good)
+    finally:
+        event.remove(engine, "commit", count_commit)
+
+    assert lodged.status_code == 201 and commits_of_a_lodging == 1
+    assert refused.status_code == 422
+    assert_problem(third, 429)
 
 
 def test_registration_is_limited_per_address(app, api, places):
