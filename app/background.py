@@ -27,6 +27,7 @@ from . import request_ids
 from .models import utcnow
 from .services.casework import file_inventory, timers
 from .services.notifications import channels, delivery, digests, reminders
+from .services import rate_limits
 from .services.people import user_sessions
 from .services.operations import health, metrics
 
@@ -80,6 +81,16 @@ def purge_sessions(app: Flask, now: datetime | None = None) -> dict[str, int]:
                                               now=now)
         session.commit()
     log.info("session purge: %d ended session(s) dropped", purged)
+    return {"purged": purged}
+
+
+def purge_counters(app: Flask, now: datetime | None = None) -> dict[str, int]:
+    """Drop rate-limit counters no window can need any more (once a counted request did this, at a cost of a
+    statement in most lodgings: each citizen's first in a window opens a new counter)."""
+    with app.extensions["db_sessions"]() as session:
+        purged = rate_limits.purge_counters(session, before=(now or utcnow()) - rate_limits.MAX_WINDOW)
+        session.commit()
+    log.info("counter purge: %d spent rate-limit counter(s) dropped", purged)
     return {"purged": purged}
 
 
@@ -150,6 +161,7 @@ SCHEDULE: tuple[Periodic, ...] = (
     Periodic("deliver_notifications", deliver_notifications, every="NOTIFY_DELIVERY_SECONDS"),
     Periodic("sweep_stored_files", sweep_stored_files, cron="FILE_SWEEP_CRON", timeout=60 * 60, result_ttl=7 * 24 * 3600),
     Periodic("purge_sessions", purge_sessions, every="SESSION_PURGE_SECONDS"),
+    Periodic("purge_counters", purge_counters, every="COUNTER_PURGE_SECONDS"),
     Periodic("beat", beat, every="HEARTBEAT_SECONDS", timeout=60, result_ttl=60),
 )
 

@@ -78,6 +78,11 @@ def purge_sessions() -> dict[str, int]:
     return _in_app(background.purge_sessions)
 
 
+def purge_counters() -> dict[str, int]:
+    """Scheduled every COUNTER_PURGE_SECONDS: rate-limit counters no window can need go."""
+    return _in_app(background.purge_counters)
+
+
 def beat() -> dict[str, int]:
     """The worker's heartbeat (/readyz): scheduled every HEARTBEAT_SECONDS."""
     return _in_app(background.beat)

@@ -90,6 +90,7 @@ class BaseConfig:
     SESSION_LIFETIME_HOURS_STAFF = int(os.environ.get("SESSION_LIFETIME_HOURS_STAFF", "12"))  # a working day
     SESSION_LIFETIME_HOURS_CITIZEN = int(os.environ.get("SESSION_LIFETIME_HOURS_CITIZEN", str(90 * 24)))
     SESSION_PURGE_SECONDS = int(os.environ.get("SESSION_PURGE_SECONDS", "3600"))  # rows of ended sessions go
+    COUNTER_PURGE_SECONDS = int(os.environ.get("COUNTER_PURGE_SECONDS", "3600"))  # spent rate-limit counters go
     # A citizen's cookie outlives closing the browser, up to the lifetime (Flask also refuses a cookie signed
     # longer ago than this); a member of staff's ends with the browser.
     PERMANENT_SESSION_LIFETIME = timedelta(hours=SESSION_LIFETIME_HOURS_CITIZEN)

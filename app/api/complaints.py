@@ -54,7 +54,8 @@ def submit():
             # Before the rate limit: a phone retrying on a bad network is not flooding us.
             return _created(session, earlier, replayed=True)
     enforce("submit", str(citizen.id))
-    submission = idempotency.submit_once(session, citizen, key, fingerprint, data, photos=photos, store=file_store())
+    submission = idempotency.submit_once(session, citizen, key, fingerprint, data, photos=photos, store=file_store(),
+                                         replay_checked=True)
     session.commit()
     return _created(session, submission.complaint, replayed=submission.replayed)
 

@@ -70,9 +70,6 @@ def hit(session: Session, bucket: str, *, limit: int, window_seconds: int, now: 
         .returning(RateLimitCounter.count)
     )
     count = session.execute(statement).scalar_one()
-    if count == 1:
-        # A new window: a good moment to drop counters nobody can need any more.
-        purge_counters(session, before=now - MAX_WINDOW)
     retry_after = max(1, math.ceil((start + timedelta(seconds=window_seconds) - now).total_seconds()))
     return Decision(count <= limit, count, limit, retry_after)
 

@@ -83,10 +83,11 @@ def submit_complaint(
         # with one shared stand-in ("pending") every lodging in the province waited on the unique index
         # for the one before it to commit, so lodgings ran one at a time.
         tracking_number=f"new-{secrets.token_hex(8)}",
-        citizen_id=citizen.id,
-        category_id=category.id,
-        department_id=category.department_id,
-        district_id=district.id,
+        # The objects, not only their ids: the answer to the citizen reads them without loading them again.
+        citizen=citizen,
+        category=category,
+        department=category.department,
+        district=district,
         division_id=district.division_id,
         subject=data.subject.strip(),
         description=data.description.strip(),
@@ -113,7 +114,9 @@ def tracking_number(complaint_id: int, when: datetime) -> str:
 
 def _check_complaint(session: Session, data: ComplaintInput):
     errors: dict[str, list[str]] = {}
-    category = session.get(Category, data.category_id) if data.category_id else None
+    # With its department in the same query: whether it is offered depends on both.
+    category = (session.get(Category, data.category_id, options=[joinedload(Category.department)])
+                if data.category_id else None)
     district = session.get(District, data.district_id) if data.district_id else None
     if category is None or not category.offered:
         errors["category_id"] = [_l("Choose a category.")]

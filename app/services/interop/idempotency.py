@@ -62,11 +62,13 @@ def submit_once(
     photos: Sequence[files.Upload] = (),
     store: files.FileStore | None = None,
     now: datetime | None = None,
+    replay_checked: bool = False,
 ) -> Submission:
-    """Lodge the complaint unless `key` already lodged one; the caller commits."""
+    """Lodge the complaint unless `key` already lodged one; the caller commits.
+    `replay_checked`: the caller has just called `find_replay` for this key (saves a query)."""
     if key is None:
         return Submission(complaints.submit_complaint(session, citizen, data, photos=photos, store=store, now=now), False)
-    earlier = find_replay(session, citizen, key, fingerprint)
+    earlier = None if replay_checked else find_replay(session, citizen, key, fingerprint)
     if earlier is not None:
         return Submission(earlier, True)
     complaint = complaints.submit_complaint(session, citizen, data, photos=photos, store=store, now=now)
