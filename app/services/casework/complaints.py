@@ -84,7 +84,7 @@ def submit_complaint(
         # for the one before it to commit, so lodgings ran one at a time.
         tracking_number=f"new-{secrets.token_hex(8)}",
         # The objects, not only their ids: the answer to the citizen reads them without loading them again.
-        citizen=citizen,
+        citizen_id=citizen.id,
         category=category,
         department=category.department,
         district=district,
