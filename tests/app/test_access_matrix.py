@@ -55,6 +55,7 @@ PLACES = "→/admin/places"
 MEMBER = r"→/admin/staff/\d+"
 DEPTS = "→/admin/departments"
 CLOSURES = "→/admin/closures"
+INCIDENTS = "→/analyst/incidents"
 
 # fmt: off
 #                                               owner   other   off.   off.2  dc        dc2       comm   comm2  cs     analyst  admin  anon
@@ -149,6 +150,12 @@ EXPECTED = {
     "POST /analyst/simulate":                  (403,    403,    403,   403,   403,      403,      403,   403,   403,   400,     400,   LOGIN),
     "GET /analyst/migrate":                    (403,    403,    403,   403,   403,      403,      403,   403,   403,   200,     200,   LOGIN),
     "POST /analyst/migrate":                   (403,    403,    403,   403,   403,      403,      403,   403,   403,   400,     400,   LOGIN),
+    # Incidents (tests/app/test_incident_pages.py): no incident exists in this world, so acting on one finds
+    # nothing (404) and retrying a group retries nothing.
+    "GET /analyst/incidents":                  (403,    403,    403,   403,   403,      403,      403,   403,   403,   200,     200,   LOGIN),
+    "POST /analyst/incidents/<id>/retry":      (403,    403,    403,   403,   403,      403,      403,   403,   403,   404,     404,   LOGIN),
+    "POST /analyst/incidents/<id>/resolve":    (403,    403,    403,   403,   403,      403,      403,   403,   403,   404,     404,   LOGIN),
+    "POST /analyst/incidents/retry-group":     (403,    403,    403,   403,   403,      403,      403,   403,   403,   INCIDENTS, INCIDENTS, LOGIN),
     "GET /complaints/<id>/process":            (200,    404,    200,   404,   200,      404,      200,   404,   200,   200,     200,   LOGIN),
     # bpmn-js's prebuilt files (an allow-list under node_modules), public like /static.
     "GET /vendor/bpmn-js/<id>":                (200,    200,    200,   200,   200,      200,      200,   200,   200,   200,     200,   200),
@@ -216,7 +223,8 @@ SUCCEEDS_WITH_PAGE = {"POST /admin/api-keys", "POST /admin/api-keys/<id>/revoke"
 # for most roles), so a success may change nothing; a refusal still must not.
 MAY_CHANGE_NOTHING = {"POST /language", "POST /notifications/read-all", "POST /admin/notifications/<id>/retry",
                       "POST /admin/notifications/retry-parked", "POST /account/sessions/end-others",
-                      "POST /admin/staff/<id>/reactivate"}  # the officer is active: nothing to undo
+                      "POST /admin/staff/<id>/reactivate",  # the officer is active: nothing to undo
+                      "POST /analyst/incidents/retry-group"}  # no incident in this world: nothing to retry
 CELLS = [
     pytest.param(endpoint, role, row[i], id=f"{endpoint} | {role}")
     for endpoint, row in EXPECTED.items()
@@ -328,6 +336,8 @@ def request_for(endpoint: str, world: World, session) -> tuple[str, str, dict | 
         "/people/<id>/personal-data": world.owner.id,
         "/admin/second-factors/<id>/reset": world.dc.id,
         "/admin/closures/<id>/remove": world.closure_id,
+        "/analyst/incidents/<id>/retry": 0,  # no such incident
+        "/analyst/incidents/<id>/resolve": 0,
     }.get(rule)
     path = rule.replace("<id>", str(target))
     if rule == "/vendor/<id>/-/<id>":  # a package, then a file of it

@@ -1,5 +1,6 @@
 """The process analyst's workbench: versions, drafts, simulation, deployment, forms (`workbench`),
-one complaint's path over its diagram (`instances`), moving running complaints
+one complaint's path over its diagram (`instances`), what failed at run time and
+what to do about it (`incidents`), moving running complaints
 between versions (`migration`), and who may change what complaints run on (`access`).
 
 Pages import this package and call what it re-exports.
@@ -7,6 +8,15 @@ Pages import this package and call what it re-exports.
 from workflows import DiagramError, DiagramRejected
 
 from .access import ANALYST_ROLES, require_analyst
+from .incidents import (
+    IncidentGroup,
+    RetryOutcome,
+    incident_groups,
+    other_versions,
+    resolve_incident,
+    retry_group,
+    retry_incident,
+)
 from .instances import InstanceReport, OpenStep, instance_view_for
 from .migration import MigrationCandidate, MigrationOutcome, element_matches, migrate_complaints, preview_migration
 from .scenarios import scenario_from_json
@@ -36,11 +46,13 @@ __all__ = [
     "DraftReport",
     "FieldInfo",
     "FormInfo",
+    "IncidentGroup",
     "InstanceReport",
     "MigrationCandidate",
     "MigrationOutcome",
     "OpenStep",
     "ProcessSummary",
+    "RetryOutcome",
     "VersionSummary",
     "code_of",
     "deploy_version",
@@ -49,11 +61,16 @@ __all__ = [
     "forms_catalogue",
     "get_definition",
     "in_words",
+    "incident_groups",
     "instance_view_for",
     "list_processes",
+    "other_versions",
     "migrate_complaints",
     "preview_migration",
     "require_analyst",
+    "resolve_incident",
+    "retry_group",
+    "retry_incident",
     "role_warnings",
     "scenario_from_json",
     "set_default",
