@@ -49,6 +49,11 @@ TEXTS = {
     # Warnings (workflows/analysis/inspect.py)
     "unreachable": N_("%(element)s cannot be reached from a start event; connect a sequence flow to it or delete it"),
     "lane_empty": N_("lane '%(lane)s' has no tasks; delete it or move its tasks into it"),
+    "reminder_after_deadline": N_(
+        "%(reminder)s waits %(value)s, so it does not fire before %(deadline)s (%(deadline_value)s), "
+        "the deadline it announces; shorten the reminder or lengthen the deadline"
+    ),
+    "timer_name_contradicts": N_("%(element)s is named '%(named)s' but waits %(value)s; correct the name or the value"),
     # How a message names an element
     "element": N_("%(kind)s '%(id)s'"),
     "element_named": N_("%(kind)s '%(id)s' (%(name)s)"),
@@ -82,6 +87,11 @@ TEXTS = {
     "loops": N_("stopped after %(count)s events: does the diagram loop without waiting?"),
     "engine_error": N_("the engine failed: %(detail)s"),
     "engine_error_at": N_("the engine failed at %(id)s: %(detail)s"),
+    # Exploration before deploy (workflows/analysis/explore.py)
+    "explore_failed": N_("fails on the path %(path)s: %(detail)s"),
+    "explore_answer": N_("'%(name)s' (%(id)s) answered %(answer)s"),
+    "explore_timer": N_("timer '%(name)s' (%(id)s) fires first"),
+    "explore_at_start": N_("the start of the process"),
 }
 
 # Kinds of element, as messages name them (the BPMN element's local name, or the engine's spec class).

@@ -71,6 +71,7 @@ def _apply_triage(data, ctx: FormContext):
 register(
     TaskForm(
         key="dc_triage",
+        decisive=("decision",),
         title=_l("Assign to an officer or transfer"),
         form_class=DcTriageForm,
         writes=("dc_decision", "officer_id", "instruction", "target_district_id", "transfer_reason"),
@@ -122,6 +123,7 @@ def _apply_officer_action(data, ctx: FormContext):
 register(
     TaskForm(
         key="officer_action",
+        decisive=("outcome",),
         title=_l("Record the action taken"),
         form_class=OfficerActionForm,
         writes=("outcome", "action_taken", "reason"),

@@ -59,6 +59,7 @@ def _apply_rating(data, ctx: FormContext):
 register(
     TaskForm(
         key="citizen_rating",
+        decisive=("satisfied",),
         title=_l("Rate the resolution"),
         form_class=CitizenRatingForm,
         writes=("rating", "satisfied", "comment"),

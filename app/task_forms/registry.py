@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from itertools import product
 
 from flask_babel import get_translations, lazy_gettext as _l
 from sqlalchemy.orm import Session
+from werkzeug.datastructures import MultiDict
 from wtforms import Form
 
 from ..models import Complaint, User
@@ -73,6 +75,9 @@ class TaskForm:
     apply: Callable[[dict, FormContext], tuple[str, str | None, dict]] = lambda data, ctx: ("task_completed", None, {})
     # Photos and PDF documents may come with it (an officer's evidence).
     accepts_attachments: bool = False
+    # The fields whose answers steer the process (e.g. the outcome): deploy explores a diagram with
+    # each combination of their choices (see answer_sets).
+    decisive: tuple[str, ...] = ()
     extra: dict = field(default_factory=dict)
 
 
@@ -96,6 +101,39 @@ def form_keys() -> frozenset[str]:
 
 def all_task_forms() -> list[TaskForm]:
     return sorted(_REGISTRY.values(), key=lambda f: f.key)
+
+
+def answer_sets(task_form: TaskForm) -> list[dict]:
+    """The task data this form submits for each combination of its decisive fields' choices.
+
+    The other fields get a sample (their first choice, "1" for choices that depend on the complaint,
+    "x" for text). A choice list filled per complaint (officers of its district) is tried blank and
+    with a sample id, since conditions may test whether one was chosen. The answers are not
+    validated (that needs a complaint), so a combination the form would refuse may be among them:
+    exploring a little more than people can submit is safe; less would not be.
+    """
+    form = task_form.form_class()
+    values = {}
+    for form_field in form:
+        choices = getattr(form_field, "choices", None)
+        if choices:
+            fixed = [str(tuple(choice)[0]) for choice in choices]
+        elif hasattr(form_field, "choices"):
+            fixed = ["", "1"]
+        else:
+            fixed = ["x"]
+        values[form_field.name] = fixed if form_field.name in task_form.decisive else [next((v for v in fixed if v), "x")]
+    found: dict[str, dict] = {}
+    for combination in product(*values.values()):
+        filled = task_form.form_class(formdata=MultiDict(dict(zip(values, combination))))
+        data = task_form.to_data(filled)
+        found.setdefault(repr(sorted(data.items())), data)
+    return list(found.values())
+
+
+def all_answer_sets() -> dict[str, list[dict]]:
+    """formKey -> the answer sets deploy explores a diagram with."""
+    return {task_form.key: answer_sets(task_form) for task_form in all_task_forms()}
 
 
 def text(field) -> str:

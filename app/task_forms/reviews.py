@@ -58,6 +58,7 @@ def _apply_review(data, ctx: FormContext):
 register(
     TaskForm(
         key="escalation_review",
+        decisive=("action", "officer_id"),
         title=_l("Review an escalated complaint"),
         form_class=EscalationReviewForm,
         writes=("review_action", "review_officer_id", "review_instruction"),

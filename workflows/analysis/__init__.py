@@ -1,10 +1,12 @@
 """The analyst's tools over diagrams and saved states: warnings and instance views
-(`inspect`), simulation (`simulate`), migration between versions (`migration`, with the
-matching of renamed elements in `mapping` and the recounting of timers in `retiming`).
+(`inspect`), simulation (`simulate`), the exploration deploy runs before it accepts a diagram
+(`explore`), migration between versions (`migration`, with the matching of renamed elements in
+`mapping` and the recounting of timers in `retiming`).
 
 They read diagrams and states and run processes in memory; none of them moves a
 complaint. The runtime core they build on is the `workflows` package itself.
 """
+from .explore import Bounds, Choice, Exploration, Failure, explore_paths
 from .inspect import InstanceView, OpenElement, WaitingTimer, diagram_warnings, instance_view
 from .mapping import Candidate, ElementMatch, suggested_mapping, unmatched_elements
 from .migration import MigrationCheck, MigrationRefused, check_migration, migrate_state, open_elements, retimed_timers
@@ -12,6 +14,11 @@ from .retiming import TimerChange
 from .simulate import Scenario, ScenarioAnswer, SimStep, SimulationResult, simulate
 
 __all__ = [
+    "Bounds",
+    "Choice",
+    "Exploration",
+    "Failure",
+    "explore_paths",
     "Candidate",
     "ElementMatch",
     "TimerChange",

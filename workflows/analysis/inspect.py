@@ -20,6 +20,7 @@ from ..diagram import BPMN_NS, Diagram, DiagramError
 from ..notes import Note
 from ..engine import restore_process
 from ..timers import task_due, timer_of
+from .timer_warnings import timer_warnings
 
 _ACTIVITIES = {
     "task",
@@ -58,7 +59,8 @@ def describe(element) -> Note:
 
 
 def diagram_warnings(xml: bytes, diagram: Diagram | None = None) -> list[DiagramError]:
-    """Things that deploy but are probably mistakes: unreachable elements, empty lanes.
+    """Things that deploy but are probably mistakes: unreachable elements, empty lanes, a reminder at or
+    after its deadline, a timer whose name contradicts its value.
 
     `diagram` picks the process when the file holds several; without it (a draft
     that does not validate yet) the executable process is read from the XML, so
@@ -68,7 +70,7 @@ def diagram_warnings(xml: bytes, diagram: Diagram | None = None) -> list[Diagram
     process = _process_element(root, diagram.process_id if diagram else None)
     if process is None:
         return []
-    return [*_unreachable(process), *_empty_lanes(process)]
+    return [*_unreachable(process), *_empty_lanes(process), *timer_warnings(process)]
 
 
 def _process_element(root, process_id: str | None):

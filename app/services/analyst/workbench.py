@@ -146,10 +146,12 @@ class DraftReport:
 
 
 def validate_draft(session: Session, xml: bytes) -> DraftReport:
-    """Every deploy error, plus warnings: unreachable elements, empty lanes, roles nobody holds."""
+    """Every deploy error (also the paths on which a condition or script fails), plus warnings:
+    unreachable elements, empty lanes, roles nobody holds, timers that contradict their names."""
     diagram, errors = None, []
     try:
         diagram = deployments.check_diagram(xml)
+        errors = deployments.explore_diagram(diagram, xml).errors
     except DiagramRejected as rejected:
         errors = rejected.errors
     try:

@@ -8,16 +8,30 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from workflows import Diagram, DiagramRejected, parse_diagram
+from workflows.analysis import Exploration, explore_paths
 
-__all__ = ["DiagramRejected", "check_diagram", "default_definition", "deploy_diagram", "deploy_file", "diagram_for", "set_default_version"]
+__all__ = [
+    "DiagramRejected",
+    "check_diagram",
+    "default_definition",
+    "deploy_diagram",
+    "deploy_file",
+    "diagram_for",
+    "explore_diagram",
+    "refuse_failing_paths",
+    "set_default_version",
+]
 
 from ...models import LANE_ROLES, ComplaintStatus, ProcessDefinition, User
-from ...task_forms import form_keys
+from ...task_forms import all_answer_sets, form_keys
 from ..errors import NotFound
 
 # Parsed specs by sha256: a version's XML never changes, so parsing it once per
 # process is enough, and the state of each instance is stored without it.
 _DIAGRAMS: dict[str, Diagram] = {}
+# Explorations by sha256: the same diagram explores the same way (the forms do not change while the
+# portal runs), and the test suite deploys the shipped diagram many times.
+_EXPLORATIONS: dict[str, Exploration] = {}
 
 
 def check_diagram(xml: bytes, filename: str = "diagram.bpmn") -> Diagram:
@@ -36,6 +50,7 @@ def deploy_diagram(
 ) -> ProcessDefinition:
     """Validate `xml` and store it as the next version of its process."""
     diagram = check_diagram(xml, filename)
+    refuse_failing_paths(diagram, xml)
     sha = hashlib.sha256(xml).hexdigest()
     latest = session.scalar(
         select(func.max(ProcessDefinition.version)).where(ProcessDefinition.process_id == diagram.process_id)
@@ -53,6 +68,21 @@ def deploy_diagram(
         set_default_version(session, definition)
     _DIAGRAMS[sha] = diagram
     return definition
+
+
+def explore_diagram(diagram: Diagram, xml: bytes) -> Exploration:
+    """Run `diagram` over every path the registered forms' answers and its timers open (bounded)."""
+    sha = hashlib.sha256(xml).hexdigest()
+    if sha not in _EXPLORATIONS:
+        _EXPLORATIONS[sha] = explore_paths(diagram, xml, all_answer_sets())
+    return _EXPLORATIONS[sha]
+
+
+def refuse_failing_paths(diagram: Diagram, xml: bytes) -> None:
+    """Raise DiagramRejected when a condition or script fails on some path (element, line, path, error)."""
+    errors = explore_diagram(diagram, xml).errors
+    if errors:
+        raise DiagramRejected(errors)
 
 
 def set_default_version(session: Session, definition: ProcessDefinition) -> None:

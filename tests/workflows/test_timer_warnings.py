@@ -1,0 +1,46 @@
+"""Warnings (not refusals) about timers: a reminder at or after its deadline, a name that contradicts the value."""
+from workflows.analysis import diagram_warnings
+
+P15D = '<bpmn:timeDuration>"P15D"</bpmn:timeDuration>'
+P12D = '<bpmn:timeDuration>"P12D"</bpmn:timeDuration>'
+
+
+def codes(xml: str) -> list[tuple[str, str]]:
+    return [(w.message.code, w.element_id) for w in diagram_warnings(xml.encode()) if w.message.code.startswith(("reminder", "timer_name"))]
+
+
+def test_the_shipped_diagram_has_no_timer_warning(shipped_xml):
+    # "22 days unresolved" waits P7D after the 15-day timer: named from the same clock, not a contradiction.
+    assert codes(shipped_xml) == []
+
+
+def test_a_reminder_after_the_escalation_it_announces_is_a_warning_naming_both(shipped_xml):
+    xml = shipped_xml.replace(P12D, '<bpmn:timeDuration>"P15D"</bpmn:timeDuration>')
+    [warning] = [w for w in diagram_warnings(xml.encode()) if w.message.code == "reminder_after_deadline"]
+    assert warning.element_id == "unresolved_12_days"
+    assert warning.line == xml[: xml.index('id="unresolved_12_days"')].count("\n") + 1
+    text = str(warning.message)
+    assert "unresolved_12_days" in text and "unresolved_15_days" in text and "P15D" in text
+
+
+def test_a_shorter_escalation_warns_about_the_reminder_and_the_names(shipped_xml):
+    xml = shipped_xml.replace(P15D, '<bpmn:timeDuration>"P10D"</bpmn:timeDuration>')
+    assert codes(xml) == [
+        ("reminder_after_deadline", "unresolved_12_days"),
+        ("timer_name_contradicts", "unresolved_15_days"),  # "15 days unresolved" waits P10D
+        ("timer_name_contradicts", "unresolved_7_more_days"),  # "22 days unresolved" is now day 17
+    ]
+    [named] = [w for w in diagram_warnings(xml.encode()) if w.element_id == "unresolved_15_days"]
+    assert str(named.message) == (
+        "catch event 'unresolved_15_days' (15 days unresolved) is named '15 days' but waits P10D; "
+        "correct the name or the value"
+    )
+
+
+def test_names_in_weeks_and_hours_and_before_offsets(shipped_xml):
+    two_weeks = shipped_xml.replace('name="15 days unresolved"', 'name="2 weeks unresolved"')
+    assert ("timer_name_contradicts", "unresolved_15_days") in codes(two_weeks)
+    hours = shipped_xml.replace('name="15 days unresolved"', 'name="360 hours unresolved"')
+    assert codes(hours) == []
+    offset = shipped_xml.replace('name="12 days unresolved"', 'name="3 days before the escalation"')
+    assert codes(offset) == []
