@@ -160,6 +160,8 @@ def process_deploy(path, not_default):
             click.echo(f"error: {error}", err=True)
         raise SystemExit(1) from None
     session.commit()
+    for warning in deployments.timer_warnings(path.read_bytes()):
+        click.echo(f"warning: {warning}", err=True)
     default = " (default for new complaints)" if definition.is_default else ""
     click.echo(f"deployed {definition.process_id} version {definition.version}{default} sha256 {definition.sha256}")
 

@@ -110,3 +110,36 @@ def test_the_refusal_is_worded_in_the_analysts_language(client, session, make_us
     assert "answered" not in error["message"]
     # The facts stay as the diagram and the engine wrote them.
     assert "dc_triage" in error["message"] and "outcome == resolved" in error["message"]
+
+
+def test_a_script_that_fails_only_after_the_escalation_timer_is_refused_too(app, session):
+    # The incidents' fixture: a script after the 15-day timer reads a name nothing sets.
+    xml = (Path(__file__).parent / "diagrams" / "failing_escalation.bpmn").read_bytes()
+    with pytest.raises(deployments.DiagramRejected) as refused:
+        deployments.deploy_diagram(session, xml, deployed_by=None)
+    [error] = refused.value.errors
+    assert error.element_id == "count_escalation"
+    assert "timer '15 days unresolved' (unresolved_15_days) fires first" in str(error)
+    session.rollback()
+
+
+def test_the_cli_deploys_with_timer_warnings_and_the_shipped_diagram_without(app, tmp_path):
+    shipped = app.test_cli_runner().invoke(args=["process", "deploy", str(SHIPPED)])
+    assert shipped.exit_code == 0 and "warning:" not in shipped.output
+
+    path = tmp_path / "complaint.bpmn"
+    path.write_text(SHIPPED.read_text(encoding="utf-8").replace('"P15D"', '"P10D"'), encoding="utf-8")
+    result = app.test_cli_runner().invoke(args=["process", "deploy", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "warning: unresolved_12_days (line" in result.output and "the deadline it announces" in result.output
+    assert "warning: unresolved_15_days (line" in result.output and "is named '15 days' but waits P10D" in result.output
+    assert "deployed complaint version" in result.output
+
+
+def test_validate_shows_the_timer_warnings(client, make_user):
+    login(client, make_user(Role.ANALYST))
+    xml = SHIPPED.read_text(encoding="utf-8").replace('"P15D"', '"P10D"')
+    body = client.post("/analyst/validate", data={"xml": xml}).get_json()
+    assert body["errors"] == []
+    warned = {(w["code"], w["element_id"]) for w in body["warnings"]}
+    assert {("reminder_after_deadline", "unresolved_12_days"), ("timer_name_contradicts", "unresolved_15_days")} <= warned

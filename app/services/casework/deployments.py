@@ -7,8 +7,8 @@ from pathlib import Path
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from workflows import Diagram, DiagramRejected, parse_diagram
-from workflows.analysis import Exploration, explore_paths
+from workflows import Diagram, DiagramError, DiagramRejected, parse_diagram
+from workflows.analysis import Exploration, diagram_warnings, explore_paths
 
 __all__ = [
     "DiagramRejected",
@@ -18,6 +18,7 @@ __all__ = [
     "deploy_file",
     "diagram_for",
     "explore_diagram",
+    "timer_warnings",
     "refuse_failing_paths",
     "set_default_version",
 ]
@@ -83,6 +84,13 @@ def refuse_failing_paths(diagram: Diagram, xml: bytes) -> None:
     errors = explore_diagram(diagram, xml).errors
     if errors:
         raise DiagramRejected(errors)
+
+
+def timer_warnings(xml: bytes) -> list[DiagramError]:
+    """What deploy accepts but the analyst should look at: a reminder at or after its deadline, a timer
+    whose name contradicts its value (the workbench's Validate shows these with its other warnings)."""
+    codes = {"reminder_after_deadline", "timer_name_contradicts"}
+    return [w for w in diagram_warnings(xml) if getattr(w.message, "code", None) in codes]
 
 
 def set_default_version(session: Session, definition: ProcessDefinition) -> None:
