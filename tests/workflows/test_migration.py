@@ -305,6 +305,25 @@ def test_a_repeating_timer_recounts_its_coming_occurrence_from_the_last(flow, va
     assert timers(every_20_days, save_state(later))["systemic_due_for_review"] == flow.T0 + 70 * DAY
 
 
+def test_a_timer_whose_target_value_does_not_evaluate_here_is_refused_by_name(flow, variant):
+    # Deploy evaluates the value without data ("P10D"); this complaint's data makes it a number.
+    reads_data = variant((P15D, '<bpmn:timeDuration>locals().get("complaint_id", "P10D")</bpmn:timeDuration>'))
+    state = save_state(flow.start())
+
+    with pytest.raises(MigrationRefused) as refused:
+        migrate_state(flow.diagram, reads_data, state, retime=True)
+
+    assert [str(reason) for reason in refused.value.reasons] == [
+        "waiting timer 'unresolved_15_days' (15 days unresolved) cannot be recounted under the target version's "
+        "value (AttributeError: 'int' object has no attribute 'lower')"
+    ]
+    # Kept, the move still runs the target's timer once (the library resets the waiting branch): refused, not raised.
+    check = check_migration(flow.diagram, reads_data, state)
+    assert [str(reason) for reason in check.reasons] == [
+        "the engine failed: AttributeError: 'int' object has no attribute 'lower'"
+    ]
+
+
 # -- renamed elements ------------------------------------------------------------------
 
 

@@ -215,18 +215,10 @@ def _migrate(workflow, target: Diagram, mapping: dict[str, str], retimed: list[T
     if reasons:
         raise MigrationRefused(reasons)
     _align_renamed(top_diff, workflow, target.spec.task_specs, mapping)
-    # Only READY tasks are reset by the library here: resetting a waiting task
-    # drops its whole branch, which for a cycle timer that already fired holds
-    # live work (the review it opened). Waiting tasks are reset below only when
-    # nothing but predictions hangs below them.
-    migrate_workflow(top_diff, workflow, target.spec, reset_mask=TaskState.READY)
-    for sp_id, sp_diff in subprocess_diffs.items():
-        subprocess = workflow.subprocesses[sp_id]
-        migrate_workflow(sp_diff, subprocess, target.subprocess_specs[subprocess.spec.name], reset_mask=TaskState.READY)
-    workflow.subprocess_specs = dict(target.subprocess_specs)
-    for task in list(workflow.get_tasks(state=TaskState.WAITING)):
-        if all(child.state & TaskState.PREDICTED_MASK for child in list(task)[1:]):
-            task.reset_branch(None)
+    try:
+        _move_branches(workflow, target, top_diff, subprocess_diffs)
+    except Exception as exc:  # a reset runs the target's elements (a timer's value over this instance's data)
+        raise MigrationRefused([Note("engine_error", {"detail": f"{type(exc).__name__}: {exc}"})]) from None
 
     # The reset restarted each timer from now: give each back its due moment.
     for task_id, internal_data in timers.items():
@@ -269,6 +261,21 @@ def _history_reasons(workflow, target: Diagram) -> list[Note]:
             label = task.task_spec.bpmn_id or task.task_spec.name
             missing.setdefault(label, task)
     return [Note("history_lost", {"element": _describe(task)}) for task in missing.values()]
+
+
+def _move_branches(workflow, target: Diagram, top_diff, subprocess_diffs) -> None:
+    # Only READY tasks are reset by the library here: resetting a waiting task
+    # drops its whole branch, which for a cycle timer that already fired holds
+    # live work (the review it opened). Waiting tasks are reset below only when
+    # nothing but predictions hangs below them.
+    migrate_workflow(top_diff, workflow, target.spec, reset_mask=TaskState.READY)
+    for sp_id, sp_diff in subprocess_diffs.items():
+        subprocess = workflow.subprocesses[sp_id]
+        migrate_workflow(sp_diff, subprocess, target.subprocess_specs[subprocess.spec.name], reset_mask=TaskState.READY)
+    workflow.subprocess_specs = dict(target.subprocess_specs)
+    for task in list(workflow.get_tasks(state=TaskState.WAITING)):
+        if all(child.state & TaskState.PREDICTED_MASK for child in list(task)[1:]):
+            task.reset_branch(None)
 
 
 def _keep_as_counted(workflow, kept: list) -> None:
