@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from wtforms.fields.choices import SelectChoice
 
@@ -16,6 +17,7 @@ def officer_choices(ctx: FormContext) -> list[SelectChoice]:
     officers = ctx.session.scalars(
         select(User)
         .where(User.role == Role.DISTRICT_OFFICER, User.district_id == ctx.complaint.district_id, User.active.is_(True))
+        .options(joinedload(User.department))  # each label names it: one query, not one per department
         .order_by(User.full_name)
     ).all()
     own = [o for o in officers if o.department_id == ctx.complaint.department_id]
