@@ -46,7 +46,8 @@ def complaint(session, make_user, places):
 
 
 def deploy_variant(client, session, name: str) -> ProcessDefinition:
-    response = client.post("/analyst/deploy", data={"xml": (VARIANTS / name).read_text(encoding="utf-8")})
+    response = client.post("/analyst/deploy", data={"xml": (VARIANTS / name).read_text(encoding="utf-8"),
+                                                     "note": f"Test variant {name}"})
     assert response.status_code == 201, text_of(response)
     reread(session)
     return session.scalar(select(ProcessDefinition).order_by(ProcessDefinition.id.desc()).limit(1))
@@ -220,7 +221,8 @@ def test_recounting_onto_working_days_counts_the_provinces_closures(analyst_clie
         closed += DAY
     closures.add_closure(session, make_user(Role.ADMIN), closed, None, "Provincial holiday")
     session.commit()
-    response = analyst_client.post("/analyst/deploy", data={"xml": working_days_variant().decode()})
+    response = analyst_client.post("/analyst/deploy", data={"xml": working_days_variant().decode(),
+                                                            "note": "Escalation in working days"})
     assert response.status_code == 201, text_of(response)
     reread(session)
     target = session.scalar(select(ProcessDefinition).order_by(ProcessDefinition.id.desc()).limit(1))
