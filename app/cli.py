@@ -146,14 +146,23 @@ def demo_generate(count, batch, seed):
 
 
 @process_cli.command("deploy")
-@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
+@click.option("--decisions", "decision_paths", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="A DMN decision table deployed with the diagram (repeat for several). "
+                   "Default: every *.dmn file beside the diagram; when there is none, the current version's tables stay.")
 @click.option("--not-default", is_flag=True, help="Deploy without making it the version new complaints start on.")
-def process_deploy(path, not_default):
-    """Validate the diagram at PATH and deploy it as a new version."""
+def process_deploy(path, decision_paths, not_default):
+    """Validate the diagram at PATH (a .bpmn file, or a folder holding one) with its decision tables,
+    and deploy them as one new version."""
+    if path.is_dir():
+        diagrams = sorted(path.glob("*.bpmn"))
+        if len(diagrams) != 1:
+            raise click.BadParameter(f"the folder must hold one .bpmn file; it holds {len(diagrams)}", param_hint="PATH")
+        path = diagrams[0]
     session = db()
     try:
-        definition = deployments.deploy_diagram(
-            session, path.read_bytes(), deployed_by=None, filename=path.name, make_default=not not_default
+        definition = deployments.deploy_file(
+            session, path, make_default=not not_default, decisions=list(decision_paths) or None
         )
     except deployments.DiagramRejected as rejected:
         for error in rejected.errors:
@@ -163,7 +172,9 @@ def process_deploy(path, not_default):
     for warning in deployments.timer_warnings(path.read_bytes()):
         click.echo(f"warning: {warning}", err=True)
     default = " (default for new complaints)" if definition.is_default else ""
-    click.echo(f"deployed {definition.process_id} version {definition.version}{default} sha256 {definition.sha256}")
+    tables = "".join(f" + {row.filename}" for row in definition.decision_files)
+    click.echo(f"deployed {definition.process_id} version {definition.version}{default} sha256 {definition.sha256}"
+               f" ({path.name}{tables})")
 
 
 @timers_cli.command("fire")

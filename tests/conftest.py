@@ -33,6 +33,7 @@ from app.models import (
     SecondFactor,
     Attachment,
     Complaint,
+    DecisionFileRow,
     ComplaintEvent,
     ComplaintSupporter,
     District,
@@ -141,6 +142,7 @@ def _reset(engine):
                 conn.execute(text(f"DELETE FROM {table}"))
             conn.execute(text(_SQLITE_NO_DELETE))
         first = conn.scalar(select(ProcessDefinition.id).order_by(ProcessDefinition.id).limit(1))
+        conn.execute(delete(DecisionFileRow).where(DecisionFileRow.definition_id != first))
         conn.execute(delete(ProcessDefinition).where(ProcessDefinition.id != first))
         conn.execute(update(ProcessDefinition).values(is_default=True, deployed_by_id=None))
         conn.execute(update(User).values(blocked_by_id=None))

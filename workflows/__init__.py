@@ -1,14 +1,15 @@
 """Engine adapter around SpiffWorkflow. Imports nothing from Flask or `app`.
 
 The runtime core, what the portal needs to run complaints: `diagram` (parse and
-validate a BPMN file), `engine` (start, restore, complete, fire, signal, and
-`snapshot`, which reads a process once into plain data) and `timers` (reading
+validate a BPMN file, with the DMN decision tables of `decisions` deployed beside
+it), `engine` (start, restore, complete, fire, signal, and `snapshot`, which reads a process once into plain data) and `timers` (reading
 and re-dating the timers of a process). The analyst's tools, which read
 diagrams and saved states but never run a complaint, live in
 `workflows.analysis` (warnings and instance views, simulation, migration).
 """
 from .calendar import WorkingCalendar, counts_working_days, working_calendar, working_due
-from .diagram import Diagram, DiagramError, DiagramRejected, UserTaskInfo, parse_diagram
+from .diagram import Diagram, DiagramError, DiagramRejected, UserTaskInfo, parse_diagram, process_id_of
+from .decisions import DecisionFile
 from .engine import (
     OpenTask,
     ProcessSnapshot,
@@ -32,6 +33,7 @@ from .failures import RunFailure, describe_failure
 from .timers import PendingTimer, set_timer_due, waiting_timers
 
 __all__ = [
+    "DecisionFile",
     "Diagram",
     "DiagramError",
     "DiagramRejected",
@@ -53,6 +55,7 @@ __all__ = [
     "next_timer_due",
     "open_tasks",
     "parse_diagram",
+    "process_id_of",
     "restore_process",
     "save_state",
     "send_signal",

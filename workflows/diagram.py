@@ -6,7 +6,8 @@ is caught here and reported with the element id and the line in the file.
 """
 from __future__ import annotations
 
-from collections.abc import Collection
+import ast
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -23,6 +24,7 @@ from SpiffWorkflow.spiff.parser import VALIDATOR, SpiffBpmnParser
 from SpiffWorkflow.spiff.specs.defaults import UserTask
 
 from .calendar import CALENDAR_PROPERTY, CALENDARS, DURATION_CALENDARS, counts_working_days
+from .decisions import DecisionFile, DecisionTable, read_decisions, rule_contexts
 from .notes import Note
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -40,9 +42,12 @@ class DiagramError:
     message: Note | str
     element_id: str = ""
     line: int | None = None
+    file: str = ""  # a decision table's file; "" for the diagram itself
 
     def __str__(self) -> str:
-        where = f"{self.element_id or 'diagram'}"
+        where = f"{self.element_id or self.file or 'diagram'}"
+        if self.file and self.element_id:
+            where = f"{self.file}: {where}"
         if self.line:
             where += f" (line {self.line})"
         return f"{where}: {self.message}"
@@ -80,6 +85,8 @@ class Diagram:
     # Element ids of the timers that count working days (property calendar="working-days"): when there
     # are none, the portal need not build a calendar to run this diagram.
     working_day_timers: frozenset[str] = frozenset()
+    # The decision tables deployed with it, by decision id (what its business rule tasks call).
+    decisions: dict[str, DecisionTable] = field(default_factory=dict)
 
 
 def user_task_info(task_spec) -> UserTaskInfo:
@@ -103,8 +110,9 @@ def parse_diagram(
     form_keys: Collection[str],
     statuses: Collection[str],
     filename: str = "diagram.bpmn",
+    decisions: Sequence[DecisionFile] = (),
 ) -> Diagram:
-    """Parse `xml` and check it against the rules in DESIGN.md.
+    """Parse `xml`, with the decision tables deployed beside it, and check both against the rules in DESIGN.md.
 
     Raises DiagramRejected listing every problem found, not just the first.
     """
@@ -123,7 +131,23 @@ def parse_diagram(
         raise DiagramRejected(errors)
 
     process_id = _executable_process_id(root)
+    tables, problems = read_decisions(list(decisions))
+    errors.extend(DiagramError(p.message, p.element_id, p.line, p.filename) for p in problems)
+    called = dict(_called_decisions(root))
+    errors.extend(_check_called_decisions(root, called, tables))
+    if errors:
+        raise DiagramRejected(errors)
     parser = SpiffBpmnParser(validator=VALIDATOR)
+    for table in tables.values():
+        try:
+            parser.add_dmn_xml(table.root, filename=table.filename)
+        except ValidationException as exc:
+            line = getattr(exc, "line_number", None)
+            detail = str(exc.args[0]) if exc.args else str(exc)
+            errors.append(DiagramError(Note("engine_refuses", {"detail": detail}), getattr(exc, "id", "") or "",
+                                       int(line) if line else None, table.filename))
+    if errors:
+        raise DiagramRejected(errors)
     try:
         parser.add_bpmn_xml(etree.ElementTree(root), filename=filename)
         spec = parser.get_spec(process_id)
@@ -134,7 +158,7 @@ def parse_diagram(
         raise DiagramRejected([DiagramError(Note("not_parsed", {"detail": str(exc)}))]) from None
 
     errors.extend(_check_lanes(root, roles, lines))
-    errors.extend(_check_timers(root))
+    errors.extend(_check_timers(root, rule_contexts(tables, called.values())))
     errors.extend(_check_calendars(root))
     all_specs = [spec, *subprocess_specs.values()]
     user_tasks = {}
@@ -152,7 +176,16 @@ def parse_diagram(
         for task_spec in process_spec.task_specs.values()
         if task_spec.bpmn_id and counts_working_days(task_spec)
     )
-    return Diagram(process_id, spec, subprocess_specs, user_tasks, working_day_timers)
+    return Diagram(process_id, spec, subprocess_specs, user_tasks, working_day_timers, tables)
+
+
+def process_id_of(xml: bytes) -> str | None:
+    """The id of the executable process of `xml`, or None when the file does not say (parse_diagram says why)."""
+    try:
+        return _executable_process_id(etree.fromstring(xml, parser=etree.XMLParser(resolve_entities=False,
+                                                                                   no_network=True)))
+    except (etree.XMLSyntaxError, DiagramRejected):
+        return None
 
 
 def _executable_process_id(root) -> str:
@@ -206,11 +239,33 @@ _TIMER_KINDS = {
 }
 
 
-def _check_timers(root):
+SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
+
+
+def _called_decisions(root):
+    """(business rule task id, decision id it calls) for each business rule task of the file."""
+    for task in root.iter(f"{{{BPMN_NS}}}businessRuleTask"):
+        called = (task.findtext(f"{{{BPMN_NS}}}extensionElements/{{{SPIFF_NS}}}calledDecisionId") or "").strip()
+        yield task.get("id"), called
+
+
+def _check_called_decisions(root, called: dict, tables: dict):
+    for task in root.iter(f"{{{BPMN_NS}}}businessRuleTask"):
+        decision_id = called[task.get("id")]
+        if not decision_id:
+            yield DiagramError(Note("decision_missing"), task.get("id"), task.sourceline)
+        elif decision_id not in tables:
+            yield DiagramError(Note("decision_unknown", {"decision": decision_id, "decisions": sorted(tables)}),
+                               task.get("id"), task.sourceline)
+
+
+def _check_timers(root, contexts):
     """Every timer in the file, read from the XML so each error names its own event.
 
     (SpiffWorkflow folds the timers behind an event-based gateway into the
     gateway, which would otherwise hide them from a check on the parsed spec.)
+    A timer is evaluated with the outputs of every row of the decision tables
+    the diagram calls (`contexts`), as each complaint may get any of them.
     """
     for definition in root.iter(f"{{{BPMN_NS}}}timerEventDefinition"):
         event = definition.getparent()
@@ -218,7 +273,28 @@ def _check_timers(root):
             kind = etree.QName(child).localname if isinstance(child.tag, str) else None
             if kind in _TIMER_KINDS:
                 timer = _TIMER_KINDS[kind](event.get("id"), (child.text or "").strip())
-                yield from _check_timer_expression(event.get("id"), timer, event.sourceline)
+                yield from _check_timer_with_decisions(event.get("id"), timer, event.sourceline, contexts)
+
+
+def _check_timer_with_decisions(element_id, timer, line, contexts):
+    """The timer's errors under the first row that gives one; named with that row when the expression
+    reads a decision's output (the same error for every complaint otherwise)."""
+    for decision_id, row, data in contexts:
+        errors = list(_check_timer_expression(element_id, timer, line, data))
+        if errors:
+            if decision_id and _names(timer.expression) & set(data):
+                errors = [DiagramError(Note("timer_with_decision", {"detail": error.message, "row": row,
+                                                                    "decision": decision_id}), element_id, line)
+                          for error in errors]
+            yield from errors
+            return
+
+
+def _names(expression: str) -> set[str]:
+    try:
+        return {node.id for node in ast.walk(ast.parse(expression, mode="eval")) if isinstance(node, ast.Name)}
+    except SyntaxError:
+        return set()
 
 
 def _check_calendars(root):
@@ -247,9 +323,9 @@ def _property(element, name: str) -> str | None:
     return None
 
 
-def _check_timer_expression(element_id, timer, line):
+def _check_timer_expression(element_id, timer, line, data=None):
     try:
-        value = PythonScriptEngine().environment.evaluate(timer.expression, {})
+        value = PythonScriptEngine().environment.evaluate(timer.expression, dict(data or {}))
     except Exception as exc:
         detail = f"{type(exc).__name__}: {exc}"
         yield DiagramError(Note("timer_not_evaluated", {"expression": repr(timer.expression), "detail": detail}), element_id, line)

@@ -46,6 +46,38 @@ TEXTS = {
     "calendar_on_event_without_duration": N_(
         "the calendar property counts the days of a duration (timeDuration); this event has none"
     ),
+    # Decision tables deployed with a diagram (workflows/decisions.py)
+    "decision_not_dmn": N_("this file is not a DMN decision table (DMN 1.1, 1.2 or 1.3)"),
+    "decision_not_one": N_(
+        "a DMN file must hold one decision with one decision table; it holds %(decisions)s decisions "
+        "and %(tables)s tables"
+    ),
+    "decision_duplicate": N_("decision '%(decision)s' is also in %(other)s; give each decision its own id"),
+    "decision_hit_policy": N_(
+        "hit policy %(policy)s is not supported; use FIRST (or UNIQUE): the first row that matches decides"
+    ),
+    "decision_input_unnamed": N_(
+        "input '%(label)s' has no expression; write the task data it reads, e.g. department_code"
+    ),
+    "decision_input_not_parsed": N_("input expression %(expression)s is not a valid expression"),
+    "decision_output_unnamed": N_(
+        "output '%(label)s' has no valid name ('%(name)s'); name the task data it writes, e.g. commissioner_days"
+    ),
+    "decision_entry_not_parsed": N_("row %(row)s: the input entry %(entry)s is not a valid test"),
+    "decision_output_not_value": N_(
+        "row %(row)s: output %(output)s is %(entry)s, which is not a value (%(detail)s); write a number or a "
+        "text in quotes"
+    ),
+    "decision_no_catch_all": N_(
+        "no row matches every complaint; add a last row with - in every input, so that a complaint no other "
+        "row matches still gets its values"
+    ),
+    "decision_missing": N_("business rule task has no decision; set its calledDecisionId"),
+    "decision_unknown": N_(
+        "business rule task calls decision '%(decision)s', which is not among the decision tables deployed with "
+        "the diagram (%(decisions)s)"
+    ),
+    "timer_with_decision": N_("%(detail)s, with the outputs of row %(row)s of decision %(decision)s"),
     # Warnings (workflows/analysis/inspect.py)
     "unreachable": N_("%(element)s cannot be reached from a start event; connect a sequence flow to it or delete it"),
     "lane_empty": N_("lane '%(lane)s' has no tasks; delete it or move its tasks into it"),

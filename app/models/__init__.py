@@ -12,7 +12,7 @@ from .credentials import RecoveryCode, SecondFactor, UserSession, VerificationCo
 from .supporters import ComplaintSupporter
 from .statistics import AGGREGATES, StatCell, StatCitizens, StatDay, StatOfficer, StatOpenDay, StatResolutionHours
 from . import statistics_upkeep  # noqa: F401  (registers the hook that keeps the aggregates in step)
-from .processes import HumanTask, InstanceStatus, ProcessDefinition, ProcessInstance
+from .processes import DecisionFileRow, HumanTask, InstanceStatus, ProcessDefinition, ProcessInstance
 from .users import LANE_ROLES, LANGUAGES, ROLE_LABELS, STAFF_TIERS, Role, User
 
 __all__ = [
@@ -45,6 +45,7 @@ __all__ = [
     "LANGUAGES",
     "Office",
     "WorkerHeartbeat",
+    "DecisionFileRow",
     "ProcessDefinition",
     "ProcessInstance",
     "ROLE_LABELS",

@@ -24,6 +24,22 @@ class ProcessDefinition(Base):
     is_default: Mapped[bool] = mapped_column(default=False)
     deployed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     deployed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The decision tables (DMN) deployed with the diagram: part of the version, covered by its sha256.
+    decision_files: Mapped[list[DecisionFileRow]] = relationship(
+        order_by="DecisionFileRow.filename", cascade="all, delete-orphan"
+    )
+
+
+class DecisionFileRow(Base):
+    """One DMN file of a deployed version (the business rule tasks of its diagram call its decision)."""
+
+    __tablename__ = "process_decision_files"
+    __table_args__ = (UniqueConstraint("definition_id", "filename"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    definition_id: Mapped[int] = mapped_column(ForeignKey("process_definitions.id"), index=True)
+    filename: Mapped[str] = mapped_column(String(200))
+    decision_id: Mapped[str] = mapped_column(String(120))
+    xml: Mapped[str] = mapped_column(Text)
 
 
 class InstanceStatus(enum.Enum):

@@ -12,7 +12,9 @@ from tests.app.helpers import cheap_password_hashing, lodge, reread, text_of
 from tests.conftest import login
 
 ARABIC_SCRIPT = re.compile(r"[\u0600-\u06FF]")
-P15D = '<bpmn:timeDuration>"P15D"</bpmn:timeDuration>'
+# The escalation timer reads its days from the decision table (bpmn/sla.dmn); a variant fixes them at 10.
+P15D = '<bpmn:timeDuration>f"P{commissioner_days}D"</bpmn:timeDuration>'
+P10D = '<bpmn:timeDuration>"P10D"</bpmn:timeDuration>'
 
 
 @pytest.fixture(autouse=True)

@@ -20,7 +20,9 @@ from tests.conftest import login
 
 ANALYSTS = ("analyst", "admin")
 OTHERS = ("citizen", "district_officer", "deputy_commissioner", "commissioner", "chief_secretary")
-P15D = '<bpmn:timeDuration>"P15D"</bpmn:timeDuration>'
+# The escalation timer reads its days from the decision table (bpmn/sla.dmn); a variant fixes them at 10.
+P15D = '<bpmn:timeDuration>f"P{commissioner_days}D"</bpmn:timeDuration>'
+P10D = '<bpmn:timeDuration>"P10D"</bpmn:timeDuration>'
 
 
 @pytest.fixture(autouse=True)
@@ -69,7 +71,7 @@ def requests_for(shipped, shipped_xml) -> dict[str, tuple[str, str, dict | None,
         "migrate": ("GET", f"/analyst/migrate?source={shipped.id}&target={shipped.id}", None, 200),
         "validate": ("POST", "/analyst/validate", {"xml": shipped_xml}, 200),
         "simulate": ("POST", "/analyst/simulate", {"xml": shipped_xml, "scenario": scenario}, 200),
-        "deploy": ("POST", "/analyst/deploy", {"xml": shipped_xml.replace("P15D", "P10D"), "make_default": ""}, 201),
+        "deploy": ("POST", "/analyst/deploy", {"xml": shipped_xml.replace(P15D, P10D), "make_default": ""}, 201),
         "set-default": ("POST", "/analyst/default", {"definition_id": str(shipped.id)}, 302),
         "migrate-post": ("POST", "/analyst/migrate", {"source": str(shipped.id), "target": str(shipped.id), "all": "1"}, 400),
     }
@@ -121,7 +123,7 @@ def test_the_list_shows_each_version_with_its_counts_and_default(client, session
     analyst = make_user(Role.ANALYST, name="Sana Analyst")
     login(client, analyst)
     lodge(session, make_user(Role.CITIZEN), places["peshawar"])
-    client.post("/analyst/deploy", data={"xml": shipped.xml.replace("P15D", "P10D"), "make_default": ""})
+    client.post("/analyst/deploy", data={"xml": shipped.xml.replace(P15D, P10D), "make_default": ""})
 
     page = text_of(client.get("/analyst"))
 
@@ -217,7 +219,7 @@ def test_validation_returns_each_error_with_its_element_and_line(client, make_us
 def test_a_valid_draft_has_no_errors(client, make_user, shipped_xml):
     login(client, make_user(Role.ANALYST))
 
-    body = client.post("/analyst/validate", data={"xml": shipped_xml.replace("P15D", "P10D")}).get_json()
+    body = client.post("/analyst/validate", data={"xml": shipped_xml.replace(P15D, P10D)}).get_json()
 
     assert body["errors"] == []
     assert isinstance(body["warnings"], list)
@@ -234,7 +236,7 @@ def test_xml_that_is_not_well_formed_is_one_error_not_a_crash(client, make_user)
 def test_deploy_creates_a_new_default_version(client, session, make_user, shipped_xml):
     analyst = make_user(Role.ANALYST)
     login(client, analyst)
-    draft = shipped_xml.replace("P15D", "P10D")
+    draft = shipped_xml.replace(P15D, P10D)
 
     response = client.post("/analyst/deploy", data={"xml": draft, "filename": "C:\\drafts\\faster.bpmn", "make_default": "1"})
 
@@ -251,7 +253,7 @@ def test_deploy_creates_a_new_default_version(client, session, make_user, shippe
 def test_deploy_without_default_keeps_the_default(client, session, make_user, shipped_xml):
     login(client, make_user(Role.ANALYST))
 
-    client.post("/analyst/deploy", data={"xml": shipped_xml.replace("P15D", "P10D")})
+    client.post("/analyst/deploy", data={"xml": shipped_xml.replace(P15D, P10D)})
 
     v1, v2 = versions(session)
     assert v1.is_default and not v2.is_default
@@ -269,7 +271,7 @@ def test_a_broken_draft_is_not_deployed(client, session, make_user, shipped_xml)
 
 def test_set_default_switches_the_default_version(client, session, make_user, shipped, shipped_xml):
     login(client, make_user(Role.ANALYST))
-    client.post("/analyst/deploy", data={"xml": shipped_xml.replace("P15D", "P10D"), "make_default": "1"})
+    client.post("/analyst/deploy", data={"xml": shipped_xml.replace(P15D, P10D), "make_default": "1"})
     assert not versions(session)[0].is_default
 
     response = client.post("/analyst/default", data={"definition_id": str(shipped.id)})
@@ -283,7 +285,7 @@ def test_the_simulation_shows_when_an_unassigned_complaint_escalates(client, mak
     login(client, make_user(Role.ANALYST))
     scenario = {"steps": {"dc_triage": []}, "default_days": 1, "horizon_days": 20}
 
-    for xml, day in ((shipped_xml, 15), (shipped_xml.replace("P15D", "P10D"), 10)):
+    for xml, day in ((shipped_xml, 15), (shipped_xml.replace(P15D, P10D), 10)):
         body = client.post("/analyst/simulate", data={"xml": xml, "scenario": json.dumps(scenario)}).get_json()
 
         fired = [s for s in body["steps"] if s["kind"] == "timer_fired" and s["element_id"] == "unresolved_15_days"]
@@ -308,7 +310,7 @@ def test_a_scenario_that_is_not_json_is_refused(client, make_user, shipped_xml):
 def test_migration_preview_and_move(client, session, make_user, places, shipped, shipped_xml):
     login(client, make_user(Role.ANALYST))
     complaint = lodge(session, make_user(Role.CITIZEN), places["peshawar"])
-    client.post("/analyst/deploy", data={"xml": shipped_xml.replace("P15D", "P10D")})
+    client.post("/analyst/deploy", data={"xml": shipped_xml.replace(P15D, P10D)})
     target = versions(session)[1]
 
     preview = text_of(client.get(f"/analyst/migrate?source={shipped.id}&target={target.id}"))

@@ -31,7 +31,10 @@ from workflows import DiagramRejected
 from workflows.analysis import Scenario
 
 SHIPPED = (Path(__file__).resolve().parents[2] / "bpmn" / "complaint.bpmn").read_text()
-P15D = '<bpmn:timeDuration>"P15D"</bpmn:timeDuration>'
+# The escalation timer reads its days from the decision table (bpmn/sla.dmn); a variant fixes them at 10.
+P15D = '<bpmn:timeDuration>f"P{commissioner_days}D"</bpmn:timeDuration>'
+P10D = '<bpmn:timeDuration>"P10D"</bpmn:timeDuration>'
+SHIPPED_DECISIONS = [analyst.DecisionFile("sla.dmn", (Path(__file__).resolve().parents[2] / "bpmn" / "sla.dmn").read_bytes())]
 NOT_ANALYSTS = [role for role in Role if role not in (Role.ANALYST, Role.ADMIN)]
 
 
@@ -50,7 +53,7 @@ def _forget_deployers(engine, app):
 
 def p10d() -> bytes:
     assert SHIPPED.count(P15D) == 1
-    return SHIPPED.replace(P15D, '<bpmn:timeDuration>"P10D"</bpmn:timeDuration>').encode()
+    return SHIPPED.replace(P15D, P10D).encode()
 
 
 def without_officer_action() -> bytes:
@@ -84,8 +87,8 @@ def v1(session) -> ProcessDefinition:
     return session.scalar(select(ProcessDefinition).order_by(ProcessDefinition.id).limit(1))
 
 
-def deploy(session, actor, xml: bytes, make_default=True) -> ProcessDefinition:
-    definition = analyst.deploy_version(session, actor, xml, "draft.bpmn", make_default=make_default)
+def deploy(session, actor, xml: bytes, make_default=True, decisions=None) -> ProcessDefinition:
+    definition = analyst.deploy_version(session, actor, xml, "draft.bpmn", make_default=make_default, decisions=decisions)
     session.commit()
     return definition
 
@@ -288,7 +291,7 @@ def test_xml_that_is_not_well_formed_gives_one_error_and_no_warnings(session):
 def test_simulating_a_draft_writes_nothing(session, people, v1):
     before = session.scalar(select(ProcessInstance.id).limit(1))
 
-    result = analyst.simulate_draft(p10d(), Scenario(steps={}))
+    result = analyst.simulate_draft(p10d(), Scenario(steps={}), decisions=SHIPPED_DECISIONS)
 
     opened = [(s.day, s.element_id) for s in result.steps if s.kind == "task_opened"]
     assert (10.0, "commissioner_review") in opened and (17.0, "chief_secretary_review") in opened
@@ -299,7 +302,8 @@ def test_simulating_a_draft_writes_nothing(session, people, v1):
 
 def test_simulating_a_broken_draft_is_refused_with_its_errors():
     with pytest.raises(analyst.DraftRejected) as rejected:
-        analyst.simulate_draft(SHIPPED.replace(P15D, "<bpmn:timeDuration>P15D</bpmn:timeDuration>").encode(), Scenario({}))
+        analyst.simulate_draft(SHIPPED.replace(P15D, "<bpmn:timeDuration>P15D</bpmn:timeDuration>").encode(), Scenario({}),
+                               decisions=SHIPPED_DECISIONS)
     assert [e.element_id for e in rejected.value.errors] == ["unresolved_15_days"]
 
 
@@ -462,7 +466,8 @@ def test_closed_complaints_and_complaints_already_there_are_refused(session, peo
 
 def test_the_preview_refuses_versions_of_different_processes(session, people, v1):
     other = SHIPPED.replace('id="complaint"', 'id="suggestion"').replace('processRef="complaint"', 'processRef="suggestion"')
-    suggestion = deploy(session, people["analyst"], other.encode())
+    # A new process has no current version whose tables it could keep: it brings its own.
+    suggestion = deploy(session, people["analyst"], other.encode(), decisions=SHIPPED_DECISIONS)
     assert suggestion.process_id == "suggestion"
     with pytest.raises(Invalid):
         analyst.preview_migration(session, v1.id, suggestion.id)

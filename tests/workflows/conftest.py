@@ -17,6 +17,7 @@ import pytest
 import time_machine
 
 from workflows import (
+    DecisionFile,
     OpenTask,
     complete_task,
     fire_timers,
@@ -28,6 +29,8 @@ from workflows import (
 )
 
 DIAGRAM_PATH = Path(__file__).resolve().parents[2] / "bpmn" / "complaint.bpmn"
+# The decision tables shipped beside it: the escalation days by department and category.
+SHIPPED_DECISIONS = tuple(DecisionFile(p.name, p.read_bytes()) for p in sorted(DIAGRAM_PATH.parent.glob("*.dmn")))
 
 ROLES = frozenset({"citizen", "deputy_commissioner", "district_officer", "commissioner", "chief_secretary"})
 FORM_KEYS = frozenset(
@@ -39,11 +42,12 @@ STATUSES = frozenset({"submitted", "in_progress", "resolved", "systemic", "close
 T0 = datetime(2026, 3, 10, 9, 30, tzinfo=timezone.utc)
 
 
-def parse(xml: bytes | str):
-    """Parse a diagram with the portal's registered roles, forms and statuses."""
+def parse(xml: bytes | str, decisions=SHIPPED_DECISIONS):
+    """Parse a diagram with the portal's registered roles, forms and statuses, and (unless told
+    otherwise) the shipped decision tables."""
     if isinstance(xml, str):
         xml = xml.encode("utf-8")
-    return parse_diagram(xml, roles=ROLES, form_keys=FORM_KEYS, statuses=STATUSES)
+    return parse_diagram(xml, roles=ROLES, form_keys=FORM_KEYS, statuses=STATUSES, decisions=decisions)
 
 
 def open_ids(workflow) -> list[str]:
@@ -87,7 +91,8 @@ class Flow:
         return datetime.now(timezone.utc)
 
     def start(self, **data):
-        return self.roundtrip(start_process(self.diagram, {"complaint_id": 1, **data}))
+        start = {"complaint_id": 1, "department_code": None, "category_code": None, **data}
+        return self.roundtrip(start_process(self.diagram, start))
 
     def roundtrip(self, workflow):
         return roundtrip(self.diagram, workflow)

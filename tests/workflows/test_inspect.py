@@ -132,7 +132,7 @@ def test_a_new_instance_shows_what_ran_the_open_triage_and_the_escalation_timer(
     timers = {t.element_id: t for t in view.waiting_timers}
     # The timer behind the event-based gateway is shown as the timer event, not the gateway.
     assert timers["unresolved_15_days"].due_at == flow.T0 + 15 * DAY
-    assert timers["unresolved_15_days"].name == "15 days unresolved"
+    assert timers["unresolved_15_days"].name == "Commissioner's days passed"
     assert timers["unresolved_15_days"].due_at.utcoffset() == timedelta(0)
     assert [t.due_at for t in view.waiting_timers] == sorted(t.due_at for t in view.waiting_timers)
     assert view.finished is False

@@ -37,7 +37,8 @@ from workflows import (
 )
 
 DAY = timedelta(days=1)
-P15D = '<bpmn:timeDuration>"P15D"</bpmn:timeDuration>'
+# The escalation timer reads its days from the decision table (bpmn/sla.dmn): 15 by default.
+P15D = '<bpmn:timeDuration>f"P{commissioner_days}D"</bpmn:timeDuration>'
 
 
 @pytest.fixture(scope="module")
@@ -165,7 +166,7 @@ def test_refused_when_a_waiting_timer_is_no_longer_a_timer(flow, variant):
         )
     )
     check = check_migration(flow.diagram, target, save_state(flow.start()))
-    assert [str(reason) for reason in check.reasons] == ["waiting timer 'unresolved_15_days' (15 days unresolved) has no timer in the target version"]
+    assert [str(reason) for reason in check.reasons] == ["waiting timer 'unresolved_15_days' (Commissioner's days passed) has no timer in the target version"]
 
 
 def test_refused_when_a_waiting_timer_changes_from_duration_to_cycle(flow, variant):

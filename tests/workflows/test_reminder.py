@@ -79,8 +79,9 @@ def test_reopening_restarts_the_reminder(flow):
 
 
 def test_analysts_move_the_reminder_by_editing_the_timer(shipped_xml, parse_xml, clock):
-    assert shipped_xml.count('"P12D"') == 1
-    diagram = parse_xml(shipped_xml.replace('"P12D"', '"P10D"'))
+    reminder = 'f"P{max(commissioner_days - 3, 0)}D"'  # 3 days before the table's escalation days
+    assert shipped_xml.count(reminder) == 1
+    diagram = parse_xml(shipped_xml.replace(reminder, '"P10D"'))
     workflow = start_process(diagram, {"complaint_id": 1})
     assert next_notice_due(workflow) == next_timer_due(workflow) - 5 * DAY
 

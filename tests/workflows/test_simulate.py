@@ -31,7 +31,7 @@ def opened(result, element_id: str) -> list[float]:
 
 @pytest.fixture(scope="module")
 def p10d(shipped_xml, parse_xml):
-    old = '<bpmn:timeDuration>"P15D"</bpmn:timeDuration>'
+    old = '<bpmn:timeDuration>f"P{commissioner_days}D"</bpmn:timeDuration>'
     assert shipped_xml.count(old) == 1
     return parse_xml(shipped_xml.replace(old, '<bpmn:timeDuration>"P10D"</bpmn:timeDuration>'))
 

@@ -41,7 +41,8 @@ _SAFETY = timedelta(minutes=1)
 MAX_EVENTS = 2000
 KINDS = ("task_opened", "task_completed", "timer_fired", "ended", "signal")
 # Data every complaint process starts with (see app/services/complaints.start_process_for).
-START_DATA = {"complaint_id": 0, "district_id": None, "department_id": None, "officer_id": None}
+START_DATA = {"complaint_id": 0, "district_id": None, "department_id": None, "department_code": None,
+              "category_code": None, "officer_id": None}
 
 
 @dataclass(frozen=True)

@@ -49,7 +49,7 @@ def validate():
     xml = request.form.get("xml", "")
     if not xml.strip():
         return _problems([analyst.DiagramError(_("no diagram was sent"))], status=400)
-    report = analyst.validate_draft(db(), xml.encode("utf-8"))
+    report = analyst.validate_draft(db(), xml.encode("utf-8"), _posted_decisions())
     return _problems(report.errors, report.warnings)
 
 
@@ -67,6 +67,7 @@ def deploy():
             xml.encode("utf-8"),
             _safe_filename(request.form.get("filename", "")),
             make_default=request.form.get("make_default") == "1",
+            decisions=_posted_decisions(),
         )
     except analyst.DiagramRejected as rejected:
         session.rollback()
@@ -99,10 +100,25 @@ def simulate():
     except ValueError as error:
         return _problems([analyst.DiagramError(_("the scenario is not valid: %(error)s", error=error))], status=400)
     try:
-        result = analyst.simulate_draft(xml.encode("utf-8"), scenario, closures.closed_dates(db()))
+        xml = xml.encode("utf-8")
+        result = analyst.simulate_draft(xml, scenario, closures.closed_dates(db()),
+                                        decisions=analyst.draft_decisions(db(), xml, _posted_decisions()))
     except analyst.DiagramRejected as rejected:
         return _problems(rejected.errors, status=400)
     return jsonify(_simulation(result))
+
+
+def _posted_decisions() -> list[analyst.DecisionFile] | None:
+    """The decision tables sent with the draft (fields `decision_xml` and `decision_filename`, one pair per
+    DMN file), or None when none were sent: the current version's tables then stay."""
+    tables = request.form.getlist("decision_xml")
+    if not tables:
+        return None
+    names = request.form.getlist("decision_filename")
+    return [
+        analyst.DecisionFile(_safe_filename(names[n] if n < len(names) else "", "decisions.dmn"), table.encode("utf-8"))
+        for n, table in enumerate(tables)
+    ]
 
 
 def _problems(errors, warnings=(), status=200):
@@ -111,8 +127,11 @@ def _problems(errors, warnings=(), status=200):
 
 def _problem(error) -> dict:
     # `code` names the kind of problem for scripts; `message` says it in the reader's language.
-    return {"message": str(analyst.in_words(error.message)), "code": analyst.code_of(error.message),
-            "element_id": error.element_id or "", "line": error.line}
+    problem = {"message": str(analyst.in_words(error.message)), "code": analyst.code_of(error.message),
+               "element_id": error.element_id or "", "line": error.line}
+    if getattr(error, "file", ""):  # a decision table's problem: which DMN file
+        problem["file"] = error.file
+    return problem
 
 
 def _simulation(result) -> dict:
@@ -124,7 +143,7 @@ def _simulation(result) -> dict:
     return answer
 
 
-def _safe_filename(name: str) -> str:
+def _safe_filename(name: str, default: str = "diagram.bpmn") -> str:
     """The uploaded file's own name, for messages; never a path."""
     base = PureWindowsPath(PurePosixPath(name or "").name).name.strip()
-    return base[:120] or "diagram.bpmn"
+    return base[:120] or default

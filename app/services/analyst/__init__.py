@@ -5,7 +5,7 @@ between versions (`migration`), and who may change what complaints run on (`acce
 
 Pages import this package and call what it re-exports.
 """
-from workflows import DiagramError, DiagramRejected
+from workflows import DecisionFile, DiagramError, DiagramRejected
 
 from .access import ANALYST_ROLES, require_analyst
 from .incidents import (
@@ -28,7 +28,9 @@ from .workbench import (
     FormInfo,
     ProcessSummary,
     VersionSummary,
+    decision_tables,
     deploy_version,
+    draft_decisions,
     forms_catalogue,
     get_definition,
     list_processes,
@@ -40,6 +42,7 @@ from .workbench import (
 
 __all__ = [
     "ANALYST_ROLES",
+    "DecisionFile",
     "DiagramError",
     "DiagramRejected",
     "DraftRejected",
@@ -55,8 +58,10 @@ __all__ = [
     "RetryOutcome",
     "VersionSummary",
     "code_of",
+    "decision_tables",
     "deploy_version",
     "element_matches",
+    "draft_decisions",
     "detail_in_words",
     "forms_catalogue",
     "get_definition",

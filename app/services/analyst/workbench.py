@@ -9,6 +9,7 @@ package re-exports all three, so callers import `app.services.analyst`.
 from __future__ import annotations
 
 from flask_babel import LazyString, lazy_gettext as _l
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -17,7 +18,7 @@ from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 from wtforms.validators import DataRequired, InputRequired
 
-from workflows import DiagramError, DiagramRejected, working_calendar
+from workflows import DecisionFile, DiagramError, DiagramRejected, working_calendar
 from workflows.analysis import Scenario, SimulationResult, diagram_warnings, simulate
 from workflows.analysis.inspect import user_task_lanes
 
@@ -114,12 +115,15 @@ def get_definition(session: Session, definition_id: int) -> ProcessDefinition:
 
 
 def deploy_version(
-    session: Session, actor: User, xml: bytes, filename: str = "diagram.bpmn", make_default: bool = True
+    session: Session, actor: User, xml: bytes, filename: str = "diagram.bpmn", make_default: bool = True,
+    decisions: Sequence[DecisionFile] | None = None,
 ) -> ProcessDefinition:
-    """Validate and store `xml` as the next version; raises DraftRejected with every error."""
+    """Validate and store `xml` with its decision tables as the next version; raises DraftRejected with
+    every error. `decisions` None: the tables of the current version stay (the diagram changed alone)."""
     require_analyst(actor)
     try:
-        return deployments.deploy_diagram(session, xml, deployed_by=actor, filename=filename, make_default=make_default)
+        return deployments.deploy_diagram(session, xml, deployed_by=actor, filename=filename,
+                                          make_default=make_default, decisions=decisions)
     except DiagramRejected as rejected:
         raise DraftRejected(rejected.errors) from None
 
@@ -145,13 +149,24 @@ class DraftReport:
         return not self.errors
 
 
-def validate_draft(session: Session, xml: bytes) -> DraftReport:
+def draft_decisions(session: Session, xml: bytes, decisions: Sequence[DecisionFile] | None) -> list[DecisionFile]:
+    """The decision tables a draft is checked with: those sent with it, or else the current version's."""
+    return list(decisions) if decisions is not None else deployments.current_decisions(session, xml)
+
+
+def decision_tables(session: Session, definition: ProcessDefinition) -> list[DecisionFile]:
+    """The DMN files of a version, for the decision table editor."""
+    return deployments.decision_files(session, definition)
+
+
+def validate_draft(session: Session, xml: bytes, decisions: Sequence[DecisionFile] | None = None) -> DraftReport:
     """Every deploy error (also the paths on which a condition or script fails), plus warnings:
     unreachable elements, empty lanes, roles nobody holds, timers that contradict their names."""
     diagram, errors = None, []
+    decisions = draft_decisions(session, xml, decisions)
     try:
-        diagram = deployments.check_diagram(xml)
-        errors = deployments.explore_diagram(diagram, xml).errors
+        diagram = deployments.check_diagram(xml, decisions=decisions)
+        errors = deployments.explore_diagram(diagram, xml, decisions).errors
     except DiagramRejected as rejected:
         errors = rejected.errors
     try:
@@ -221,12 +236,15 @@ def _list(rows) -> LazyString:
     return _l("%(places)s and %(count)s more", places=shown, count=more) if more > 0 else shown
 
 
-def simulate_draft(xml: bytes, scenario: Scenario, closed: frozenset = frozenset()) -> SimulationResult:
-    """Run the draft under `scenario` in memory; raises DraftRejected if it does not validate.
+def simulate_draft(
+    xml: bytes, scenario: Scenario, closed: frozenset = frozenset(), decisions: Sequence[DecisionFile] = ()
+) -> SimulationResult:
+    """Run the draft with its decision tables under `scenario` in memory; raises DraftRejected if it does
+    not validate.
 
     `closed`: the province's closures (services/closures.closed_dates), for timers that count working days."""
     try:
-        diagram = deployments.check_diagram(xml)
+        diagram = deployments.check_diagram(xml, decisions=decisions)
     except DiagramRejected as rejected:
         raise DraftRejected(rejected.errors) from None
     return simulate(diagram, scenario, calendar=working_calendar(closed))

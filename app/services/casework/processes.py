@@ -142,6 +142,9 @@ def start(session: Session, complaint: Complaint, *, now: datetime | None = None
             "complaint_id": complaint.id,
             "district_id": complaint.district_id,
             "department_id": complaint.department_id,
+            # Stable codes (never renumbered like ids) for the decision tables to match, e.g. "PHED".
+            "department_code": complaint.department.code if complaint.department else None,
+            "category_code": complaint.category.code if complaint.category else None,
             # Diagram scripts may read it before anyone is assigned.
             "officer_id": None,
         },

@@ -1,0 +1,127 @@
+"""A version is its diagram and its decision tables: deployed together (CLI, workbench), hashed
+together, refused together; a new table alone gives water complaints 7 days and revenue 30."""
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from app.models import DecisionFileRow, ProcessDefinition, ProcessInstance, Role
+from app.services import organisation
+from app.services.casework import deployments
+from tests.app.helpers import cheap_password_hashing, lodge
+from tests.conftest import login
+
+BPMN = Path(__file__).resolve().parents[2] / "bpmn"
+SHIPPED_TABLE = (BPMN / "sla.dmn").read_text()
+# The shipped table with two rows before its last: water (Public Health Engineering) 7 days, revenue 30.
+WATER_AND_REVENUE = SHIPPED_TABLE.replace("""      <rule id="rule_province_default">""", """      <rule id="rule_water">
+        <inputEntry id="rule_water_department"><text>"PHED"</text></inputEntry>
+        <inputEntry id="rule_water_category"><text>-</text></inputEntry>
+        <outputEntry id="rule_water_commissioner"><text>7</text></outputEntry>
+        <outputEntry id="rule_water_chief_secretary"><text>3</text></outputEntry>
+      </rule>
+      <rule id="rule_revenue">
+        <inputEntry id="rule_revenue_department"><text>"REVENUE"</text></inputEntry>
+        <inputEntry id="rule_revenue_category"><text>-</text></inputEntry>
+        <outputEntry id="rule_revenue_commissioner"><text>30</text></outputEntry>
+        <outputEntry id="rule_revenue_chief_secretary"><text>10</text></outputEntry>
+      </rule>
+      <rule id="rule_province_default">""")
+NO_LAST_ROW = SHIPPED_TABLE.replace("<text>-</text>", '<text>"PHED"</text>', 1)
+
+
+@pytest.fixture(autouse=True)
+def _fast_users(monkeypatch):
+    cheap_password_hashing(monkeypatch)
+
+
+def department_index(session, code: str) -> int:
+    return next(n for n, (department, _) in enumerate(organisation.categories_by_department(session))
+                if department.code == code)
+
+
+def escalation_days(session, complaint) -> float:
+    instance = session.scalar(select(ProcessInstance).where(ProcessInstance.complaint_id == complaint.id))
+    return round((instance.next_timer_due_at - complaint.created_at) / timedelta(days=1))
+
+
+def test_the_seeded_version_holds_the_shipped_table_and_its_hash_covers_both(session):
+    first = session.scalar(select(ProcessDefinition).order_by(ProcessDefinition.id).limit(1))
+    assert [(row.filename, row.decision_id) for row in first.decision_files] == [("sla.dmn", "sla_days")]
+    diagram = (BPMN / "complaint.bpmn").read_bytes()
+    assert first.sha256 == deployments.version_sha256(diagram, [deployments.DecisionFile("sla.dmn", SHIPPED_TABLE.encode())])
+    changed = deployments.version_sha256(diagram, [deployments.DecisionFile("sla.dmn", WATER_AND_REVENUE.encode())])
+    assert changed != first.sha256
+
+
+def test_a_cli_deploy_of_a_new_table_alone_changes_the_days_per_department(app, session, make_user, places, tmp_path):
+    table = tmp_path / "water_and_revenue.dmn"
+    table.write_text(WATER_AND_REVENUE)
+    result = app.test_cli_runner().invoke(
+        args=["process", "deploy", str(BPMN / "complaint.bpmn"), "--decisions", str(table)]
+    )
+    assert result.exit_code == 0, result.output
+    assert result.output.rstrip().endswith("(complaint.bpmn + water_and_revenue.dmn)")
+    session.expire_all()
+    citizen = make_user(Role.CITIZEN)
+    days = {code: escalation_days(session, lodge(session, citizen, places["peshawar"],
+                                                  department_index=department_index(session, code)))
+            for code in ("PHED", "REVENUE", "HEALTH")}
+    assert days == {"PHED": 7, "REVENUE": 30, "HEALTH": 15}
+
+
+def test_a_folder_deploys_its_diagram_with_its_tables(app, session, tmp_path):
+    (tmp_path / "complaint.bpmn").write_bytes((BPMN / "complaint.bpmn").read_bytes())
+    (tmp_path / "sla.dmn").write_text(WATER_AND_REVENUE)
+    result = app.test_cli_runner().invoke(args=["process", "deploy", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    newest = session.scalar(select(ProcessDefinition).order_by(ProcessDefinition.id.desc()).limit(1))
+    assert [row.xml for row in newest.decision_files] == [WATER_AND_REVENUE]
+
+
+def test_the_cli_refuses_a_broken_table_naming_file_element_and_line(app, session, tmp_path):
+    table = tmp_path / "sla.dmn"
+    table.write_text(NO_LAST_ROW)
+    result = app.test_cli_runner().invoke(args=["process", "deploy", str(BPMN / "complaint.bpmn"), "--decisions", str(table)])
+    assert result.exit_code == 1
+    line = next(n for n, text in enumerate(NO_LAST_ROW.splitlines(), 1) if 'id="sla_days_table"' in text)
+    assert f"error: sla.dmn: sla_days_table (line {line}): no row matches every complaint" in result.output
+    assert session.scalar(select(ProcessDefinition).order_by(ProcessDefinition.id.desc()).limit(1)).version == 1
+
+
+def test_the_workbench_deploys_a_diagram_and_its_table_as_one_version(client, session, make_user):
+    login(client, make_user(Role.ANALYST))
+    response = client.post("/analyst/deploy", data={
+        "xml": (BPMN / "complaint.bpmn").read_text(), "make_default": "1",
+        "decision_xml": WATER_AND_REVENUE, "decision_filename": "sla.dmn",
+    })
+    assert response.status_code == 201, response.get_json()
+    version = session.get(ProcessDefinition, response.get_json()["definition_id"])
+    assert [(row.filename, row.xml) for row in version.decision_files] == [("sla.dmn", WATER_AND_REVENUE)]
+
+
+def test_the_workbench_refuses_a_broken_table_with_its_file_element_and_line(client, session, make_user):
+    login(client, make_user(Role.ANALYST))
+    response = client.post("/analyst/deploy", data={
+        "xml": (BPMN / "complaint.bpmn").read_text(), "decision_xml": NO_LAST_ROW, "decision_filename": "sla.dmn",
+    })
+    assert response.status_code == 400
+    line = next(n for n, text in enumerate(NO_LAST_ROW.splitlines(), 1) if 'id="sla_days_table"' in text)
+    (problem,) = response.get_json()["errors"]
+    assert (problem["file"], problem["element_id"], problem["line"], problem["code"]) == (
+        "sla.dmn", "sla_days_table", line, "decision_no_catch_all")
+    assert session.scalar(select(ProcessDefinition.id).order_by(ProcessDefinition.id.desc()).limit(1)) == \
+        session.scalar(select(ProcessDefinition.id).order_by(ProcessDefinition.id).limit(1))
+
+
+def test_a_diagram_deployed_alone_keeps_the_current_tables(client, session, make_user):
+    login(client, make_user(Role.ANALYST))
+    response = client.post("/analyst/deploy", data={"xml": (BPMN / "complaint.bpmn").read_text().replace(
+        'name="Look up the escalation days"', 'name="Escalation days"')})
+    assert response.status_code == 201, response.get_json()
+    rows = session.scalars(select(DecisionFileRow).where(
+        DecisionFileRow.definition_id == response.get_json()["definition_id"])).all()
+    assert [(row.filename, row.xml) for row in rows] == [("sla.dmn", SHIPPED_TABLE)]
