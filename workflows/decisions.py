@@ -58,6 +58,7 @@ class DecisionTable:
     inputs: tuple[str, ...]  # input expressions
     outputs: tuple[str, ...]  # output names (task data variables)
     rule_outputs: tuple[dict, ...]  # per row: output name -> value
+    catch_all: int | None = None  # index (from 0) of the first row matching every complaint
 
 
 @dataclass(frozen=True)
@@ -126,7 +127,7 @@ def _read_file(file: DecisionFile) -> tuple[DecisionTable | None, list[DecisionP
                                                                               "name": output}),
                                             name, column.get("id", ""), column.sourceline))
         outputs.append(output)
-    rule_outputs, catch_all = [], False
+    rule_outputs, catch_all = [], None
     for number, rule in enumerate(table.findall("dmn:rule", ns), start=1):
         entries = [(entry.findtext("dmn:text", default="", namespaces=ns) or "").strip()
                    for entry in rule.findall("dmn:inputEntry", ns)]
@@ -134,7 +135,8 @@ def _read_file(file: DecisionFile) -> tuple[DecisionTable | None, list[DecisionP
             if text not in ANY_VALUE and not _entry_parses(text):
                 problems.append(DecisionProblem(Note("decision_entry_not_parsed", {"row": number, "entry": text}),
                                                 name, entry.get("id", ""), entry.sourceline))
-        catch_all = catch_all or all(text in ANY_VALUE for text in entries)
+        if catch_all is None and all(text in ANY_VALUE for text in entries):
+            catch_all = number - 1
         values = {}
         for entry, output in zip(rule.findall("dmn:outputEntry", ns), outputs):
             text = (entry.findtext("dmn:text", default="", namespaces=ns) or "").strip()
@@ -146,10 +148,10 @@ def _read_file(file: DecisionFile) -> tuple[DecisionTable | None, list[DecisionP
                                                        "detail": f"{type(exc).__name__}: {exc}"}),
                     name, entry.get("id", ""), entry.sourceline))
         rule_outputs.append(values)
-    if not catch_all:
+    if catch_all is None:
         problems.append(DecisionProblem(Note("decision_no_catch_all"), name, table.get("id", ""), table.sourceline))
     found = DecisionTable(decision.get("id", ""), decision.get("name", ""), name, root, tuple(inputs), tuple(outputs),
-                          tuple(rule_outputs))
+                          tuple(rule_outputs), catch_all)
     return found, problems
 
 
@@ -185,3 +187,12 @@ def rule_contexts(tables: dict[str, DecisionTable], decision_ids) -> list[tuple[
     contexts = [(table.decision_id, number, {**first, **row})
                 for table in used for number, row in enumerate(table.rule_outputs, start=1)]
     return contexts or [("", 0, first)]
+
+
+def default_outputs(tables: dict[str, DecisionTable]) -> dict:
+    """The values every table gives a complaint no other row names (its first row matching every complaint)."""
+    values = {}
+    for table in tables.values():
+        if table.catch_all is not None and table.catch_all < len(table.rule_outputs):
+            values.update(table.rule_outputs[table.catch_all])
+    return values

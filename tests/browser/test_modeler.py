@@ -74,7 +74,7 @@ def test_change_a_timer_validate_deploy_and_see_the_new_version(desk: Page):
 
     desk.locator('[data-element-id="unresolved_15_days"]').first.click()
     timer = desk.get_by_label("Timer expression")
-    expect(timer).to_have_value('"P15D"')
+    expect(timer).to_have_value('f"P{commissioner_days}D"')  # the days of the decision table (bpmn/sla.dmn)
     expect(desk.get_by_label("Timer kind")).to_have_value("timeDuration")
     timer.fill('"P10D"')
     timer.press("Tab")
@@ -102,7 +102,7 @@ def test_change_a_timer_validate_deploy_and_see_the_new_version(desk: Page):
     expect(newest.get_by_text("Default")).to_be_visible()
     expect(desk.locator("table.versions tbody tr").filter(has_text="v1").get_by_role("button", name="Make default")).to_be_visible()
     deployed = desk.request.get(newest.get_by_role("link", name="Download").get_attribute("href")).text()
-    assert '"P10D"' in deployed and '"P15D"' not in deployed
+    assert '"P10D"' in deployed and 'f"P{commissioner_days}D"' not in deployed
     assert 'spiffworkflow:property name="formKey" value="dc_triage"' in deployed
 
 

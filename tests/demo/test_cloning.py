@@ -127,7 +127,9 @@ def test_a_copy_goes_on_like_the_engine_run_at_its_moments(diagram, clock):
 
 def test_a_date_timer_keeps_its_date_in_every_copy(shipped_xml, parse_xml, clock):
     date = "2030-05-01T00:00:00+00:00"
-    xml = shipped_xml.replace('<bpmn:timeDuration>"P15D"</bpmn:timeDuration>', f'<bpmn:timeDate>"{date}"</bpmn:timeDate>')
+    escalation = '<bpmn:timeDuration>f"P{commissioner_days}D"</bpmn:timeDuration>'  # days from bpmn/sla.dmn
+    assert shipped_xml.count(escalation) == 1
+    xml = shipped_xml.replace(escalation, f'<bpmn:timeDate>"{date}"</bpmn:timeDate>')
     run = RecordedRun.start(parse_xml(xml), START)
     (timer,) = [t for t in run.timers() if t.element_id == "unresolved_15_days"]
     assert (timer.step, timer.at) == (None, datetime.fromisoformat(date))

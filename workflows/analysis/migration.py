@@ -26,6 +26,7 @@ from SpiffWorkflow.spiff.specs.defaults import UserTask
 from SpiffWorkflow.task import TaskState
 
 from .. import notes
+from ..decisions import default_outputs
 from ..diagram import Diagram
 from ..notes import Note
 # The serializer's registry converts specs to comparable dicts for the diff;
@@ -125,6 +126,7 @@ def migrate_state(
     """
     workflow = _restored(source, state)
     mapping = mapping or {}
+    _with_decision_defaults(workflow, target)
     reasons = open_element_reasons(workflow, target, mapping)
     if reasons:
         raise MigrationRefused(reasons)
@@ -331,3 +333,16 @@ def _kind(spec) -> Note | str:
 
 def _timer_kind(definition) -> Note:
     return notes.kind("cycleTimer" if isinstance(definition, CycleTimerEventDefinition) else "durationOrDateTimer")
+
+
+def _with_decision_defaults(workflow, target: Diagram) -> None:
+    """A complaint started before the target's decision tables never ran them: its tasks get the values
+    of each table's row for every complaint (what a complaint no other row names gets), so that the
+    target's timers reading them (e.g. f"P{commissioner_days}D") can be evaluated. Values a task already
+    has stay."""
+    defaults = default_outputs(target.decisions)
+    if not defaults:
+        return
+    for task in workflow.get_tasks():
+        for name, value in defaults.items():
+            task.data.setdefault(name, value)
