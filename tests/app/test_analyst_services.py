@@ -17,6 +17,8 @@ from app.models import (
     District,
     Division,
     HumanTask,
+    Incident,
+    IncidentSource,
     ProcessDefinition,
     ProcessInstance,
     Role,
@@ -439,7 +441,12 @@ def test_a_failure_half_way_through_a_move_is_rolled_back_for_that_complaint_onl
     session.commit()
 
     assert outcome.moved == [running["at_triage"].id, third.id]
-    assert outcome.refused == {victim.id: ["the move failed and was undone (RuntimeError: disk full)"]}
+    # The analysts hear of it as an incident of the migration (tests/app/test_incidents.py has the others).
+    (incident,) = session.scalars(select(Incident).where(Incident.complaint_id == victim.id))
+    assert (incident.source, incident.error_type, incident.actor_id) == (
+        IncidentSource.MIGRATION, "RuntimeError", people["analyst"].id)
+    assert outcome.refused == {victim.id: ["the move failed and was undone (RuntimeError: disk full)",
+                                           f"recorded as incident {incident.reference}"]}
     assert snapshot(session, victim) == before
     assert snapshot(session, third)["definition_id"] == v2.id
     assert snapshot(session, third)["events"][-1][0] == "migrated"

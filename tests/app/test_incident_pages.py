@@ -135,3 +135,23 @@ def test_an_analyst_marks_a_task_incident_resolved(client, session, failing_step
     session.expire_all()
     assert (incident.status, incident.resolution, incident.resolved_by_id) == (
         IncidentStatus.RESOLVED, "marked", analyst_user.id)
+
+
+def test_a_signal_that_fails_in_the_process_keeps_the_officer_and_tells_the_dc_the_reference(
+        client, session, make_user, places, monkeypatch):
+    cheap_password_hashing(monkeypatch)
+    install_version(session, "failing_redirect")
+    dc = make_user(Role.DEPUTY_COMMISSIONER)
+    complaint = lodge(session, make_user(Role.CITIZEN), places["peshawar"])
+    officer = make_user(Role.DISTRICT_OFFICER, department_id=complaint.department_id)
+    assign(session, complaint, dc, officer)
+    login(client, dc)
+
+    response = client.post(f"/district/officers/{officer.id}/deactivate")
+
+    assert response.status_code == 500
+    (incident,) = session.scalars(select(Incident))
+    assert (incident.source, incident.element_id, incident.actor_id) == (IncidentSource.SIGNAL, "redirect_gw", dc.id)
+    assert incident.reference in text_of(response) and "process analysts have been told" in text_of(response)
+    session.expire_all()
+    assert session.get(type(officer), officer.id).active  # the deactivation rolled back with the signal

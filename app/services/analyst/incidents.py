@@ -2,8 +2,9 @@
 
 Incidents are grouped by diagram version and element, since one broken
 condition fails every complaint that reaches it. An analyst can:
-- retry a timer incident: its timer is made due now and fired at once, in a
-  SAVEPOINT, so a failure again changes nothing but the incident's count;
+- retry a timer incident: its due timers (already due by the engine's clock:
+  they failed when they fired) are fired at once, in a SAVEPOINT, so a failure
+  again changes nothing but the incident's count;
 - retry every open timer incident of a group (after deploying a fix and
   moving the complaints to it);
 - mark an incident resolved (a task completion cannot be replayed without
@@ -32,7 +33,7 @@ from ...models import (
     User,
     utcnow,
 )
-from ..casework import incidents, processes, timers
+from ..casework import incidents, processes
 from ..errors import Invalid, NotFound
 from .access import require_analyst
 
@@ -149,14 +150,10 @@ def _retry(session: Session, actor: User, incident: Incident, now: datetime) -> 
         return RetryOutcome(fired=1)
     try:
         with session.begin_nested():
-            # Due now for the sweep's own query; the engine's timer is already due (it failed when it fired).
-            session.execute(update(ProcessInstance).where(ProcessInstance.id == instance_id)
-                            .values(next_timer_due_at=now).execution_options(synchronize_session=False))
-            fired = timers.fire_instance_timers(session, instance_id, now=now)
-            if not fired:
+            if not _fire_now(session, instance_id, now):
                 raise _NothingDue()
     except _NothingDue:
-        return RetryOutcome(not_due=1)  # the savepoint put the due date back
+        return RetryOutcome(not_due=1)  # nothing was due by the engine's clock: nothing changed
     except Exception as error:  # the savepoint undid the try: the back-off and state are as they were
         incidents.record_incident(session, incident.complaint_id, processes.failure_of(error),
                                   source=incident.source, actor=actor, now=now)
@@ -164,6 +161,20 @@ def _retry(session: Session, actor: User, incident: Incident, now: datetime) -> 
     session.refresh(incident)
     _mark(session, actor, incident, now, how="retried")
     return RetryOutcome(fired=1)
+
+
+def _fire_now(session: Session, instance_id: int, now: datetime) -> bool:
+    """Fire the instance's due timers, deadlines and reminders alike (a reminder's failure is an incident too)."""
+    instance = session.scalar(
+        select(ProcessInstance).where(ProcessInstance.id == instance_id).with_for_update()
+    )
+    move = processes.begin(session, instance)
+    fired = move.fire_timers()
+    if not (fired.deadline or fired.notice):
+        return False
+    instance.timer_failures, instance.timer_error = 0, None
+    move.save(instance.complaint, actor=None, now=now)
+    return True
 
 
 class _NothingDue(Exception):

@@ -31,6 +31,7 @@ from workflows.analysis import (
 from ...models import (
     Complaint,
     HumanTask,
+    IncidentSource,
     InstanceStatus,
     ProcessDefinition,
     ProcessInstance,
@@ -38,7 +39,7 @@ from ...models import (
     User,
     utcnow,
 )
-from ..casework import deployments, events, processes
+from ..casework import deployments, events, incidents, processes
 from .access import require_analyst
 from ..errors import Invalid, NotFound
 from ..casework.projection import LANE_SCOPE
@@ -197,6 +198,11 @@ def migrate_complaints(
         except Exception as exc:  # one broken complaint must not stop the batch; its savepoint undid it
             error = f"{type(exc).__name__}: {exc}"
             outcome.refused[complaint_id] = [_l("the move failed and was undone (%(error)s)", error=error)]
+            if session.get(Complaint, complaint_id) is not None:
+                incident = incidents.record_incident(session, complaint_id, processes.failure_of(exc),
+                                                     source=IncidentSource.MIGRATION, actor=actor, now=now)
+                outcome.refused[complaint_id].append(_l("recorded as incident %(reference)s",
+                                                        reference=incident.reference))
         else:
             outcome.moved.append(complaint_id)
     return outcome

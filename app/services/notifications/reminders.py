@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, joinedload, sessionmaker, undefer
 
 from ...models import InstanceStatus, ProcessInstance, utcnow
 from .. import sweep
-from ..casework import processes
+from ..casework import incidents, processes
 
 RETRY_AFTER_FAILURE = timedelta(hours=1)
 
@@ -49,13 +49,14 @@ def _due_ids(session: Session, batch: int, *, now: datetime) -> list[int]:
     ))
 
 
-def _retry_later(session: Session, instance_id: int, _error: Exception, *, now: datetime) -> None:
+def _retry_later(session: Session, instance_id: int, error: Exception, *, now: datetime) -> None:
     session.execute(
         update(ProcessInstance)
         .where(ProcessInstance.id == instance_id, ProcessInstance.next_notice_at <= now)
         .values(next_notice_at=now + RETRY_AFTER_FAILURE)
         .execution_options(synchronize_session=False)
     )
+    incidents.record_timer_failure(session, instance_id, processes.failure_of(error), now=now)
 
 
 def _reminder_due(now: datetime):

@@ -20,6 +20,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from ...models import (
     LANGUAGES,
+    IncidentSource,
     Department,
     District,
     Division,
@@ -31,7 +32,7 @@ from ...models import (
 )
 from ..notifications import outbox
 from ..casework import events, processes
-from ..errors import Invalid, NotAllowed, NotFound
+from ..errors import Invalid, NotAllowed, NotFound, ProcessIncident
 from .. import rate_limits
 from . import audit, mobile_numbers, passwords, tries
 from .identifiers import CNIC_RE, MOBILE_RE, login_key, normalise_cnic, normalise_mobile  # others read them here too
@@ -324,7 +325,11 @@ def return_open_work(session: Session, officer: User, actor: User, *, why: str, 
         complaint = instance.complaint
         move = processes.begin(session, instance)
         note = _RETURN_NOTES[why].format(name=officer.full_name)
-        caught = move.send_signal(REDIRECT_SIGNAL, {"action": "direct", "officer_id": None, "instruction": note})
+        try:
+            caught = move.send_signal(REDIRECT_SIGNAL, {"action": "direct", "officer_id": None, "instruction": note})
+        except processes.ProcessFailed as failed:
+            # The whole change rolls back; the page records the incident and tells its reference.
+            raise ProcessIncident(complaint.id, failed.failure, IncidentSource.SIGNAL) from failed
         if not caught:
             stuck.append(complaint.id)
             continue

@@ -4,6 +4,8 @@
 unquoted, so the officer's "resolved" fails at the outcome gateway.
 `failing_escalation.bpmn`: a script task after the 15-day timer reads a name
 nothing sets, so the timer sweep fails on it.
+`failing_redirect.bpmn`: the reviewer's-order gateway compares with an
+unquoted `reassign`, so the signal that takes an officer's work back fails.
 
 Such a version is stored as an old one was (deployed before deploy explored
 the paths), not through `deploy_diagram`, which may refuse it.
