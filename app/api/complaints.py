@@ -158,14 +158,15 @@ def attachment_thumbnail(attachment_id: int):
 
 def _detail(session, found: Complaint) -> dict:
     viewer = api_user()
+    open_tasks = complaints.open_tasks_of(session, found)
     return serializers.complaint_detail(
         found,
         viewer,
         citizen=personal_data.citizen_contact(found.citizen, viewer),
         events=complaints.timeline(session, found),
-        open_tasks=complaints.open_tasks_of(session, found),
+        open_tasks=open_tasks,
         attachments=complaints.attachments_of(session, found),
-        my_task=tasks.open_task_of_complaint(session, viewer, found),
+        my_task=tasks.first_of_mine(viewer, open_tasks),
     )
 
 

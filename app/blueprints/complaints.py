@@ -133,14 +133,15 @@ def _day_arg(name: str) -> date | None:
 def show(complaint_id: int):
     session = db()
     complaint: Complaint = complaints.get_complaint_for(session, current_user, complaint_id)
-    my_task = tasks.open_task_of_complaint(session, current_user, complaint)
+    open_tasks = complaints.open_tasks_of(session, complaint)
+    my_task = tasks.first_of_mine(current_user, open_tasks)
     form = tasks.build_form(session, my_task, current_user) if my_task else None
     return render_template(
         "complaints/show.html",
         complaint=complaint,
         events=complaints.timeline(session, complaint),
         attachments=complaints.attachments_of(session, complaint),
-        open_tasks=complaints.open_tasks_of(session, complaint) if current_user.is_staff else [],
+        open_tasks=open_tasks if current_user.is_staff else [],
         supporters=similar.supporter_counts(session, [complaint.id]).get(complaint.id, 0) if current_user.is_staff else 0,
         my_task=my_task,
         form=form,

@@ -265,7 +265,7 @@ def open_tasks_of(session: Session, complaint: Complaint) -> list[HumanTask]:
         session.scalars(
             select(HumanTask)
             .where(HumanTask.complaint_id == complaint.id, HumanTask.completed_at.is_(None))
-            .order_by(HumanTask.created_at)
+            .order_by(HumanTask.created_at, HumanTask.id)
         )
     )
 
