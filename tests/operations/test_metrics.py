@@ -9,10 +9,11 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import update
 
 from app import background, create_app
-from app.models import Channel, Notification, ProcessInstance, Role, utcnow
-from app.services.casework import complaints
+from app.models import Channel, IncidentSource, Notification, ProcessInstance, Role, utcnow
+from app.services.casework import complaints, incidents
 from app.services.operations import health
 from app.settings import ConfigError
+from workflows import RunFailure
 from tests.app.helpers import assign, category, lodge
 
 PUBLIC, PRIVATE = "203.0.113.9", "10.1.2.3"
@@ -103,6 +104,8 @@ def test_database_gauges_timer_lag_outbox_and_heartbeat(client, app, session, ma
     complaint = lodge(session, citizen, places["peshawar"])
     session.execute(update(ProcessInstance).where(ProcessInstance.complaint_id == complaint.id)
                     .values(next_timer_due_at=utcnow() - timedelta(minutes=10), timer_failures=2))
+    incidents.record_incident(session, complaint.id, RunFailure("count_escalation", None, "NameError", "name x"),
+                              source=IncidentSource.TIMER)
     session.add(Notification(user_id=citizen.id, channel=Channel.EMAIL, template="registered", body="",
                              context={"name": "x"}, status="parked"))
     session.commit()
@@ -111,6 +114,8 @@ def test_database_gauges_timer_lag_outbox_and_heartbeat(client, app, session, ma
     series = scraped(client)
     assert 600 <= series[("portal_timer_lag_seconds", ())] < 700
     assert series[("portal_timers_failing", ())] == 1
+    assert series[("portal_incidents_open", (("source", "timer"),))] == 1
+    assert series[("portal_incidents_open", (("source", "task"),))] == 0
     assert series[("portal_outbox_messages", (("channel", "email"), ("status", "parked")))] == 1
     assert series[("portal_outbox_messages", (("channel", "sms"), ("status", "pending")))] >= 1  # the welcome
     ((key, age),) = [(k, v) for k, v in series.items() if k[0] == "portal_worker_heartbeat_age_seconds"]

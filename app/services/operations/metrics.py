@@ -23,7 +23,8 @@ from sqlalchemy import event, func, inspect, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from ...models import (
-    Channel, Complaint, DeliveryStatus, HumanTask, InstanceStatus, Notification, ProcessInstance, WorkerHeartbeat,
+    Channel, Complaint, DeliveryStatus, HumanTask, Incident, IncidentSource, IncidentStatus, InstanceStatus,
+    Notification, ProcessInstance, WorkerHeartbeat,
     utcnow,
 )
 from . import health
@@ -124,6 +125,13 @@ class DatabaseCollector:
                                         "Running process instances whose last timer firing failed (retried with back-off)")
             failing.add_metric([], session.scalar(select(func.count()).select_from(ProcessInstance).where(
                 ProcessInstance.status == InstanceStatus.RUNNING, ProcessInstance.timer_failures > 0)) or 0)
+            incidents = GaugeMetricFamily("portal_incidents_open",
+                                          "Open incidents (processes that failed at run time), by what was running",
+                                          labels=["source"])
+            open_counts = dict(session.execute(select(Incident.source, func.count()).where(
+                Incident.status == IncidentStatus.OPEN).group_by(Incident.source)).all())
+            for source in IncidentSource:
+                incidents.add_metric([source.value], open_counts.get(source, 0))
             outbox = GaugeMetricFamily("portal_outbox_messages",
                                        "SMS and email rows waiting (pending), given up (parked) or with nowhere to go "
                                        "(undeliverable), by channel", labels=["channel", "status"])
@@ -141,7 +149,7 @@ class DatabaseCollector:
                                       labels=["worker"])
             for name, beat_at in session.execute(select(WorkerHeartbeat.name, WorkerHeartbeat.beat_at)):
                 beats.add_metric([name], health.heartbeat_age(beat_at, now))
-        yield from (lag, failing, outbox, beats)
+        yield from (lag, failing, incidents, outbox, beats)
 
 
 def exposition(session_factory: sessionmaker[Session]) -> bytes:
