@@ -39,6 +39,8 @@ from workflows import (
 DAY = timedelta(days=1)
 # The escalation timer reads its days from the decision table (bpmn/sla.dmn): 15 by default.
 P15D = '<bpmn:timeDuration>f"P{commissioner_days}D"</bpmn:timeDuration>'
+COMMISSIONER_DAYS = P15D
+LITERAL_15_DAYS = '<bpmn:timeDuration>"P15D"</bpmn:timeDuration>'
 
 
 @pytest.fixture(scope="module")
@@ -308,15 +310,15 @@ def test_a_repeating_timer_recounts_its_coming_occurrence_from_the_last(flow, va
 
 def test_a_timer_whose_target_value_does_not_evaluate_here_is_refused_by_name(flow, variant):
     # Deploy evaluates the value without data ("P10D"); this complaint's data makes it a number.
-    reads_data = variant((P15D, '<bpmn:timeDuration>locals().get("complaint_id", "P10D")</bpmn:timeDuration>'))
+    reads_data = variant((COMMISSIONER_DAYS, '<bpmn:timeDuration>locals().get("complaint_id", "P10D")</bpmn:timeDuration>'))
     state = save_state(flow.start())
 
     with pytest.raises(MigrationRefused) as refused:
         migrate_state(flow.diagram, reads_data, state, retime=True)
 
     assert [str(reason) for reason in refused.value.reasons] == [
-        "waiting timer 'unresolved_15_days' (15 days unresolved) cannot be recounted under the target version's "
-        "value (AttributeError: 'int' object has no attribute 'lower')"
+        "waiting timer 'unresolved_15_days' (Commissioner's days passed) cannot be recounted under the target "
+        "version's value (AttributeError: 'int' object has no attribute 'lower')"
     ]
     # Kept, the move still runs the target's timer once (the library resets the waiting branch): refused, not raised.
     check = check_migration(flow.diagram, reads_data, state)
@@ -438,3 +440,34 @@ def test_a_kept_moment_stays_put_where_the_target_counts_working_days(flow, work
     fire_timers(moved, WorkingCalendar())
 
     assert timers(working_days, save_state(moved))["unresolved_15_days"] == flow.T0 + 15 * DAY
+
+
+# -- a complaint started before the decision tables ---------------------------------------
+
+
+def test_a_complaint_from_before_the_tables_recounts_with_their_every_complaint_row(flow, shipped_xml, parse_xml):
+    # The shipped diagram as it was: literal days, no business rule task; its complaints never ran the table.
+    literal = shipped_xml
+    for new, old in (
+        (COMMISSIONER_DAYS, LITERAL_15_DAYS),
+        ('<bpmn:timeDuration>f"P{max(commissioner_days - 3, 0)}D"</bpmn:timeDuration>', '<bpmn:timeDuration>"P12D"</bpmn:timeDuration>'),
+        ('<bpmn:timeDuration>f"P{chief_secretary_days}D"</bpmn:timeDuration>', '<bpmn:timeDuration>"P7D"</bpmn:timeDuration>'),
+        ('targetRef="escalation_days" />', 'targetRef="escalation_clock" />'),
+    ):
+        assert literal.count(new) == 1, new
+        literal = literal.replace(new, old)
+    literal = re.sub(r'\s*<bpmn:businessRuleTask id="escalation_days".*?</bpmn:businessRuleTask>\s*'
+                     r'<bpmn:sequenceFlow id="f_days_to_clock"[^>]*/>', "", literal, flags=re.S)
+    literal = re.sub(r'\s*<bpmn:flowNodeRef>escalation_days</bpmn:flowNodeRef>', "", literal)
+    literal = re.sub(r'\s*<bpmndi:BPMN(Shape|Edge) id="(escalation_days|f_days_to_clock)_di".*?</bpmndi:BPMN\1>', "",
+                     literal, flags=re.S)
+    before = parse_xml(literal)
+    state = save_state(start_process(before, {"complaint_id": 1}))
+    assert "commissioner_days" not in str(state)
+
+    changes = {c.element_id: c.new_due for c in retimed_timers(before, flow.diagram, state)}
+    moved = migrate_state(before, flow.diagram, state, retime=True)
+
+    # The table's row for every complaint: 15 days, the reminder 3 before.
+    assert changes == {"unresolved_15_days": flow.T0 + 15 * DAY, "unresolved_12_days": flow.T0 + 12 * DAY}
+    assert timers(flow.diagram, moved) == changes

@@ -143,7 +143,9 @@ def retimed_timers(
 ) -> list[TimerChange]:
     """The waiting timers of the instance saved as `state`, each due moment before and after recounting
     under `target` (raises MigrationRefused if the state cannot be read or a value does not evaluate)."""
-    return _recounted(_restored(source, state), target, mapping or {}, calendar)
+    workflow = _restored(source, state)
+    _with_decision_defaults(workflow, target)  # as the move itself does
+    return _recounted(workflow, target, mapping or {}, calendar)
 
 
 def _restored(source: Diagram, state: dict):
