@@ -30,6 +30,7 @@ from .engine import (
     take_notices,
 )
 from .failures import RunFailure, describe_failure
+from .forms import check_form_documents
 from .timers import PendingTimer, set_timer_due, waiting_timers
 
 __all__ = [
@@ -44,6 +45,7 @@ __all__ = [
     "TaskNotOpen",
     "UserTaskInfo",
     "WorkingCalendar",
+    "check_form_documents",
     "closing_event",
     "counts_working_days",
     "complete_task",

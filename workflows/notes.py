@@ -78,6 +78,37 @@ TEXTS = {
         "the diagram (%(decisions)s)"
     ),
     "timer_with_decision": N_("%(detail)s, with the outputs of row %(row)s of decision %(decision)s"),
+    # Forms defined as data, checked at deploy (workflows/forms.py)
+    "forms_not_object": N_("the forms must be one JSON object: each form's key, then its document"),
+    "form_problem": N_("form '%(form)s': %(problem)s"),
+    "form_key_invalid": N_("its key must start with a letter and hold only a-z, 0-9, _ : . - (at most 60)"),
+    "form_key_registered": N_("its key is already a form of the portal; choose another key"),
+    "form_not_object": N_("the document must be a JSON object with a title, a schema and a ui"),
+    "form_schema_not_object": N_('the schema must be of type "object" with at least one property'),
+    "form_field_name": N_(
+        "field name '%(field)s' must start with a letter and hold only a-z, 0-9 and _ "
+        "(csrf_token, attachments and photo are taken)"
+    ),
+    "form_field_type": N_("field '%(field)s' has type %(type)s; use one of: %(types)s"),
+    "form_keyword_unsupported": N_("field '%(field)s': %(keyword)s is not supported; use: %(supported)s"),
+    "form_bad_max_length": N_("field '%(field)s': maxLength must be a whole number from 1 to %(most)s"),
+    "form_bad_enum": N_("field '%(field)s': enum must be a list of different, non-empty texts"),
+    "form_bad_format": N_("field '%(field)s': the only format supported is \"date\""),
+    "form_bad_range": N_("field '%(field)s': minimum and maximum must be whole numbers, the minimum not above the maximum"),
+    "form_required_not_list": N_("required must be a list of field names"),
+    "form_required_unknown": N_("required names '%(field)s', which is not a field of the schema"),
+    "form_ui_not_object": N_("ui and ui.fields must be JSON objects"),
+    "form_order_mismatch": N_("ui.order must name every field exactly once: %(fields)s"),
+    "form_ui_unknown_field": N_("ui.fields describes '%(field)s', which is not a field of the schema"),
+    "form_field_undescribed": N_("field '%(field)s' has no entry in ui.fields (its label)"),
+    "form_widget": N_("field '%(field)s': widget '%(widget)s' does not fit it; use one of: %(widgets)s"),
+    "form_choices_not_here": N_("field '%(field)s' has choices but is neither a yes/no field nor has an enum"),
+    "form_choice_unknown": N_("field '%(field)s': choice '%(choice)s' is not one of its values"),
+    "form_text_missing": N_("%(where)s has no text in %(languages)s"),
+    "form_where_title": N_("the title"),
+    "form_where_label": N_("the label of field '%(field)s'"),
+    "form_where_hint": N_("the hint of field '%(field)s'"),
+    "form_where_choice": N_("choice '%(choice)s' of field '%(field)s'"),
     # Warnings (workflows/analysis/inspect.py)
     "unreachable": N_("%(element)s cannot be reached from a start event; connect a sequence flow to it or delete it"),
     "lane_empty": N_("lane '%(lane)s' has no tasks; delete it or move its tasks into it"),

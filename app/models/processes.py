@@ -24,6 +24,9 @@ class ProcessDefinition(Base):
     is_default: Mapped[bool] = mapped_column(default=False)
     deployed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     deployed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Forms defined as data, deployed with this version: {form key: document} (workflows/forms.py);
+    # None when the version has none. Read only when one of its tasks is shown or completed.
+    forms: Mapped[dict | None] = deferred(mapped_column(JSON))
     # The decision tables (DMN) deployed with the diagram: part of the version, covered by its sha256.
     decision_files: Mapped[list[DecisionFileRow]] = relationship(
         order_by="DecisionFileRow.filename", cascade="all, delete-orphan"

@@ -2,18 +2,22 @@
 
 A version is a diagram and the decision tables (DMN) its business rule tasks
 call: deployed, hashed and parsed together, so what a complaint runs on is
-always the pair that was validated together.
+always the pair that was validated together. The forms an analyst defines as
+data (JSON documents, workflows/forms.py) are deployed with it the same way.
 """
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Sequence
 from pathlib import Path
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from workflows import DecisionFile, Diagram, DiagramError, DiagramRejected, parse_diagram, process_id_of
+from workflows import (
+    DecisionFile, Diagram, DiagramError, DiagramRejected, check_form_documents, parse_diagram, process_id_of,
+)
 from workflows.analysis import Exploration, diagram_warnings, explore_paths
 
 __all__ = [
@@ -27,14 +31,16 @@ __all__ = [
     "deploy_file",
     "diagram_for",
     "explore_diagram",
+    "forms_of",
     "timer_warnings",
     "refuse_failing_paths",
     "set_default_version",
     "version_sha256",
 ]
 
-from ...models import LANE_ROLES, ComplaintStatus, DecisionFileRow, ProcessDefinition, User
-from ...task_forms import all_answer_sets, form_keys
+from ...models import LANE_ROLES, LANGUAGES, ComplaintStatus, DecisionFileRow, ProcessDefinition, User
+from ...task_forms import all_answer_sets, answer_sets, form_keys
+from ...task_forms.data_forms import task_form_for
 from ..errors import NotFound
 
 # Parsed specs by sha256: a version's files never change, so parsing them once per
@@ -45,26 +51,40 @@ _DIAGRAMS: dict[str, Diagram] = {}
 _EXPLORATIONS: dict[str, Exploration] = {}
 
 
-def check_diagram(xml: bytes, filename: str = "diagram.bpmn", decisions: Sequence[DecisionFile] = ()) -> Diagram:
-    """Parse and validate; raises DiagramRejected with every problem (element, line, message, file)."""
-    return parse_diagram(
-        xml,
-        roles={r.value for r in LANE_ROLES},
-        form_keys=form_keys(),
-        statuses={s.value for s in ComplaintStatus},
-        filename=filename,
-        decisions=decisions,
-    )
+def check_diagram(
+    xml: bytes, filename: str = "diagram.bpmn", decisions: Sequence[DecisionFile] = (), forms: dict | None = None
+) -> Diagram:
+    """Parse and validate, with the decision tables and the forms defined as data ({key: document}) deployed
+    beside it; raises DiagramRejected with every problem (element, line, message, file; each bad form's own)."""
+    forms = forms or {}
+    problems = check_form_documents(forms, registered=form_keys(), languages=LANGUAGES)
+    try:
+        diagram = parse_diagram(
+            xml,
+            roles={r.value for r in LANE_ROLES},
+            # A user task may name a registered form or one of the version's own.
+            form_keys=form_keys() | (set(forms) if isinstance(forms, dict) else set()),
+            statuses={s.value for s in ComplaintStatus},
+            filename=filename,
+            decisions=decisions,
+        )
+    except DiagramRejected as rejected:
+        raise DiagramRejected(problems + rejected.errors) from None
+    if problems:
+        raise DiagramRejected(problems)
+    return diagram
 
 
-def version_sha256(xml: bytes, decisions: Sequence[DecisionFile] = ()) -> str:
-    """The identity of a version: its diagram and every decision file (by name and content).
+def version_sha256(xml: bytes, decisions: Sequence[DecisionFile] = (), forms: dict | None = None) -> str:
+    """The identity of a version: its diagram, every decision file (by name and content) and its forms.
 
-    A diagram without decision tables keeps the hash of its XML alone, as versions had before tables.
+    A diagram without decision tables or forms keeps the hash of its XML alone, as versions had before them.
     """
     digest = hashlib.sha256(xml)
     for file in sorted(decisions, key=lambda f: f.filename):
         digest.update(b"\0" + file.filename.encode("utf-8") + b"\0" + file.xml)
+    if forms:
+        digest.update(b"\0forms\0" + json.dumps(forms, sort_keys=True, ensure_ascii=False).encode("utf-8"))
     return digest.hexdigest()
 
 
@@ -76,17 +96,19 @@ def deploy_diagram(
     filename: str = "diagram.bpmn",
     make_default: bool = True,
     decisions: Sequence[DecisionFile] | None = None,
+    forms: dict | None = None,
 ) -> ProcessDefinition:
-    """Validate `xml` with its decision tables and store them as the next version of its process.
+    """Validate `xml` with its decision tables and its forms defined as data, and store them as the next
+    version of its process.
 
     `decisions` None: a diagram changed alone keeps the decision tables of its process's
-    current default version (an empty list deploys it without any).
+    current default version (an empty list deploys it without any). The forms are only those given.
     """
     if decisions is None:
         decisions = current_decisions(session, xml)
-    diagram = check_diagram(xml, filename, decisions)
-    refuse_failing_paths(diagram, xml, decisions)
-    sha = version_sha256(xml, decisions)
+    diagram = check_diagram(xml, filename, decisions, forms)
+    refuse_failing_paths(diagram, xml, decisions, forms)
+    sha = version_sha256(xml, decisions, forms)
     latest = session.scalar(
         select(func.max(ProcessDefinition.version)).where(ProcessDefinition.process_id == diagram.process_id)
     )
@@ -102,6 +124,7 @@ def deploy_diagram(
                             xml=file.xml.decode("utf-8"))
             for file in decisions
         ],
+        forms=forms or None,
     )
     session.add(definition)
     session.flush()
@@ -111,18 +134,24 @@ def deploy_diagram(
     return definition
 
 
-def explore_diagram(diagram: Diagram, xml: bytes, decisions: Sequence[DecisionFile] = ()) -> Exploration:
-    """Run `diagram` (parsed with `decisions`) over every path the registered forms' answers and its timers
-    open (bounded)."""
-    sha = version_sha256(xml, decisions)
+def explore_diagram(
+    diagram: Diagram, xml: bytes, decisions: Sequence[DecisionFile] = (), forms: dict | None = None
+) -> Exploration:
+    """Run `diagram` (parsed with `decisions`) over every path its forms' answers (registered, and the
+    version's own defined as data) and its timers open (bounded)."""
+    forms = forms or {}
+    sha = version_sha256(xml, decisions, forms)
     if sha not in _EXPLORATIONS:
-        _EXPLORATIONS[sha] = explore_paths(diagram, xml, all_answer_sets())
+        own = {key: answer_sets(task_form_for(key, document)) for key, document in forms.items()}
+        _EXPLORATIONS[sha] = explore_paths(diagram, xml, {**all_answer_sets(), **own})
     return _EXPLORATIONS[sha]
 
 
-def refuse_failing_paths(diagram: Diagram, xml: bytes, decisions: Sequence[DecisionFile] = ()) -> None:
+def refuse_failing_paths(
+    diagram: Diagram, xml: bytes, decisions: Sequence[DecisionFile] = (), forms: dict | None = None
+) -> None:
     """Raise DiagramRejected when a condition or script fails on some path (element, line, path, error)."""
-    errors = explore_diagram(diagram, xml, decisions).errors
+    errors = explore_diagram(diagram, xml, decisions, forms).errors
     if errors:
         raise DiagramRejected(errors)
 
@@ -167,14 +196,14 @@ def set_default_version(session: Session, definition: ProcessDefinition) -> None
 
 def deploy_file(
     session: Session, path: Path, *, deployed_by: User | None = None, decisions: Sequence[Path] | None = None,
-    make_default: bool = True,
+    make_default: bool = True, forms: dict | None = None,
 ) -> ProcessDefinition:
     """Deploy the diagram at `path` with the DMN files `decisions`; None: every *.dmn file beside it, and
     when there is none, the tables of the current version stay (see `deploy_diagram`)."""
     paths = sorted(path.parent.glob("*.dmn")) if decisions is None else list(decisions)
     return deploy_diagram(
         session, path.read_bytes(), deployed_by=deployed_by, filename=path.name, make_default=make_default,
-        decisions=[DecisionFile(p.name, p.read_bytes()) for p in paths] if paths else None,
+        decisions=[DecisionFile(p.name, p.read_bytes()) for p in paths] if paths else None, forms=forms,
     )
 
 
@@ -190,7 +219,16 @@ def default_definition(session: Session, process_id: str = "complaint") -> Proce
 def diagram_for(session: Session, definition: ProcessDefinition) -> Diagram:
     diagram = _DIAGRAMS.get(definition.sha256)
     if diagram is None:
-        xml = session.scalar(select(ProcessDefinition.xml).where(ProcessDefinition.id == definition.id))
-        diagram = _DIAGRAMS[definition.sha256] = check_diagram(xml.encode("utf-8"),
-                                                               decisions=decision_files(session, definition))
+        xml, forms = session.execute(
+            select(ProcessDefinition.xml, ProcessDefinition.forms).where(ProcessDefinition.id == definition.id)
+        ).one()
+        diagram = _DIAGRAMS[definition.sha256] = check_diagram(
+            xml.encode("utf-8"), decisions=decision_files(session, definition), forms=forms
+        )
     return diagram
+
+
+def forms_of(session: Session, definition_id: int) -> dict:
+    """The forms defined as data that were deployed with a version: {form key: document}."""
+    forms = session.scalar(select(ProcessDefinition.forms).where(ProcessDefinition.id == definition_id))
+    return forms or {}

@@ -12,12 +12,13 @@ written now has a details dict, even an empty one.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 
-from flask_babel import lazy_gettext as _l, lazy_ngettext as _ln
+from flask_babel import LazyString, format_date, get_locale, lazy_gettext as _l, lazy_ngettext as _ln
 from sqlalchemy.orm import Session
 
 from ...models import ROLE_LABELS, Complaint, ComplaintEvent, Role, User
+from ...task_forms.data_forms import EVENT_KIND as FORM_ANSWERED, YES, NO
 from ...task_forms.reviews import REVIEW_ACTIONS
 
 # The heading of each kind of line; an unknown kind shows its name.
@@ -37,6 +38,7 @@ EVENT_TITLES = {
     "closed": _l("Closed"),
     "migrated": _l("Migrated"),
     "task_completed": _l("Task completed"),
+    FORM_ANSWERED: _l("Form completed"),
 }
 
 
@@ -134,6 +136,34 @@ def _migrated(note, details, actor):
               target=details.get("target", ""), name=actor.full_name if actor is not None else "")
 
 
+def _form_answered(note, details, actor):
+    """An analyst's form: its title and each answer, labels in the reader's language (kept in every language)."""
+    return LazyString(_answers_line, details)
+
+
+def _answers_line(details: dict) -> str:
+    locale = get_locale()
+    language = locale.language if locale else "en"
+
+    def pick(texts) -> str:
+        return (texts or {}).get(language) or (texts or {}).get("en") or ""
+
+    parts = []
+    for answer in details.get("answers", []):
+        value = answer.get("value")
+        if "choice" in answer:
+            shown = pick(answer["choice"]) or str(value)
+        elif answer.get("kind") == "boolean":
+            shown = str(YES if value else NO)
+        elif answer.get("kind") == "date":
+            shown = format_date(date.fromisoformat(value), "dd MMM y")  # as pk_date shows a day
+        else:
+            shown = str(value)
+        parts.append(str(_l("%(label)s: %(answer)s", label=pick(answer.get("label")) or answer.get("field"), answer=shown)))
+    title = pick(details.get("title")) or details.get("form", "")
+    return str(_l("%(form)s — %(answers)s", form=title, answers="; ".join(parts))) if parts else title
+
+
 EVENT_TEXTS: dict[str, Callable] = {
     "assigned": _assigned,
     "transferred": _transferred,
@@ -144,4 +174,5 @@ EVENT_TEXTS: dict[str, Callable] = {
     "reviewed": _reviewed,
     "escalated": _escalated,
     "migrated": _migrated,
+    FORM_ANSWERED: _form_answered,
 }

@@ -7,14 +7,15 @@ from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
-from sqlalchemy.orm import Session, joinedload, undefer
+from sqlalchemy.orm import Session, joinedload, object_session, undefer
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.datastructures import MultiDict
 
 from ...models import Complaint, HumanTask, IncidentSource, ProcessInstance, User, utcnow
-from ...task_forms import FormContext, get_task_form
+from ...task_forms import FormContext, TaskForm, form_keys, get_task_form
+from ...task_forms.data_forms import task_form_for
 from ..notifications import outbox
-from . import attachments, events, processes
+from . import attachments, deployments, events, processes
 from .. import files
 from ..errors import Conflict, Invalid, NotFound, ProcessIncident
 from .scope import can_read, may_work, task_filter, task_filter_parts
@@ -64,9 +65,20 @@ def open_task_of_complaint(session: Session, user: User, complaint: Complaint) -
     )
 
 
+def task_form_of(session: Session, task: HumanTask) -> TaskForm:
+    """The task's form: a registered one, or else one defined as data in its instance's current version."""
+    if task.form_key in form_keys():
+        return get_task_form(task.form_key)
+    definition_id = session.scalar(select(ProcessInstance.definition_id).where(ProcessInstance.id == task.instance_id))
+    document = deployments.forms_of(session, definition_id).get(task.form_key)
+    if document is None:  # deploy refuses a diagram naming an unknown form: this is a broken row
+        raise NotFound(f"form {task.form_key!r} of task {task.id}")
+    return task_form_for(task.form_key, document)
+
+
 def build_form(session: Session, task: HumanTask, actor: User | None, formdata=None):
-    """The registered form for the task, with its choices filled in."""
-    task_form = get_task_form(task.form_key)
+    """The task's form (registered or defined as data), with its choices filled in."""
+    task_form = task_form_of(session, task)
     form = task_form.form_class(formdata=formdata)
     task_form.prepare(form, FormContext(session, task.complaint, actor))
     return form
@@ -74,7 +86,7 @@ def build_form(session: Session, task: HumanTask, actor: User | None, formdata=N
 
 def accepts_attachments(task: HumanTask) -> bool:
     """Whether the task's form takes photos and PDF documents with it (an officer's evidence)."""
-    return get_task_form(task.form_key).accepts_attachments
+    return task_form_of(object_session(task), task).accepts_attachments
 
 
 class StepInvalid(Invalid):
@@ -130,7 +142,7 @@ def complete_task(
     task = session.get(HumanTask, task_id)
     if task is None or not (may_work(actor, task) or (task.completed_at and can_read(actor, task.complaint))):
         raise NotFound(f"task {task_id}")
-    task_form = get_task_form(task.form_key)
+    task_form = task_form_of(session, task)
     # Files are checked (photos decoded and re-encoded: up to seconds) before the instance is
     # locked, so that work never holds the lock; what is wrong with them is told with the form.
     prepared, file_errors = [], {}

@@ -1,0 +1,23 @@
+"""Forms defined as data, deployed with a diagram version
+
+Revision ID: 0028
+Revises: 0027
+
+- process_definitions.forms: {form key: document} of the version's forms an analyst wrote
+  (JSON Schema plus labels in each language; workflows/forms.py), null when it has none.
+"""
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0028"
+down_revision = "0027"
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    op.add_column("process_definitions", sa.Column("forms", sa.JSON(), nullable=True))
+
+
+def downgrade():
+    op.drop_column("process_definitions", "forms")
