@@ -2,6 +2,7 @@
 attachments scrub | users | serve`."""
 from __future__ import annotations
 
+import json
 import sys
 import time
 from pathlib import Path
@@ -151,9 +152,11 @@ def demo_generate(count, batch, seed):
               help="A DMN decision table deployed with the diagram (repeat for several). "
                    "Default: every *.dmn file beside the diagram; when there is none, the current version's tables stay.")
 @click.option("--not-default", is_flag=True, help="Deploy without making it the version new complaints start on.")
-def process_deploy(path, decision_paths, not_default):
-    """Validate the diagram at PATH (a .bpmn file, or a folder holding one) with its decision tables,
-    and deploy them as one new version."""
+@click.option("--forms", "forms_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="A JSON file of forms defined as data ({form key: document}; docs/analysts.md) to deploy with it.")
+def process_deploy(path, decision_paths, not_default, forms_path):
+    """Validate the diagram at PATH (a .bpmn file, or a folder holding one) with its decision tables and
+    its forms defined as data, and deploy them as one new version."""
     if path.is_dir():
         diagrams = sorted(path.glob("*.bpmn"))
         if len(diagrams) != 1:
@@ -161,8 +164,13 @@ def process_deploy(path, decision_paths, not_default):
         path = diagrams[0]
     session = db()
     try:
+        forms = json.loads(forms_path.read_text(encoding="utf-8")) if forms_path else None
+    except ValueError as error:
+        click.echo(f"error: {forms_path.name} is not valid JSON: {error}", err=True)
+        raise SystemExit(1) from None
+    try:
         definition = deployments.deploy_file(
-            session, path, make_default=not not_default, decisions=list(decision_paths) or None
+            session, path, make_default=not not_default, decisions=list(decision_paths) or None, forms=forms
         )
     except deployments.DiagramRejected as rejected:
         for error in rejected.errors:

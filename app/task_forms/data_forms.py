@@ -14,7 +14,8 @@ from __future__ import annotations
 from datetime import date
 
 from flask_babel import LazyString, get_locale, lazy_gettext as _l
-from wtforms import DateField, IntegerField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import DateField as WTFormsDateField, IntegerField as WTFormsIntegerField
+from wtforms import RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, StopValidation, ValidationError
 
@@ -68,7 +69,8 @@ class _ChoiceOf:
             raise ValidationError(_l("Not a valid choice."))
 
 
-class _DateField(DateField):
+# Named as WTForms' own fields: a field's `type` is its class name, which the API describes ("date", "integer").
+class DateField(WTFormsDateField):
     """A date as the browser's date input sends it (YYYY-MM-DD), with the portal's own message."""
 
     def process_formdata(self, valuelist):
@@ -83,7 +85,9 @@ class _DateField(DateField):
             raise ValueError(_l("Enter a date as year-month-day, for example 2026-12-31.")) from None
 
 
-class _IntegerField(IntegerField):
+class IntegerField(WTFormsIntegerField):
+    """A whole number, with the portal's own message."""
+
     def process_formdata(self, valuelist):
         raw = (valuelist[0] if valuelist else "").strip()
         if not raw:
@@ -113,16 +117,16 @@ def _field(name: str, prop: dict, ui: dict, required: bool):
     if kind in ("choice", "boolean"):
         choices = _choices(kind, prop, ui)
         values = [c.value for c in choices]
+        checks = ([InputRequired(_l("Choose an answer."))] if required else []) + [_ChoiceOf(values, required)]
         if ui.get("widget") == "select":
             return SelectField(label, choices=[SelectChoice("", _l("Choose…")), *choices], description=hint,
-                               validate_choice=False, validators=[_ChoiceOf(values, required)])
-        return RadioField(label, choices=choices, description=hint, validate_choice=False,
-                          validators=[_ChoiceOf(values, required)])
+                               validate_choice=False, validators=checks)
+        return RadioField(label, choices=choices, description=hint, validate_choice=False, validators=checks)
     if kind == "date":
-        return _DateField(label, description=hint, validators=filled)
+        return DateField(label, description=hint, validators=filled)
     if kind == "integer":
         checks = [_range(prop)] if "minimum" in prop or "maximum" in prop else []
-        return _IntegerField(label, description=hint, validators=filled + checks)
+        return IntegerField(label, description=hint, validators=filled + checks)
     checks = [Length(max=prop["maxLength"], message=_l("Write at most %(max)d characters."))] if "maxLength" in prop else []
     field_class = TextAreaField if ui.get("widget") == "textarea" else StringField
     return field_class(label, description=hint, validators=filled + checks)

@@ -240,3 +240,55 @@ def test_the_service_refuses_what_the_page_refuses(session, visit):
     with pytest.raises(tasks.StepInvalid) as refused:
         tasks.complete_task(session, visit["task"].id, visit["dc"], MultiDict(answers(findings="", condition="gone")))
     assert set(refused.value.errors) == {"findings", "condition"}
+
+
+# The command line
+
+
+def test_the_command_line_deploys_a_diagram_with_its_forms(app, session, tmp_path):
+    runner = app.test_cli_runner()
+    refused = runner.invoke(args=["process", "deploy", str(FIXTURES / "site_visit.bpmn")])
+    assert refused.exit_code == 1 and "unknown formKey 'site_visit'" in refused.output
+
+    bad = tmp_path / "forms.json"
+    bad.write_text(json.dumps(forms(**{"ui.fields.findings.hint": {"en": "What you saw."}})))
+    refused = runner.invoke(args=["process", "deploy", str(FIXTURES / "site_visit.bpmn"), "--forms", str(bad)])
+    assert refused.exit_code == 1
+    assert "error: diagram: form 'site_visit': the hint of field 'findings' has no text in ur, ps" in refused.output
+
+    done = runner.invoke(args=["process", "deploy", str(FIXTURES / "site_visit.bpmn"),
+                               "--forms", str(FIXTURES / "site_visit.forms.json")])
+    assert done.exit_code == 0, done.output
+    reread(session)
+    assert deployments.default_definition(session).forms == FORMS
+
+
+# The workbench: a JSON box beside the modeler, validated and deployed with the diagram
+
+
+def test_the_workbench_validates_and_deploys_the_forms_with_the_diagram(client, session, make_user):
+    analyst = make_user(Role.ANALYST)
+    analyst.language = "ur"
+    session.commit()
+    login(client, analyst)
+    draft = VARIANT.decode()
+    bad = json.dumps(forms(**{"ui.fields.findings.label": {"en": "Findings"}}), ensure_ascii=False)
+
+    checked = client.post("/analyst/validate", data={"xml": draft, "forms": bad}).get_json()
+    (error,) = checked["errors"]
+    assert error["code"] == "form_problem"
+    # In the analyst's language, the facts (names, language codes) as written.
+    assert error["message"] == "فارم 'site_visit': خانہ 'findings' کا لیبل ur اور ps میں موجود نہیں"
+
+    not_json = client.post("/analyst/deploy", data={"xml": draft, "forms": "{site_visit: }", "make_default": "1"})
+    assert not_json.status_code == 400 and deployments.default_definition(session).version == 1
+
+    deployed = client.post("/analyst/deploy", data={"xml": draft, "forms": json.dumps(FORMS), "make_default": "1"})
+    assert deployed.status_code == 201, deployed.get_json()
+    reread(session)
+    version = deployments.default_definition(session)
+    assert version.forms == FORMS and version.deployed_by_id == analyst.id
+
+    # The modeler opens the version with its forms in the box, to edit them for the next one.
+    page = client.get(f"/analyst/modeler?from={version.id}").get_data(as_text=True)
+    assert '<textarea id="forms" name="forms"' in page and "موقع کا معائنہ" in page

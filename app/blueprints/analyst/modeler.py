@@ -6,6 +6,7 @@ with the page's CSRF token; these endpoints answer JSON for its script.
 from __future__ import annotations
 
 import dataclasses
+import json
 from pathlib import PurePosixPath, PureWindowsPath
 
 from flask import jsonify, render_template, request, url_for
@@ -30,6 +31,7 @@ def modeler():
         "analyst/modeler.html",
         definition=definition,
         filename=file_name(definition) if definition else "diagram.bpmn",
+        forms=analyst.forms_json(session, definition),
         catalogue=[dataclasses.asdict(form) for form in analyst.forms_catalogue()],
         statuses=[(s.value, s.label) for s in ComplaintStatus],
         roles=[(r.value, f"{r.value} ({r.label})") for r in sorted(LANE_ROLES, key=lambda r: r.value)],
@@ -49,8 +51,23 @@ def validate():
     xml = request.form.get("xml", "")
     if not xml.strip():
         return _problems([analyst.DiagramError(_("no diagram was sent"))], status=400)
-    report = analyst.validate_draft(db(), xml.encode("utf-8"), _posted_decisions())
+    try:
+        forms = _forms()
+    except ValueError as error:
+        return _problems([analyst.DiagramError(str(error))], status=400)
+    report = analyst.validate_draft(db(), xml.encode("utf-8"), _posted_decisions(), forms)
     return _problems(report.errors, report.warnings)
+
+
+def _forms() -> dict | None:
+    """The draft's forms defined as data: the JSON the analyst wrote in the forms box (empty: none)."""
+    text = request.form.get("forms", "").strip()
+    if not text:
+        return None
+    try:
+        return json.loads(text)
+    except ValueError as error:
+        raise ValueError(_("the forms are not valid JSON: %(error)s", error=error)) from None
 
 
 @bp.post("/analyst/deploy")
@@ -61,6 +78,10 @@ def deploy():
         return _problems([analyst.DiagramError(_("no diagram was sent"))], status=400)
     session = db()
     try:
+        forms = _forms()
+    except ValueError as error:
+        return _problems([analyst.DiagramError(str(error))], status=400)
+    try:
         definition = analyst.deploy_version(
             session,
             current_user,
@@ -68,6 +89,7 @@ def deploy():
             _safe_filename(request.form.get("filename", "")),
             make_default=request.form.get("make_default") == "1",
             decisions=_posted_decisions(),
+            forms=forms,
         )
     except analyst.DiagramRejected as rejected:
         session.rollback()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from flask_babel import LazyString, lazy_gettext as _l
 from collections.abc import Sequence
+import json
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -117,15 +118,23 @@ def get_definition(session: Session, definition_id: int) -> ProcessDefinition:
 def deploy_version(
     session: Session, actor: User, xml: bytes, filename: str = "diagram.bpmn", make_default: bool = True,
     decisions: Sequence[DecisionFile] | None = None,
+    forms: dict | None = None,
 ) -> ProcessDefinition:
-    """Validate and store `xml` with its decision tables as the next version; raises DraftRejected with
-    every error. `decisions` None: the tables of the current version stay (the diagram changed alone)."""
+    """Validate and store `xml` with its decision tables and its forms defined as data as the next version;
+    raises DraftRejected with every error. `decisions` None: the tables of the current version stay (the
+    diagram changed alone)."""
     require_analyst(actor)
     try:
         return deployments.deploy_diagram(session, xml, deployed_by=actor, filename=filename,
-                                          make_default=make_default, decisions=decisions)
+                                          make_default=make_default, decisions=decisions, forms=forms)
     except DiagramRejected as rejected:
         raise DraftRejected(rejected.errors) from None
+
+
+def forms_json(session: Session, definition: ProcessDefinition | None) -> str:
+    """A version's forms defined as data, as the modeler's forms box shows them (indented JSON; "" when none)."""
+    forms = deployments.forms_of(session, definition.id) if definition is not None else {}
+    return json.dumps(forms, ensure_ascii=False, indent=2) if forms else ""
 
 
 def set_default(session: Session, actor: User, definition_id: int) -> ProcessDefinition:
@@ -159,14 +168,16 @@ def decision_tables(session: Session, definition: ProcessDefinition) -> list[Dec
     return deployments.decision_files(session, definition)
 
 
-def validate_draft(session: Session, xml: bytes, decisions: Sequence[DecisionFile] | None = None) -> DraftReport:
+def validate_draft(
+    session: Session, xml: bytes, decisions: Sequence[DecisionFile] | None = None, forms: dict | None = None
+) -> DraftReport:
     """Every deploy error (also the paths on which a condition or script fails), plus warnings:
     unreachable elements, empty lanes, roles nobody holds, timers that contradict their names."""
     diagram, errors = None, []
     decisions = draft_decisions(session, xml, decisions)
     try:
-        diagram = deployments.check_diagram(xml, decisions=decisions)
-        errors = deployments.explore_diagram(diagram, xml, decisions).errors
+        diagram = deployments.check_diagram(xml, decisions=decisions, forms=forms)
+        errors = deployments.explore_diagram(diagram, xml, decisions, forms).errors
     except DiagramRejected as rejected:
         errors = rejected.errors
     try:

@@ -111,9 +111,17 @@
     }
   }
 
+  /* The forms defined as data the analyst wrote (JSON), sent with the diagram to validate and deploy. */
+  function formsText() {
+    const box = document.getElementById('forms');
+    return box ? box.value : '';
+  }
+
   async function validate() {
     say(t('validating'));
-    const result = await W.postForm(config.validateUrl, config.csrf, { xml: await currentXml(), filename: filename });
+    const result = await W.postForm(config.validateUrl, config.csrf, {
+      xml: await currentXml(), filename: filename, forms: formsText()
+    });
     if (result.body && result.status === 200) {
       showProblems(result.body);
       say(result.body.errors.length ? t('hasErrors') : t('valid'), result.body.errors.length ? 'error' : '');
@@ -126,7 +134,7 @@
     const makeDefault = document.getElementById('make-default').checked;
     say(t('deploying'));
     const result = await W.postForm(config.deployUrl, config.csrf, {
-      xml: await currentXml(), filename: filename, make_default: makeDefault ? '1' : ''
+      xml: await currentXml(), filename: filename, make_default: makeDefault ? '1' : '', forms: formsText()
     });
     const body = result.body;
     if (result.status === 201 && body) {
