@@ -348,7 +348,8 @@ SCHEMAS = {
     "FormField": obj(
         {
             "name": {"type": "string", "description": "The key to send when completing the task"},
-            "type": {"type": "string", "examples": ["choice", "text", "string", "integer", "boolean"]},
+            "type": {"type": "string", "examples": ["choice", "text", "string", "integer", "boolean", "date"],
+                     "description": "A date is sent as YYYY-MM-DD; a yes/no question of an analyst's form is a choice of yes / no"},
             "label": {"type": "string"},
             "required": {
                 "type": "boolean",
