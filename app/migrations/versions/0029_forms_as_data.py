@@ -1,7 +1,7 @@
 """Forms defined as data, deployed with a diagram version
 
-Revision ID: 0028
-Revises: 0027
+Revision ID: 0029
+Revises: 0028
 
 - process_definitions.forms: {form key: document} of the version's forms an analyst wrote
   (JSON Schema plus labels in each language; workflows/forms.py), null when it has none.
@@ -9,8 +9,8 @@ Revises: 0027
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0028"
-down_revision = "0027"
+revision = "0029"
+down_revision = "0028"
 branch_labels = None
 depends_on = None
 
