@@ -159,7 +159,7 @@ def test_every_page_opens_with_a_skip_link_to_its_one_main(client, session, make
                                        "/district/officers", "/district/citizens"],
             Role.COMMISSIONER: ["/dashboard", "/complaints"],
             Role.CHIEF_SECRETARY: ["/dashboard", "/complaints"],
-            Role.ANALYST: ["/analyst", "/analyst/forms", "/analyst/modeler", "/analyst/migrate",
+            Role.ANALYST: ["/analyst", "/analyst/forms", "/analyst/modeler", "/analyst/migrate", "/analyst/incidents",
                            f"/complaints/{complaint.id}/process"],
             Role.ADMIN: ["/admin/staff", f"/admin/staff/{user.id}", "/admin/audit", "/admin/departments", "/admin/closures", "/admin/api-keys",
                          "/admin/notifications", "/analyst"],
