@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import pytest
 import time_machine
-from sqlalchemy import select
+from sqlalchemy import select, update
 from werkzeug.datastructures import MultiDict
 
 from app.models import Complaint, HumanTask, Incident, IncidentSource, IncidentStatus, ProcessInstance, Role, utcnow
@@ -121,3 +121,23 @@ def test_a_failing_timer_is_an_incident_and_the_other_timers_still_fire(app, ses
     assert session.scalar(select(HumanTask.id).where(HumanTask.complaint_id == broken.id,
                                                      HumanTask.escalation_level.is_not(None))) is None
     assert session.get(Complaint, broken.id) is not None
+
+
+def test_a_reminder_that_cannot_be_sent_is_an_incident_and_the_others_are_sent(app, session, people, places):
+    """A reminder's path has nothing of the diagram that can fail (a timer, then a notice): what fails there is
+    a saved state the engine cannot restore, recorded without an element."""
+    from app.services.notifications import reminders
+
+    good, broken = (lodge(session, people["citizen"], places["peshawar"]) for _ in range(2))
+    session.execute(update(ProcessInstance).where(ProcessInstance.complaint_id == broken.id)
+                    .values(state={"corrupt": True}))
+    session.commit()
+
+    with at(utcnow() + timedelta(days=13)):
+        fired = reminders.fire_due_reminders(app.extensions["db_sessions"])
+    good_instance = session.scalar(select(ProcessInstance.id).where(ProcessInstance.complaint_id == good.id))
+    assert fired == [good_instance]
+    (incident,) = incidents_of(session, broken.id)
+    assert (incident.source, incident.element_id, incident.actor_id) == (IncidentSource.TIMER, None, None)
+    assert incident.error_type and incident.definition_id is not None
+    assert incidents_of(session, good.id) == []
