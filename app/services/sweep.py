@@ -68,6 +68,25 @@ def sweep(
             return result
 
 
+def run_each(
+    session_factory: sessionmaker[Session],
+    ids: Sequence[int],
+    *,
+    act: Callable[[Session, int], str | None],
+    on_failure: Callable[[Session, int, Exception], None],
+    what: str = "row",
+) -> SweepResult:
+    """Steps 2 and 3 for ids already chosen: `act` on each, in its own transaction.
+
+    What a batched sweep falls back to when its batch's commit fails: the rows
+    again, one at a time, so the one that broke the batch is isolated.
+    """
+    result = SweepResult(selected=len(ids))
+    for item_id in ids:
+        _run_one(session_factory, act, on_failure, item_id, what, result)
+    return result
+
+
 def _run_one(session_factory, act, on_failure, item_id, what, result) -> str | None:
     with session_factory() as session:
         try:

@@ -71,6 +71,7 @@ class Move:
         self._had_timer_failures = bool(instance.timer_failures)
         diagram = deployments.diagram_for(session, instance.definition)
         self._calendar = calendar_for(session, diagram)
+        self._snapshot: ProcessSnapshot | None = None
         with _failing_as_incident():
             self._workflow = workflows.restore_process(diagram, instance.state)
 
@@ -98,6 +99,16 @@ class Move:
         self._recovers = IncidentSource.SIGNAL
         return caught
 
+    def settle(self) -> None:
+        """Read the moved process into what `save` stores, now: the engine's part of saving, nothing written.
+
+        The timer sweep settles every move of a batch before it saves any, so an engine failure
+        (even in reading the state) is met while nothing of the batch is written yet.
+        """
+        if self._snapshot is None:
+            self._snapshot = workflows.snapshot(self._workflow)
+            self._workflow = None  # settled: a second snapshot would take no notices
+
     def save(
         self,
         complaint: Complaint,
@@ -107,8 +118,8 @@ class Move:
         now: datetime | None = None,
     ) -> list[HumanTask]:
         """Store the moved process and everything projected from it; returns the new inbox rows."""
-        snapshot = workflows.snapshot(self._workflow)
-        self._workflow = None  # a saved move is spent: a second save would take no notices
+        self.settle()
+        snapshot, self._snapshot = self._snapshot, None  # a saved move is spent
         new_tasks = sync_instance(
             self._session, complaint, self.instance, snapshot, actor=actor, completed_task_id=completed_task_id, now=now
         )

@@ -36,6 +36,28 @@ LANE_SCOPE = {
 }
 
 
+# session.info key, set by a caller that moves many instances and flushes them together once (the timer sweep):
+# each move's rows then wait for that flush instead of being written one move at a time.
+FLUSH_LATER = "projection.flush_later"
+# session.info key: open inbox rows read beforehand for many instances at once (`prefetch_open_tasks`).
+PREFETCHED = "projection.open_tasks"
+
+
+def prefetch_open_tasks(session: Session, instance_ids) -> None:
+    """Read the open inbox rows of many instances in one query, for their coming moves in this transaction.
+
+    The timer sweep moves a batch of locked instances; without this each move reads its own rows.
+    Each instance's rows are used once, by its next `sync_instance`, then forgotten.
+    """
+    prefetched = session.info.setdefault(PREFETCHED, {})
+    for instance_id in instance_ids:
+        prefetched[instance_id] = []
+    for row in session.scalars(
+        select(HumanTask).where(HumanTask.instance_id.in_(list(instance_ids)), HumanTask.completed_at.is_(None))
+    ):
+        prefetched[row.instance_id].append(row)
+
+
 def sync_instance(
     session: Session,
     complaint: Complaint,
@@ -55,11 +77,12 @@ def sync_instance(
     now = now or utcnow()
     open_tasks = snapshot.open_tasks
     open_ids = {t.id for t in open_tasks}
+    prefetched = session.info.get(PREFETCHED, {}).pop(instance.id, None)
     rows = {} if started else {
         row.task_guid: row
-        for row in session.scalars(
+        for row in (prefetched if prefetched is not None else session.scalars(
             select(HumanTask).where(HumanTask.instance_id == instance.id, HumanTask.completed_at.is_(None))
-        )
+        ))
     }
     for guid, row in rows.items():
         if guid not in open_ids:
@@ -89,7 +112,8 @@ def sync_instance(
     complaint.next_deadline_at = instance.next_timer_due_at
     complaint.updated_at = now
     _project_status(session, complaint, instance, snapshot, now)
-    session.flush()
+    if not session.info.get(FLUSH_LATER):
+        session.flush()
     return new_rows
 
 

@@ -96,7 +96,7 @@ def notify_process_move(
     diagram (reminders) and the closing. `snapshot` is the move's `workflows.ProcessSnapshot`
     (plain data: its notices are those passed in this move, each handed out once)."""
     now = now or utcnow()
-    if any(row.id is None for row in new_tasks):
+    if any(row.id is None and row.role in ANNOUNCED_LANES for row in new_tasks):
         session.flush()  # the messages link to the new tasks
     context = complaint_context(complaint)
     escalations = [row for row in new_tasks if row.escalation_level]
@@ -215,11 +215,15 @@ def _queue_rows(session, user, template, context, channels, *, complaint=None, a
             language=language,
             address=address if channel is Channel.SMS else None,
             context=context,
+            subject=None,
             body="",
             status=DeliveryStatus.PENDING,
             attempts=0,
             created_at=now,
             next_attempt_at=now,
+            # Every row sets the same columns, so a flush inserts a move's rows (or a whole sweep batch's) in one
+            # statement: rows that set different columns go in one INSERT each.
+            sent_at=None,
         )
         if channel is Channel.IN_APP:
             # Nothing to deliver: it is in the user's list as soon as the cause is committed.
@@ -247,13 +251,47 @@ def _holders(session: Session, row: HumanTask) -> list[User]:
     return list(session.scalars(query.order_by(User.id)))
 
 
+# session.info key: the DCs of each district, read once per transaction (see `remember_district_staff`).
+DISTRICT_DCS = "notifications.district_dcs"
+
+
+def remember_district_staff(session: Session, district_ids) -> None:
+    """Read the DCs of these districts now, in one query, for the rest of this transaction.
+
+    For a batch that tells the caseworkers of many complaints and changes no users (the
+    timer sweep): one query instead of one per message, and none in the middle of the
+    batch's changes (a query there would flush them early, a few rows at a time).
+    """
+    remembered = session.info.setdefault(DISTRICT_DCS, {})
+    wanted = set(district_ids) - set(remembered)
+    for district_id in wanted:
+        remembered[district_id] = []
+    if wanted:
+        for user in session.scalars(
+            select(User)
+            .where(User.role == Role.DEPUTY_COMMISSIONER, User.district_id.in_(sorted(wanted)), User.active.is_(True))
+            .order_by(User.id)
+        ):
+            remembered[user.district_id].append(user)
+
+
+def forget_district_staff(session: Session) -> None:
+    session.info.pop(DISTRICT_DCS, None)
+
+
 def _caseworkers(session: Session, complaint: Complaint) -> list[User]:
     """Who works the complaint in the district: its officer (if any) and the district's DCs."""
-    dcs = session.scalars(
-        select(User)
-        .where(User.role == Role.DEPUTY_COMMISSIONER, User.district_id == complaint.district_id, User.active.is_(True))
-        .order_by(User.id)
-    )
+    remembered = session.info.get(DISTRICT_DCS)
+    dcs = remembered.get(complaint.district_id) if remembered is not None else None
+    if dcs is None:
+        dcs = list(session.scalars(
+            select(User)
+            .where(User.role == Role.DEPUTY_COMMISSIONER, User.district_id == complaint.district_id,
+                   User.active.is_(True))
+            .order_by(User.id)
+        ))
+        if remembered is not None:
+            remembered[complaint.district_id] = dcs
     officer = session.get(User, complaint.officer_id) if complaint.officer_id else None
     return ([officer] if officer is not None else []) + list(dcs)
 

@@ -1,0 +1,156 @@
+"""The batched timer sweep: many instances per transaction, and each still on its own when it fails.
+
+A batch is locked and loaded in one query, moved by the engine, saved and
+committed once. One instance the engine cannot move is left out and backed off;
+one whose saving fails sends the batch back to one transaction per instance.
+Runs on SQLite and on PostgreSQL; the concurrency and index checks need
+PostgreSQL (row locks, a planner to ask) and skip without it.
+"""
+from __future__ import annotations
+
+import os
+import threading
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select, text
+
+from app.db import make_engine, make_session_factory
+from app.models import Incident, IncidentSource, ProcessInstance, utcnow
+from app.services.casework import projection, timers
+
+from .conftest import escalations
+
+ON_POSTGRES = os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql")
+needs_postgres = pytest.mark.skipif(not ON_POSTGRES, reason="needs PostgreSQL: set TEST_DATABASE_URL=postgresql+psycopg://...")
+
+
+def instance_of(app, complaint_id: int) -> ProcessInstance:
+    with app.extensions["db_sessions"]() as session:
+        return session.scalar(select(ProcessInstance).where(ProcessInstance.complaint_id == complaint_id))
+
+
+def corrupt(app, complaint_id: int) -> None:
+    with app.extensions["db_engine"].begin() as conn:
+        conn.execute(text("UPDATE process_instances SET state = :state WHERE complaint_id = :cid"),
+                     {"state": '{"corrupt": true}', "cid": complaint_id})
+
+
+def test_an_instance_the_engine_cannot_move_is_backed_off_and_the_rest_of_its_batch_commits(app, lodge):
+    due = lodge(5)
+    broken = due[2]
+    corrupt(app, broken)
+    broken_instance = instance_of(app, broken).id
+
+    result = timers.fire_due_timers(app.extensions["db_sessions"], batch=10)
+
+    assert result.selected == 5 and result.failed == [broken_instance]
+    good = [cid for cid in due if cid != broken]
+    assert sorted(result.fired) == sorted(instance_of(app, cid).id for cid in good)
+    now = utcnow()
+    state = escalations(app, due)
+    assert all(state[cid].escalated_once(now) for cid in good), state
+    assert state[broken].escalated_events == 0 and state[broken].next_timer_due_at > now + timedelta(minutes=4)
+    backed_off = instance_of(app, broken)
+    assert backed_off.timer_failures == 1 and backed_off.timer_error
+    with app.extensions["db_sessions"]() as session:
+        (incident,) = session.scalars(select(Incident).where(Incident.complaint_id == broken))
+    assert incident.source is IncidentSource.TIMER
+
+
+def test_an_instance_whose_saving_fails_sends_the_batch_to_one_transaction_each(app, lodge, monkeypatch, caplog):
+    due = lodge(4)
+    broken = due[1]
+    real_sync = projection.sync_instance
+
+    def sync_failing_for_one(session, complaint, *args, **kwargs):
+        if complaint.id == broken:
+            raise RuntimeError("the inbox row cannot be written")
+        return real_sync(session, complaint, *args, **kwargs)
+
+    monkeypatch.setattr("app.services.casework.processes.sync_instance", sync_failing_for_one)
+
+    result = timers.fire_due_timers(app.extensions["db_sessions"], batch=10)
+
+    broken_instance = instance_of(app, broken).id
+    assert result.failed == [broken_instance] and len(result.fired) == 3 and result.selected == 4
+    assert "saving a batch of 4 instance(s) failed; firing them one by one" in caplog.text
+    assert f"timers of process instance {broken_instance} failed" in caplog.text
+    now = utcnow()
+    state = escalations(app, due)
+    assert all(state[cid].escalated_once(now) for cid in due if cid != broken), state
+    # Nothing of the failed batch was kept twice: the broken one is untouched and backed off.
+    assert state[broken].escalated_events == 0 and state[broken].commissioner_tasks == 0
+    assert instance_of(app, broken).timer_failures == 1
+
+
+def test_a_sweep_takes_batch_after_batch_until_nothing_is_due(app, lodge):
+    due = lodge(7)
+
+    result = timers.sweep(app.extensions["db_sessions"], batch=3)
+
+    assert len(result.fired) == len(set(result.fired)) == 7 and result.failed == []
+    now = utcnow()
+    assert all(s.escalated_once(now) for s in escalations(app, due).values())
+    assert timers.sweep(app.extensions["db_sessions"], batch=3).fired == []
+
+
+@needs_postgres
+@pytest.mark.postgres
+def test_two_batched_sweepers_at_once_take_disjoint_batches_and_fire_each_timer_once(app, db_url, lodge):
+    due = lodge(30)
+    barrier = threading.Barrier(2)
+    results: list[timers.SweepResult | None] = [None, None]
+    errors: list[BaseException] = []
+
+    def sweeper(index: int) -> None:
+        engine = make_engine(db_url)  # what one worker process has: its own engine and sessions
+        try:
+            sessions = make_session_factory(engine)
+            with engine.connect():
+                pass
+            barrier.wait(timeout=30)
+            results[index] = timers.sweep(sessions, batch=4)  # small batches: both loop, taking turns
+        except BaseException as error:
+            errors.append(error)
+            barrier.abort()
+        finally:
+            engine.dispose()
+
+    threads = [threading.Thread(target=sweeper, args=(i,)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=180)
+
+    assert not errors, errors
+    assert all(result.failed == [] for result in results), results
+    first, second = (set(result.fired) for result in results)
+    assert len(first) == len(results[0].fired) and len(second) == len(results[1].fired)
+    assert first.isdisjoint(second), sorted(first & second)
+    state = escalations(app, due)
+    assert first | second == {s.instance_id for s in state.values()}
+    now = utcnow()
+    assert all(s.escalated_once(now) for s in state.values()), state
+
+
+@needs_postgres
+@pytest.mark.postgres
+def test_the_idle_sweep_reads_the_due_index_not_the_table(app):
+    """With nothing due the sweep costs one descent of the due index, whatever the number of open complaints."""
+    query = timers.due_query(utcnow() - timedelta(days=365), 200)
+    with app.extensions["db_engine"].connect() as conn:
+        conn.execute(text("SET enable_seqscan = off"))  # a test table is tiny: ask what the index can do
+        compiled = query.compile(conn, compile_kwargs={"literal_binds": True})
+        plan = "\n".join(conn.scalars(text(f"EXPLAIN {compiled}")))
+    assert "ix_process_instances_due" in plan and "Seq Scan" not in plan, plan
+
+
+def test_the_due_query_is_answered_from_the_index_on_sqlite_too(app):
+    query = timers.due_query(utcnow(), 200)
+    with app.extensions["db_engine"].connect() as conn:
+        if conn.dialect.name != "sqlite":
+            pytest.skip("SQLite's plan; PostgreSQL's is checked above")
+        compiled = query.compile(conn, compile_kwargs={"literal_binds": True})
+        plan = " ".join(str(row[-1]) for row in conn.execute(text(f"EXPLAIN QUERY PLAN {compiled}")))
+    assert "USING INDEX ix_process_instances_due" in plan, plan
