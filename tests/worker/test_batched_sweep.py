@@ -17,7 +17,7 @@ from sqlalchemy import select, text
 
 from app.db import make_engine, make_session_factory
 from app.models import Incident, IncidentSource, ProcessInstance, utcnow
-from app.services.casework import projection, timers
+from app.services.casework import processes, projection, timers
 
 from .conftest import escalations
 
@@ -74,7 +74,7 @@ def test_an_instance_whose_saving_fails_sends_the_batch_to_one_transaction_each(
 
     broken_instance = instance_of(app, broken).id
     assert result.failed == [broken_instance] and len(result.fired) == 3 and result.selected == 4
-    assert "saving a batch of 4 instance(s) failed; firing them one by one" in caplog.text
+    assert "a batch of 4 instance(s) failed as a whole; firing them one by one" in caplog.text
     assert f"timers of process instance {broken_instance} failed" in caplog.text
     now = utcnow()
     state = escalations(app, due)
@@ -82,6 +82,28 @@ def test_an_instance_whose_saving_fails_sends_the_batch_to_one_transaction_each(
     # Nothing of the failed batch was kept twice: the broken one is untouched and backed off.
     assert state[broken].escalated_events == 0 and state[broken].commissioner_tasks == 0
     assert instance_of(app, broken).timer_failures == 1
+
+
+def test_a_database_error_while_one_instance_moves_does_not_lose_the_batch(app, lodge, monkeypatch):
+    """On PostgreSQL such an error spoils the whole transaction: the batch goes one by one."""
+    due = lodge(3)
+    broken = instance_of(app, due[0]).id
+    real_begin = processes.begin
+
+    def begin_reading_a_missing_table(session, instance):
+        if instance.id == broken:
+            session.execute(text("SELECT * FROM no_such_table"))
+        return real_begin(session, instance)
+
+    monkeypatch.setattr(processes, "begin", begin_reading_a_missing_table)
+
+    result = timers.fire_due_timers(app.extensions["db_sessions"], batch=10)
+
+    assert result.failed == [broken] and len(result.fired) == 2
+    now = utcnow()
+    state = escalations(app, due)
+    assert all(state[cid].escalated_once(now) for cid in due[1:]), state
+    assert state[due[0]].escalated_events == 0 and instance_of(app, due[0]).timer_failures == 1
 
 
 def test_a_sweep_takes_batch_after_batch_until_nothing_is_due(app, lodge):

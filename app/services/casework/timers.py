@@ -74,34 +74,40 @@ def _fire_batch(session_factory, now: datetime, batch: int, result: SweepResult)
     First the engine's part of every move (restore, fire, read the result): nothing is written
     yet, so an instance that fails there is simply left out, backed off and recorded. Then the
     moves are saved and flushed together (one INSERT per table for the whole batch) and
-    committed once. Should saving fail, the batch is rolled back and its instances are fired
-    again one by one, each in its own transaction, which isolates the one at fault.
+    committed once. Should anything else fail (saving, the commit, or a database error that
+    spoils the transaction), the batch is rolled back and its instances are fired again one
+    by one, each in its own transaction, which isolates the one at fault.
     """
     with session_factory() as session:
         instances = _lock_due(session, now, batch)
-        fired, failed, settled = [], [], []
-        for instance in instances:
-            try:
-                move = _settled_move(session, instance)
-            except Exception as error:  # noqa: BLE001 - any failure of one instance is backed off, not raised
-                _failed(session, instance.id, error, now=now)
-                failed.append(instance.id)
-                continue
-            if move is not None:
-                settled.append(move)
         try:
-            _save_all(session, settled, now=now)
+            fired, failed = _fire_locked_batch(session, instances, now=now)
             session.commit()
-        except Exception:  # noqa: BLE001 - a failure in saving: find the instance at fault one by one
+        except Exception:  # noqa: BLE001 - find the instance at fault one by one
             session.rollback()
-            log.exception("timer sweep: saving a batch of %d instance(s) failed; firing them one by one",
+            log.exception("timer sweep: a batch of %d instance(s) failed as a whole; firing them one by one",
                           len(instances))
             return _fire_one_by_one(session_factory, [instance.id for instance in instances], now, result)
-        fired = [move.instance.id for move in settled]
     result.selected += len(instances)
     result.fired += fired
     result.failed += failed
     return len(instances)
+
+
+def _fire_locked_batch(session: Session, instances: list[ProcessInstance], *, now: datetime):
+    """(fired ids, failed ids) of a locked batch, saved and flushed, not committed."""
+    failed, settled = [], []
+    for instance in instances:
+        try:
+            move = _settled_move(session, instance)
+        except Exception as error:  # noqa: BLE001 - any failure of one instance is backed off, not raised
+            _failed(session, instance.id, error, now=now)
+            failed.append(instance.id)
+            continue
+        if move is not None:
+            settled.append(move)
+    _save_all(session, settled, now=now)
+    return [move.instance.id for move in settled], failed
 
 
 def _settled_move(session: Session, instance: ProcessInstance) -> processes.Move | None:
