@@ -121,6 +121,8 @@ def _settled_move(session: Session, instance: ProcessInstance) -> processes.Move
 
 def _save_all(session: Session, moves: list[processes.Move], *, now: datetime) -> None:
     """Save the settled moves of a batch, flushed together at the end."""
+    if not moves:
+        return  # an idle sweep: no reads for moves that are not there
     # What every move reads, read once for the batch: the open inbox rows, each district's DCs.
     projection.prefetch_open_tasks(session, [move.instance.id for move in moves])
     outbox.remember_district_staff(session, {move.instance.complaint.district_id for move in moves})
