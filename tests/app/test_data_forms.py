@@ -292,3 +292,34 @@ def test_the_workbench_validates_and_deploys_the_forms_with_the_diagram(client, 
     # The modeler opens the version with its forms in the box, to edit them for the next one.
     page = client.get(f"/analyst/modeler?from={version.id}").get_data(as_text=True)
     assert '<textarea id="forms" name="forms"' in page and "موقع کا معائنہ" in page
+
+
+def test_deploy_explores_the_paths_a_data_forms_answers_open(session):
+    """A gateway condition on a data form's answer that cannot evaluate (unquoted) is refused at deploy,
+    naming the flow and the answer that leads there, as for a registered form."""
+    broken = VARIANT.replace(b"<bpmn:conditionExpression>visited == True</bpmn:conditionExpression>",
+                             b"<bpmn:conditionExpression>visited == yes</bpmn:conditionExpression>")
+    assert broken != VARIANT
+
+    with pytest.raises(workflows.DiagramRejected) as rejected:
+        deployments.deploy_diagram(session, broken, deployed_by=None, forms=FORMS)
+
+    messages = [(e.element_id, str(e.message)) for e in rejected.value.errors]
+    ((element, message),) = messages
+    assert element == "f_visited"
+    assert "'Visit the site' (dc_site_visit) answered visited=" in message
+    assert "Error evaluating expression 'visited == yes'" in message
+    assert deployments.default_definition(session).version == 1
+
+
+def test_the_forms_catalogue_and_the_modeler_list_the_versions_own_forms(client, session, make_user, visit):
+    login(client, make_user(Role.ANALYST))
+
+    page = client.get("/analyst/forms")
+
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert 'id="form-site_visit"' in html and "Defined as data in version 2" in html
+    assert "<code>visit_date</code>" in html and "Yes, visited" in html
+    modeler = client.get("/analyst/modeler").get_data(as_text=True)
+    assert "&#34;key&#34;: &#34;site_visit&#34;" in modeler or '"key": "site_visit"' in modeler

@@ -32,7 +32,8 @@ def modeler():
         definition=definition,
         filename=file_name(definition) if definition else "diagram.bpmn",
         forms=analyst.forms_json(session, definition),
-        catalogue=[dataclasses.asdict(form) for form in analyst.forms_catalogue()],
+        # The version's own forms too, so that the properties panel and the simulator offer them.
+        catalogue=[dataclasses.asdict(form) for form in analyst.forms_catalogue(analyst.version_forms(session, definition))],
         statuses=[(s.value, s.label) for s in ComplaintStatus],
         roles=[(r.value, f"{r.value} ({r.label})") for r in sorted(LANE_ROLES, key=lambda r: r.value)],
     )

@@ -52,4 +52,7 @@ def download(definition_id: int):
 @bp.get("/analyst/forms")
 @roles_required(*ANALYSTS)
 def forms():
-    return render_template("analyst/forms.html", forms=analyst.forms_catalogue())
+    session = db()
+    default = analyst.default_version_or_none(session)
+    return render_template("analyst/forms.html", forms=analyst.forms_catalogue(analyst.version_forms(session, default)),
+                           default=default)

@@ -29,6 +29,7 @@ from .workbench import (
     ProcessSummary,
     VersionSummary,
     decision_tables,
+    default_version_or_none,
     deploy_version,
     draft_decisions,
     forms_catalogue,
@@ -39,6 +40,7 @@ from .workbench import (
     set_default,
     simulate_draft,
     validate_draft,
+    version_forms,
 )
 
 __all__ = [
@@ -60,6 +62,7 @@ __all__ = [
     "VersionSummary",
     "code_of",
     "decision_tables",
+    "default_version_or_none",
     "deploy_version",
     "element_matches",
     "draft_decisions",
@@ -83,4 +86,5 @@ __all__ = [
     "set_default",
     "simulate_draft",
     "validate_draft",
+    "version_forms",
 ]

@@ -26,6 +26,7 @@ from workflows.analysis.inspect import user_task_lanes
 from ...place_names import lazy_local_name
 from ...models import District, Division, InstanceStatus, ProcessDefinition, ProcessInstance, Role, User
 from ...task_forms import all_task_forms
+from ...task_forms.data_forms import task_form_for
 from ..casework import deployments
 from .access import require_analyst
 from ..errors import Invalid, NotFound
@@ -284,10 +285,15 @@ class FormInfo:
     fields: list[FieldInfo]
     writes: tuple[str, ...]
     accepts_attachments: bool
+    # Deployed with a version as data (docs/analysts.md), not registered in Python.
+    defined_as_data: bool = False
 
 
-def forms_catalogue() -> list[FormInfo]:
-    """The registered form keys, their fields and the task-data keys each writes."""
+def forms_catalogue(data_forms: dict | None = None) -> list[FormInfo]:
+    """The registered form keys, then a version's forms defined as data ({key: document}): their fields and
+    the task-data keys each writes."""
+    registered = [(task_form, False) for task_form in all_task_forms()]
+    own = [(task_form_for(key, document), True) for key, document in sorted((data_forms or {}).items())]
     return [
         FormInfo(
             key=task_form.key,
@@ -295,9 +301,22 @@ def forms_catalogue() -> list[FormInfo]:
             fields=_fields_of(task_form),
             writes=tuple(task_form.writes),
             accepts_attachments=task_form.accepts_attachments,
+            defined_as_data=defined_as_data,
         )
-        for task_form in all_task_forms()
+        for task_form, defined_as_data in registered + own
     ]
+
+
+def default_version_or_none(session: Session, process_id: str = "complaint") -> ProcessDefinition | None:
+    try:
+        return deployments.default_definition(session, process_id)
+    except NotFound:
+        return None
+
+
+def version_forms(session: Session, definition: ProcessDefinition | None) -> dict:
+    """The forms defined as data deployed with `definition` ({} for none)."""
+    return deployments.forms_of(session, definition.id) if definition is not None else {}
 
 
 def _fields_of(task_form) -> list[FieldInfo]:
