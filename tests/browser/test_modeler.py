@@ -10,6 +10,7 @@ the citizen's "where is my complaint" view (milestones, no diagram) fits a
 """
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -125,6 +126,24 @@ def test_a_broken_timer_is_shown_on_its_element(desk: Page):
     desk.evaluate("""() => { const m = window.workbenchModeler;
         m.get('selection').select(m.get('elementRegistry').get('lane_commissioner')); }""")
     expect(desk.get_by_label("Role (the lane's name)")).to_have_value("commissioner")
+
+
+def test_a_form_defined_as_data_is_checked_with_the_diagram(desk: Page):
+    """The forms box under the diagram is sent with Validate: a label missing in Urdu and Pashto is an error."""
+    sign_in_at_desk(desk, "analyst")
+    desk.goto("analyst/modeler")
+    diagram_ready(desk, "#workbench")
+    form = {"site_visit": {"title": {"en": "Site visit", "ur": "موقع کا معائنہ", "ps": "د موقع کتنه"},
+                           "schema": {"type": "object", "properties": {"findings": {"type": "string"}}},
+                           "ui": {"fields": {"findings": {"label": {"en": "Findings"}}}}}}
+
+    desk.get_by_label("Forms of this version (JSON)").fill(json.dumps(form, ensure_ascii=False))
+    desk.get_by_role("button", name="Validate").click()
+
+    expect(desk.locator("#problems-summary")).to_have_text("Errors: 1. It cannot be deployed.")
+    expect(desk.locator(".problems.errors li")).to_contain_text(
+        "form 'site_visit': the label of field 'findings' has no text in ur and ps")
+    assert csp_violations(desk) == []
 
 
 def test_open_a_file_made_in_another_modeler(desk: Page, tmp_path):
