@@ -12,8 +12,13 @@ from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 from werkzeug.serving import run_simple
 
+from sqlalchemy import select
+
 from . import background
+from .models import User
+from .services.analyst.access import require_analyst
 from .services.casework import deployments
+from .services.errors import Conflict, Invalid, NotAllowed
 from .services.casework.timers import sweep
 from .services.demo import seed as demo_data
 from .services.notifications import digests, reminders
@@ -148,13 +153,17 @@ def demo_generate(count, batch, seed):
 
 @process_cli.command("deploy")
 @click.argument("path", type=click.Path(exists=True, path_type=Path))
+@click.option("--note", required=True, help="Why this version is deployed (shown with the version).")
+@click.option("--by", "username", required=True, help="USERNAME of the analyst or administrator who deploys it.")
+@click.option("--as", "as_process", type=click.Choice(deployments.KNOWN_PROCESSES),
+              help="Deploy it as a version of this process, whatever process id the file has (rewritten in the XML).")
 @click.option("--decisions", "decision_paths", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="A DMN decision table deployed with the diagram (repeat for several). "
                    "Default: every *.dmn file beside the diagram; when there is none, the current version's tables stay.")
 @click.option("--not-default", is_flag=True, help="Deploy without making it the version new complaints start on.")
 @click.option("--forms", "forms_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="A JSON file of forms defined as data ({form key: document}; docs/analysts.md) to deploy with it.")
-def process_deploy(path, decision_paths, not_default, forms_path):
+def process_deploy(path, note, username, as_process, decision_paths, not_default, forms_path):
     """Validate the diagram at PATH (a .bpmn file, or a folder holding one) with its decision tables and
     its forms defined as data, and deploy them as one new version."""
     if path.is_dir():
@@ -170,11 +179,21 @@ def process_deploy(path, decision_paths, not_default, forms_path):
         raise SystemExit(1) from None
     try:
         definition = deployments.deploy_file(
-            session, path, make_default=not not_default, decisions=list(decision_paths) or None, forms=forms
+            session, path, deployed_by=_deployer(session, username), note=note, as_process=as_process,
+            make_default=not not_default, decisions=list(decision_paths) or None, forms=forms
         )
     except deployments.DiagramRejected as rejected:
         for error in rejected.errors:
             click.echo(f"error: {error}", err=True)
+            if getattr(error.message, "code", None) == "process_unknown":
+                click.echo(f"hint: deploy it again with --as {deployments.COMPLAINT_PROCESS}", err=True)
+        raise SystemExit(1) from None
+    except Invalid as invalid:
+        for message in invalid.messages():
+            click.echo(f"error: {message}", err=True)
+        raise SystemExit(1) from None
+    except (Conflict, NotAllowed) as refused:
+        click.echo(f"error: {refused}", err=True)
         raise SystemExit(1) from None
     session.commit()
     for warning in deployments.timer_warnings(path.read_bytes()):
@@ -183,6 +202,18 @@ def process_deploy(path, decision_paths, not_default, forms_path):
     tables = "".join(f" + {row.filename}" for row in definition.decision_files)
     click.echo(f"deployed {definition.process_id} version {definition.version}{default} sha256 {definition.sha256}"
                f" ({path.name}{tables})")
+
+
+def _deployer(session, username: str) -> User:
+    """The analyst or administrator named by --by: a deploy from the command line says who made it."""
+    user = session.scalar(select(User).where(User.username == username, User.active.is_(True)))
+    if user is None:
+        raise click.BadParameter(f"no active staff account {username!r}", param_hint="--by")
+    try:
+        require_analyst(user)
+    except NotAllowed:
+        raise click.BadParameter(f"{username!r} is not a process analyst or administrator", param_hint="--by") from None
+    return user
 
 
 @timers_cli.command("fire")

@@ -78,7 +78,7 @@ def db_url(tmp_path_factory):
     engine = make_engine(test_url)
     with make_session_factory(engine)() as session:
         organisation.seed_organisation(session)
-        deployments.deploy_file(session, ROOT / "bpmn" / "complaint.bpmn")
+        deployments.deploy_file(session, ROOT / "bpmn" / "complaint.bpmn", note="the province's process as shipped")
         session.commit()
     engine.dispose()
     yield test_url

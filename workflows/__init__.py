@@ -8,7 +8,7 @@ diagrams and saved states but never run a complaint, live in
 `workflows.analysis` (warnings and instance views, simulation, migration).
 """
 from .calendar import WorkingCalendar, counts_working_days, working_calendar, working_due
-from .diagram import Diagram, DiagramError, DiagramRejected, UserTaskInfo, parse_diagram, process_id_of
+from .diagram import Diagram, DiagramError, DiagramRejected, UserTaskInfo, parse_diagram, process_id_of, rename_process
 from .decisions import DecisionFile
 from .engine import (
     OpenTask,
@@ -58,6 +58,7 @@ __all__ = [
     "open_tasks",
     "parse_diagram",
     "process_id_of",
+    "rename_process",
     "restore_process",
     "save_state",
     "send_signal",

@@ -7,6 +7,7 @@ is caught here and reported with the element id and the line in the file.
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -109,11 +110,14 @@ def parse_diagram(
     roles: Collection[str],
     form_keys: Collection[str],
     statuses: Collection[str],
+    process_ids: Collection[str] | None = None,
     filename: str = "diagram.bpmn",
     decisions: Sequence[DecisionFile] = (),
 ) -> Diagram:
     """Parse `xml`, with the decision tables deployed beside it, and check both against the rules in DESIGN.md.
 
+    `process_ids`: the processes the portal knows; a diagram of any other is
+    refused before anything else is checked (None: any id, for stored versions).
     Raises DiagramRejected listing every problem found, not just the first.
     """
     try:
@@ -131,6 +135,8 @@ def parse_diagram(
         raise DiagramRejected(errors)
 
     process_id = _executable_process_id(root)
+    if process_ids is not None and process_id not in process_ids:
+        raise DiagramRejected([_unknown_process(root, process_id, process_ids)])
     tables, problems = read_decisions(list(decisions))
     errors.extend(DiagramError(p.message, p.element_id, p.line, p.filename) for p in problems)
     called = dict(_called_decisions(root))
@@ -194,6 +200,47 @@ def _executable_process_id(root) -> str:
     if len(executable) != 1:
         raise DiagramRejected([DiagramError(Note("not_one_process", {"count": len(executable)}))])
     return executable[0].get("id")
+
+
+def _unknown_process(root, process_id: str, process_ids: Collection[str]) -> DiagramError:
+    # Every file from bpmn.io or Camunda Modeler names its process `Process_1abc`: deployed as it
+    # is, it would become a process of its own that no complaint ever starts.
+    element = root.find(f"{{{BPMN_NS}}}process[@id='{process_id}']")
+    return DiagramError(
+        Note("process_unknown", {"process": process_id, "known": sorted(process_ids), "suggested": min(process_ids)}),
+        process_id,
+        element.sourceline if element is not None else None,
+    )
+
+
+# Attributes that name a process: its own id, a pool's processRef, a call activity's
+# calledElement, and the diagram plane drawn for it (bpmndi:BPMNPlane bpmnElement).
+PROCESS_REFERENCES = ("processRef", "calledElement", "bpmnElement")
+
+
+def rename_process(xml: bytes, process_id: str) -> bytes:
+    """`xml` with its executable process renamed to `process_id` and every reference to it rewritten.
+
+    The same bytes come back when the process already has that id (so the
+    stored content, and its sha256, do not change). Raises DiagramRejected if
+    the file cannot be read or another element already uses `process_id`.
+    """
+    try:
+        root = etree.fromstring(xml, parser=etree.XMLParser(resolve_entities=False, no_network=True))
+    except etree.XMLSyntaxError as exc:
+        raise DiagramRejected([DiagramError(Note("xml_malformed", {"detail": exc.msg}), line=exc.lineno)]) from None
+    old_id = _executable_process_id(root)
+    if old_id == process_id:
+        return xml
+    for element in root.iter():
+        if isinstance(element.tag, str) and element.get("id") == process_id:
+            raise DiagramRejected([DiagramError(Note("process_id_taken", {"process": process_id}), process_id,
+                                                element.sourceline)])
+    # The text is rewritten, not re-serialised: every other byte, and so every line the
+    # validation names, stays as in the analyst's file. Ids are unique, so `id="old"` is the process.
+    names = "|".join(("id", *PROCESS_REFERENCES))
+    pattern = re.compile(rb"(\s(?:%s)\s*=\s*)([\"'])%s\2" % (names.encode(), re.escape(old_id.encode())))
+    return pattern.sub(lambda m: m[1] + m[2] + process_id.encode() + m[2], xml)
 
 
 def _from_validation(exc: ValidationException, lines: dict) -> DiagramError:

@@ -28,6 +28,11 @@ TEXTS = {
     "xml_malformed": N_("not well-formed XML: %(detail)s"),
     "id_reserved": N_("the id '%(id)s' is reserved by the engine; rename the element"),
     "not_one_process": N_("the file must hold exactly one executable process; it holds %(count)s"),
+    "process_unknown": N_(
+        "process '%(process)s' is not one of this portal's processes (%(known)s); "
+        "deploy it as a version of '%(suggested)s', which gives it that id"
+    ),
+    "process_id_taken": N_("another element already has the id '%(process)s'; rename it first"),
     "engine_refuses": N_("the engine refuses the diagram: %(detail)s"),
     "not_parsed": N_("the engine cannot read the diagram: %(detail)s"),
     "lane_not_role": N_("lane '%(lane)s' is not a role; use one of: %(roles)s"),

@@ -19,8 +19,11 @@ class ProcessDefinition(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     process_id: Mapped[str] = mapped_column(String(80))
     version: Mapped[int] = mapped_column(Integer)
+    # Of the stored XML; the same content is never deployed twice as one process.
     sha256: Mapped[str] = mapped_column(String(64))
     xml: Mapped[str] = deferred(mapped_column(Text))
+    # Why this version was deployed (required since migration 0030; older rows have none).
+    note: Mapped[str | None] = mapped_column(Text)
     is_default: Mapped[bool] = mapped_column(default=False)
     deployed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     deployed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -31,6 +34,7 @@ class ProcessDefinition(Base):
     decision_files: Mapped[list[DecisionFileRow]] = relationship(
         order_by="DecisionFileRow.filename", cascade="all, delete-orphan"
     )
+    deployed_by = relationship("User")
 
 
 class DecisionFileRow(Base):

@@ -97,7 +97,7 @@ def test_migration_reasons_on_the_page_in_urdu(client, session, make_user, place
     # The target version calls the DC's first task by another id: the open task has no place there.
     renamed = shipped.xml.replace('"dc_triage"', '"dc_sorting"').replace(">dc_triage<", ">dc_sorting<")
     renamed = renamed.replace('value="dc_sorting"', 'value="dc_triage"')  # the form key stays
-    response = client.post("/analyst/deploy", data={"xml": renamed})
+    response = client.post("/analyst/deploy", data={"xml": renamed, "note": "the DC sorts"})
     assert response.status_code == 201, response.get_json()
     reread(session)
     target = session.scalar(select(ProcessDefinition).order_by(ProcessDefinition.id.desc()).limit(1))

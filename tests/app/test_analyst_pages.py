@@ -71,7 +71,7 @@ def requests_for(shipped, shipped_xml) -> dict[str, tuple[str, str, dict | None,
         "migrate": ("GET", f"/analyst/migrate?source={shipped.id}&target={shipped.id}", None, 200),
         "validate": ("POST", "/analyst/validate", {"xml": shipped_xml}, 200),
         "simulate": ("POST", "/analyst/simulate", {"xml": shipped_xml, "scenario": scenario}, 200),
-        "deploy": ("POST", "/analyst/deploy", {"xml": shipped_xml.replace(P15D, P10D), "make_default": ""}, 201),
+        "deploy": ("POST", "/analyst/deploy", {"note": "a test version", "xml": shipped_xml.replace(P15D, P10D), "make_default": ""}, 201),
         "set-default": ("POST", "/analyst/default", {"definition_id": str(shipped.id)}, 302),
         "migrate-post": ("POST", "/analyst/migrate", {"source": str(shipped.id), "target": str(shipped.id), "all": "1"}, 400),
     }
@@ -123,7 +123,7 @@ def test_the_list_shows_each_version_with_its_counts_and_default(client, session
     analyst = make_user(Role.ANALYST, name="Sana Analyst")
     login(client, analyst)
     lodge(session, make_user(Role.CITIZEN), places["peshawar"])
-    client.post("/analyst/deploy", data={"xml": shipped.xml.replace(P15D, P10D), "make_default": ""})
+    client.post("/analyst/deploy", data={"note": "ten days, as the province asked", "xml": shipped.xml.replace(P15D, P10D), "make_default": ""})
 
     page = text_of(client.get("/analyst"))
 
@@ -131,6 +131,9 @@ def test_the_list_shows_each_version_with_its_counts_and_default(client, session
     assert "v1" in v1 and shipped.sha256[:12] in v1 and "1 running" in v1 and "0 finished" in v1 and "Default" in v1
     v2 = page[page.index('id="version-%d"' % versions(session)[1].id):page.index('id="version-%d"' % shipped.id)]
     assert "v2" in v2 and "by Sana Analyst" in v2 and "0 running" in v2 and "Make default" in v2
+    assert "ten days, as the province asked" in v2
+    # Only the seed deploys with nobody signed in; it says so, with its note.
+    assert "by the seed command" in v1 and "the province's process as shipped" in v1
 
 
 def test_download_returns_the_versions_xml(client, make_user, shipped):
@@ -238,7 +241,7 @@ def test_deploy_creates_a_new_default_version(client, session, make_user, shippe
     login(client, analyst)
     draft = shipped_xml.replace(P15D, P10D)
 
-    response = client.post("/analyst/deploy", data={"xml": draft, "filename": "C:\\drafts\\faster.bpmn", "make_default": "1"})
+    response = client.post("/analyst/deploy", data={"note": "a test version", "xml": draft, "filename": "C:\\drafts\\faster.bpmn", "make_default": "1"})
 
     assert response.status_code == 201
     v1, v2 = versions(session)
@@ -253,7 +256,7 @@ def test_deploy_creates_a_new_default_version(client, session, make_user, shippe
 def test_deploy_without_default_keeps_the_default(client, session, make_user, shipped_xml):
     login(client, make_user(Role.ANALYST))
 
-    client.post("/analyst/deploy", data={"xml": shipped_xml.replace(P15D, P10D)})
+    client.post("/analyst/deploy", data={"note": "a test version", "xml": shipped_xml.replace(P15D, P10D)})
 
     v1, v2 = versions(session)
     assert v1.is_default and not v2.is_default
@@ -262,7 +265,7 @@ def test_deploy_without_default_keeps_the_default(client, session, make_user, sh
 def test_a_broken_draft_is_not_deployed(client, session, make_user, shipped_xml):
     login(client, make_user(Role.ANALYST))
 
-    response = client.post("/analyst/deploy", data={"xml": shipped_xml.replace(P15D, "<bpmn:timeDuration>P15D</bpmn:timeDuration>")})
+    response = client.post("/analyst/deploy", data={"note": "a test version", "xml": shipped_xml.replace(P15D, "<bpmn:timeDuration>P15D</bpmn:timeDuration>")})
 
     assert response.status_code == 400
     assert [e["element_id"] for e in response.get_json()["errors"]] == ["unresolved_15_days"]
@@ -271,7 +274,7 @@ def test_a_broken_draft_is_not_deployed(client, session, make_user, shipped_xml)
 
 def test_set_default_switches_the_default_version(client, session, make_user, shipped, shipped_xml):
     login(client, make_user(Role.ANALYST))
-    client.post("/analyst/deploy", data={"xml": shipped_xml.replace(P15D, P10D), "make_default": "1"})
+    client.post("/analyst/deploy", data={"note": "a test version", "xml": shipped_xml.replace(P15D, P10D), "make_default": "1"})
     assert not versions(session)[0].is_default
 
     response = client.post("/analyst/default", data={"definition_id": str(shipped.id)})
@@ -310,7 +313,7 @@ def test_a_scenario_that_is_not_json_is_refused(client, make_user, shipped_xml):
 def test_migration_preview_and_move(client, session, make_user, places, shipped, shipped_xml):
     login(client, make_user(Role.ANALYST))
     complaint = lodge(session, make_user(Role.CITIZEN), places["peshawar"])
-    client.post("/analyst/deploy", data={"xml": shipped_xml.replace(P15D, P10D)})
+    client.post("/analyst/deploy", data={"note": "a test version", "xml": shipped_xml.replace(P15D, P10D)})
     target = versions(session)[1]
 
     preview = text_of(client.get(f"/analyst/migrate?source={shipped.id}&target={target.id}"))
@@ -415,3 +418,98 @@ def test_bpmn_js_files_are_served_from_node_modules_with_long_caching(client):
 )
 def test_nothing_else_under_node_modules_is_served(client, path):
     assert client.get(f"/vendor/bpmn-js/{path}").status_code == 404
+
+
+# -- process identity and versions with a story (issue 15, parts 1 and 8) -------------------
+
+
+def foreign(xml: str) -> str:
+    """As Camunda Modeler or bpmn.io names the process."""
+    return xml.replace('id="complaint"', 'id="Process_1abc"').replace('processRef="complaint"', 'processRef="Process_1abc"')
+
+
+def test_a_foreign_process_is_refused_naming_it_and_deploys_as_complaint_on_request(client, session, make_user, shipped_xml):
+    login(client, make_user(Role.ANALYST))
+    draft = foreign(shipped_xml.replace(P15D, P10D))
+
+    refused = client.post("/analyst/deploy", data={"note": "from Camunda", "xml": draft, "make_default": "1"})
+    assert refused.status_code == 400
+    (error,) = refused.get_json()["errors"]
+    assert error["code"] == "process_unknown" and error["element_id"] == "Process_1abc"
+    assert "deploy it as a version of 'complaint'" in error["message"]
+    assert [v.version for v in versions(session)] == [1]
+
+    # Validate and simulate answer for the draft as it would be deployed.
+    checked = client.post("/analyst/validate", data={"xml": draft, "as_process": "complaint"}).get_json()
+    assert checked["errors"] == []
+
+    deployed = client.post("/analyst/deploy", data={"note": "from Camunda", "xml": draft, "make_default": "1",
+                                                     "as_process": "complaint"})
+    assert deployed.status_code == 201, deployed.get_data(as_text=True)
+    assert (deployed.get_json()["process_id"], deployed.get_json()["version"]) == ("complaint", 2)
+    assert {d.process_id for d in session.scalars(select(ProcessDefinition))} == {"complaint"}
+    assert "Process_1abc" not in versions(session)[1].xml
+
+
+def test_the_modeler_offers_the_note_and_deploying_as_complaint(client, make_user):
+    login(client, make_user(Role.ANALYST))
+    page = client.get("/analyst/modeler").get_data(as_text=True)
+    assert 'id="deploy-note"' in page and 'id="as-process" value="complaint"' in page
+    assert "Deploy as a version of complaint" in page
+
+
+def test_deploy_without_a_note_is_refused(client, session, make_user, shipped_xml):
+    login(client, make_user(Role.ANALYST))
+
+    response = client.post("/analyst/deploy", data={"note": " ", "xml": shipped_xml.replace(P15D, P10D)})
+
+    assert response.status_code == 400
+    assert [e["message"] for e in response.get_json()["errors"]] == ["Say why this version is deployed: a note is required."]
+    assert len(versions(session)) == 1
+
+
+def test_the_same_diagram_is_refused_naming_its_version(client, session, make_user, shipped_xml):
+    login(client, make_user(Role.ANALYST))
+
+    response = client.post("/analyst/deploy", data={"note": "again", "xml": shipped_xml})
+
+    assert response.status_code == 409
+    assert [e["message"] for e in response.get_json()["errors"]] == [
+        "this diagram is already deployed, unchanged, as complaint version 1"]
+    assert len(versions(session)) == 1
+
+
+def test_the_version_page_says_who_deployed_it_and_why(client, session, make_user, shipped_xml):
+    login(client, make_user(Role.ANALYST, name="Sana Analyst"))
+    client.post("/analyst/deploy", data={"note": "ten days, as the province asked", "xml": shipped_xml.replace(P15D, P10D)})
+
+    page = text_of(client.get(f"/analyst/versions/{versions(session)[1].id}"))
+
+    assert "by Sana Analyst" in page and "ten days, as the province asked" in page
+
+
+def test_changes_between_versions_are_listed_and_marked(client, session, make_user, shipped, shipped_xml):
+    login(client, make_user(Role.ANALYST))
+    draft = shipped_xml.replace(P15D, P10D).replace('name="Outcome" default="f_returned"', 'name="What the officer did" default="f_returned"')
+    client.post("/analyst/deploy", data={"note": "ten days; the gateway says what it asks", "xml": draft})
+    v2 = versions(session)[1]
+
+    response = client.get(f"/analyst/versions/{v2.id}/changes")
+
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    marks = json.loads(re.search(r"data-marks='([^']*)'", page)[1].replace("&#34;", '"').replace("&#39;", "'"))
+    assert marks == {"added": [], "changed": [{"element_id": "officer_outcome_gw", "label": "name"},
+                                               {"element_id": "unresolved_15_days", "label": "timer"}]}
+    text = text_of(response)
+    assert "Added (0)" in text and "Removed (0)" in text and "Changed (2)" in text
+    assert "What changed: timer" in text and "ten days; the gateway says what it asks" in text
+
+    # Read the other way round, against the newer one: the same elements changed.
+    back = text_of(client.get(f"/analyst/versions/{shipped.id}/changes?against={v2.id}"))
+    assert "Changed (2)" in back
+
+
+def test_the_first_version_has_nothing_to_compare_with(client, make_user, shipped):
+    login(client, make_user(Role.ANALYST))
+    assert "This is the first version" in text_of(client.get(f"/analyst/versions/{shipped.id}/changes"))

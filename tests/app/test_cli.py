@@ -4,25 +4,85 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
-from app.models import Complaint, ComplaintStatus, District, HumanTask, Role, User
+from app.models import Complaint, ComplaintStatus, District, HumanTask, ProcessDefinition, Role, User
 
 SHIPPED = Path(__file__).resolve().parents[2] / "bpmn" / "complaint.bpmn"
 
 
-def test_deploy_prints_the_new_version(app, tmp_path):
-    result = app.test_cli_runner().invoke(args=["process", "deploy", str(SHIPPED)])
+def faster(tmp_path, process_id="complaint") -> Path:
+    """The shipped diagram with a 10-day escalation, its process named `process_id`."""
+    xml = SHIPPED.read_text().replace('f"P{commissioner_days}D"', '"P10D"', 1)
+    xml = xml.replace('id="complaint"', f'id="{process_id}"').replace('processRef="complaint"', f'processRef="{process_id}"')
+    path = tmp_path / "faster.bpmn"
+    path.write_text(xml)
+    return path
+
+
+def deploy(app, path, *options):
+    return app.test_cli_runner().invoke(args=["process", "deploy", str(path), *options])
+
+
+def test_deploy_prints_the_new_version_with_its_note_and_deployer(app, session, make_user, tmp_path):
+    analyst = make_user(Role.ANALYST)
+    result = deploy(app, faster(tmp_path), "--note", "ten days, as the province asked", "--by", analyst.username)
     assert result.exit_code == 0, result.output
     assert result.output.startswith("deployed complaint version 2 (default for new complaints) sha256 ")
+    v2 = session.scalar(select(ProcessDefinition).where(ProcessDefinition.version == 2))
+    assert (v2.note, v2.deployed_by_id) == ("ten days, as the province asked", analyst.id)
 
 
-def test_deploy_refuses_a_broken_diagram_naming_element_and_line(app, tmp_path):
+@pytest.mark.parametrize("missing", ["--note", "--by"])
+def test_deploy_needs_a_note_and_who_deploys(app, session, make_user, tmp_path, missing):
+    options = {"--note": "faster", "--by": make_user(Role.ANALYST).username}
+    del options[missing]
+    result = deploy(app, faster(tmp_path), *[part for pair in options.items() for part in pair])
+    assert result.exit_code == 2 and f"Missing option '{missing}'" in result.output
+    assert session.scalar(select(func.count()).select_from(ProcessDefinition)) == 1
+
+
+def test_deploy_refuses_a_blank_note(app, session, make_user, tmp_path):
+    result = deploy(app, faster(tmp_path), "--note", "  ", "--by", make_user(Role.ADMIN).username)
+    assert result.exit_code == 1 and "error: Say why this version is deployed: a note is required." in result.output
+
+
+@pytest.mark.parametrize("who", ["nobody", Role.DEPUTY_COMMISSIONER])
+def test_deploy_by_must_name_an_analyst_or_administrator(app, session, make_user, tmp_path, who):
+    username = who if isinstance(who, str) else make_user(who).username
+    result = deploy(app, faster(tmp_path), "--note", "faster", "--by", username)
+    assert result.exit_code == 2 and "--by" in result.output and username in result.output
+    assert session.scalar(select(func.count()).select_from(ProcessDefinition)) == 1
+
+
+def test_deploy_refuses_the_same_diagram_twice_naming_the_version(app, session, make_user):
+    result = deploy(app, SHIPPED, "--note", "again", "--by", make_user(Role.ANALYST).username)
+    assert result.exit_code == 1
+    assert "error: this diagram is already deployed, unchanged, as complaint version 1" in result.output
+
+
+def test_a_foreign_process_is_refused_with_the_fix_then_deployed_as_complaint(app, session, make_user, tmp_path):
+    camunda = faster(tmp_path, "Process_1abc")
+    username = make_user(Role.ANALYST).username
+
+    refused = deploy(app, camunda, "--note", "from Camunda", "--by", username)
+    assert refused.exit_code == 1
+    assert "error: Process_1abc" in refused.output and "is not one of this portal's processes" in refused.output
+    assert "hint: deploy it again with --as complaint" in refused.output
+
+    renamed = deploy(app, camunda, "--note", "from Camunda", "--by", username, "--as", "complaint")
+    assert renamed.exit_code == 0, renamed.output
+    assert renamed.output.startswith("deployed complaint version 2")
+    assert set(session.scalars(select(ProcessDefinition.process_id))) == {"complaint"}
+
+
+def test_deploy_refuses_a_broken_diagram_naming_element_and_line(app, make_user, tmp_path):
     broken = tmp_path / "complaint.bpmn"
     xml = SHIPPED.read_text().replace('<bpmn:lane id="lane_commissioner" name="commissioner">', '<bpmn:lane id="lane_commissioner" name="commisioner">')
     broken.write_text(xml)
     line = next(n for n, text in enumerate(xml.splitlines(), 1) if 'name="commisioner"' in text)
-    result = app.test_cli_runner().invoke(args=["process", "deploy", str(broken)])
+    result = deploy(app, broken, "--note", "typo", "--by", make_user(Role.ANALYST).username)
     assert result.exit_code == 1
     assert f"error: lane_commissioner (line {line}): lane 'commisioner' is not a role" in result.output
 

@@ -50,7 +50,7 @@ def forms(**changes) -> dict:
 @pytest.fixture()
 def visit(session, make_user, places):
     """The variant deployed with its form; a complaint on it resolved by the officer: the DC's site visit is open."""
-    deployments.deploy_diagram(session, VARIANT, deployed_by=None, forms=FORMS)
+    deployments.deploy_diagram(session, VARIANT, deployed_by=None, note="the DC visits the site", forms=FORMS)
     session.commit()
     citizen, dc = make_user(Role.CITIZEN), make_user(Role.DEPUTY_COMMISSIONER)
     complaint = lodge(session, citizen, places["peshawar"])
@@ -139,14 +139,14 @@ def test_the_timeline_line_keeps_every_language(session, visit):
 )
 def test_a_bad_form_document_is_refused_and_nothing_is_stored(session, changes, message):
     with pytest.raises(workflows.DiagramRejected) as rejected:
-        deployments.deploy_diagram(session, VARIANT, deployed_by=None, forms=forms(**changes))
+        deployments.deploy_diagram(session, VARIANT, deployed_by=None, note="the DC visits the site", forms=forms(**changes))
     assert any(message in str(e.message) for e in rejected.value.errors), rejected.value.errors
     assert deployments.default_definition(session).version == 1
 
 
 def test_a_task_naming_a_form_the_version_lacks_is_refused(session):
     with pytest.raises(workflows.DiagramRejected) as rejected:
-        deployments.deploy_diagram(session, VARIANT, deployed_by=None)
+        deployments.deploy_diagram(session, VARIANT, deployed_by=None, note="the DC visits the site")
     (error,) = rejected.value.errors
     assert error.element_id == "dc_site_visit" and "unknown formKey 'site_visit'" in str(error.message)
 
@@ -154,7 +154,7 @@ def test_a_task_naming_a_form_the_version_lacks_is_refused(session):
 def test_a_form_may_not_take_a_registered_forms_key(session):
     taken = {"dc_triage": FORMS["site_visit"]}
     with pytest.raises(workflows.DiagramRejected) as rejected:
-        deployments.deploy_diagram(session, VARIANT, deployed_by=None, forms={**FORMS, **taken})
+        deployments.deploy_diagram(session, VARIANT, deployed_by=None, note="the DC visits the site", forms={**FORMS, **taken})
     assert [str(e.message) for e in rejected.value.errors] == [
         "form 'dc_triage': its key is already a form of the portal; choose another key"]
 
@@ -245,19 +245,20 @@ def test_the_service_refuses_what_the_page_refuses(session, visit):
 # The command line
 
 
-def test_the_command_line_deploys_a_diagram_with_its_forms(app, session, tmp_path):
+def test_the_command_line_deploys_a_diagram_with_its_forms(app, session, make_user, tmp_path):
     runner = app.test_cli_runner()
-    refused = runner.invoke(args=["process", "deploy", str(FIXTURES / "site_visit.bpmn")])
+    who = ["--note", "the DC visits the site", "--by", make_user(Role.ANALYST).username]
+    refused = runner.invoke(args=["process", "deploy", str(FIXTURES / "site_visit.bpmn"), *who])
     assert refused.exit_code == 1 and "unknown formKey 'site_visit'" in refused.output
 
     bad = tmp_path / "forms.json"
     bad.write_text(json.dumps(forms(**{"ui.fields.findings.hint": {"en": "What you saw."}})))
-    refused = runner.invoke(args=["process", "deploy", str(FIXTURES / "site_visit.bpmn"), "--forms", str(bad)])
+    refused = runner.invoke(args=["process", "deploy", str(FIXTURES / "site_visit.bpmn"), "--forms", str(bad), *who])
     assert refused.exit_code == 1
     assert "error: diagram: form 'site_visit': the hint of field 'findings' has no text in ur, ps" in refused.output
 
     done = runner.invoke(args=["process", "deploy", str(FIXTURES / "site_visit.bpmn"),
-                               "--forms", str(FIXTURES / "site_visit.forms.json")])
+                               "--forms", str(FIXTURES / "site_visit.forms.json"), *who])
     assert done.exit_code == 0, done.output
     reread(session)
     assert deployments.default_definition(session).forms == FORMS
@@ -280,10 +281,10 @@ def test_the_workbench_validates_and_deploys_the_forms_with_the_diagram(client, 
     # In the analyst's language, the facts (names, language codes) as written.
     assert error["message"] == "فارم 'site_visit': خانہ 'findings' کا لیبل ur اور ps میں موجود نہیں"
 
-    not_json = client.post("/analyst/deploy", data={"xml": draft, "forms": "{site_visit: }", "make_default": "1"})
+    not_json = client.post("/analyst/deploy", data={"xml": draft, "forms": "{site_visit: }", "make_default": "1", "note": "a site visit"})
     assert not_json.status_code == 400 and deployments.default_definition(session).version == 1
 
-    deployed = client.post("/analyst/deploy", data={"xml": draft, "forms": json.dumps(FORMS), "make_default": "1"})
+    deployed = client.post("/analyst/deploy", data={"xml": draft, "forms": json.dumps(FORMS), "make_default": "1", "note": "a site visit"})
     assert deployed.status_code == 201, deployed.get_json()
     reread(session)
     version = deployments.default_definition(session)
@@ -302,7 +303,7 @@ def test_deploy_explores_the_paths_a_data_forms_answers_open(session):
     assert broken != VARIANT
 
     with pytest.raises(workflows.DiagramRejected) as rejected:
-        deployments.deploy_diagram(session, broken, deployed_by=None, forms=FORMS)
+        deployments.deploy_diagram(session, broken, deployed_by=None, note="unquoted", forms=FORMS)
 
     messages = [(e.element_id, str(e.message)) for e in rejected.value.errors]
     ((element, message),) = messages

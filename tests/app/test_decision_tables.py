@@ -61,7 +61,7 @@ def test_a_cli_deploy_of_a_new_table_alone_changes_the_days_per_department(app, 
     table = tmp_path / "water_and_revenue.dmn"
     table.write_text(WATER_AND_REVENUE)
     result = app.test_cli_runner().invoke(
-        args=["process", "deploy", str(BPMN / "complaint.bpmn"), "--decisions", str(table)]
+        args=["process", "deploy", str(BPMN / "complaint.bpmn"), "--decisions", str(table), "--note", "a test version", "--by", make_user(Role.ANALYST).username]
     )
     assert result.exit_code == 0, result.output
     assert result.output.rstrip().endswith("(complaint.bpmn + water_and_revenue.dmn)")
@@ -73,19 +73,19 @@ def test_a_cli_deploy_of_a_new_table_alone_changes_the_days_per_department(app, 
     assert days == {"PHED": 7, "REVENUE": 30, "HEALTH": 15}
 
 
-def test_a_folder_deploys_its_diagram_with_its_tables(app, session, tmp_path):
+def test_a_folder_deploys_its_diagram_with_its_tables(app, session, make_user, tmp_path):
     (tmp_path / "complaint.bpmn").write_bytes((BPMN / "complaint.bpmn").read_bytes())
     (tmp_path / "sla.dmn").write_text(WATER_AND_REVENUE)
-    result = app.test_cli_runner().invoke(args=["process", "deploy", str(tmp_path)])
+    result = app.test_cli_runner().invoke(args=["process", "deploy", str(tmp_path), "--note", "a test version", "--by", make_user(Role.ANALYST).username])
     assert result.exit_code == 0, result.output
     newest = session.scalar(select(ProcessDefinition).order_by(ProcessDefinition.id.desc()).limit(1))
     assert [row.xml for row in newest.decision_files] == [WATER_AND_REVENUE]
 
 
-def test_the_cli_refuses_a_broken_table_naming_file_element_and_line(app, session, tmp_path):
+def test_the_cli_refuses_a_broken_table_naming_file_element_and_line(app, session, make_user, tmp_path):
     table = tmp_path / "sla.dmn"
     table.write_text(NO_LAST_ROW)
-    result = app.test_cli_runner().invoke(args=["process", "deploy", str(BPMN / "complaint.bpmn"), "--decisions", str(table)])
+    result = app.test_cli_runner().invoke(args=["process", "deploy", str(BPMN / "complaint.bpmn"), "--decisions", str(table), "--note", "a test version", "--by", make_user(Role.ANALYST).username])
     assert result.exit_code == 1
     line = next(n for n, text in enumerate(NO_LAST_ROW.splitlines(), 1) if 'id="sla_days_table"' in text)
     assert f"error: sla.dmn: sla_days_table (line {line}): no row matches every complaint" in result.output
@@ -95,7 +95,7 @@ def test_the_cli_refuses_a_broken_table_naming_file_element_and_line(app, sessio
 def test_the_workbench_deploys_a_diagram_and_its_table_as_one_version(client, session, make_user):
     login(client, make_user(Role.ANALYST))
     response = client.post("/analyst/deploy", data={
-        "xml": (BPMN / "complaint.bpmn").read_text(), "make_default": "1",
+        "xml": (BPMN / "complaint.bpmn").read_text(), "make_default": "1", "note": "water 7, revenue 30",
         "decision_xml": WATER_AND_REVENUE, "decision_filename": "sla.dmn",
     })
     assert response.status_code == 201, response.get_json()
@@ -107,6 +107,7 @@ def test_the_workbench_refuses_a_broken_table_with_its_file_element_and_line(cli
     login(client, make_user(Role.ANALYST))
     response = client.post("/analyst/deploy", data={
         "xml": (BPMN / "complaint.bpmn").read_text(), "decision_xml": NO_LAST_ROW, "decision_filename": "sla.dmn",
+        "note": "no last row",
     })
     assert response.status_code == 400
     line = next(n for n, text in enumerate(NO_LAST_ROW.splitlines(), 1) if 'id="sla_days_table"' in text)
@@ -119,7 +120,7 @@ def test_the_workbench_refuses_a_broken_table_with_its_file_element_and_line(cli
 
 def test_a_diagram_deployed_alone_keeps_the_current_tables(client, session, make_user):
     login(client, make_user(Role.ANALYST))
-    response = client.post("/analyst/deploy", data={"xml": (BPMN / "complaint.bpmn").read_text().replace(
+    response = client.post("/analyst/deploy", data={"note": "a shorter name", "xml": (BPMN / "complaint.bpmn").read_text().replace(
         'name="Look up the escalation days"', 'name="Escalation days"')})
     assert response.status_code == 201, response.get_json()
     rows = session.scalars(select(DecisionFileRow).where(

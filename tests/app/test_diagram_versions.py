@@ -13,8 +13,9 @@ import pytest
 from sqlalchemy import select
 
 import workflows
-from app.models import ComplaintStatus, ProcessInstance, Role
+from app.models import ComplaintStatus, ProcessDefinition, ProcessInstance, Role
 from app.services.casework import deployments, tasks
+from app.services.errors import Conflict, Invalid
 from tests.app.helpers import complete, lodge, open_tasks
 
 SHIPPED = (Path(__file__).resolve().parents[2] / "bpmn" / "complaint.bpmn").read_text()
@@ -49,7 +50,7 @@ def variant_xml() -> bytes:
 def test_an_extra_step_runs_through_the_same_services(session, make_user, places):
     citizen, dc = make_user(Role.CITIZEN), make_user(Role.DEPUTY_COMMISSIONER)
     on_v1 = lodge(session, citizen, places["peshawar"])
-    v2 = deployments.deploy_diagram(session, variant_xml(), deployed_by=None)
+    v2 = deployments.deploy_diagram(session, variant_xml(), deployed_by=None, note="a test version")
     session.commit()
     assert (v2.version, v2.is_default) == (2, True)
 
@@ -90,6 +91,76 @@ def test_an_extra_step_runs_through_the_same_services(session, make_user, places
 def test_a_broken_variant_is_refused_and_nothing_is_stored(session, change, message):
     xml = variant_xml().decode().replace(*change).encode()
     with pytest.raises(workflows.DiagramRejected) as rejected:
-        deployments.deploy_diagram(session, xml, deployed_by=None)
+        deployments.deploy_diagram(session, xml, deployed_by=None, note="a test version")
     assert any(message in str(e.message) for e in rejected.value.errors)
     assert deployments.default_definition(session).version == 1
+
+
+# -- process identity and versions with a story (issue 15, parts 1 and 8) -------------------
+
+# The shipped diagram as a file from Camunda Modeler or bpmn.io names its process.
+def foreign(xml: str) -> str:
+    return xml.replace('id="complaint"', 'id="Process_1abc"').replace('processRef="complaint"', 'processRef="Process_1abc"')
+
+
+FOREIGN = foreign(SHIPPED)
+
+
+def process_ids(session) -> set[str]:
+    return set(session.scalars(select(ProcessDefinition.process_id)))
+
+
+def test_a_foreign_process_id_is_refused_with_the_fix_and_nothing_is_stored(session):
+    with pytest.raises(workflows.DiagramRejected) as rejected:
+        deployments.deploy_diagram(session, FOREIGN.encode(), deployed_by=None, note="from Camunda")
+    (error,) = rejected.value.errors
+    assert (error.message.code, error.element_id) == ("process_unknown", "Process_1abc")
+    assert "deploy it as a version of 'complaint'" in str(error.message)
+    assert process_ids(session) == {"complaint"}
+
+
+def test_a_foreign_file_deploys_as_the_next_version_of_complaint(session, make_user):
+    analyst = make_user(Role.ANALYST)
+    xml = foreign(variant_xml().decode())
+    v2 = deployments.deploy_diagram(session, xml.encode(), deployed_by=analyst, note="from Camunda",
+                                    as_process="complaint")
+    session.commit()
+
+    assert (v2.process_id, v2.version, v2.is_default, v2.deployed_by_id) == ("complaint", 2, True, analyst.id)
+    assert "Process_1abc" not in v2.xml and 'processRef="complaint"' in v2.xml
+    assert v2.sha256 == deployments.version_sha256(v2.xml.encode(), deployments.decision_files(session, v2))
+    assert process_ids(session) == {"complaint"}
+    assert deployments.diagram_for(session, v2).process_id == "complaint"
+
+
+def test_only_a_known_process_can_be_deployed_as(session):
+    with pytest.raises(Invalid):
+        deployments.deploy_diagram(session, FOREIGN.encode(), deployed_by=None, note="x", as_process="Process_9")
+    assert process_ids(session) == {"complaint"}
+
+
+@pytest.mark.parametrize("note", ["", "   \n", None])
+def test_a_version_needs_a_note(session, note):
+    with pytest.raises(Invalid) as refused:
+        deployments.deploy_diagram(session, variant_xml(), deployed_by=None, note=note)
+    assert list(refused.value.errors) == ["note"]
+    assert deployments.default_definition(session).version == 1
+
+
+def test_the_note_is_kept_on_the_version(session):
+    v2 = deployments.deploy_diagram(session, variant_xml(), deployed_by=None, note="  DC verifies on site  ")
+    session.commit()
+    assert session.get(ProcessDefinition, v2.id).note == "DC verifies on site"
+    v1 = session.scalar(select(ProcessDefinition).where(ProcessDefinition.version == 1))
+    assert v1.note == "the province's process as shipped"
+
+
+def test_the_same_diagram_is_not_deployed_twice(session):
+    with pytest.raises(Conflict) as refused:
+        deployments.deploy_diagram(session, SHIPPED.encode(), deployed_by=None, note="again")
+    assert str(refused.value) == "this diagram is already deployed, unchanged, as complaint version 1"
+
+    # Renamed into `complaint`, a foreign copy of the shipped file is the shipped text again, byte for byte.
+    with pytest.raises(Conflict):
+        deployments.deploy_diagram(session, FOREIGN.encode(), deployed_by=None, note="again", as_process="complaint")
+    assert [d.version for d in session.scalars(select(ProcessDefinition))] == [1]

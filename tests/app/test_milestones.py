@@ -136,7 +136,7 @@ def rename_every_id(xml: str) -> str:
 def test_a_diagram_with_other_ids_tells_the_same_story(app, session, ctx, people, make_user, places):
     t0 = utcnow()
     on_shipped = lodge(session, people["citizen"], places["peshawar"])
-    variant = deployments.deploy_diagram(session, rename_every_id(SHIPPED).encode(), deployed_by=None)
+    variant = deployments.deploy_diagram(session, rename_every_id(SHIPPED).encode(), deployed_by=None, note="a test version")
     session.commit()
     on_variant = lodge(session, people["citizen"], places["peshawar"])
     officer = make_user(Role.DISTRICT_OFFICER, department_id=on_shipped.department_id)

@@ -120,7 +120,7 @@ def test_only_an_administrator_may_change_closures(session, make_user):
 def test_a_working_day_deadline_crosses_eid_and_a_provincial_closure(app, client, session, make_user, places):
     admin = make_user(Role.ADMIN)
     closures.add_closure(session, admin, date(2027, 3, 9), None, "Eid ul-Fitr, provincial extension")
-    deployments.deploy_diagram(session, working_days_variant(), deployed_by=None)
+    deployments.deploy_diagram(session, working_days_variant(), deployed_by=None, note="working days")
     session.commit()
     citizen, dc = make_user(Role.CITIZEN), make_user(Role.DEPUTY_COMMISSIONER)
 
@@ -203,7 +203,7 @@ def test_generated_complaints_count_working_days_from_their_own_lodging(app, ses
     from workflows import restore_process as restore
 
     closures.add_closure(session, make_user(Role.ADMIN), date(2026, 11, 2), date(2026, 11, 6), "Provincial week")
-    definition = deployments.deploy_diagram(session, working_days_variant(), deployed_by=None)
+    definition = deployments.deploy_diagram(session, working_days_variant(), deployed_by=None, note="working days")
     session.commit()
     generator.generate(app.extensions["db_sessions"], 60, batch_size=60, seed=5)
 

@@ -93,6 +93,9 @@ def test_change_a_timer_validate_deploy_and_see_the_new_version(desk: Page):
 
     desk.get_by_label("Make it the default for new complaints").check()
     desk.get_by_role("button", name="Deploy as a new version").click()
+    expect(desk.locator("#modeler-status")).to_have_text("Say why this version is deployed: a note is required.")
+    desk.get_by_label("Why this version (required)").fill("ten days, as the province asked")
+    desk.get_by_role("button", name="Deploy as a new version").click()
     expect(desk.locator("#modeler-status")).to_contain_text("Deployed complaint version 2, now the default")
     assert csp_violations(desk) == []
 
@@ -100,11 +103,20 @@ def test_change_a_timer_validate_deploy_and_see_the_new_version(desk: Page):
     newest = desk.locator("table.versions tbody tr").first
     expect(newest).to_contain_text("v2")
     expect(newest).to_contain_text("by Sana Process Analyst")
+    expect(newest).to_contain_text("ten days, as the province asked")
     expect(newest.get_by_text("Default")).to_be_visible()
     expect(desk.locator("table.versions tbody tr").filter(has_text="v1").get_by_role("button", name="Make default")).to_be_visible()
     deployed = desk.request.get(newest.get_by_role("link", name="Download").get_attribute("href")).text()
     assert '"P10D"' in deployed and 'f"P{commissioner_days}D"' not in deployed
     assert 'spiffworkflow:property name="formKey" value="dc_triage"' in deployed
+
+    # What changed from version 1: the timer, listed and marked on the diagram with what changed.
+    newest.get_by_role("link", name="Changes").click()
+    diagram_ready(desk, "#diagram")
+    expect(desk.locator('.djs-element.changed[data-element-id="unresolved_15_days"]')).to_have_count(1)
+    expect(desk.locator('[data-container-id="unresolved_15_days"] .diagram-label.changed')).to_have_text("timer")
+    expect(desk.locator("#changed")).to_contain_text("unresolved_15_days")
+    assert csp_violations(desk) == []
 
 
 def test_a_broken_timer_is_shown_on_its_element(desk: Page):
@@ -151,8 +163,9 @@ def test_open_a_file_made_in_another_modeler(desk: Page, tmp_path):
     desk.goto("analyst")
     download = desk.locator("table.versions tbody tr").filter(has_text="v1").get_by_role("link", name="Download")
     shipped = desk.request.get(download.get_attribute("href")).text()
-    # What Camunda Modeler adds: its own namespace and attributes, which must survive an edit.
-    drawn_elsewhere = shipped.replace(
+    # What Camunda Modeler adds: its own namespace and attributes, which must survive an edit; and its own process id.
+    drawn_elsewhere = shipped.replace('id="complaint"', 'id="Process_1abc"').replace(
+        'processRef="complaint"', 'processRef="Process_1abc"').replace(
         'xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"',
         'xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:camunda="http://camunda.org/schema/1.0/bpmn"',
     ).replace('<bpmn:userTask id="dc_triage" name="Assign to an officer or transfer">',
@@ -169,6 +182,16 @@ def test_open_a_file_made_in_another_modeler(desk: Page, tmp_path):
     desk.locator('[data-element-id="dc_triage"]').first.click()
     expect(desk.get_by_label("Form (formKey)")).to_have_value("dc_triage")
     desk.get_by_label("Status the citizen sees").select_option("in_progress")
+    desk.get_by_role("button", name="Validate").click()
+    expect(desk.locator("#problems-summary")).to_have_text("Errors: 1. It cannot be deployed.")
+    expect(desk.locator(".problems.errors li")).to_contain_text("deploy it as a version of 'complaint'")
+
+    # Deploying refuses it and offers the fix; ticking "as a version of complaint" validates it as it would deploy.
+    desk.get_by_label("Why this version (required)").fill("drawn in Camunda")
+    desk.get_by_role("button", name="Deploy as a new version").click()
+    expect(desk.locator("#modeler-status")).to_contain_text("Not deployed")
+    expect(desk.get_by_role("button", name="Deploy it as a version of complaint")).to_be_visible()
+    desk.get_by_label("Deploy as a version of complaint (renames the file's process)").check()
     desk.get_by_role("button", name="Validate").click()
     expect(desk.locator("#problems-summary")).to_have_text("No errors: it can be deployed")
     saved = desk.evaluate("() => window.workbenchModeler.saveXML({format: true}).then(r => r.xml)")

@@ -102,7 +102,7 @@ def populate(app) -> dict[str, int]:
     store = app.extensions["file_store"]
     with app.extensions["db_sessions"]() as session:
         organisation.seed_organisation(session)
-        deployments.deploy_file(session, ROOT / "bpmn" / "complaint.bpmn")
+        deployments.deploy_file(session, ROOT / "bpmn" / "complaint.bpmn", note="the province's process as shipped")
         session.commit()
         peshawar = session.scalar(select(District).where(District.name == "Peshawar"))
         department = organisation.departments(session)[0]

@@ -52,7 +52,7 @@ def test_a_move_opening_both_reviews_tells_the_citizen_once(app, session, make_u
         '<bpmn:sequenceFlow id="f_to_wait_2" sourceRef="escalated_1" targetRef="chief_secretary_review" />',
     )
     assert both != SHIPPED
-    deployments.deploy_diagram(session, both.encode(), deployed_by=None)
+    deployments.deploy_diagram(session, both.encode(), deployed_by=None, note="a test version")
     session.commit()
     citizen = make_user(Role.CITIZEN)
     lodge(session, citizen, places["peshawar"])
@@ -74,7 +74,7 @@ def test_a_step_that_resolves_and_closes_tells_the_citizen_once(session, make_us
         '<bpmn:sequenceFlow id="f_to_rating" sourceRef="close_reviews_on_resolution" targetRef="closed_without_feedback" />',
     )
     assert no_rating != SHIPPED
-    deployments.deploy_diagram(session, no_rating.encode(), deployed_by=None)
+    deployments.deploy_diagram(session, no_rating.encode(), deployed_by=None, note="a test version")
     session.commit()
     citizen, dc = make_user(Role.CITIZEN), make_user(Role.DEPUTY_COMMISSIONER)
     complaint = lodge(session, citizen, places["peshawar"])

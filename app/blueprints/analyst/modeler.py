@@ -36,6 +36,7 @@ def modeler():
         catalogue=[dataclasses.asdict(form) for form in analyst.forms_catalogue(analyst.version_forms(session, definition))],
         statuses=[(s.value, s.label) for s in ComplaintStatus],
         roles=[(r.value, f"{r.value} ({r.label})") for r in sorted(LANE_ROLES, key=lambda r: r.value)],
+        complaint_process=deployments.COMPLAINT_PROCESS,
     )
 
 
@@ -56,7 +57,7 @@ def validate():
         forms = _forms()
     except ValueError as error:
         return _problems([analyst.DiagramError(str(error))], status=400)
-    report = analyst.validate_draft(db(), xml.encode("utf-8"), _posted_decisions(), forms)
+    report = analyst.validate_draft(db(), xml.encode("utf-8"), _posted_decisions(), forms, as_process=_as_process())
     return _problems(report.errors, report.warnings)
 
 
@@ -91,13 +92,18 @@ def deploy():
             make_default=request.form.get("make_default") == "1",
             decisions=_posted_decisions(),
             forms=forms,
+            note=request.form.get("note", ""),
+            as_process=_as_process(),
         )
     except analyst.DiagramRejected as rejected:
         session.rollback()
         return _problems(rejected.errors, status=400)
-    except (Invalid, Conflict) as refused:
+    except Invalid as refused:
         session.rollback()
-        return _problems([analyst.DiagramError(str(refused))], status=409 if isinstance(refused, Conflict) else 400)
+        return _problems([analyst.DiagramError(message) for message in refused.messages()], status=400)
+    except Conflict as refused:
+        session.rollback()
+        return _problems([analyst.DiagramError(str(refused))], status=409)
     session.commit()
     return (
         jsonify(
@@ -123,7 +129,7 @@ def simulate():
     except ValueError as error:
         return _problems([analyst.DiagramError(_("the scenario is not valid: %(error)s", error=error))], status=400)
     try:
-        xml = xml.encode("utf-8")
+        xml = analyst.renamed_draft(xml.encode("utf-8"), _as_process())  # its tables are those of the process it becomes
         result = analyst.simulate_draft(xml, scenario, closures.closed_dates(db()),
                                         decisions=analyst.draft_decisions(db(), xml, _posted_decisions()))
     except analyst.DiagramRejected as rejected:
@@ -142,6 +148,12 @@ def _posted_decisions() -> list[analyst.DecisionFile] | None:
         analyst.DecisionFile(_safe_filename(names[n] if n < len(names) else "", "decisions.dmn"), table.encode("utf-8"))
         for n, table in enumerate(tables)
     ]
+
+
+def _as_process() -> str | None:
+    """The known process the analyst asked to deploy the draft as (the modeler's checkbox), or None."""
+    wanted = request.form.get("as_process", "")
+    return wanted if wanted in deployments.KNOWN_PROCESSES else None
 
 
 def _problems(errors, warnings=(), status=200):

@@ -46,6 +46,9 @@ def _own_texts() -> dict[str, str]:
         "deployedNotDefault": _("Deployed %(process)s version %(version)s; the default version is unchanged."),
         "seeVersions": _("See all versions"),
         "notDeployed": _("Not deployed: the diagram has errors."),
+        "refused": _("Not deployed: %(reason)s"),
+        "noteRequired": _("Say why this version is deployed: a note is required."),
+        "deployRenamed": _("Deploy it as a version of %(process)s"),
         # properties.js
         "timerDuration": _('Duration (e.g. "P15D")'),
         "timerDate": _('Date (e.g. "2026-03-01T09:00:00+05:00")'),

@@ -38,6 +38,26 @@ def version(definition_id: int):
     return render_template("analyst/version.html", definition=definition)
 
 
+@bp.get("/analyst/versions/<int:definition_id>/changes")
+@roles_required(*ANALYSTS)
+def changes(definition_id: int):
+    """What changed from another version (default: the one before), listed and marked on the diagram."""
+    session = db()
+    comparison = analyst.compare_versions(session, definition_id, request.args.get("against", type=whole_number))
+    described = {
+        change.element_id: ", ".join(str(word) for word in analyst.aspects_in_words(change.aspects))
+        for change in comparison.changes.changed
+    }
+    marks = {
+        "added": [change.element_id for change in comparison.changes.added],
+        "changed": [{"element_id": element_id, "label": label} for element_id, label in described.items()],
+    }
+    others = [v for process in analyst.list_processes(session) if process.process_id == comparison.newer.process_id
+              for v in process.versions if v.definition_id != definition_id]
+    return render_template("analyst/changes.html", comparison=comparison, described=described, marks=marks,
+                           others=others)
+
+
 @bp.get("/analyst/versions/<int:definition_id>/xml")
 @roles_required(*ANALYSTS)
 def download(definition_id: int):

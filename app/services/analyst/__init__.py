@@ -1,13 +1,15 @@
 """The process analyst's workbench: versions, drafts, simulation, deployment, forms (`workbench`),
 one complaint's path over its diagram (`instances`), what failed at run time and
 what to do about it (`incidents`), moving running complaints
-between versions (`migration`), and who may change what complaints run on (`access`).
+between versions (`migration`), what changed between two versions (`changes`), and who
+may change what complaints run on (`access`).
 
 Pages import this package and call what it re-exports.
 """
 from workflows import DecisionFile, DiagramError, DiagramRejected
 
 from .access import ANALYST_ROLES, require_analyst
+from .changes import VersionComparison, aspects_in_words, compare_versions
 from .incidents import (
     IncidentGroup,
     RetryOutcome,
@@ -36,6 +38,7 @@ from .workbench import (
     forms_json,
     get_definition,
     list_processes,
+    renamed_draft,
     role_warnings,
     set_default,
     simulate_draft,
@@ -44,6 +47,9 @@ from .workbench import (
 )
 
 __all__ = [
+    "VersionComparison",
+    "aspects_in_words",
+    "compare_versions",
     "ANALYST_ROLES",
     "DecisionFile",
     "DiagramError",
@@ -81,6 +87,7 @@ __all__ = [
     "resolve_incident",
     "retry_group",
     "retry_incident",
+    "renamed_draft",
     "role_warnings",
     "scenario_from_json",
     "set_default",

@@ -58,6 +58,7 @@ class VersionSummary:
     sha256: str
     deployed_by_name: str | None
     deployed_at: datetime
+    note: str | None  # why it was deployed; None for versions deployed before notes were asked for
     is_default: bool
     running: int
     finished: int
@@ -87,13 +88,14 @@ def list_processes(session: Session) -> list[ProcessSummary]:
             ProcessDefinition.sha256,
             User.full_name,
             ProcessDefinition.deployed_at,
+            ProcessDefinition.note,
             ProcessDefinition.is_default,
         )
         .outerjoin(User, User.id == ProcessDefinition.deployed_by_id)
         .order_by(ProcessDefinition.process_id, ProcessDefinition.version.desc())
     ).all()
     summaries: dict[str, list[VersionSummary]] = {}
-    for definition_id, process_id, version, sha, deployer, deployed_at, is_default in rows:
+    for definition_id, process_id, version, sha, deployer, deployed_at, note, is_default in rows:
         summaries.setdefault(process_id, []).append(
             VersionSummary(
                 definition_id=definition_id,
@@ -101,6 +103,7 @@ def list_processes(session: Session) -> list[ProcessSummary]:
                 sha256=sha,
                 deployed_by_name=deployer,
                 deployed_at=deployed_at,
+                note=note,
                 is_default=is_default,
                 running=counts.get((definition_id, InstanceStatus.RUNNING), 0),
                 finished=counts.get((definition_id, InstanceStatus.FINISHED), 0),
@@ -120,14 +123,29 @@ def deploy_version(
     session: Session, actor: User, xml: bytes, filename: str = "diagram.bpmn", make_default: bool = True,
     decisions: Sequence[DecisionFile] | None = None,
     forms: dict | None = None,
+    *,
+    note: str,
+    as_process: str | None = None,
 ) -> ProcessDefinition:
-    """Validate and store `xml` with its decision tables and its forms defined as data as the next version;
-    raises DraftRejected with every error. `decisions` None: the tables of the current version stay (the
-    diagram changed alone)."""
+    """Validate and store `xml` with its decision tables and its forms defined as data as the next version,
+    `actor` its deployer and `note` why; raises DraftRejected with every error, Invalid for a missing
+    note, Conflict when the same version is already deployed. `decisions` None: the tables of the
+    current version stay (the diagram changed alone). `as_process`: see deployments.deploy_diagram."""
     require_analyst(actor)
     try:
-        return deployments.deploy_diagram(session, xml, deployed_by=actor, filename=filename,
-                                          make_default=make_default, decisions=decisions, forms=forms)
+        return deployments.deploy_diagram(session, xml, deployed_by=actor, note=note, filename=filename,
+                                          make_default=make_default, decisions=decisions, forms=forms,
+                                          as_process=as_process)
+    except DiagramRejected as rejected:
+        raise DraftRejected(rejected.errors) from None
+
+
+def renamed_draft(xml: bytes, as_process: str | None) -> bytes:
+    """The draft as it would be deployed: renamed into a version of `as_process` when asked."""
+    if as_process is None:
+        return xml
+    try:
+        return deployments.as_version_of(xml, as_process)
     except DiagramRejected as rejected:
         raise DraftRejected(rejected.errors) from None
 
@@ -170,11 +188,16 @@ def decision_tables(session: Session, definition: ProcessDefinition) -> list[Dec
 
 
 def validate_draft(
-    session: Session, xml: bytes, decisions: Sequence[DecisionFile] | None = None, forms: dict | None = None
+    session: Session, xml: bytes, decisions: Sequence[DecisionFile] | None = None, forms: dict | None = None,
+    *, as_process: str | None = None,
 ) -> DraftReport:
     """Every deploy error (also the paths on which a condition or script fails), plus warnings:
     unreachable elements, empty lanes, roles nobody holds, timers that contradict their names."""
     diagram, errors = None, []
+    try:
+        xml = renamed_draft(xml, as_process)
+    except DraftRejected as rejected:
+        return DraftReport(rejected.errors, [])
     decisions = draft_decisions(session, xml, decisions)
     try:
         diagram = deployments.check_diagram(xml, decisions=decisions, forms=forms)
@@ -249,12 +272,14 @@ def _list(rows) -> LazyString:
 
 
 def simulate_draft(
-    xml: bytes, scenario: Scenario, closed: frozenset = frozenset(), decisions: Sequence[DecisionFile] = ()
+    xml: bytes, scenario: Scenario, closed: frozenset = frozenset(), decisions: Sequence[DecisionFile] = (),
+    *, as_process: str | None = None,
 ) -> SimulationResult:
     """Run the draft with its decision tables under `scenario` in memory; raises DraftRejected if it does
     not validate.
 
     `closed`: the province's closures (services/closures.closed_dates), for timers that count working days."""
+    xml = renamed_draft(xml, as_process)
     try:
         diagram = deployments.check_diagram(xml, decisions=decisions)
     except DiagramRejected as rejected:

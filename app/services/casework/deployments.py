@@ -12,15 +12,19 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from workflows import (
     DecisionFile, Diagram, DiagramError, DiagramRejected, check_form_documents, parse_diagram, process_id_of,
+    rename_process,
 )
 from workflows.analysis import Exploration, diagram_warnings, explore_paths
 
 __all__ = [
+    "COMPLAINT_PROCESS",
+    "KNOWN_PROCESSES",
     "DecisionFile",
     "DiagramRejected",
     "check_diagram",
@@ -30,6 +34,7 @@ __all__ = [
     "deploy_diagram",
     "deploy_file",
     "diagram_for",
+    "as_version_of",
     "explore_diagram",
     "forms_of",
     "timer_warnings",
@@ -41,7 +46,16 @@ __all__ = [
 from ...models import LANE_ROLES, LANGUAGES, ComplaintStatus, DecisionFileRow, ProcessDefinition, User
 from ...task_forms import all_answer_sets, answer_sets, form_keys
 from ...task_forms.data_forms import task_form_for
-from ..errors import NotFound
+from ..errors import Conflict, Invalid, NotFound
+
+# The processes the portal runs: complaints start on `complaint`, and nothing
+# starts any other. A diagram of another process is refused at deploy (it
+# would sit there as a process no complaint ever starts) unless it is deployed
+# as a version of one of these, which renames its process.
+COMPLAINT_PROCESS = "complaint"
+KNOWN_PROCESSES = (COMPLAINT_PROCESS,)
+# Long enough for a paragraph of reasons; a version's note is not its documentation.
+NOTE_MAX_LENGTH = 2000
 
 # Parsed specs by sha256: a version's files never change, so parsing them once per
 # process is enough, and the state of each instance is stored without them.
@@ -52,10 +66,14 @@ _EXPLORATIONS: dict[str, Exploration] = {}
 
 
 def check_diagram(
-    xml: bytes, filename: str = "diagram.bpmn", decisions: Sequence[DecisionFile] = (), forms: dict | None = None
+    xml: bytes, filename: str = "diagram.bpmn", decisions: Sequence[DecisionFile] = (), forms: dict | None = None,
+    *, known_process: bool = True,
 ) -> Diagram:
     """Parse and validate, with the decision tables and the forms defined as data ({key: document}) deployed
-    beside it; raises DiagramRejected with every problem (element, line, message, file; each bad form's own)."""
+    beside it; raises DiagramRejected with every problem (element, line, message, file; each bad form's own).
+
+    `known_process=False` accepts any process id: for versions stored before the check existed.
+    """
     forms = forms or {}
     problems = check_form_documents(forms, registered=form_keys(), languages=LANGUAGES)
     try:
@@ -65,6 +83,7 @@ def check_diagram(
             # A user task may name a registered form or one of the version's own.
             form_keys=form_keys() | (set(forms) if isinstance(forms, dict) else set()),
             statuses={s.value for s in ComplaintStatus},
+            process_ids=KNOWN_PROCESSES if known_process else None,
             filename=filename,
             decisions=decisions,
         )
@@ -88,27 +107,50 @@ def version_sha256(xml: bytes, decisions: Sequence[DecisionFile] = (), forms: di
     return digest.hexdigest()
 
 
+def as_version_of(xml: bytes, process_id: str) -> bytes:
+    """`xml` with its process renamed to `process_id`, a known process (a foreign file deployed as its version)."""
+    if process_id not in KNOWN_PROCESSES:
+        raise Invalid(_l("%(process)s is not a process of this portal", process=process_id))
+    return rename_process(xml, process_id)
+
+
 def deploy_diagram(
     session: Session,
     xml: bytes,
     *,
     deployed_by: User | None,
+    note: str,
     filename: str = "diagram.bpmn",
     make_default: bool = True,
     decisions: Sequence[DecisionFile] | None = None,
     forms: dict | None = None,
+    as_process: str | None = None,
 ) -> ProcessDefinition:
     """Validate `xml` with its decision tables and its forms defined as data, and store them as the next
-    version of its process.
+    version of its process, with `note` saying why.
 
     `decisions` None: a diagram changed alone keeps the decision tables of its process's
     current default version (an empty list deploys it without any). The forms are only those given.
+    `as_process`: deploy it as a version of that known process, whatever its own process id
+    (rewritten before validating, so the stored XML says it). The same content deployed again is
+    refused (Conflict naming the version).
     """
+    note = _required_note(note)
+    if as_process is not None:
+        xml = as_version_of(xml, as_process)
     if decisions is None:
         decisions = current_decisions(session, xml)
     diagram = check_diagram(xml, filename, decisions, forms)
-    refuse_failing_paths(diagram, xml, decisions, forms)
     sha = version_sha256(xml, decisions, forms)
+    same = session.scalar(
+        select(ProcessDefinition.version).where(
+            ProcessDefinition.process_id == diagram.process_id, ProcessDefinition.sha256 == sha
+        )
+    )
+    if same is not None:
+        raise Conflict(_l("this diagram is already deployed, unchanged, as %(process)s version %(version)s",
+                          process=diagram.process_id, version=same))
+    refuse_failing_paths(diagram, xml, decisions, forms)
     latest = session.scalar(
         select(func.max(ProcessDefinition.version)).where(ProcessDefinition.process_id == diagram.process_id)
     )
@@ -118,6 +160,7 @@ def deploy_diagram(
         version=(latest or 0) + 1,
         sha256=sha,
         xml=xml.decode("utf-8"),
+        note=note,
         deployed_by_id=deployed_by.id if deployed_by else None,
         decision_files=[
             DecisionFileRow(filename=file.filename, decision_id=by_file.get(file.filename, ""),
@@ -194,20 +237,31 @@ def set_default_version(session: Session, definition: ProcessDefinition) -> None
     session.flush()
 
 
+def _required_note(note: str | None) -> str:
+    note = (note or "").strip()
+    if not note:
+        raise Invalid({"note": [_l("Say why this version is deployed: a note is required.")]})
+    if len(note) > NOTE_MAX_LENGTH:
+        raise Invalid({"note": [_l("The note is too long: at most %(count)s characters.", count=NOTE_MAX_LENGTH)]})
+    return note
+
+
 def deploy_file(
-    session: Session, path: Path, *, deployed_by: User | None = None, decisions: Sequence[Path] | None = None,
-    make_default: bool = True, forms: dict | None = None,
+    session: Session, path: Path, *, note: str, deployed_by: User | None = None,
+    decisions: Sequence[Path] | None = None, make_default: bool = True, forms: dict | None = None,
+    as_process: str | None = None,
 ) -> ProcessDefinition:
     """Deploy the diagram at `path` with the DMN files `decisions`; None: every *.dmn file beside it, and
     when there is none, the tables of the current version stay (see `deploy_diagram`)."""
     paths = sorted(path.parent.glob("*.dmn")) if decisions is None else list(decisions)
     return deploy_diagram(
-        session, path.read_bytes(), deployed_by=deployed_by, filename=path.name, make_default=make_default,
+        session, path.read_bytes(), deployed_by=deployed_by, note=note, filename=path.name, make_default=make_default,
         decisions=[DecisionFile(p.name, p.read_bytes()) for p in paths] if paths else None, forms=forms,
+        as_process=as_process,
     )
 
 
-def default_definition(session: Session, process_id: str = "complaint") -> ProcessDefinition:
+def default_definition(session: Session, process_id: str = COMPLAINT_PROCESS) -> ProcessDefinition:
     definition = session.scalar(
         select(ProcessDefinition).where(ProcessDefinition.process_id == process_id, ProcessDefinition.is_default)
     )
@@ -223,7 +277,7 @@ def diagram_for(session: Session, definition: ProcessDefinition) -> Diagram:
             select(ProcessDefinition.xml, ProcessDefinition.forms).where(ProcessDefinition.id == definition.id)
         ).one()
         diagram = _DIAGRAMS[definition.sha256] = check_diagram(
-            xml.encode("utf-8"), decisions=decision_files(session, definition), forms=forms
+            xml.encode("utf-8"), decisions=decision_files(session, definition), forms=forms, known_process=False
         )
     return diagram
 

@@ -45,6 +45,10 @@ def _time_machine():
     return time_machine
 
 
+# The first version's note (deployed by the seed command, with nobody signed in).
+SHIPPED_NOTE = "the province's process as shipped"
+
+
 def seed(session: Session, bpmn_dir: Path, *, with_demo: bool = True,
          second_factor_box: second_factor.SecretBox | None = None) -> list[str]:
     """`second_factor_box`: give the demo staff who must use a second factor DEMO_TOTP_SECRET (development)."""
@@ -52,8 +56,9 @@ def seed(session: Session, bpmn_dir: Path, *, with_demo: bool = True,
         _time_machine()  # before anything is added: a missing extra leaves the database as it was
     counts = organisation.seed_organisation(session)
     lines = [f"organisation: added {', '.join(f'{n} {k}' for k, n in counts.items())}"]
-    if session.scalar(select(ProcessDefinition.id).where(ProcessDefinition.process_id == "complaint")) is None:
-        definition = deployments.deploy_file(session, bpmn_dir / "complaint.bpmn")
+    complaint = deployments.COMPLAINT_PROCESS
+    if session.scalar(select(ProcessDefinition.id).where(ProcessDefinition.process_id == complaint)) is None:
+        definition = deployments.deploy_file(session, bpmn_dir / "complaint.bpmn", note=SHIPPED_NOTE)
         lines.append(f"deployed complaint version {definition.version}")
     if with_demo:
         if session.scalar(select(User.id).where(User.username == "cs")) is None:

@@ -117,11 +117,18 @@
     return box ? box.value : '';
   }
 
+  /* What every post of the draft carries besides its XML: the file's name, and the known process to deploy
+   * it as when the analyst ticked "deploy as a version of" (a file from another modeler names its own). */
+  function draftFields() {
+    const asProcess = document.getElementById('as-process');
+    return { filename: filename, as_process: asProcess.checked ? asProcess.value : '' };
+  }
+
   async function validate() {
     say(t('validating'));
-    const result = await W.postForm(config.validateUrl, config.csrf, {
-      xml: await currentXml(), filename: filename, forms: formsText()
-    });
+    const result = await W.postForm(config.validateUrl, config.csrf, Object.assign({
+      xml: await currentXml(), forms: formsText()
+    }, draftFields()));
     if (result.body && result.status === 200) {
       showProblems(result.body);
       say(result.body.errors.length ? t('hasErrors') : t('valid'), result.body.errors.length ? 'error' : '');
@@ -132,10 +139,16 @@
 
   async function deploy() {
     const makeDefault = document.getElementById('make-default').checked;
+    const note = document.getElementById('deploy-note');
+    if (!note.value.trim()) {
+      say(t('noteRequired'), 'error');
+      note.focus();
+      return;
+    }
     say(t('deploying'));
-    const result = await W.postForm(config.deployUrl, config.csrf, {
-      xml: await currentXml(), filename: filename, make_default: makeDefault ? '1' : '', forms: formsText()
-    });
+    const result = await W.postForm(config.deployUrl, config.csrf, Object.assign({
+      xml: await currentXml(), make_default: makeDefault ? '1' : '', forms: formsText(), note: note.value
+    }, draftFields()));
     const body = result.body;
     if (result.status === 201 && body) {
       clearProblems();
@@ -144,10 +157,24 @@
       status.append(' ', el('a', { href: body.list_url, text: t('seeVersions') }));
     } else if (body && body.errors) {
       showProblems(body);
-      say(t('notDeployed'), 'error');
+      const unknownProcess = body.errors.some(function (p) { return p.code === 'process_unknown'; });
+      const diagramErrors = body.errors.some(function (p) { return p.code; });
+      say(diagramErrors ? t('notDeployed') : t('refused', { reason: body.errors.map(function (p) { return p.message; }).join(' ') }), 'error');
+      if (unknownProcess) offerRename();
     } else {
       say(W.describeFailure(result), 'error');
     }
+  }
+
+  /* The fix the refusal names, one click away: tick "deploy as a version of" and deploy again. */
+  function offerRename() {
+    const asProcess = document.getElementById('as-process');
+    const button = el('button', { type: 'button', id: 'deploy-renamed', text: t('deployRenamed', { process: asProcess.value }) });
+    button.addEventListener('click', function () {
+      asProcess.checked = true;
+      deploy();
+    });
+    status.append(' ', button);
   }
 
   function download() {
@@ -174,7 +201,8 @@
       url: config.simulateUrl,
       csrf: config.csrf,
       catalogue: config.catalogue,
-      currentXml: currentXml
+      currentXml: currentXml,
+      draftFields: draftFields
     });
   }
 

@@ -64,6 +64,8 @@
     this.csrf = options.csrf;
     this.catalogue = options.catalogue;
     this.currentXml = options.currentXml;
+    // More fields the page posts with every draft (the modeler's "deploy as a version of").
+    this.draftFields = options.draftFields || function () { return {}; };
     this.marked = [];
     const self = this;
     modeler.get('eventBus').on('import.done', function () { self.build(); });
@@ -175,7 +177,7 @@
       return;
     }
     this.results.replaceChildren(el('p', { className: 'meta', text: t('simulating') }));
-    const result = await W.postForm(this.url, this.csrf, { xml: await this.currentXml(), scenario: JSON.stringify(scenario) });
+    const result = await W.postForm(this.url, this.csrf, Object.assign({ xml: await this.currentXml(), scenario: JSON.stringify(scenario) }, this.draftFields()));
     if (result.status === 200 && result.body) {
       this.show(result.body);
     } else if (result.body && result.body.errors) {

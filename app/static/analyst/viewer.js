@@ -2,7 +2,8 @@
  *
  * #diagram carries data-xml-url (fetch the XML) or data-xml (the XML as a JSON
  * string), and optionally data-marks: {completed: [ids], open: [{element_id,
- * label}], timers: [{element_id, label}]}, drawn as markers and labels. */
+ * label}], timers: [{element_id, label}], added: [ids], changed: [{element_id, label}]}, drawn as
+ * markers and labels (a complaint's path, or what a version changed). */
 (function () {
   'use strict';
   const W = window.Workbench;
@@ -30,6 +31,11 @@
     (marks.timers || []).filter(function (m) { return known(m.element_id); }).forEach(function (m) {
       canvas.addMarker(m.element_id, 'waiting');
       if (m.label) label(m.element_id, m.label, 'waiting');
+    });
+    (marks.added || []).filter(known).forEach(function (id) { canvas.addMarker(id, 'added'); });
+    (marks.changed || []).filter(function (m) { return known(m.element_id); }).forEach(function (m) {
+      canvas.addMarker(m.element_id, 'changed');
+      if (m.label) label(m.element_id, m.label, 'changed');
     });
   }
 
