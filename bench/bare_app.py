@@ -4,6 +4,7 @@ Same Flask, SQLAlchemy and psycopg as the portal, the same engine settings (app/
 server, run under the same gunicorn settings by bench/http.py. Anything the portal does beyond this is the
 cost of being the portal.
 
+    python -c "from bench.bare_app import create_table; create_table('postgresql+psycopg://...')"
     BARE_DATABASE_URL=postgresql+psycopg://... gunicorn 'bench.bare_app:create_app()'
 """
 from __future__ import annotations
@@ -31,9 +32,15 @@ class Insert(Base):
     created_at: Mapped[datetime]
 
 
+def create_table(url: str) -> None:
+    """Made once before the servers start: gunicorn's workers making it at once would race on the catalogue."""
+    engine = make_engine(url)
+    Base.metadata.create_all(engine)
+    engine.dispose()
+
+
 def create_app() -> Flask:
     engine = make_engine(os.environ["BARE_DATABASE_URL"])
-    Base.metadata.create_all(engine)
     sessions = sessionmaker(engine, expire_on_commit=False)
     app = Flask(__name__)
 
