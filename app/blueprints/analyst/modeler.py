@@ -113,6 +113,8 @@ def deploy():
             is_default=definition.is_default,
             list_url=url_for("analyst.index"),
             view_url=url_for("analyst.version", definition_id=definition.id),
+            # Deployed, but worth a look: a reminder at or after its deadline, a timer contradicting its name.
+            warnings=[_problem(w) for w in analyst.deploy_warnings(xml.encode("utf-8"))],
         ),
         201,
     )

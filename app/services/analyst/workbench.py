@@ -156,6 +156,11 @@ def forms_json(session: Session, definition: ProcessDefinition | None) -> str:
     return json.dumps(forms, ensure_ascii=False, indent=2) if forms else ""
 
 
+def deploy_warnings(xml: bytes) -> list[DiagramError]:
+    """What a deployed diagram should still be looked at for: timers contradicting their names or deadlines."""
+    return deployments.timer_warnings(xml)
+
+
 def set_default(session: Session, actor: User, definition_id: int) -> ProcessDefinition:
     """New complaints of this process start on `definition_id` from now on."""
     require_analyst(actor)

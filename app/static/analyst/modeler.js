@@ -152,6 +152,8 @@
     const body = result.body;
     if (result.status === 201 && body) {
       clearProblems();
+      // Deployed; its timer warnings (if any) stay on screen.
+      if (body.warnings && body.warnings.length) showProblems({ errors: [], warnings: body.warnings });
       const facts = { process: body.process_id, version: W.number(body.version) };
       say(t(body.is_default ? 'deployedDefault' : 'deployedNotDefault', facts));
       status.append(' ', el('a', { href: body.list_url, text: t('seeVersions') }));
