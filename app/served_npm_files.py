@@ -62,6 +62,23 @@ FILES: dict[str, dict[str, str]] = {
         "dist/assets/bpmn-font/font/bpmn.svg": "image/svg+xml",
         "LICENSE": TEXT,
     },
+    # The decision table editor of the analyst workbench (the DMN files deployed with a diagram).
+    "dmn-js": {
+        "dist/dmn-modeler.production.min.js": "text/javascript",
+        "dist/assets/diagram-js.css": "text/css",
+        "dist/assets/dmn-js-shared.css": "text/css",
+        "dist/assets/dmn-js-drd.css": "text/css",
+        "dist/assets/dmn-js-decision-table.css": "text/css",
+        "dist/assets/dmn-js-decision-table-controls.css": "text/css",
+        "dist/assets/dmn-js-literal-expression.css": "text/css",
+        "dist/assets/dmn-font/css/dmn.css": "text/css",
+        "dist/assets/dmn-font/font/dmn.woff2": "font/woff2",
+        "dist/assets/dmn-font/font/dmn.woff": "font/woff",
+        "dist/assets/dmn-font/font/dmn.ttf": "font/ttf",
+        "dist/assets/dmn-font/font/dmn.eot": "application/vnd.ms-fontobject",
+        "dist/assets/dmn-font/font/dmn.svg": "image/svg+xml",
+        "LICENSE": TEXT,
+    },
 }
 
 PACKAGE = Path(__file__).resolve().parent

@@ -146,6 +146,7 @@ EXPECTED = {
     "GET /analyst/versions/<id>/changes":      (403,    403,    403,   403,   403,      403,      403,   403,   403,   200,     200,   LOGIN),
     "GET /analyst/forms":                      (403,    403,    403,   403,   403,      403,      403,   403,   403,   200,     200,   LOGIN),
     "GET /analyst/modeler":                    (403,    403,    403,   403,   403,      403,      403,   403,   403,   200,     200,   LOGIN),
+    "GET /analyst/decisions":                  (403,    403,    403,   403,   403,      403,      403,   403,   403,   200,     200,   LOGIN),
     "POST /analyst/validate":                  (403,    403,    403,   403,   403,      403,      403,   403,   403,   400,     400,   LOGIN),
     "POST /analyst/deploy":                    (403,    403,    403,   403,   403,      403,      403,   403,   403,   400,     400,   LOGIN),
     "POST /analyst/simulate":                  (403,    403,    403,   403,   403,      403,      403,   403,   403,   400,     400,   LOGIN),
@@ -160,6 +161,7 @@ EXPECTED = {
     "GET /complaints/<id>/process":            (200,    404,    200,   404,   200,      404,      200,   404,   200,   200,     200,   LOGIN),
     # bpmn-js's prebuilt files (an allow-list under node_modules), public like /static.
     "GET /vendor/bpmn-js/<id>":                (200,    200,    200,   200,   200,      200,      200,   200,   200,   200,     200,   200),
+    "GET /vendor/dmn-js/<id>":                 (200,    200,    200,   200,   200,      200,      200,   200,   200,   200,     200,   200),
     # The Urdu and Pashto web fonts (an allow-list under node_modules) and their @font-face rules, public.
     "GET /vendor/<id>/-/<id>":                 (200,    200,    200,   200,   200,      200,      200,   200,   200,   200,     200,   200),
     "GET /fonts.css":                          (200,    200,    200,   200,   200,      200,      200,   200,   200,   200,     200,   200),
@@ -332,6 +334,7 @@ def request_for(endpoint: str, world: World, session) -> tuple[str, str, dict | 
         "/complaints/<id>/process": world.complaint_id,
         "/complaints/<id>/support": world.complaint_id,
         "/vendor/bpmn-js/<id>": "bpmn-navigated-viewer.production.min.js",
+        "/vendor/dmn-js/<id>": "dmn-modeler.production.min.js",
         "/dashboard/<id>.csv": "summary",
         "/account/sessions/<id>/end": world.owner_browser_id,
         "/account/phones/<id>/end": world.owner_phone_id,

@@ -2,6 +2,9 @@
 together, refused together; a new table alone gives water complaints 7 days and revenue 30."""
 from __future__ import annotations
 
+import html
+import json
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -126,3 +129,42 @@ def test_a_diagram_deployed_alone_keeps_the_current_tables(client, session, make
     rows = session.scalars(select(DecisionFileRow).where(
         DecisionFileRow.definition_id == response.get_json()["definition_id"])).all()
     assert [(row.filename, row.xml) for row in rows] == [("sla.dmn", SHIPPED_TABLE)]
+
+
+# -- the decision table editor's page --------------------------------------------------------------------
+
+
+def test_the_editor_page_opens_the_current_versions_tables_with_dmn_js(client, session, make_user):
+    login(client, make_user(Role.ANALYST))
+    response = client.get("/analyst/decisions")
+    page = response.get_data(as_text=True)
+    # dmn-js needs inline styles on this page; scripts stay as strict as on every page.
+    policy = response.headers["Content-Security-Policy"]
+    assert policy.startswith("default-src 'self';") and "style-src-attr 'unsafe-inline'" in policy
+    assert "script-src" not in policy
+    first = session.scalar(select(ProcessDefinition).order_by(ProcessDefinition.id).limit(1))
+    tables = json.loads(html.unescape(re.search(r"data-tables='([^']*)'", page).group(1)))
+    assert tables == [{"filename": "sla.dmn", "xml": SHIPPED_TABLE}]
+    assert f'data-diagram-url="/analyst/versions/{first.id}/xml?inline=1"' in page
+    assert "/vendor/dmn-js/dmn-modeler.production.min.js?v=17.10.2" in page
+    assert 'href="/analyst/decisions" aria-current="page"' in page
+
+
+def test_a_version_without_tables_says_so(client, session, make_user):
+    login(client, make_user(Role.ANALYST))
+    bare = ProcessDefinition(process_id="suggestion", version=1, sha256="0" * 64, xml="<definitions/>")
+    session.add(bare)
+    session.commit()
+    page = client.get(f"/analyst/decisions?from={bare.id}").get_data(as_text=True)
+    assert "Version 1 of suggestion has no decision tables." in page
+    assert "data-tables=" not in page
+
+
+def test_dmn_js_files_are_served_from_node_modules_and_nothing_else(client):
+    with client.get("/vendor/dmn-js/dmn-modeler.production.min.js") as response:
+        assert response.status_code == 200, "dmn-js is not installed: run `make install` (npm ci)"
+        assert response.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    with client.get("/vendor/dmn-js/assets/dmn-font/font/dmn.woff2") as response:
+        assert response.status_code == 200
+    assert client.get("/vendor/dmn-js/../package.json").status_code == 404
+    assert client.get("/vendor/dmn-js/dmn-viewer.production.min.js").status_code == 404

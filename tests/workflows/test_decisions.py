@@ -61,7 +61,7 @@ def escalation_due(workflow):
 
 
 def test_the_shipped_table_keeps_the_provinces_promise_of_15_and_7_days(flow):
-    workflow = flow.start(department_code="PHED", category_code="PHED-NO-WATER")
+    workflow = flow.start(department_code="PHED", category_code="PHED-NO-WATER-SUPPLY")
     due = escalation_due(workflow)
     assert due["unresolved_15_days"] == flow.T0 + 15 * DAY
     assert due["unresolved_12_days"] == flow.T0 + 12 * DAY  # the reminder, 3 days before
@@ -70,8 +70,8 @@ def test_the_shipped_table_keeps_the_provinces_promise_of_15_and_7_days(flow):
 
 
 @pytest.mark.parametrize("department, category, days, more", [
-    ("PHED", "PHED-NO-WATER", 7, 3),
-    ("REVENUE", "REVENUE-LAND-RECORD", 30, 10),
+    ("PHED", "PHED-NO-WATER-SUPPLY", 7, 3),
+    ("REVENUE", "REVENUE-MUTATION", 30, 10),
     ("HEALTH", "HEALTH-STAFF-ABSENT", 15, 7),
     (None, None, 15, 7),  # a complaint no row names: the last row
 ])
@@ -87,10 +87,10 @@ def test_a_new_table_alone_changes_the_days_per_department(by_department, flow, 
 
 
 def test_a_row_may_name_a_category_of_a_department(shipped_xml, parse_xml, flow):
-    table = sla_table(('"PHED"', '"PHED-NO-WATER"', 5, 2), ('"PHED"', "-", 7, 3), ("-", "-", 15, 7))
+    table = sla_table(('"PHED"', '"PHED-NO-WATER-SUPPLY"', 5, 2), ('"PHED"', "-", 7, 3), ("-", "-", 15, 7))
     flow.diagram = parse_xml(shipped_xml, decisions=[DecisionFile("sla.dmn", table)])
-    no_water = flow.start(department_code="PHED", category_code="PHED-NO-WATER")
-    other = flow.start(department_code="PHED", category_code="PHED-DIRTY-WATER")
+    no_water = flow.start(department_code="PHED", category_code="PHED-NO-WATER-SUPPLY")
+    other = flow.start(department_code="PHED", category_code="PHED-CONTAMINATED-WATER")
     assert escalation_due(no_water)["unresolved_15_days"] == flow.T0 + 5 * DAY
     assert escalation_due(other)["unresolved_15_days"] == flow.T0 + 7 * DAY
 

@@ -18,7 +18,8 @@ def N_(text: str) -> str:
 
 
 def workbench_texts() -> dict:
-    return {"own": _own_texts(), "bpmn": {english: _(english) for english in BPMN_JS}}
+    return {"own": _own_texts(), "bpmn": {english: _(english) for english in BPMN_JS},
+            "dmn": {english: _(english) for english in DMN_JS}}
 
 
 def _own_texts() -> dict[str, str]:
@@ -115,6 +116,11 @@ def _own_texts() -> dict[str, str]:
         "colDetail": _("Detail"),
         # viewer.js
         "cannotDraw": _("The diagram cannot be drawn: %(error)s"),
+        # decisions.js
+        "notDmn": _("This file is not a decision table dmn-js can open: %(error)s"),
+        "tablesHaveErrors": _("The tables or the diagram have errors."),
+        "tablesValid": _("The tables and the diagram are valid."),
+        "tablesNotDeployed": _("Not deployed: the tables or the diagram have errors."),
     }
 
 
@@ -244,4 +250,33 @@ BPMN_JS = [
     N_("Data store reference"),
     N_("Expanded pool/participant"),
     N_("Empty pool/participant"),
+]
+
+
+# dmn-js 17's own texts in the decision table editor: its column headers, hit policy and context menus.
+DMN_JS = [
+    N_("When"),
+    N_("Then"),
+    N_("And"),
+    N_("Annotations"),
+    N_("Hit policy"),
+    N_("Hit policy:"),
+    N_("Add rule"),
+    N_("Add rule above"),
+    N_("Add rule below"),
+    N_("Remove rule"),
+    N_("Copy rule"),
+    N_("Add input"),
+    N_("Input"),
+    N_("Output"),
+    N_("Input label: "),
+    N_("Input expression: "),
+    N_("Output name"),
+    N_("Output label"),
+    N_("Add input column left"),
+    N_("Add input column right"),
+    N_("Add output column left"),
+    N_("Add output column right"),
+    N_("Strings must be in double quotes"),
+    N_("View DRD"),
 ]

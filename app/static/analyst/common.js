@@ -71,6 +71,16 @@
   }
   const translateModule = { translate: ['value', bpmnTranslate] };
 
+  /* dmn-js's translate module, the same way, with its own texts (the decision table editor). */
+  function dmnTranslate(template, replacements) {
+    const texts = TEXTS.dmn || {};
+    const text = Object.prototype.hasOwnProperty.call(texts, template) ? texts[template] : template;
+    return text.replace(/{([^}]+)}/g, function (match, name) {
+      return replacements && replacements[name] !== undefined ? replacements[name] : match;
+    });
+  }
+  const dmnTranslateModule = { translate: ['value', dmnTranslate] };
+
   /* A number as the page writes numbers (<html data-numbers>: Latin digits on every page, see docs/decisions.md). */
   function number(value) {
     const root = document.documentElement;
@@ -86,6 +96,6 @@
 
   window.Workbench = {
     readJson: readJson, el: el, postForm: postForm, describeFailure: describeFailure,
-    t: t, translateModule: translateModule, number: number
+    t: t, translateModule: translateModule, dmnTranslateModule: dmnTranslateModule, number: number
   };
 })();
