@@ -48,6 +48,7 @@ def test_the_analyst_edits_the_escalation_days_and_deploys_them_with_the_diagram
     desk.get_by_role("button", name="Validate").click()
     expect(desk.locator("#problems-summary")).to_have_text("No errors: it can be deployed")
 
+    desk.get_by_label("Why this version (required)").fill("Escalation after 10 days")
     desk.get_by_role("button", name="Deploy as a new version").click()
     expect(desk.locator("#decisions-status")).to_contain_text("Deployed complaint version 2, now the default")
     assert csp_violations(desk) == []

@@ -24,6 +24,8 @@ def decisions():
         definition=definition,
         filename=file_name(definition) if definition else "",
         tables=[{"filename": table.filename, "xml": table.xml.decode("utf-8")} for table in tables],
+        # The version's forms defined as data go with the new version unchanged (deploy takes only those sent).
+        forms=analyst.forms_json(session, definition),
     ))
     # dmn-js writes style attributes (column widths, its menus' positions) and its expression editor
     # (CodeMirror) adds <style> elements: this page alone allows inline styles. Scripts stay as strict as

@@ -13,7 +13,8 @@
     filename: root.dataset.filename || 'diagram.bpmn',
     validateUrl: root.dataset.validateUrl,
     deployUrl: root.dataset.deployUrl,
-    csrf: root.dataset.csrf
+    csrf: root.dataset.csrf,
+    forms: root.dataset.forms || ''
   };
   // Every table of the version, edited in memory; the one shown is saved back before another is opened.
   const tables = W.readJson(root, 'tables', []);
@@ -57,6 +58,7 @@
     body.append('csrf_token', config.csrf);
     body.append('xml', diagram);
     body.append('filename', config.filename);
+    body.append('forms', config.forms);  // the version's forms defined as data, unchanged
     tables.forEach(function (table) {
       body.append('decision_xml', table.xml);
       body.append('decision_filename', table.filename);
@@ -104,8 +106,15 @@
   }
 
   async function deploy() {
+    const note = document.getElementById('deploy-note');
+    if (!note.value.trim()) {
+      say(t('noteRequired'), 'error');
+      note.focus();
+      return;
+    }
     const body = await fields();
     body.append('make_default', document.getElementById('make-default').checked ? '1' : '');
+    body.append('note', note.value);
     say(t('deploying'));
     const result = await post(config.deployUrl, body);
     if (result.status === 201 && result.body) {
