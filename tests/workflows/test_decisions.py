@@ -175,3 +175,26 @@ def test_a_bpmn_file_given_as_a_table_is_refused(shipped_xml, parse_xml):
     errors = rejected(parse_xml, shipped_xml, [DecisionFile("sla.dmn", shipped_xml.encode())])
     assert str(errors[0].message) == "this file is not a DMN decision table (DMN 1.1, 1.2 or 1.3)"
     assert errors[0].file == "sla.dmn"
+
+
+def test_a_complaint_started_before_the_table_migrates_with_its_last_rows_days(shipped_xml, parse_xml, flow, diagram):
+    """A version older than the tables: literal timers, no business rule task. Its complaints move onto the
+    shipped version, whose timers read commissioner_days: they get the table's row for every complaint."""
+    from workflows.analysis import migrate_state
+    from workflows import restore_process, save_state
+
+    task = shipped_xml[shipped_xml.index('    <bpmn:businessRuleTask id="escalation_days"'):
+                       shipped_xml.index('    <bpmn:parallelGateway id="escalation_clock"')]
+    old_xml = (shipped_xml.replace(task, "")
+               .replace('targetRef="escalation_days" />', 'targetRef="escalation_clock" />')
+               .replace("<bpmn:flowNodeRef>escalation_days</bpmn:flowNodeRef>", "")
+               .replace('f"P{commissioner_days}D"', '"P15D"')
+               .replace('f"P{max(commissioner_days - 3, 0)}D"', '"P12D"')
+               .replace('f"P{chief_secretary_days}D"', '"P7D"'))
+    old = parse_xml(old_xml, decisions=())
+    assert not old.decisions
+    flow.diagram = old
+    started = flow.assigned()
+    moved = restore_process(diagram, migrate_state(old, diagram, save_state(started)))
+    assert escalation_due(moved)["unresolved_15_days"] == flow.T0 + 15 * DAY
+    assert {t.data.get("commissioner_days") for t in moved.get_tasks() if t.data} == {15}
