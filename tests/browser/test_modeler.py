@@ -96,12 +96,16 @@ def test_change_a_timer_validate_deploy_and_see_the_new_version(desk: Page):
     expect(desk.locator("#modeler-status")).to_have_text("Say why this version is deployed: a note is required.")
     desk.get_by_label("Why this version (required)").fill("ten days, as the province asked")
     desk.get_by_role("button", name="Deploy as a new version").click()
-    expect(desk.locator("#modeler-status")).to_contain_text("Deployed complaint version 2, now the default")
+    # The browser tests share one portal: another test may have deployed a version before this one.
+    status = desk.locator("#modeler-status")
+    expect(status).to_contain_text(re.compile(r"Deployed complaint version \d+, now the default"))
+    version = re.search(r"version (\d+)", status.inner_text()).group(1)
+    assert int(version) >= 2
     assert csp_violations(desk) == []
 
     desk.get_by_role("link", name="See all versions").click()
     newest = desk.locator("table.versions tbody tr").first
-    expect(newest).to_contain_text("v2")
+    expect(newest).to_contain_text(f"v{version}")
     expect(newest).to_contain_text("by Sana Process Analyst")
     expect(newest).to_contain_text("ten days, as the province asked")
     expect(newest.get_by_text("Default")).to_be_visible()
