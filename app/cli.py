@@ -196,7 +196,7 @@ def process_deploy(path, note, username, as_process, decision_paths, not_default
         click.echo(f"error: {refused}", err=True)
         raise SystemExit(1) from None
     session.commit()
-    for warning in deployments.timer_warnings(path.read_bytes()):
+    for warning in deployments.timer_warnings(definition.xml.encode("utf-8"), deployments.decision_files(session, definition)):
         click.echo(f"warning: {warning}", err=True)
     default = " (default for new complaints)" if definition.is_default else ""
     tables = "".join(f" + {row.filename}" for row in definition.decision_files)

@@ -246,8 +246,9 @@ def test_deploy_creates_a_new_default_version(client, session, make_user, shippe
     assert response.status_code == 201
     v1, v2 = versions(session)
     body = response.get_json()
-    # The escalation's name says no number of days and the reminder counts from it: nothing to warn about.
-    assert body.pop("warnings") == []
+    # The escalation made 10 days while the reminder still reads the table's 15 (less 3): deployed, with a warning
+    # that the reminder now comes after the deadline it announces, for the table's row that gives 15.
+    assert [(w["code"], w["element_id"]) for w in body.pop("warnings")] == [("timer_with_decision", "unresolved_12_days")]
     assert body == {
         "definition_id": v2.id, "process_id": "complaint", "version": 2, "is_default": True,
         "list_url": "/analyst", "view_url": f"/analyst/versions/{v2.id}",

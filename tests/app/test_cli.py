@@ -13,8 +13,10 @@ SHIPPED = Path(__file__).resolve().parents[2] / "bpmn" / "complaint.bpmn"
 
 
 def faster(tmp_path, process_id="complaint") -> Path:
-    """The shipped diagram with a 10-day escalation, its process named `process_id`."""
+    """The shipped diagram with a 10-day escalation (its reminder 3 days before), its process named `process_id`.
+    (The escalation alone shortened would leave the table's 12-day reminder after it: deploy warns.)"""
     xml = SHIPPED.read_text().replace('f"P{commissioner_days}D"', '"P10D"', 1)
+    xml = xml.replace('f"P{max(commissioner_days - 3, 0)}D"', '"P7D"', 1)
     xml = xml.replace('id="complaint"', f'id="{process_id}"').replace('processRef="complaint"', f'processRef="{process_id}"')
     path = tmp_path / "faster.bpmn"
     path.write_text(xml)
@@ -116,3 +118,13 @@ def test_seed_without_the_demo_extra_says_how_to_get_it_and_adds_nothing(app, se
     assert without_demo.exit_code == 0, without_demo.output
     assert session.scalar(select(func.count()).select_from(District)) > 0
     assert session.scalar(select(func.count()).select_from(User)) == users
+
+
+def test_deploy_warns_when_a_shortened_escalation_leaves_the_tables_reminder_after_it(app, make_user, tmp_path):
+    """The escalation made 10 days, the reminder still 3 days before the table's 15: it would come on day 12."""
+    path = tmp_path / "late.bpmn"
+    path.write_text(SHIPPED.read_text().replace('f"P{commissioner_days}D"', '"P10D"', 1))
+    result = deploy(app, path, "--note", "ten days", "--by", make_user(Role.ANALYST).username)
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("warning: unresolved_12_days")
+    assert "P12D" in result.output and "unresolved_15_days" in result.output

@@ -16,6 +16,7 @@ from SpiffWorkflow.spiff.specs.defaults import UserTask
 from SpiffWorkflow.task import TaskState
 
 from .. import notes
+from ..decisions import read_decisions, rule_contexts
 from ..diagram import BPMN_NS, Diagram, DiagramError
 from ..notes import Note
 from ..engine import restore_process
@@ -58,19 +59,22 @@ def describe(element) -> Note:
 # Diagram warnings
 
 
-def diagram_warnings(xml: bytes, diagram: Diagram | None = None) -> list[DiagramError]:
+def diagram_warnings(xml: bytes, diagram: Diagram | None = None, decisions=()) -> list[DiagramError]:
     """Things that deploy but are probably mistakes: unreachable elements, empty lanes, a reminder at or
     after its deadline, a timer whose name contradicts its value.
 
     `diagram` picks the process when the file holds several; without it (a draft
     that does not validate yet) the executable process is read from the XML, so
-    an analyst sees the warnings while still fixing the errors.
+    an analyst sees the warnings while still fixing the errors. `decisions` (DecisionFile) are the
+    version's tables: timers that read their outputs are checked with each row's.
     """
     root = etree.fromstring(xml, parser=etree.XMLParser(resolve_entities=False, no_network=True))
     process = _process_element(root, diagram.process_id if diagram else None)
     if process is None:
         return []
-    return [*_unreachable(process), *_empty_lanes(process), *timer_warnings(process)]
+    tables, _ = read_decisions(list(decisions))
+    contexts = rule_contexts(tables, tables.keys())
+    return [*_unreachable(process), *_empty_lanes(process), *timer_warnings(process, contexts)]
 
 
 def _process_element(root, process_id: str | None):

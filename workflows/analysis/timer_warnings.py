@@ -8,10 +8,14 @@ Two mistakes an analyst makes when changing a duration in one place only:
   value is another (P10D). A name may count from an earlier timer on the same
   clock: "22 days unresolved" after a 15-day timer is a 7-day timer.
 
-Read from the XML (no engine run): these are warnings, never refusals.
+Read from the XML (no engine run): these are warnings, never refusals. A timer
+whose value reads the outputs of a decision table ("P{commissioner_days}D") is
+evaluated with each row's outputs (`contexts`), as each complaint may get any
+row: a row that makes the reminder late is named in the warning.
 """
 from __future__ import annotations
 
+import ast
 import re
 
 from lxml import etree
@@ -31,14 +35,34 @@ _PASS_THROUGH = {"exclusiveGateway", "parallelGateway", "inclusiveGateway", "eve
                  "intermediateThrowEvent", "scriptTask"}
 
 
-def timer_warnings(process) -> list[DiagramError]:
-    """Reminders at or after their deadline, and timers whose name contradicts their value."""
-    graph = _Graph(process)
-    return [*_late_reminders(graph), *_misnamed_timers(graph)]
+def timer_warnings(process, contexts=(("", 0, {}),)) -> list[DiagramError]:
+    """Reminders at or after their deadline, and timers whose name contradicts their value: under each
+    (decision id, row, task data) of `contexts` (workflows.decisions.rule_contexts), each warning once."""
+    found, seen = [], set()
+    for decision_id, row, data in contexts:
+        graph = _Graph(process, data)
+        for warning in [*_late_reminders(graph), *_misnamed_timers(graph)]:
+            key = (warning.message.code, warning.element_id)
+            if key in seen:
+                continue
+            seen.add(key)
+            if decision_id and _reads(graph, warning, data):
+                warning = DiagramError(Note("timer_with_decision", {"detail": warning.message, "row": row,
+                                                                    "decision": decision_id}),
+                                       warning.element_id, warning.line)
+            found.append(warning)
+    return found
+
+
+def _reads(graph: "_Graph", warning: DiagramError, data: dict) -> bool:
+    """Whether the warned timer's value (or its deadline's) reads the decision's outputs."""
+    facts = warning.message.facts if isinstance(warning.message, Note) else {}
+    ids = {warning.element_id, *(f.facts.get("id") for f in facts.values() if isinstance(f, Note))}
+    return any(set(graph.names.get(element_id, ())) & set(data) for element_id in ids if element_id)
 
 
 class _Graph:
-    def __init__(self, process):
+    def __init__(self, process, data: dict | None = None):
         self.nodes = {el.get("id"): el for el in process.iter() if isinstance(el.tag, str) and el.get("id")}
         self.outgoing: dict[str, list[str]] = {}
         self.incoming: dict[str, list[str]] = {}
@@ -49,10 +73,12 @@ class _Graph:
         # to a constant duration (dates, expressions over data) are left out.
         self.hours: dict[str, float] = {}
         self.values: dict[str, str] = {}
+        self.names: dict[str, set[str]] = {}  # timer id -> the data names its expression reads
         for definition in process.iter(f"{{{BPMN_NS}}}timerEventDefinition"):
-            found = _duration(definition)
+            event = definition.getparent().get("id")
+            self.names[event] = _expression_names(definition)
+            found = _duration(definition, data or {})
             if found is not None:
-                event = definition.getparent().get("id")
                 self.values[event], self.hours[event] = found
 
     def kind(self, element_id: str) -> str | None:
@@ -163,13 +189,25 @@ def _same(named: float, hours: float) -> bool:
     return abs(named - hours) < 1e-6
 
 
-def _duration(definition) -> tuple[str, float] | None:
+def _expression_names(definition) -> set[str]:
+    names = set()
+    for child in definition:
+        if isinstance(child.tag, str):
+            try:
+                tree = ast.parse((child.text or "").strip(), mode="eval")
+            except SyntaxError:
+                continue
+            names |= {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
+    return names
+
+
+def _duration(definition, data: dict) -> tuple[str, float] | None:
     for child in definition:
         kind = etree.QName(child).localname if isinstance(child.tag, str) else None
         if kind not in ("timeDuration", "timeCycle"):
             continue
         try:
-            value = PythonScriptEngine().environment.evaluate((child.text or "").strip(), {})
+            value = PythonScriptEngine().environment.evaluate((child.text or "").strip(), dict(data))
             if kind == "timeCycle":
                 return value, TimerEventDefinition.parse_iso_recurring_interval(value)[2].total_seconds() / 3600
             return value, _hours(TimerEventDefinition.parse_iso_duration(value))

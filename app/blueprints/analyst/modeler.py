@@ -114,7 +114,7 @@ def deploy():
             list_url=url_for("analyst.index"),
             view_url=url_for("analyst.version", definition_id=definition.id),
             # Deployed, but worth a look: a reminder at or after its deadline, a timer contradicting its name.
-            warnings=[_problem(w) for w in analyst.deploy_warnings(xml.encode("utf-8"))],
+            warnings=[_problem(w) for w in analyst.deploy_warnings(session, definition)],
         ),
         201,
     )

@@ -156,9 +156,11 @@ def forms_json(session: Session, definition: ProcessDefinition | None) -> str:
     return json.dumps(forms, ensure_ascii=False, indent=2) if forms else ""
 
 
-def deploy_warnings(xml: bytes) -> list[DiagramError]:
-    """What a deployed diagram should still be looked at for: timers contradicting their names or deadlines."""
-    return deployments.timer_warnings(xml)
+def deploy_warnings(session: Session, definition: ProcessDefinition) -> list[DiagramError]:
+    """What a deployed version should still be looked at for: timers contradicting their names or deadlines
+    (under every row of its decision tables)."""
+    xml = session.scalar(select(ProcessDefinition.xml).where(ProcessDefinition.id == definition.id))
+    return deployments.timer_warnings(xml.encode("utf-8"), deployments.decision_files(session, definition))
 
 
 def set_default(session: Session, actor: User, definition_id: int) -> ProcessDefinition:
@@ -210,7 +212,7 @@ def validate_draft(
     except DiagramRejected as rejected:
         errors = rejected.errors
     try:
-        warnings = diagram_warnings(xml, diagram)
+        warnings = diagram_warnings(xml, diagram, decisions)
         warnings += role_warnings(session, user_task_lanes(xml, diagram))
     except Exception:  # not well-formed XML: the errors already say so
         warnings = []

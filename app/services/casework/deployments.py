@@ -199,11 +199,19 @@ def refuse_failing_paths(
         raise DiagramRejected(errors)
 
 
-def timer_warnings(xml: bytes) -> list[DiagramError]:
+def timer_warnings(xml: bytes, decisions: Sequence[DecisionFile] = ()) -> list[DiagramError]:
     """What deploy accepts but the analyst should look at: a reminder at or after its deadline, a timer
-    whose name contradicts its value (the workbench's Validate shows these with its other warnings)."""
+    whose name contradicts its value, also under any row of `decisions` (the workbench's Validate shows
+    these with its other warnings)."""
     codes = {"reminder_after_deadline", "timer_name_contradicts"}
-    return [w for w in diagram_warnings(xml) if getattr(w.message, "code", None) in codes]
+
+    def code_of(warning):
+        message = warning.message
+        if getattr(message, "code", None) == "timer_with_decision":
+            message = message.facts["detail"]
+        return getattr(message, "code", None)
+
+    return [w for w in diagram_warnings(xml, decisions=decisions) if code_of(w) in codes]
 
 
 def current_decisions(session: Session, xml: bytes) -> list[DecisionFile]:
