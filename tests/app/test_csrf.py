@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import select
 
 from app import create_app
-from app.models import Channel, Complaint, Notification, Role, User, UserSession
+from app.models import Channel, Complaint, IncidentSource, Notification, Role, User, UserSession
+from app.services import closures
+from app.services.casework import incidents
 from app.services.people import accounts, mobile_numbers, password_resets, user_sessions
 from app.services.interop import api_keys, api_tokens
 from tests.app.helpers import (
@@ -25,6 +27,7 @@ from tests.app.helpers import (
 )
 from tests.app.media import phone_jpeg
 from tests.conftest import PASSWORD, ROOT, login
+from workflows.failures import RunFailure
 
 CSRF_MESSAGE = "The form expired or did not come from this site."
 DIAGRAM = (ROOT / "bpmn" / "complaint.bpmn").read_text()
@@ -74,7 +77,13 @@ def people(app, session, make_user, places, monkeypatch):
     session.commit()
     mobile_code = session.scalar(select(Notification.context).where(Notification.user_id == changer.id,
                                                                      Notification.template == "mobile_code"))["code"]
+    closure = closures.add_closure(session, admin, date(2027, 8, 14), None, "Independence Day, observed")
+    incident = incidents.record_incident(session, complaint.id, RunFailure("count_escalation", None, "NameError", "name x"),
+                                         source=IncidentSource.TIMER)
+    session.commit()
     return {
+        "closure": closure,
+        "incident": incident,
         "citizen": citizen,
         "complaint": complaint,
         "dc": dc,
@@ -107,7 +116,8 @@ CASES = ["login", "register", "logout", "lodge", "photo-position", "task", "add-
          "login-code", "login-enrol", "second-factor-enrol", "second-factor-recovery-codes", "second-factor-off",
          "second-factor-reset", "staff-edit", "staff-move", "staff-deactivate", "staff-reactivate",
          "staff-password-change", "department-add", "category-add", "department-rename", "department-active",
-         "personal-data-reveal"]
+         "personal-data-reveal", "closure-add", "closure-remove", "incident-retry", "incident-retry-group",
+         "incident-resolve"]
 
 
 def post_cases(p):
@@ -184,6 +194,12 @@ def post_cases(p):
         "department-active": (f"/admin/categories/{p['category'].id}/active", p["admin"], {"active": "0"}),
         "personal-data-reveal": (f"/people/{p['citizen'].id}/personal-data", p["dc"],
                                  {"field": "cnic", "reason": "calling back", "complaint_id": str(p["complaint"].id)}),
+        "closure-add": ("/admin/closures", p["admin"], {"starts_on": "2027-09-06", "reason": "Defence Day, observed"}),
+        "closure-remove": (f"/admin/closures/{p['closure'].id}/remove", p["admin"], {}),
+        "incident-retry": (f"/analyst/incidents/{p['incident'].id}/retry", p["admin"], {}),
+        "incident-retry-group": ("/analyst/incidents/retry-group", p["admin"],
+                                 {"definition_id": "1", "element_id": "count_escalation"}),
+        "incident-resolve": (f"/analyst/incidents/{p['incident'].id}/resolve", p["admin"], {}),
     }
 
 
