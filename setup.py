@@ -4,7 +4,7 @@
 the checkout keeps elsewhere, so the installed portal needs neither the repository
 nor npm nor a compile step:
 
-- bpmn/ (the analyst's source diagrams)            -> app/bpmn/
+- bpmn/ (the source diagrams and decision tables)  -> app/bpmn/
 - the served npm files (app/served_npm_files.py)   -> app/vendor/<npm package>/<file>
   (from node_modules; `npm ci` is run first when they are missing and npm is there)
 - the Urdu and Pashto catalogues, compiled         -> app/translations/<lang>/LC_MESSAGES/messages.mo
@@ -44,8 +44,10 @@ class BuildPortal(build_py):
 
     def _copy_bpmn(self, target: Path):
         target.mkdir(parents=True, exist_ok=True)
-        for diagram in sorted((ROOT / "bpmn").glob("*.bpmn")):
-            shutil.copy2(diagram, target / diagram.name)
+        # The diagrams and the decision tables they call (sla.dmn): a deploy reads the *.dmn beside the diagram.
+        for source in sorted((ROOT / "bpmn").glob("*")):
+            if source.suffix in (".bpmn", ".dmn"):
+                shutil.copy2(source, target / source.name)
 
     def _copy_npm_files(self, target: Path):
         served = _served_npm_files()

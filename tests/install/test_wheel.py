@@ -71,7 +71,10 @@ def test_every_file_of_the_checkout_s_packages_is_in_except_sources_and_tools(wh
 
 def test_the_build_adds_the_diagram_the_compiled_catalogues_and_the_served_npm_files(wheel):
     names = set(wheel.namelist())
-    assert wheel.read("app/bpmn/complaint.bpmn") == (ROOT / "bpmn" / "complaint.bpmn").read_bytes()
+    shipped = sorted((ROOT / "bpmn").glob("*.bpmn")) + sorted((ROOT / "bpmn").glob("*.dmn"))
+    assert {path.name for path in shipped} >= {"complaint.bpmn", "sla.dmn"}
+    for path in shipped:  # the diagram and every decision table it calls, or an installed seed cannot deploy
+        assert wheel.read(f"app/bpmn/{path.name}") == path.read_bytes()
     for language in ("ur", "ps"):
         mo = wheel.read(f"app/translations/{language}/LC_MESSAGES/messages.mo")
         assert mo[:4] in (b"\xde\x12\x04\x95", b"\x95\x04\x12\xde") and len(mo) > 10_000  # a gettext catalogue
