@@ -1,6 +1,7 @@
 """What every request shares: its database session, sign-in, CSRF, errors, filters."""
 from __future__ import annotations
 
+import logging
 import os
 from datetime import datetime, timedelta, timezone
 from functools import wraps
@@ -27,6 +28,10 @@ PAKISTAN_TIME = timezone(timedelta(hours=5), "PKT")
 # Day, month and year as the pages have always shown them ("06 Dec 2026"), with the month named in the reader's language.
 DATE_PATTERN = "dd MMM y"
 TIME_PATTERN = "HH:mm"
+
+log = logging.getLogger(__name__)
+# A row names a file the store has lost (a restore that missed it, a bucket emptied by hand).
+MISSING_FILE = _l("This file is missing from the portal's storage, so it cannot be shown.")
 
 login_manager = LoginManager()
 login_manager.login_view = "public.login"
@@ -63,6 +68,7 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(TooManyTries, too_many_tries_page)
     app.register_error_handler(ProcessIncident, _incident_page)
     app.register_error_handler(CSRFError, _csrf_page)
+    app.register_error_handler(files.MissingObject, _missing_file_page)
     for status in (400, 403, 404, 405, 413):
         app.register_error_handler(status, _error_page(status))
     app.register_error_handler(500, _server_error_page)
@@ -300,7 +306,12 @@ def send_attachment(attachment, *, thumbnail: bool = False):
         response = current_app.response_class(status=304)
     else:
         document = attachment.kind == "document"
-        stream = file_store().open(key)
+        try:
+            stream = file_store().open(key)
+        except files.MissingObject:
+            # For the operators to restore it: which row, which key; nothing about whose it is.
+            log.warning("attachment %s: stored file %s is missing from the file store", attachment.id, key)
+            raise
         response = send_file(
             stream,
             mimetype=attachment.content_type if key == attachment.storage_key else "image/jpeg",
@@ -382,6 +393,13 @@ def _error_page(status):
         return render_template("error.html", status=status, message=_message(status, error)), status
 
     return handler
+
+
+def _missing_file_page(error):
+    for prefix, render in current_app.extensions.get("error_renderers", {}).items():
+        if request.path.startswith(prefix):
+            return render(error, 404)
+    return render_template("error.html", status=404, message=MISSING_FILE), 404
 
 
 def _message(status, error):

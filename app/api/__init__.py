@@ -10,8 +10,9 @@ from flask_babel import get_locale, gettext as _
 from werkzeug.exceptions import HTTPException
 
 from .. import i18n
+from ..services import files
 from ..services.errors import Conflict, Invalid, MobileUnconfirmed, NotAllowed, NotFound, ProcessIncident, TooManyTries
-from ..web import csrf, incident_message, recorded_incident, register_error_renderer
+from ..web import MISSING_FILE, csrf, incident_message, recorded_incident, register_error_renderer
 from .auth import api_user
 from .problems import ApiProblem, from_http_error, problem
 
@@ -45,6 +46,7 @@ bp.register_error_handler(HTTPException, from_http_error)
 bp.register_error_handler(ApiProblem, lambda error: error.response())
 # A NotFound's own message names internal ids ("task 12"): never shown.
 bp.register_error_handler(NotFound, lambda error: problem(404, _("There is no such thing, or it is not yours to see.")))
+bp.register_error_handler(files.MissingObject, lambda error: problem(404, str(MISSING_FILE)))
 bp.register_error_handler(NotAllowed, lambda error: problem(403, str(error)))
 bp.register_error_handler(Conflict, lambda error: problem(409, str(error)))
 bp.register_error_handler(

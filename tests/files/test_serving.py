@@ -3,6 +3,7 @@ its content and 304, its length, a PDF as a download under its own name."""
 from __future__ import annotations
 
 import hashlib
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -76,3 +77,34 @@ def test_an_officers_pdf_is_a_download_under_its_own_name(app, client, session, 
     assert download.headers["Content-Disposition"].startswith("attachment;")
     assert 'filename="Inspection report.pdf"' in download.headers["Content-Disposition"]
     assert download.headers["ETag"] == f'"{hashlib.sha256(report).hexdigest()}"'
+
+
+def test_a_file_gone_from_the_store_is_404_with_a_warning_not_500(app, session, make_user, places, caplog):
+    """A stored object lost (a restore that missed it, a bucket emptied by hand): the page and the API
+    say 404, and the log names the attachment and its key for the operators, never the citizen."""
+    from app.services.interop import api_tokens
+    from tests.api.helpers import ApiClient, assert_problem
+
+    owner = make_user(Role.CITIZEN, name="Sadia Khan")
+    lodge(session, owner, places["peshawar"], photo=media.phone_jpeg((800, 600)), store=store_of(app))
+    photo = session.scalars(select(Attachment)).one()
+    store_of(app).delete(photo.storage_key)
+    store_of(app).delete(photo.thumbnail_key)
+    reader = signed_in(app, owner)
+    token = api_tokens.issue_token(session, owner, lifetime=timedelta(days=1)).token
+    session.commit()
+    api = ApiClient(app.test_client(), None, token)
+
+    with caplog.at_level("WARNING"):
+        page = fetch(reader, f"/attachments/{photo.id}")
+        assert page.status_code == 404 and "missing from the portal" in page.get_data(as_text=True)
+        assert fetch(reader, f"/attachments/{photo.id}/thumbnail").status_code == 404
+        body = assert_problem(fetch(api.client, f"/api/v1/attachments/{photo.id}", headers=api.headers()), 404)
+        assert_problem(fetch(api.client, f"/api/v1/attachments/{photo.id}/thumbnail", headers=api.headers()), 404)
+
+    assert "missing from the portal" in body["detail"]
+    missing = [r for r in caplog.records if r.levelname == "WARNING" and "missing" in r.getMessage()]
+    assert len(missing) == 4
+    assert all(f"attachment {photo.id}" in r.getMessage() for r in missing)
+    assert {photo.storage_key, photo.thumbnail_key} <= {k for r in missing for k in r.getMessage().split()}
+    assert not any("Sadia" in r.getMessage() or owner.mobile in r.getMessage() for r in caplog.records)

@@ -18,12 +18,13 @@ from ..errors import Invalid
 from .documents import MAX_DOCUMENT_BYTES, PreparedDocument, is_pdf, prepare_document
 from .images import MAX_PHOTO_BYTES, NotAPhoto, Position, PreparedPhoto, prepare_photo, read_position
 from .object_store import ObjectStore, S3Settings
-from .store import DirectoryStore, FileStore, StoredObject, extension_of_key, key_for, sha_of_key
+from .store import DirectoryStore, FileStore, MissingObject, StoredObject, extension_of_key, key_for, sha_of_key
 
 __all__ = [
-    "MAX_DOCUMENT_BYTES", "MAX_PHOTO_BYTES", "STORAGE_BACKENDS", "DirectoryStore", "FileStore", "NotAPhoto", "ObjectStore",
-    "Position", "Prepared", "PreparedDocument", "PreparedPhoto", "S3Settings", "StoredObject", "Upload", "extension_of_key",
-    "key_for", "prepare_document", "prepare_photo", "prepare_upload", "read_position", "sha_of_key", "store_from_settings",
+    "MAX_DOCUMENT_BYTES", "MAX_PHOTO_BYTES", "STORAGE_BACKENDS", "DirectoryStore", "FileStore", "MissingObject",
+    "NotAPhoto", "ObjectStore", "Position", "Prepared", "PreparedDocument", "PreparedPhoto", "S3Settings", "StoredObject",
+    "Upload", "extension_of_key", "key_for", "prepare_document", "prepare_photo", "prepare_upload", "read_position",
+    "sha_of_key", "store_from_settings",
 ]
 
 STORAGE_BACKENDS = ("directory", "s3")

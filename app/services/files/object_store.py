@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import timezone
 from typing import Any, BinaryIO
 
-from .store import KEY, StoredObject, check_key, key_for
+from .store import KEY, MissingObject, StoredObject, check_key, key_for
 
 CONTENT_TYPES = {"jpg": "image/jpeg", "png": "image/png", "pdf": "application/pdf"}
 MISSING = {"NoSuchKey", "404", "NotFound"}
@@ -85,7 +85,7 @@ class ObjectStore:
             found = self.client.get_object(Bucket=self.settings.bucket, Key=self._name(key))
         except self._errors() as error:
             if _missing(error):
-                raise FileNotFoundError(f"no stored object {key!r}") from None
+                raise MissingObject(key) from None
             raise
         return io.BufferedReader(StoredBody(found["Body"], found["ContentLength"]))
 

@@ -36,12 +36,23 @@ class StoredObject:
     stored_at: datetime  # when it was last stored (written or stored again): UTC
 
 
+class MissingObject(FileNotFoundError):
+    """The store has nothing under a key a row names (lost in a restore, deleted by hand): every
+    backend raises this one error, so what serves files maps it to 404 in one place.
+
+    A FileNotFoundError, so code that copes with a file deleted meanwhile needs no change."""
+
+    def __init__(self, key: str):
+        super().__init__(f"no stored object {key!r}")
+        self.key = key
+
+
 class FileStore(Protocol):
     def put(self, data: bytes, extension: str) -> str:
         """Store `data` (idempotent; storing it again refreshes its `stored_at`) and return its key."""
 
     def open(self, key: str) -> BinaryIO:
-        """The stored bytes of `key`, to read once and close; FileNotFoundError when there are none."""
+        """The stored bytes of `key`, to read once and close; MissingObject when there are none."""
 
     def delete(self, key: str) -> None:
         """Forget `key` (nothing happens when it is not there)."""
@@ -96,7 +107,11 @@ class DirectoryStore:
         return key
 
     def open(self, key: str) -> BinaryIO:
-        return self.path_of(key).open("rb")
+        path = self.path_of(key)
+        try:
+            return path.open("rb")
+        except FileNotFoundError:
+            raise MissingObject(key) from None
 
     def delete(self, key: str) -> None:
         self.path_of(key).unlink(missing_ok=True)
