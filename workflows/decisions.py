@@ -11,8 +11,13 @@ reaches the task is found here, with the element and the line of the DMN file:
   decision with one table; decision ids are unique across the version's files;
 - every input has an expression (what it reads from the task data), every output
   a name (the task data variable it writes), every entry parses;
-- the hit policy is one the engine honours as "the first matching row decides"
-  (UNIQUE, FIRST): a COLLECT table would hand lists to timers that expect days;
+- the hit policy is FIRST (the first matching row decides) or UNIQUE (the DMN
+  default: only one row may match); a COLLECT table would hand lists to timers
+  that expect days. SpiffWorkflow 3.2 takes the first matching row under UNIQUE
+  too, so the diagram is parsed with `DecisionParser`, whose engine raises when
+  more than one row matches a UNIQUE table (an incident, like any error of a
+  process at run time), and deploy tries each table's inputs on the values its
+  rows name (`overlapping_rows`) so the analyst hears of overlaps before;
 - some row matches every complaint (all inputs "-" or empty): without one, a
   complaint no row matches would get no values and fail at its first timer;
 - every output entry is a value (15, "water"), so deploy can check each row's
@@ -24,8 +29,14 @@ import ast
 import keyword
 from dataclasses import dataclass
 
+import itertools
+from types import SimpleNamespace
+
 from lxml import etree
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
+from SpiffWorkflow.dmn.engine.DMNEngine import DMNEngine
+from SpiffWorkflow.spiff.parser import SpiffBpmnParser
 
 from .notes import Note
 
@@ -34,8 +45,8 @@ DMN_NAMESPACES = (
     "http://www.omg.org/spec/DMN/20180521/MODEL/",
     "https://www.omg.org/spec/DMN/20191111/MODEL/",
 )
-# The engine stops at the first matching row for these; others it does not know or collects lists.
-FIRST_MATCH_POLICIES = ("UNIQUE", "FIRST")
+# The policies that give one row's values (others the engine does not know, or collects lists).
+ONE_ROW_POLICIES = ("UNIQUE", "FIRST")
 ANY_VALUE = ("", "-")
 
 
@@ -59,6 +70,9 @@ class DecisionTable:
     outputs: tuple[str, ...]  # output names (task data variables)
     rule_outputs: tuple[dict, ...]  # per row: output name -> value
     catch_all: int | None = None  # index (from 0) of the first row matching every complaint
+    hit_policy: str = "UNIQUE"
+    rule_entries: tuple[tuple[str, ...], ...] = ()  # per row: its input entries' texts, by input
+    rule_ids: tuple[str, ...] = ()  # per row: its element id
 
 
 @dataclass(frozen=True)
@@ -107,7 +121,7 @@ def _read_file(file: DecisionFile) -> tuple[DecisionTable | None, list[DecisionP
     decision, table = decisions[0], tables[0]
     problems = []
     policy = table.get("hitPolicy", "UNIQUE").upper()
-    if policy not in FIRST_MATCH_POLICIES:
+    if policy not in ONE_ROW_POLICIES:
         problems.append(DecisionProblem(Note("decision_hit_policy", {"policy": policy}), name, table.get("id", ""),
                                         table.sourceline))
     inputs, outputs = [], []
@@ -127,10 +141,12 @@ def _read_file(file: DecisionFile) -> tuple[DecisionTable | None, list[DecisionP
                                                                               "name": output}),
                                             name, column.get("id", ""), column.sourceline))
         outputs.append(output)
-    rule_outputs, catch_all = [], None
+    rule_outputs, catch_all, rule_entries, rule_ids = [], None, [], []
     for number, rule in enumerate(table.findall("dmn:rule", ns), start=1):
         entries = [(entry.findtext("dmn:text", default="", namespaces=ns) or "").strip()
                    for entry in rule.findall("dmn:inputEntry", ns)]
+        rule_entries.append(tuple(entries))
+        rule_ids.append(rule.get("id", ""))
         for entry, text in zip(rule.findall("dmn:inputEntry", ns), entries):
             if text not in ANY_VALUE and not _entry_parses(text):
                 problems.append(DecisionProblem(Note("decision_entry_not_parsed", {"row": number, "entry": text}),
@@ -151,7 +167,7 @@ def _read_file(file: DecisionFile) -> tuple[DecisionTable | None, list[DecisionP
     if catch_all is None:
         problems.append(DecisionProblem(Note("decision_no_catch_all"), name, table.get("id", ""), table.sourceline))
     found = DecisionTable(decision.get("id", ""), decision.get("name", ""), name, root, tuple(inputs), tuple(outputs),
-                          tuple(rule_outputs), catch_all)
+                          tuple(rule_outputs), catch_all, policy, tuple(rule_entries), tuple(rule_ids))
     return found, problems
 
 
@@ -196,3 +212,113 @@ def default_outputs(tables: dict[str, DecisionTable]) -> dict:
         if table.catch_all is not None and table.catch_all < len(table.rule_outputs):
             values.update(table.rule_outputs[table.catch_all])
     return values
+
+
+# -- UNIQUE: one row only ------------------------------------------------------------------------------
+
+class DecisionParser(SpiffBpmnParser):
+    """The engine's parser, whose business rule tasks decide with `OneRowEngine`."""
+
+    def get_engine(self, decision_ref, node):
+        return OneRowEngine(super().get_engine(decision_ref, node).decision_table)
+
+
+class OneRowEngine(DMNEngine):
+    """SpiffWorkflow 3.2 stops at the first matching row under UNIQUE, as under FIRST; DMN says a UNIQUE
+    table whose rows overlap is an error, and taking one of them silently would give a complaint days the
+    analyst never chose for it. So every row is tried, and a second match raises (an incident)."""
+
+    def decide(self, task):
+        if self.decision_table.hit_policy != "UNIQUE":
+            return super().decide(task)
+        # The engine's own row test (name-mangled, private to DMNEngine): the same reading as FIRST.
+        matched = [rule for rule in self.decision_table.rules if self._DMNEngine__check_rule(rule, task)]
+        if len(matched) > 1:
+            rows = ", ".join(str(rule.row_number) for rule in matched)
+            inputs = ", ".join(f"{column.expression}={_input_value(column.expression, task)!r}"
+                               for column in self.decision_table.inputs)
+            raise WorkflowTaskException(
+                f"decision table {self.decision_table.id}: hit policy UNIQUE, but rows {rows} all match "
+                f"({inputs}); make the rows exclusive, or set hitPolicy=\"FIRST\" if the first one should decide",
+                task=task)
+        return matched
+
+
+def _input_value(expression: str, task):
+    try:
+        return task.workflow.script_engine.evaluate(task, expression)
+    except Exception:  # noqa: BLE001 - only for the message; the rows were tested with it already
+        return "?"
+
+
+# How many input combinations deploy tries per table (the product of each input's values).
+MAX_TRIED = 5000
+_VALUE = "dmn_input_value"
+
+
+def overlapping_rows(tables: dict[str, DecisionTable]) -> list[DecisionProblem]:
+    """For each UNIQUE table, the pairs of rows that match one input combination, tried on the values the
+    rows name (each input's literals, numbers either side of a bound, and None: a value no row names).
+
+    Found at deploy (the exploration runs it) rather than when a version is parsed: a version stored
+    before the check must still load, and its complaints get an incident naming the rows instead.
+    """
+    problems = []
+    for table in tables.values():
+        if table.hit_policy != "UNIQUE" or len(table.rule_entries) < 2:
+            continue
+        columns = list(zip(*table.rule_entries)) if table.rule_entries else []
+        tried = [_tried_values(column) for column in columns]
+        # For each input and value, the rows whose entry for that input accepts it.
+        accepts = [[frozenset(row for row, entry in enumerate(column) if _accepts(entry, value)) for value in values]
+                   for column, values in zip(columns, tried)]
+        reported = set()
+        every_row = frozenset(range(len(table.rule_entries)))
+        for combination in itertools.islice(itertools.product(*(range(len(v)) for v in tried)), MAX_TRIED):
+            rows = every_row.intersection(*(accepts[i][k] for i, k in enumerate(combination)))
+            if len(rows) < 2:
+                continue
+            pair = tuple(sorted(rows)[:2])
+            if pair in reported:
+                continue
+            reported.add(pair)
+            inputs = ", ".join(f"{expression}={tried[i][k]!r}"
+                               for i, (expression, k) in enumerate(zip(table.inputs, combination)))
+            first, second = pair
+            problems.append(DecisionProblem(
+                Note("decision_rows_overlap", {"decision": table.decision_id, "rows": f"{first + 1}, {second + 1}",
+                                               "inputs": inputs}),
+                table.filename, table.rule_ids[second] if second < len(table.rule_ids) else table.decision_id,
+                _line(table.root, table.rule_ids[second]) if second < len(table.rule_ids) else None))
+    return problems
+
+
+def _tried_values(column) -> list:
+    values = [None]
+    for entry in column:
+        if entry in ANY_VALUE:
+            continue
+        for text in (entry, f"v {entry}", entry.replace("?", "v")):
+            try:
+                tree = ast.parse(text, mode="eval")
+            except SyntaxError:
+                continue
+            for node in ast.walk(tree):
+                if isinstance(node, ast.Constant):
+                    found = [node.value]
+                    if isinstance(node.value, (int, float)) and not isinstance(node.value, bool):
+                        found += [node.value - 1, node.value + 1]
+                    values.extend(v for v in found if v not in values)
+            break
+    return values
+
+
+def _accepts(entry: str, value) -> bool:
+    """Whether the entry accepts `value`, read as the engine reads it at run time."""
+    if entry in ANY_VALUE:
+        return True
+    task = SimpleNamespace(data={_VALUE: value}, workflow=SimpleNamespace(script_engine=PythonScriptEngine()))
+    try:
+        return bool(DMNEngine(None).evaluate(_VALUE, entry, task))
+    except Exception:  # noqa: BLE001 - a test that cannot compare this value (None > 10) does not match it
+        return False

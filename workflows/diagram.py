@@ -21,11 +21,11 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     TimeDateEventDefinition,
     TimerEventDefinition,
 )
-from SpiffWorkflow.spiff.parser import VALIDATOR, SpiffBpmnParser
+from SpiffWorkflow.spiff.parser import VALIDATOR
 from SpiffWorkflow.spiff.specs.defaults import UserTask
 
 from .calendar import CALENDAR_PROPERTY, CALENDARS, DURATION_CALENDARS, counts_working_days
-from .decisions import DecisionFile, DecisionTable, read_decisions, rule_contexts
+from .decisions import DecisionFile, DecisionParser, DecisionTable, read_decisions, rule_contexts
 from .notes import Note
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -143,7 +143,7 @@ def parse_diagram(
     errors.extend(_check_called_decisions(root, called, tables))
     if errors:
         raise DiagramRejected(errors)
-    parser = SpiffBpmnParser(validator=VALIDATOR)
+    parser = DecisionParser(validator=VALIDATOR)
     for table in tables.values():
         try:
             parser.add_dmn_xml(table.root, filename=table.filename)

@@ -59,7 +59,12 @@ TEXTS = {
     ),
     "decision_duplicate": N_("decision '%(decision)s' is also in %(other)s; give each decision its own id"),
     "decision_hit_policy": N_(
-        "hit policy %(policy)s is not supported; use FIRST (or UNIQUE): the first row that matches decides"
+        "hit policy %(policy)s is not supported; use FIRST (the first row that matches decides) or UNIQUE "
+        "(only one row may match)"
+    ),
+    "decision_rows_overlap": N_(
+        "decision %(decision)s has hit policy UNIQUE, but rows %(rows)s both match %(inputs)s; make the rows "
+        "exclusive, or set hitPolicy=\"FIRST\" if the first matching row should decide"
     ),
     "decision_input_unnamed": N_(
         "input '%(label)s' has no expression; write the task data it reads, e.g. department_code"

@@ -9,7 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.models import DecisionFileRow, ProcessDefinition, ProcessInstance, Role
 from app.services import organisation
@@ -119,6 +119,27 @@ def test_the_workbench_refuses_a_broken_table_with_its_file_element_and_line(cli
         "sla.dmn", "sla_days_table", line, "decision_no_catch_all")
     assert session.scalar(select(ProcessDefinition.id).order_by(ProcessDefinition.id.desc()).limit(1)) == \
         session.scalar(select(ProcessDefinition.id).order_by(ProcessDefinition.id).limit(1))
+
+
+def test_the_workbench_refuses_a_unique_table_whose_rows_overlap_before_deploy(client, session, make_user):
+    """Without a hit policy a table is UNIQUE: a water complaint matches the water row and the last row."""
+    overlapping = WATER_AND_REVENUE.replace(' hitPolicy="FIRST"', "")
+    login(client, make_user(Role.ANALYST))
+    response = client.post("/analyst/deploy", data={
+        "xml": (BPMN / "complaint.bpmn").read_text(), "decision_xml": overlapping, "decision_filename": "sla.dmn",
+        "note": "water 7, revenue 30, unique",
+    })
+    assert response.status_code == 400
+    problems = [p for p in response.get_json()["errors"] if p["code"] == "decision_rows_overlap"]
+    line = next(n for n, text in enumerate(overlapping.splitlines(), 1) if 'id="rule_province_default"' in text)
+    assert [(p["file"], p["element_id"], p["line"]) for p in problems] == [
+        ("sla.dmn", "rule_province_default", line), ("sla.dmn", "rule_province_default", line)]
+    assert [p["message"] for p in problems] == [
+        f"decision sla_days has hit policy UNIQUE, but rows {rows} both match department_code={code!r}, "
+        "category_code=None; make the rows exclusive, or set hitPolicy=\"FIRST\" if the first matching row "
+        "should decide"
+        for rows, code in (("1, 3", "PHED"), ("2, 3", "REVENUE"))]
+    assert session.scalar(select(func.count(ProcessDefinition.id))) == 1
 
 
 def test_a_diagram_deployed_alone_keeps_the_current_tables(client, session, make_user):

@@ -198,3 +198,81 @@ def test_a_complaint_started_before_the_table_migrates_with_its_last_rows_days(s
     moved = restore_process(diagram, migrate_state(old, diagram, save_state(started)))
     assert escalation_due(moved)["unresolved_15_days"] == flow.T0 + 15 * DAY
     assert {t.data.get("commissioner_days") for t in moved.get_tasks() if t.data} == {15}
+
+
+# -- UNIQUE: only one row may match ----------------------------------------------------------------------
+
+# Water has its own row, and the last row matches every complaint: under UNIQUE a water complaint matches both.
+OVERLAPPING = sla_table(('"PHED"', "-", 7, 3), ("-", "-", 15, 7), hit_policy="UNIQUE")
+
+
+def test_a_unique_table_whose_rows_both_match_fails_at_run_time_naming_the_rows(shipped_xml, parse_xml, flow):
+    """SpiffWorkflow 3.2 would take row 1 silently; DMN says UNIQUE rows must not overlap."""
+    from workflows import describe_failure
+
+    flow.diagram = parse_xml(shipped_xml, decisions=[DecisionFile("sla.dmn", OVERLAPPING)])
+    with pytest.raises(Exception) as caught:
+        flow.start(department_code="PHED", category_code="PHED-NO-WATER-SUPPLY")
+    failure = describe_failure(caught.value)  # what the portal records as the incident
+    assert failure.element_id == "escalation_days"
+    assert "decision table sla_days_table: hit policy UNIQUE, but rows 1, 2 all match" in failure.message
+    assert "department_code='PHED', category_code='PHED-NO-WATER-SUPPLY'" in failure.message
+    # A complaint only the last row matches is decided by it, as before.
+    other = flow.start(department_code="HEALTH", category_code="HEALTH-STAFF-ABSENT")
+    assert escalation_due(other)["unresolved_15_days"] == flow.T0 + 15 * DAY
+
+
+def test_a_table_without_hit_policy_is_unique(shipped_xml, parse_xml, flow):
+    table = OVERLAPPING.replace(b' hitPolicy="UNIQUE"', b"")
+    flow.diagram = parse_xml(shipped_xml, decisions=[DecisionFile("sla.dmn", table)])
+    with pytest.raises(Exception, match="hit policy UNIQUE, but rows 1, 2 all match"):
+        flow.start(department_code="PHED", category_code=None)
+
+
+def test_exploring_before_deploy_names_the_overlapping_rows_table_and_inputs(shipped_xml, parse_xml):
+    from workflows.analysis import explore_paths
+
+    diagram = parse_xml(shipped_xml, decisions=[DecisionFile("sla.dmn", OVERLAPPING)])
+    overlaps = [e for e in explore_paths(diagram, shipped_xml.encode(), {}).errors
+                if getattr(e.message, "code", None) == "decision_rows_overlap"]
+    assert [(e.file, e.element_id, e.line) for e in overlaps] == [("sla.dmn", "rule_2", line_of(OVERLAPPING, 'id="rule_2"'))]
+    assert str(overlaps[0].message) == (
+        "decision sla_days has hit policy UNIQUE, but rows 1, 2 both match department_code='PHED', "
+        "category_code=None; make the rows exclusive, or set hitPolicy=\"FIRST\" if the first matching row should "
+        "decide"
+    )
+
+
+@pytest.mark.parametrize("rows, hit_policy", [
+    ((('"PHED"', "-", 7, 3), ("-", "-", 15, 7)), "FIRST"),  # FIRST: the first matching row decides, by design
+    ((("-", "-", 15, 7),), "UNIQUE"),  # one row
+    ((('"PHED"', "-", 7, 3), ('not in ("PHED",)', "-", 15, 7)), "UNIQUE"),  # exclusive rows
+    ((("-", "&lt; 10", 7, 3), ("-", ">= 10", 15, 7)), "UNIQUE"),  # exclusive bounds, tried on either side
+])
+def test_rows_that_cannot_both_match_are_no_overlap(rows, hit_policy):
+    from workflows.decisions import overlapping_rows, read_decisions
+
+    tables, problems = read_decisions([DecisionFile("sla.dmn", sla_table(*rows, hit_policy=hit_policy))])
+    assert "sla_days" in tables and all(p.message.code == "decision_no_catch_all" for p in problems)
+    assert overlapping_rows(tables) == []
+
+
+def test_overlapping_bounds_are_found_on_the_values_either_side():
+    from workflows.decisions import overlapping_rows, read_decisions
+
+    table = sla_table(("-", "&lt; 10", 7, 3), ("-", "> 8", 15, 7), hit_policy="UNIQUE")
+    tables, problems = read_decisions([DecisionFile("sla.dmn", table)])
+    assert [p.message.code for p in problems] == ["decision_no_catch_all"]
+    (problem,) = overlapping_rows(tables)
+    assert problem.message.facts["rows"] == "1, 2"
+    assert problem.message.facts["inputs"] == "department_code=None, category_code=9"
+
+
+def test_the_shipped_table_says_first(shipped_xml):
+    from pathlib import Path
+    from workflows.decisions import overlapping_rows, read_decisions
+
+    xml = (Path(__file__).resolve().parents[2] / "bpmn" / "sla.dmn").read_bytes()
+    tables, problems = read_decisions([DecisionFile("sla.dmn", xml)])
+    assert problems == [] and tables["sla_days"].hit_policy == "FIRST"
+    assert overlapping_rows(tables) == []

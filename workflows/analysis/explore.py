@@ -16,6 +16,10 @@ a timer fires at most as often, a path has at most `max_depth` choices, and the
 walk stops after `max_steps` moves in all. A state already explored (the same
 open tasks, waiting timers, data and loop counts) is not explored again.
 
+Beside the paths, each UNIQUE decision table is tried on the values its rows
+name (workflows/decisions.py, `overlapping_rows`): two rows that match one
+input would fail the business rule task when a complaint brings that input.
+
 Time is virtual, as in the simulator: a timer fires when the walk chooses it, by
 writing its due moment into the past; the others keep their real due moments,
 days ahead of the real clock, so nothing fires by itself.
@@ -34,6 +38,7 @@ from lxml import etree
 from SpiffWorkflow.spiff.specs.defaults import UserTask
 from SpiffWorkflow.task import TaskState
 
+from ..decisions import overlapping_rows
 from ..diagram import BPMN_NS, Diagram, DiagramError
 from ..engine import start_process
 from ..notes import Note
@@ -91,10 +96,12 @@ class Exploration:
     deepest: int = 0  # most choices on one path
     truncated: bool = False  # max_steps ran out before every path was followed
     seconds: float = 0.0
+    # Rows of a UNIQUE decision table that match one input combination (they would fail at run time).
+    overlaps: list[DiagramError] = field(default_factory=list)
 
     @property
     def errors(self) -> list[DiagramError]:
-        return [failure.as_error() for failure in self.failures]
+        return [*self.overlaps, *(failure.as_error() for failure in self.failures)]
 
 
 def explore_paths(
@@ -111,6 +118,8 @@ def explore_paths(
     root = etree.fromstring(xml, parser=etree.XMLParser(resolve_entities=False, no_network=True))
     walk = _Walk(diagram, _lines(root), _expression_names(root), answer_sets, bounds, _reads(root))
     walk.run()
+    walk.result.overlaps = [DiagramError(p.message, p.element_id, p.line, p.filename)
+                            for p in overlapping_rows(diagram.decisions)]
     walk.result.seconds = time.perf_counter() - started
     return walk.result
 
