@@ -108,7 +108,7 @@ def parse_diagram(
     xml: bytes,
     *,
     roles: Collection[str],
-    form_keys: Collection[str],
+    form_keys: Collection[str] | None,
     statuses: Collection[str],
     process_ids: Collection[str] | None = None,
     filename: str = "diagram.bpmn",
@@ -118,6 +118,7 @@ def parse_diagram(
 
     `process_ids`: the processes the portal knows; a diagram of any other is
     refused before anything else is checked (None: any id, for stored versions).
+    `form_keys`: the forms a user task may name (None: any, for stored versions).
     Raises DiagramRejected listing every problem found, not just the first.
     """
     try:
@@ -267,7 +268,7 @@ def _check_user_task(info: UserTaskInfo, roles, form_keys, statuses, lines):
         yield DiagramError(Note("task_without_lane"), info.element_id, line)
     if not info.form_key:
         yield DiagramError(Note("task_without_form"), info.element_id, line)
-    elif info.form_key not in form_keys:
+    elif form_keys is not None and info.form_key not in form_keys:
         yield DiagramError(
             Note("unknown_form", {"form_key": info.form_key, "forms": sorted(form_keys)}),
             info.element_id,

@@ -234,3 +234,85 @@ def test_recounting_onto_working_days_counts_the_provinces_closures(analyst_clie
     due = working_due(working_calendar([closed]), lodged_at, "P15D")
     assert due != working_due(working_calendar(), lodged_at, "P15D")  # the closure counts
     assert instance_of(session, complaint).next_timer_due_at == due
+
+
+# -- forms defined as data ---------------------------------------------------------------------------------
+
+FORM_FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+@pytest.fixture()
+def waiting_on_site_visit(session, make_user, places):
+    """A complaint waiting on the DC's site visit, whose form `site_visit` is defined as data in its version;
+    and a later version of the same diagram stored without that form (as a version stored before deploy
+    checked form keys is, or one whose registered form a release removed)."""
+    import json
+
+    from app.models import DecisionFileRow
+    from app.services.casework import deployments
+    from tests.app.helpers import assign, complete
+
+    variant = (FORM_FIXTURES / "site_visit.bpmn").read_bytes()
+    forms = json.loads((FORM_FIXTURES / "site_visit.forms.json").read_text())
+    source = deployments.deploy_diagram(session, variant, deployed_by=None, note="the DC visits the site", forms=forms)
+    target = ProcessDefinition(
+        process_id="complaint", version=source.version + 1, sha256="f" * 64, xml=source.xml, note="no forms",
+        decision_files=[DecisionFileRow(filename=row.filename, decision_id=row.decision_id, xml=row.xml)
+                        for row in source.decision_files])
+    session.add(target)
+    session.commit()
+    deployments.set_default_version(session, source)
+    session.commit()
+    dc = make_user(Role.DEPUTY_COMMISSIONER)
+    complaint = lodge(session, make_user(Role.CITIZEN), places["peshawar"])
+    officer = make_user(Role.DISTRICT_OFFICER, department_id=complaint.department_id)
+    assign(session, complaint, dc, officer)
+    complete(session, complaint, officer, outcome="resolved", action_taken="Pipe replaced.")
+    assert [row.form_key for row in open_rows(session, complaint)] == ["site_visit"]
+    return {"source": source, "target": target, "complaint": complaint}
+
+
+MISSING_FORM = ("user task 'dc_site_visit' (Visit the site) waits for form 'site_visit', which version {version} "
+                "lacks: it was not deployed with that version and no registered form has that key")
+
+
+def test_a_move_onto_a_version_without_the_waiting_tasks_form_is_refused(session, make_user, waiting_on_site_visit):
+    source, target, complaint = (waiting_on_site_visit[k] for k in ("source", "target", "complaint"))
+    expected = MISSING_FORM.format(version=target.version)
+
+    (candidate,) = analyst.preview_migration(session, source.id, target.id)
+    assert (candidate.possible, [str(r) for r in candidate.reasons]) == (False, [expected])
+
+    outcome = analyst.migrate_complaints(session, make_user(Role.ANALYST), [complaint.id], target.id)
+    session.commit()
+    assert outcome.moved == [] and [str(r) for r in outcome.refused[complaint.id]] == [expected]
+    # Refused, not failed: the complaint stays on its version, and no incident is recorded.
+    from app.models import Incident
+    assert instance_of(session, complaint).definition_id == source.id
+    assert session.scalar(select(Incident.id).where(Incident.complaint_id == complaint.id)) is None
+
+
+def test_the_migrate_page_names_the_task_and_the_missing_form(analyst_client, session, waiting_on_site_visit):
+    import html
+
+    source, target, complaint = (waiting_on_site_visit[k] for k in ("source", "target", "complaint"))
+    expected = MISSING_FORM.format(version=target.version)
+
+    page = html.unescape(text_of(analyst_client.get(f"/analyst/migrate?source={source.id}&target={target.id}")))
+    assert "0 of 1 running complaint(s) can move." in page and expected in page
+
+    moved = analyst_client.post("/analyst/migrate", data={
+        "source": str(source.id), "target": str(target.id), "complaint_id": str(complaint.id)})
+    assert moved.status_code == 200 and expected in html.unescape(text_of(moved))
+    assert instance_of(session, complaint).definition_id == source.id
+
+
+def test_a_version_deployed_with_the_form_takes_the_waiting_complaint(session, make_user, waiting_on_site_visit):
+    from app.services.casework import deployments
+
+    source, complaint = waiting_on_site_visit["source"], waiting_on_site_visit["complaint"]
+    again = deployments.deploy_diagram(session, source.xml.replace("Visit the site", "Visit the place").encode(),
+                                       deployed_by=None, note="renamed step", forms=source.forms)
+    session.commit()
+    (candidate,) = analyst.preview_migration(session, source.id, again.id)
+    assert candidate.possible, [str(r) for r in candidate.reasons]

@@ -11,7 +11,9 @@ from .changes import DiagramChanges, ElementChange, diagram_changes
 from .explore import Bounds, Choice, Exploration, Failure, explore_paths
 from .inspect import InstanceView, OpenElement, WaitingTimer, diagram_warnings, instance_view
 from .mapping import Candidate, ElementMatch, suggested_mapping, unmatched_elements
-from .migration import MigrationCheck, MigrationRefused, check_migration, migrate_state, open_elements, retimed_timers
+from .migration import (
+    MigrationCheck, MigrationRefused, check_migration, migrate_state, open_elements, retimed_timers, user_tasks_in_target,
+)
 from .retiming import TimerChange
 from .simulate import Scenario, ScenarioAnswer, SimStep, SimulationResult, simulate
 
@@ -31,6 +33,7 @@ __all__ = [
     "retimed_timers",
     "suggested_mapping",
     "unmatched_elements",
+    "user_tasks_in_target",
     "InstanceView",
     "MigrationCheck",
     "MigrationRefused",

@@ -27,7 +27,7 @@ from SpiffWorkflow.task import TaskState
 
 from .. import notes
 from ..decisions import default_outputs
-from ..diagram import Diagram
+from ..diagram import Diagram, UserTaskInfo
 from ..notes import Note
 # The serializer's registry converts specs to comparable dicts for the diff;
 # it must be the engine's own, configured for the spiff spec classes.
@@ -87,6 +87,14 @@ def open_elements(state: dict) -> list[str]:
         return list(dict.fromkeys(task["task_spec"] for task in tasks if task["state"] & OPEN))
     except (KeyError, TypeError, AttributeError):
         return []
+
+
+def user_tasks_in_target(state: dict, target: Diagram, mapping: dict[str, str] | None = None) -> list[UserTaskInfo]:
+    """The target's user tasks (formKey, name) that the open user tasks of the saved `state` become, read
+    from the JSON (top-level process): what a person will fill in once the instance has moved."""
+    mapping = mapping or {}
+    found = (target.user_tasks.get(spec_name_in_target(element, mapping)) for element in open_elements(state))
+    return [info for info in found if info is not None]
 
 
 def _shape(state: dict):

@@ -26,7 +26,9 @@ from workflows.analysis import (
     open_elements,
     retimed_timers,
     unmatched_elements,
+    user_tasks_in_target,
 )
+from workflows.notes import element
 
 from ...models import (
     Complaint,
@@ -39,6 +41,7 @@ from ...models import (
     User,
     utcnow,
 )
+from ...task_forms import form_keys
 from ..casework import deployments, events, incidents, processes
 from .access import require_analyst
 from ..errors import Invalid, NotFound
@@ -153,6 +156,8 @@ def preview_migration(
                 changes = retimed_timers(source_diagram, target_diagram, state, mapping=mapping, calendar=calendar)
             except MigrationRefused as refused:
                 reasons = refused.reasons
+        if check.possible and not reasons:
+            reasons = _forms_missing(session, target, target_diagram, state, mapping)
         possible = check.possible and not reasons
         renamed = [(old, mapping[old]) for old in open_elements(state) if old in mapping] if mapping else []
         candidates.append(MigrationCandidate(complaint_id, tracking_number, possible,
@@ -226,6 +231,9 @@ def _move(session, actor, complaint_id, target, now, *, mapping, retime, mapped_
         raise MoveRefused([_l("it runs version %(version)s, not the version the mapping of renamed elements was "
                               "made for", version=source.version)])
 
+    missing = _forms_missing(session, target, deployments.diagram_for(session, target), instance.state, mapping)
+    if missing:
+        raise MoveRefused(missing)
     complaint = session.get(Complaint, complaint_id)
     deadline_before = instance.next_timer_due_at
     snapshot = processes.migrate(session, complaint, instance, target, now=now, mapping=mapping, retime=retime)
@@ -237,6 +245,19 @@ def _move(session, actor, complaint_id, target, now, *, mapping, retime, mapped_
         details["retimed"] = True
     events.record(session, complaint, "migrated", details=details, actor=actor, now=now)
     session.flush()
+
+
+def _forms_missing(session, target: ProcessDefinition, target_diagram, state: dict, mapping) -> list:
+    """Why the instance cannot move: a task it waits on would name a form the target has not. The engine
+    would move it, and the task's page would then have no form to show: nobody could finish the step."""
+    registered, own = form_keys(), deployments.forms_of(session, target.id)
+    return [
+        _l("%(task)s waits for form %(form)s, which version %(version)s lacks: it was not deployed with that "
+           "version and no registered form has that key", task=in_words(element("userTask", task.element_id, task.name)),
+           form=repr(task.form_key), version=target.version)
+        for task in user_tasks_in_target(state, target_diagram, mapping)
+        if task.form_key and task.form_key not in registered and task.form_key not in own
+    ]
 
 
 def _move_due_dates(session, instance, deadline_before) -> None:

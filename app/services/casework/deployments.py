@@ -72,7 +72,9 @@ def check_diagram(
     """Parse and validate, with the decision tables and the forms defined as data ({key: document}) deployed
     beside it; raises DiagramRejected with every problem (element, line, message, file; each bad form's own).
 
-    `known_process=False` accepts any process id: for versions stored before the check existed.
+    `known_process=False` (a stored version) accepts any process id and any form key: a version stored
+    before those checks, or whose registered form a release removed, still loads, so its complaints still
+    run; a task whose form is gone is refused where it matters (its task page, a migration onto the version).
     """
     forms = forms or {}
     problems = check_form_documents(forms, registered=form_keys(), languages=LANGUAGES)
@@ -81,7 +83,7 @@ def check_diagram(
             xml,
             roles={r.value for r in LANE_ROLES},
             # A user task may name a registered form or one of the version's own.
-            form_keys=form_keys() | (set(forms) if isinstance(forms, dict) else set()),
+            form_keys=(form_keys() | (set(forms) if isinstance(forms, dict) else set())) if known_process else None,
             statuses={s.value for s in ComplaintStatus},
             process_ids=KNOWN_PROCESSES if known_process else None,
             filename=filename,
