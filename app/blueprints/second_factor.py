@@ -4,6 +4,7 @@ app/services/people/second_factor.py; the sign-in held between password and code
 from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import session as flask_session
 from flask_babel import gettext as _, ngettext
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -18,6 +19,8 @@ from ..web import (
 )
 
 bp = Blueprint("second_factor", __name__)
+# The Flask session's key of the secret shown on the enrolment page, sealed, until its first code.
+PENDING = "second_factor_pending"
 
 
 def _home(user, next_page: str) -> str:
@@ -96,20 +99,29 @@ def enrol():
 
 
 def _enrolment(user, action: str, done):
-    """The enrolment page (GET) and its confirming code (POST); `done(recovery_codes)` answers a success."""
+    """The enrolment page (GET) and its confirming code (POST); `done(recovery_codes)` answers a success.
+
+    The GET writes nothing to the database (it may be prefetched and has no CSRF token): the secret it shows
+    waits, sealed, in this browser's signed session for the POST that stores it with its first code."""
     box = second_factor_box()
-    enrolment = second_factor.begin_enrolment(db(), user, box, issuer=current_app.config["SECOND_FACTOR_ISSUER"])
-    db().commit()
+    pending = flask_session.get(PENDING) or {}
+    sealed = pending.get("sealed") if pending.get("user") == user.id else None
+    enrolment = second_factor.begin_enrolment(db(), user, box, issuer=current_app.config["SECOND_FACTOR_ISSUER"],
+                                              sealed=sealed)
     context = {"action": action, "secret": enrolment.secret, "qr_code": second_factor.qr_code(enrolment.uri),
                "required": second_factor.required_for(user)}
     if request.method == "GET":
-        return render_template("second_factor/enrol.html", errors={}, **context)
+        flask_session[PENDING] = {"user": user.id, "sealed": enrolment.sealed}
+        response = current_app.make_response(render_template("second_factor/enrol.html", errors={}, **context))
+        response.headers["Cache-Control"] = "no-store"  # the page shows the secret
+        return response
     try:
-        codes = second_factor.confirm_enrolment(db(), user, request.form.get("code", ""), box,
+        codes = second_factor.confirm_enrolment(db(), user, request.form.get("code", ""), box, sealed=sealed,
                                                 address=client_address())
     except Invalid as error:
         return _refused(error, "second_factor/enrol.html", **context)
     db().commit()
+    flask_session.pop(PENDING, None)
     return done(codes)
 
 

@@ -36,7 +36,7 @@ def enrolled(session, box, user) -> tuple[pyotp.TOTP, list[str]]:
     """Enrol `user` through the service (as the pages do); returns their app and recovery codes."""
     enrolment = second_factor.begin_enrolment(session, user, box, issuer="Test")
     app = pyotp.TOTP(enrolment.secret)
-    codes = second_factor.confirm_enrolment(session, user, app.now(), box, address=None)
+    codes = second_factor.confirm_enrolment(session, user, app.now(), box, sealed=enrolment.sealed, address=None)
     session.commit()
     return app, codes
 
@@ -82,10 +82,48 @@ def test_a_dc_enrols_at_the_first_sign_in_and_gets_ten_recovery_codes(client, se
     assert session.scalar(select(UserSession.second_factor).where(UserSession.user_id == dc.id)) is True
 
 
+@pytest.mark.parametrize("path", ["/login/enrol", "/account/second-factor"])
+def test_showing_the_enrolment_page_writes_nothing(app, client, session, make_user, path):
+    """A GET may be prefetched and carries no CSRF token: the secret waiting for its first code is kept,
+    encrypted, in this browser's signed session, and only the confirming POST stores a second factor."""
+    if path == "/login/enrol":
+        password_step(client, make_user(Role.DEPUTY_COMMISSIONER))  # held between password and code
+    else:
+        login(client, make_user(Role.DISTRICT_OFFICER))
+
+    page = client.get(path)
+    secret = re.search(r'<code class="secret" dir="ltr">([A-Z2-7]+)</code>', page.get_data(as_text=True)).group(1)
+    assert client.get(path).get_data(as_text=True).count(secret) == 1  # a reload shows the same secret
+
+    reread(session)
+    assert session.scalars(select(SecondFactor)).all() == []
+    with client.session_transaction() as browser:
+        assert secret not in repr(dict(browser))  # the cookie is signed, not encrypted: the secret is
+    other = app.test_client()
+    other.set_cookie("session", "")
+    with client.session_transaction() as browser:
+        kept = dict(browser)
+    with other.session_transaction() as stranger:
+        stranger.update(kept)
+    assert secret in other.get(path).get_data(as_text=True)  # the session, not the database, carries it
+
+
+def test_a_first_code_without_the_page_shown_first_starts_again(client, session, make_user):
+    officer = make_user(Role.DISTRICT_OFFICER)
+    login(client, officer)
+
+    refused = client.post("/account/second-factor", data={"code": "123456"})
+
+    assert refused.status_code == 409 and "Start the set-up again" in text_of(refused)
+    reread(session)
+    assert session.scalars(select(SecondFactor)).all() == []
+
+
 def test_the_secret_is_encrypted_and_recovery_codes_hashed_at_rest(session, make_user, box):
     analyst = make_user(Role.ANALYST)
     enrolment = second_factor.begin_enrolment(session, analyst, box, issuer="Test")
-    codes = second_factor.confirm_enrolment(session, analyst, pyotp.TOTP(enrolment.secret).now(), box, address=None)
+    codes = second_factor.confirm_enrolment(session, analyst, pyotp.TOTP(enrolment.secret).now(), box,
+                                            sealed=enrolment.sealed, address=None)
     session.commit()
 
     stored = session.scalar(select(SecondFactor).where(SecondFactor.user_id == analyst.id))

@@ -8,6 +8,9 @@ their number by SMS).
 How: at the first sign-in after their password, such a person scans a QR code (made here, on the
 server) with any authenticator app and confirms with its first code; they then get ten recovery codes,
 shown once. Afterwards every sign-in, on the pages and through the API, asks for the current code.
+Until its first code the new secret is stored nowhere: the page hands it, sealed (encrypted), to the
+browser's signed session, and only the confirming code stores the second factor. Showing the page
+(a GET, which a browser may prefetch and which carries no CSRF token) changes nothing.
 
 At rest: the TOTP secret is encrypted (Fernet, keys from settings, `SecretBox`); recovery codes are
 random 80-bit values of which only the sha256 is kept (too many to guess, so a slow hash buys nothing).
@@ -31,6 +34,7 @@ import segno
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ...models import RecoveryCode, Role, SecondFactor, User, utcnow
@@ -88,11 +92,20 @@ class SecretBox:
         except InvalidToken:
             raise RuntimeError("a second-factor secret does not decrypt with SECOND_FACTOR_KEYS") from None
 
+    def unseal(self, token: str | None) -> str | None:
+        """A secret sealed for a browser's session, or None when there is none or it no longer decrypts
+        (its key was retired since): that enrolment starts again with a new secret."""
+        try:
+            return self.decrypt(token) if token else None
+        except RuntimeError:
+            return None
+
 
 @dataclass(frozen=True)
 class Enrolment:
     secret: str  # shown for typing in by hand, next to the QR code
     uri: str  # otpauth:// URI, what the QR code holds
+    sealed: str  # the secret encrypted: what the browser's session keeps until the first code
 
 
 @dataclass(frozen=True)
@@ -130,35 +143,43 @@ def recovery_codes_left(session: Session, user: User) -> int:
 
 
 def begin_enrolment(session: Session, user: User, box: SecretBox, *, issuer: str,
-                    now: datetime | None = None) -> Enrolment:
-    """The secret to scan: the one waiting for its first code if there is one (a reload shows the same QR
-    code), else a new one. The caller commits."""
+                    sealed: str | None = None) -> Enrolment:
+    """The secret to scan, written nowhere: the one `sealed` holds (what this browser was shown before, so
+    a reload shows the same QR code), else a new one. The caller keeps `Enrolment.sealed` for the
+    confirming code (`confirm_enrolment`); nothing here changes the database."""
     if not may_enrol(user):
         raise NotAllowed(_l("This role has no second factor."))
-    factor = factor_of(session, user)
-    if factor is not None and factor.confirmed_at is not None:
+    if enrolled(session, user):
         raise Conflict(_l("Your second factor is already set up."))
-    if factor is None:
-        factor = SecondFactor(user_id=user.id, secret_encrypted=box.encrypt(pyotp.random_base32()),
-                              created_at=now or utcnow())
-        session.add(factor)
-        session.flush()
-    secret = box.decrypt(factor.secret_encrypted)
-    return Enrolment(secret, pyotp.TOTP(secret).provisioning_uri(name=user.username or str(user.id), issuer_name=issuer))
+    secret = box.unseal(sealed)
+    if secret is None:
+        secret = pyotp.random_base32()
+        sealed = box.encrypt(secret)
+    uri = pyotp.TOTP(secret).provisioning_uri(name=user.username or str(user.id), issuer_name=issuer)
+    return Enrolment(secret, uri, sealed)
 
 
-def confirm_enrolment(session: Session, user: User, code: str, box: SecretBox, *, address: str | None,
-                      now: datetime | None = None) -> list[str]:
-    """The first code from the app proves it holds the secret: the second factor is on. Returns the ten
-    recovery codes (shown once). The caller commits, also when this raises (the tries must count)."""
-    factor = factor_of(session, user)
-    if factor is None or factor.confirmed_at is not None:
+def confirm_enrolment(session: Session, user: User, code: str, box: SecretBox, *, sealed: str | None,
+                      address: str | None, now: datetime | None = None) -> list[str]:
+    """The first code from the app proves it holds the secret `sealed` (from `begin_enrolment`): the second
+    factor is stored, and on. Returns the ten recovery codes (shown once). The caller commits, also when
+    this raises (the tries must count)."""
+    secret = box.unseal(sealed)
+    if secret is None or enrolled(session, user):
         raise Conflict(_l("Start the set-up again: scan the QR code shown now."))
+    now = now or utcnow()
     _count_try(session, user, address, now)
-    if _accept_totp(session, factor, _digits(code), box, now or utcnow()) is None:
+    step = _matching_step(pyotp.TOTP(secret), _digits(code), now)
+    if step is None:
         raise Invalid({"code": [WRONG_CODE]})
-    factor.confirmed_at = now or utcnow()
-    session.flush()
+    # A row waiting for its first code was how enrolment began before the secret moved to the session.
+    session.execute(delete(SecondFactor).where(SecondFactor.user_id == user.id, SecondFactor.confirmed_at.is_(None)))
+    try:
+        with session.begin_nested():  # two browsers confirming at once: one second factor, the other told
+            session.add(SecondFactor(user_id=user.id, secret_encrypted=box.encrypt(secret), created_at=now,
+                                     confirmed_at=now, last_step=step))
+    except IntegrityError:
+        raise Conflict(_l("Your second factor is already set up.")) from None
     return new_recovery_codes(session, user, now=now)
 
 
@@ -266,23 +287,29 @@ def _digits(code: str) -> str:
 def _accept_totp(session: Session, factor: SecondFactor, code: str, box: SecretBox, now: datetime) -> int | None:
     """The step of `code` if it is right within the allowed drift and later than the last accepted one
     (taken atomically, so two requests with the same code cannot both pass); None otherwise."""
+    step = _matching_step(pyotp.TOTP(box.decrypt(factor.secret_encrypted)), code, now)
+    if step is None:
+        return None
+    taken = session.execute(
+        update(SecondFactor)
+        .where(SecondFactor.id == factor.id, or_(SecondFactor.last_step.is_(None), SecondFactor.last_step < step))
+        .values(last_step=step)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if taken != 1:
+        return None
+    factor.last_step = step
+    return step
+
+
+def _matching_step(totp: pyotp.TOTP, code: str, now: datetime) -> int | None:
+    """The 30-second step whose code `code` is, within the allowed drift; None when it is none of them."""
     if len(code) != 6 or not code.isdigit():
         return None
-    totp = pyotp.TOTP(box.decrypt(factor.secret_encrypted))
     current = totp.timecode(now)
     for step in range(current - DRIFT_STEPS, current + DRIFT_STEPS + 1):
         if hmac.compare_digest(totp.generate_otp(step), code):
-            taken = session.execute(
-                update(SecondFactor)
-                .where(SecondFactor.id == factor.id,
-                       or_(SecondFactor.last_step.is_(None), SecondFactor.last_step < step))
-                .values(last_step=step)
-                .execution_options(synchronize_session=False)
-            ).rowcount
-            if taken == 1:
-                factor.last_step = step
-                return step
-            return None
+            return step
     return None
 
 
