@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Enum, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, UTCDateTime, utcnow
+from .users import Role
 
 
 class ApiToken(Base):
@@ -20,6 +21,10 @@ class ApiToken(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The user's role when it was issued: with another role now the token is refused, as a browser's
+    # session is (User.sign_in_fingerprint covers the role). None only for a token of an older release.
+    role: Mapped[Role | None] = mapped_column(
+        Enum(Role, native_enum=False, length=24, values_callable=lambda e: [m.value for m in e]))
 
     user = relationship("User")
 

@@ -1,6 +1,8 @@
 """Bearer tokens of the mobile app: issued at sign-in, checked on every call, revoked at sign-out.
 
-Only the token's sha256 is stored, so a copy of the database holds no usable token.
+Only the token's sha256 is stored, so a copy of the database holds no usable token. A token is also
+revoked when its owner's post or access changes (accounts.sign_out_everywhere), and refused once its
+owner's role is not the one it was issued for.
 """
 from __future__ import annotations
 
@@ -42,7 +44,8 @@ def hash_token(token: str) -> str:
 def issue_token(session: Session, user: User, *, lifetime: timedelta, now: datetime | None = None) -> IssuedToken:
     now = now or utcnow()
     token = secrets.token_urlsafe(32)
-    row = ApiToken(user_id=user.id, token_hash=hash_token(token), created_at=now, expires_at=now + lifetime)
+    row = ApiToken(user_id=user.id, token_hash=hash_token(token), created_at=now, expires_at=now + lifetime,
+                   role=user.role)
     row.user = user
     session.add(row)
     session.flush()
@@ -63,6 +66,9 @@ def authenticate_token(session: Session, token: str, *, now: datetime | None = N
         raise TokenRefused(_l("The token has expired. Sign in again."))
     if not row.user.is_active:
         raise TokenRefused(_l("This account is blocked or deactivated."))
+    if row.role is not None and row.role is not row.user.role:
+        # Whoever changed it (there is no page for it), the phone signs in afresh, as a browser must.
+        raise TokenRefused(_l("This account's role has changed. Sign in again."))
     if row.last_used_at is None or now - row.last_used_at >= LAST_USED_RESOLUTION:
         row.last_used_at = now
         session.flush()

@@ -34,7 +34,8 @@ from ..notifications import outbox
 from ..casework import events, processes
 from ..errors import Invalid, NotAllowed, NotFound, ProcessIncident
 from .. import rate_limits
-from . import audit, mobile_numbers, passwords, tries
+from ..interop import api_tokens
+from . import audit, mobile_numbers, passwords, tries, user_sessions
 from .identifiers import CNIC_RE, MOBILE_RE, login_key, normalise_cnic, normalise_mobile  # others read them here too
 
 # The signal the diagram catches to take casework away from an officer.
@@ -298,9 +299,22 @@ def deactivate_officer(session: Session, dc: User, officer_id: int, *, now: date
         raise NotFound(f"officer {officer_id}")
     officer.active = False
     officer.deactivated_at = now
+    signed_out = sign_out_everywhere(session, officer, now=now)
     returned = return_open_work(session, officer, dc, why="deactivated", now=now)
-    audit.record(session, dc, "staff.deactivated", target=officer, returned=returned.returned, stuck=returned.stuck)
+    audit.record(session, dc, "staff.deactivated", target=officer, returned=returned.returned, stuck=returned.stuck,
+                 **signed_out)
     return returned
+
+
+def sign_out_everywhere(session: Session, user: User, *, now: datetime) -> dict[str, int]:
+    """End every browser session of `user` and revoke every bearer token of their phones, in the caller's
+    transaction: after a change of post or of access (moved, deactivated, reactivated, a password forced
+    or reset) nothing signed in before it goes on working. Returns the counts for the audit entry.
+
+    A revoked token stays revoked: reactivating the account does not bring an old phone back (an inactive
+    account's tokens are only refused while it is inactive, see api_tokens.authenticate_token)."""
+    return {"sessions_ended": user_sessions.end_sessions(session, user),
+            "tokens_revoked": api_tokens.revoke_tokens(session, user, now=now)}
 
 
 # Process data for the diagram, in the portal's language of record; people read the timeline line.

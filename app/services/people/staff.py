@@ -5,6 +5,9 @@ password.
 
 Every change is written to the audit log (people/audit.py) in the caller's transaction, so an act and
 its record land or fail together. The actor is the administrator, or None for the command line.
+A change of post or of access (a move, deactivation or reactivation, a password forced or reset) signs
+the person out of every browser and revokes their phones' bearer tokens in the same transaction
+(`accounts.sign_out_everywhere`), and the entry says how many.
 """
 from __future__ import annotations
 
@@ -18,8 +21,7 @@ from sqlalchemy.orm import Session
 
 from ...models import Department, District, Role, User, utcnow
 from ..errors import Invalid, NotAllowed, NotFound
-from ..interop import api_tokens
-from . import accounts, audit, mobile_numbers, passwords, user_sessions
+from . import accounts, audit, mobile_numbers, passwords
 from .identifiers import MOBILE_RE, normalise_mobile
 from .profile import EMAIL_RE
 
@@ -103,9 +105,11 @@ def move_staff(session: Session, admin: User, staff_id: int, *, district_id: int
     returned = accounts.return_open_work(session, user, admin, why="moved", now=now) if officer else \
         accounts.Deactivation([], [])
     user.district_id, user.division_id, user.department_id = district.id, district.division_id, department_id
+    # A new post is a new sign-in: a phone or browser still holding the old district's complaints lets go.
+    signed_out = accounts.sign_out_everywhere(session, user, now=now)
     audit.record(session, admin, "staff.moved", target=user, before=before,
                  after={"district_id": district.id, "department_id": department_id},
-                 returned=returned.returned, stuck=returned.stuck)
+                 returned=returned.returned, stuck=returned.stuck, **signed_out)
     session.flush()
     return returned
 
@@ -122,20 +126,24 @@ def deactivate_staff(session: Session, admin: User, staff_id: int, *,
     if not user.active:
         return accounts.Deactivation([], [])
     user.active, user.deactivated_at = False, now
-    _sign_out_everywhere(session, user, now)
+    signed_out = accounts.sign_out_everywhere(session, user, now=now)
     returned = accounts.Deactivation([], [])
     if user.role is Role.DISTRICT_OFFICER:
         returned = accounts.return_open_work(session, user, admin, why="deactivated", now=now)
-    audit.record(session, admin, "staff.deactivated", target=user, returned=returned.returned, stuck=returned.stuck)
+    audit.record(session, admin, "staff.deactivated", target=user, returned=returned.returned, stuck=returned.stuck,
+                 **signed_out)
     session.flush()
     return returned
 
 
-def reactivate_staff(session: Session, admin: User, staff_id: int) -> User:
+def reactivate_staff(session: Session, admin: User, staff_id: int, *, now: datetime | None = None) -> User:
+    """The account may sign in again, afresh: whatever was signed in before it was deactivated stays
+    signed out (a DC's deactivation of an officer before this rule revoked nothing)."""
     user = staff_member(session, staff_id)
     if not user.active:
         user.active, user.deactivated_at = True, None
-        audit.record(session, admin, "staff.reactivated", target=user)
+        signed_out = accounts.sign_out_everywhere(session, user, now=now or utcnow())
+        audit.record(session, admin, "staff.reactivated", target=user, **signed_out)
         session.flush()
     return user
 
@@ -146,8 +154,8 @@ def force_password_change(session: Session, admin: User | None, staff_id: int, *
     now, so the next sign-in comes soon."""
     user = staff_member(session, staff_id)
     user.must_change_password = True
-    _sign_out_everywhere(session, user, now or utcnow())
-    audit.record(session, admin, "password.change_forced", target=user)
+    signed_out = accounts.sign_out_everywhere(session, user, now=now or utcnow())
+    audit.record(session, admin, "password.change_forced", target=user, **signed_out)
     session.flush()
     return user
 
@@ -181,8 +189,8 @@ def reset_password(session: Session, username: str, password: str, *, must_chang
     _check_password(password, user)
     passwords.set_password(user, password)
     user.must_change_password = must_change
-    _sign_out_everywhere(session, user, now or utcnow())
-    audit.record(session, None, "password.reset", target=user, must_change=must_change, via="cli")
+    signed_out = accounts.sign_out_everywhere(session, user, now=now or utcnow())
+    audit.record(session, None, "password.reset", target=user, must_change=must_change, via="cli", **signed_out)
     session.flush()
     return user
 
@@ -193,8 +201,3 @@ def _check_password(password: str, user: User) -> None:
                                            personal=passwords.personal_words(user))
     if errors:
         raise Invalid(errors)
-
-
-def _sign_out_everywhere(session: Session, user: User, now: datetime) -> None:
-    user_sessions.end_sessions(session, user)
-    api_tokens.revoke_tokens(session, user, now=now)
