@@ -128,3 +128,22 @@ def test_deploy_warns_when_a_shortened_escalation_leaves_the_tables_reminder_aft
     assert result.exit_code == 0, result.output
     assert result.output.startswith("warning: unresolved_12_days")
     assert "P12D" in result.output and "unresolved_15_days" in result.output
+
+
+def test_the_operations_guide_describes_every_option_of_process_deploy():
+    """docs/operations.md, "A new process version": each option of the command, and what it refuses."""
+    import click
+
+    from app.cli import process_deploy
+
+    guide = (Path(__file__).resolve().parents[2] / "docs" / "operations.md").read_text(encoding="utf-8")
+    section = guide[guide.index("### A new process version"):]
+    section = section[:section.index("\n### ", 1)]
+    options = [opt for param in process_deploy.params if isinstance(param, click.Option) for opt in param.opts]
+    assert set(options) == {"--note", "--by", "--as", "--decisions", "--forms", "--not-default"}
+    for option in options:
+        assert f"| `{option}" in section, f"{option} is not in the table of docs/operations.md"
+    assert "`--as complaint`" in section and "deploy it again with --as complaint" in section
+    assert "required" in section.split("| `--note")[1].split("\n")[0]
+    assert "required" in section.split("| `--by")[1].split("\n")[0]
+    assert "already deployed, unchanged, as complaint version" in section
