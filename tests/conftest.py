@@ -324,10 +324,19 @@ def login(client, user: User) -> str:
 
 def pytest_collection_modifyitems(config, items):
     """The restore drill (tests/drill, marker `drill`) runs on its own, `pytest -m drill` from .ci/run
-    after `make test`: never in the suite's passes, whatever other marker expression they use."""
+    after `make test`: never in the suite's passes, whatever other marker expression they use. On
+    PostgreSQL only the tests that use the database run."""
     if "drill" in (config.getoption("markexpr") or ""):
         return
-    drills = [item for item in items if item.get_closest_marker("drill")]
-    if drills:
-        config.hook.pytest_deselected(items=drills)
-        items[:] = [item for item in items if not item.get_closest_marker("drill")]
+    _deselect(config, items, lambda item: item.get_closest_marker("drill"))
+    if os.environ.get("TEST_DATABASE_URL"):
+        # The PostgreSQL pass runs the tests that open the suite's database; the rest (the engine, the
+        # catalogues, the wheel) give the same result on any database and run once, in the SQLite pass.
+        _deselect(config, items, lambda item: "db_url" not in getattr(item, "fixturenames", ()))
+
+
+def _deselect(config, items, left_out) -> None:
+    dropped = [item for item in items if left_out(item)]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = [item for item in items if not left_out(item)]

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The suite on SQLite (with the browser tests) and, when TEST_DATABASE_URL is set, the suite again on
-# PostgreSQL (without them) — at the same time, since each mostly waits on its own database and the
+# PostgreSQL (only the tests that use the database, without the browser tests) — at the same time, since each mostly waits on its own database and the
 # machine has two cores. They share nothing: the SQLite pass ignores TEST_DATABASE_URL, and the
 # PostgreSQL pass's worker tests use their own Redis database (TEST_REDIS_URL_PG, default db 14).
 # Usage: tests/run_suites.sh PYTHON
