@@ -57,6 +57,8 @@ def submit():
     submission = idempotency.submit_once(session, citizen, key, fingerprint, data, photos=photos, store=file_store(),
                                          replay_checked=True)
     session.commit()
+    if submission.lodged is not None:
+        return _created(session, submission.complaint, replayed=False, lodged=submission.lodged)
     return _created(session, submission.complaint, replayed=submission.replayed)
 
 
@@ -156,22 +158,31 @@ def attachment_thumbnail(attachment_id: int):
     return send_attachment(found, thumbnail=True)
 
 
-def _detail(session, found: Complaint) -> dict:
+def _detail(session, found: Complaint, lodged: complaints.Lodged | None = None) -> dict:
+    """`lodged`: this request lodged it, and the answer is made from what it wrote (nothing is read back)."""
     viewer = api_user()
-    open_tasks = complaints.open_tasks_of(session, found)
+    if lodged is None:
+        events = complaints.timeline(session, found)
+        open_tasks = complaints.open_tasks_of(session, found)
+        attached = complaints.attachments_of(session, found)
+    else:
+        # In the orders the reads above give.
+        events = sorted(lodged.events, key=lambda e: (e.created_at, e.id))
+        open_tasks = sorted(lodged.open_tasks, key=lambda t: (t.created_at, t.id))
+        attached = sorted(lodged.attachments, key=lambda a: a.id)
     return serializers.complaint_detail(
         found,
         viewer,
         citizen=personal_data.citizen_contact(found.citizen, viewer),
-        events=complaints.timeline(session, found),
+        events=events,
         open_tasks=open_tasks,
-        attachments=complaints.attachments_of(session, found),
+        attachments=attached,
         my_task=tasks.first_of_mine(viewer, open_tasks),
     )
 
 
-def _created(session, found: Complaint, *, replayed: bool):
+def _created(session, found: Complaint, *, replayed: bool, lodged: complaints.Lodged | None = None):
     headers = {"Location": url_for("api.complaint", complaint_id=found.id)}
     if replayed:
         headers[REPLAY_HEADER] = "true"
-    return _detail(session, found), 201, headers
+    return _detail(session, found, lodged), 201, headers

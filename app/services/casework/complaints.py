@@ -42,6 +42,17 @@ class ComplaintInput:
     longitude: float | None = None
 
 
+@dataclass
+class Lodged:
+    """A complaint just lodged and what its lodging wrote: the answer to the citizen is made from these
+    without reading them back (a new complaint has no other events, tasks or attachments)."""
+
+    complaint: Complaint
+    events: list[ComplaintEvent]  # its timeline, oldest first
+    open_tasks: list[HumanTask]
+    attachments: list[Attachment]
+
+
 def submit_complaint(
     session: Session,
     citizen: User,
@@ -52,6 +63,21 @@ def submit_complaint(
     number_vouched: bool = False,
     now: datetime | None = None,
 ) -> Complaint:
+    """Lodge a complaint (see `lodge_complaint`); the caller commits."""
+    return lodge_complaint(session, citizen, data, photos=photos, store=store, number_vouched=number_vouched,
+                           now=now).complaint
+
+
+def lodge_complaint(
+    session: Session,
+    citizen: User,
+    data: ComplaintInput,
+    *,
+    photos: Sequence[files.Upload] = (),
+    store: files.FileStore | None = None,
+    number_vouched: bool = False,
+    now: datetime | None = None,
+) -> Lodged:
     """Lodge a complaint (with up to 5 photos) and start its process; the caller commits.
 
     The fields and every photo are checked before anything is written, and all
@@ -101,11 +127,12 @@ def submit_complaint(
     session.add(complaint)
     session.flush()
     complaint.tracking_number = tracking_number(complaint.id, now)
-    attachments.attach(session, complaint, citizen, prepared, store, purpose="complaint", now=now)
-    events.record(session, complaint, "lodged", note=complaint.subject, actor=citizen, now=now)
-    outbox.notify_complaint_event(session, complaint, "lodged", now=now)
-    processes.start(session, complaint, now=now)
-    return complaint
+    added = attachments.attach(session, complaint, citizen, prepared, store, purpose="complaint", now=now)
+    with events.collecting(session) as recorded:
+        events.record(session, complaint, "lodged", note=complaint.subject, actor=citizen, now=now)
+        outbox.notify_complaint_event(session, complaint, "lodged", now=now)
+        new_tasks = processes.start(session, complaint, now=now)
+    return Lodged(complaint, recorded, [t for t in new_tasks if t.completed_at is None], added)
 
 
 def tracking_number(complaint_id: int, when: datetime) -> str:

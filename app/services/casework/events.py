@@ -11,7 +11,8 @@ written now has a details dict, even an empty one.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date, datetime
 
 from flask_babel import LazyString, format_date, get_locale, lazy_gettext as _l, lazy_ngettext as _ln
@@ -42,6 +43,20 @@ EVENT_TITLES = {
 }
 
 
+# session.info key: while set (by `collecting`), `record` appends each event it adds to this list.
+COLLECTED = "events.collected"
+
+
+@contextmanager
+def collecting(session: Session) -> Iterator[list[ComplaintEvent]]:
+    """The events recorded in `session` inside the block, for a caller that answers with them (no read back)."""
+    collected = session.info[COLLECTED] = []
+    try:
+        yield collected
+    finally:
+        session.info.pop(COLLECTED, None)
+
+
 def record(
     session: Session,
     complaint: Complaint,
@@ -60,6 +75,9 @@ def record(
     if now is not None:
         event.created_at = now
     session.add(event)
+    collected = session.info.get(COLLECTED)
+    if collected is not None:
+        collected.append(event)
     return event
 
 

@@ -143,8 +143,8 @@ def begin(session: Session, instance: ProcessInstance) -> Move:
     return Move(session, instance)
 
 
-def start(session: Session, complaint: Complaint, *, now: datetime | None = None) -> ProcessInstance:
-    """Start the default version of the complaint process for a new complaint."""
+def start(session: Session, complaint: Complaint, *, now: datetime | None = None) -> list[HumanTask]:
+    """Start the default version of the complaint process for a new complaint; returns its inbox rows."""
     definition = deployments.default_definition(session)
     diagram = deployments.diagram_for(session, definition)
     workflow = workflows.start_process(
@@ -167,8 +167,7 @@ def start(session: Session, complaint: Complaint, *, now: datetime | None = None
                                next_timer_due_at=snapshot.next_deadline, next_notice_at=snapshot.next_notice)
     session.add(instance)
     session.flush()
-    sync_instance(session, complaint, instance, snapshot, now=now or utcnow(), started=True)
-    return instance
+    return sync_instance(session, complaint, instance, snapshot, now=now or utcnow(), started=True)
 
 
 def calendar_for(session: Session, diagram: workflows.Diagram) -> workflows.WorkingCalendar | None:

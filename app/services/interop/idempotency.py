@@ -31,6 +31,7 @@ KEY_FIELD = "Idempotency-Key"
 class Submission:
     complaint: Complaint
     replayed: bool  # True when an earlier request with the same key lodged it
+    lodged: complaints.Lodged | None = None  # what this request's lodging wrote (None: replayed)
 
 
 def request_hash(fields: Mapping[str, object], photos: Sequence[bytes]) -> str:
@@ -67,11 +68,13 @@ def submit_once(
     """Lodge the complaint unless `key` already lodged one; the caller commits.
     `replay_checked`: the caller has just called `find_replay` for this key (saves a query)."""
     if key is None:
-        return Submission(complaints.submit_complaint(session, citizen, data, photos=photos, store=store, now=now), False)
+        lodged = complaints.lodge_complaint(session, citizen, data, photos=photos, store=store, now=now)
+        return Submission(lodged.complaint, False, lodged)
     earlier = None if replay_checked else find_replay(session, citizen, key, fingerprint)
     if earlier is not None:
         return Submission(earlier, True)
-    complaint = complaints.submit_complaint(session, citizen, data, photos=photos, store=store, now=now)
+    lodged = complaints.lodge_complaint(session, citizen, data, photos=photos, store=store, now=now)
+    complaint = lodged.complaint
     session.add(IdempotencyKey(user_id=citizen.id, key=key, request_hash=fingerprint, complaint_id=complaint.id))
     try:
         session.flush()
@@ -82,4 +85,4 @@ def submit_once(
         if earlier is None:
             raise
         return Submission(earlier, True)
-    return Submission(complaint, False)
+    return Submission(complaint, False, lodged)
