@@ -99,7 +99,8 @@ def _task(task, position: dict, registry) -> dict:
     updates = {key: data[key] for key in data if key not in before or data[key] != before[key]}
     deletions = [key for key in before if key not in data]
     if updates or deletions:
-        out["delta"] = {"updates": updates, "deletions": deletions}
+        # No data at all: `{}` (engine.py's compaction), which the library reads as the deletions.
+        out["delta"] = {"updates": updates, "deletions": deletions} if data else {}
     return out
 
 

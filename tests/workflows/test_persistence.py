@@ -51,15 +51,38 @@ def test_a_state_at_lodging_is_at_most_8_kb_and_grows_at_most_4_kb_per_rework_lo
 
 
 def test_a_compacted_state_comes_back_as_the_library_wrote_it(flow):
-    """Saved tasks leave out SpiffWorkflow's defaults (their own id, empty data...); restoring puts them back."""
+    """Saved tasks leave out SpiffWorkflow's defaults (their own id, empty data...); restoring puts them back.
+    A task without data keeps the delta `{}` in place of its parent's keys, which the library reads alike."""
     from workflows.engine import _SERIALIZER, _expanded
 
     workflow = flow.fire_at(flow.resolved(), flow.T0 + 3 * DAY)
     full = _SERIALIZER.to_dict(workflow)
     del full["spec"], full["subprocess_specs"]
+    empty = {str(t.id) for t in workflow.get_tasks() if t.parent is not None and not t.data}
+    empty = {task_id for task_id in empty if full["tasks"][task_id]["delta"]["deletions"]}  # else the default
+    assert empty
+    for task_id in empty:
+        full["tasks"][task_id]["delta"] = {}
     expanded = _expanded(save_state(workflow))
     expanded.pop("serializer_version")
     assert expanded == full
+    restored = restore_process(flow.diagram, save_state(workflow))
+    assert {t.id: t.data for t in restored.get_tasks()} == {t.id: t.data for t in workflow.get_tasks()}
+
+
+def test_a_state_compacted_with_the_deltas_of_empty_tasks_still_restores(flow):
+    """States saved before the empty delta list every key of the parent as deleted."""
+    from workflows.engine import COMPACT_KEY, _compacted, full_state
+
+    workflow = flow.fire_at(flow.resolved(), flow.T0 + 3 * DAY)
+    old = full_state(workflow)
+    old["tasks"] = _compacted(old["tasks"])
+    old[COMPACT_KEY] = True
+    assert old != save_state(workflow)
+    restored = restore_process(flow.diagram, old)
+    assert snapshot(restored) == snapshot(workflow)
+    assert {t.id: t.data for t in restored.get_tasks()} == {t.id: t.data for t in workflow.get_tasks()}
+    assert save_state(restored) == save_state(workflow)
 
 
 def test_a_state_saved_before_compaction_still_restores(flow):

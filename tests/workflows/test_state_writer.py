@@ -62,6 +62,7 @@ def read(workflow) -> tuple:
 def restores_alike(diagram, state: dict, workflow) -> None:
     restored = restore_process(diagram, json.loads(stored(state)))
     assert read(restored) == read(workflow)
+    assert {t.id: t.data for t in restored.get_tasks()} == {t.id: t.data for t in workflow.get_tasks()}
     assert save_state(restored) == state
 
 
