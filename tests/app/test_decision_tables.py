@@ -189,3 +189,44 @@ def test_dmn_js_files_are_served_from_node_modules_and_nothing_else(client):
         assert response.status_code == 200
     assert client.get("/vendor/dmn-js/../package.json").status_code == 404
     assert client.get("/vendor/dmn-js/dmn-viewer.production.min.js").status_code == 404
+
+
+def test_two_matching_rows_of_a_unique_table_make_an_incident_where_the_clock_restarts(session, make_user, places):
+    """A version stored before deploy looked for overlaps (or overlapping on a value deploy did not try): when a
+    reopened water complaint asks the table again, the engine refuses to pick a row, and the portal records an
+    incident naming the task, the table, the rows and the input values; the citizen's step is rolled back."""
+    from werkzeug.datastructures import MultiDict
+
+    from app.models import Incident
+    from app.services import analyst
+    from app.services.casework import incidents, tasks
+    from tests.app.helpers import assign, complete, open_tasks
+
+    shipped = session.scalar(select(ProcessDefinition).order_by(ProcessDefinition.id).limit(1))
+    citizen, dc = make_user(Role.CITIZEN), make_user(Role.DEPUTY_COMMISSIONER)
+    complaint = lodge(session, citizen, places["peshawar"], department_index=department_index(session, "PHED"))
+    officer = make_user(Role.DISTRICT_OFFICER, department_id=complaint.department_id)
+    assign(session, complaint, dc, officer)
+    complete(session, complaint, officer, outcome="resolved", action_taken="Pipe replaced.")
+    unique = WATER_AND_REVENUE.replace(' hitPolicy="FIRST"', "")
+    stored = ProcessDefinition(process_id="complaint", version=2, sha256="e" * 64, xml=shipped.xml, note="unique",
+                               decision_files=[DecisionFileRow(filename="sla.dmn", decision_id="sla_days", xml=unique)])
+    session.add(stored)
+    session.commit()
+    outcome = analyst.migrate_complaints(session, make_user(Role.ANALYST), [complaint.id], stored.id)
+    session.commit()
+    assert outcome.moved == [complaint.id], outcome.refused
+
+    (rating,) = open_tasks(session, complaint)
+    with pytest.raises(tasks.StepFailed) as failed:
+        tasks.complete_task(session, rating.id, citizen,
+                            MultiDict({"rating": "2", "satisfied": "no", "comment": "Still no water."}))
+    session.rollback()
+    incidents.record_failure(session, failed.value, citizen)
+    session.commit()
+
+    (incident,) = session.scalars(select(Incident).where(Incident.complaint_id == complaint.id))
+    assert (incident.element_id, incident.definition_id) == ("escalation_days", stored.id)
+    assert "decision table sla_days_table: hit policy UNIQUE, but rows 1, 3 all match" in incident.error_message
+    assert "department_code='PHED'" in incident.error_message
+    assert [t.id for t in open_tasks(session, complaint)] == [rating.id]
