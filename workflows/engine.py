@@ -69,11 +69,12 @@ class ProcessSnapshot:
 def snapshot(workflow: BpmnWorkflow) -> ProcessSnapshot:
     notices = tuple(take_notices(workflow))  # marks them taken: before the state is saved
     finished = is_finished(workflow)
+    timers = waiting_timers(workflow)  # read once for both dates (a walk of the task tree each)
     return ProcessSnapshot(
         state=save_state(workflow),
         open_tasks=tuple(open_tasks(workflow)),
-        next_deadline=next_timer_due(workflow),
-        next_notice=next_notice_due(workflow),
+        next_deadline=_earliest(timers, reminder=False),
+        next_notice=_earliest(timers, reminder=True),
         notices=notices,
         finished=finished,
         closure=closing_event(workflow) if finished else None,
@@ -265,12 +266,16 @@ def next_timer_due(workflow: BpmnWorkflow) -> datetime | None:
 
     Reminder timers (see `next_notice_due`) are not deadlines and are left out.
     """
-    return min((timer.due for timer in waiting_timers(workflow) if not timer.reminder), default=None)
+    return _earliest(waiting_timers(workflow), reminder=False)
 
 
 def next_notice_due(workflow: BpmnWorkflow) -> datetime | None:
     """When the earliest reminder timer fires: a timer whose flow leads straight to a notice."""
-    return min((timer.due for timer in waiting_timers(workflow) if timer.reminder), default=None)
+    return _earliest(waiting_timers(workflow), reminder=True)
+
+
+def _earliest(timers, reminder: bool) -> datetime | None:
+    return min((timer.due for timer in timers if bool(timer.reminder) is reminder), default=None)
 
 
 def take_notices(workflow: BpmnWorkflow) -> list[str]:
