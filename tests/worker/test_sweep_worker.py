@@ -104,7 +104,9 @@ def test_the_scheduler_sweeps_every_interval_and_sigterm_stops_everything(app, l
             stderr=subprocess.STDOUT,
         )
     try:
-        assert wait_for(lambda: escalations(app, [first])[first].escalated_once(utcnow()), process, 20), log_path.read_text()
+        # The first wait includes the worker's start (imports, the app, its two children): 12–20 s on a
+        # loaded two-core CI machine, so it gets a minute; the second only waits for later sweeps.
+        assert wait_for(lambda: escalations(app, [first])[first].escalated_once(utcnow()), process, 60), log_path.read_text()
         # A complaint that becomes due while the worker runs is picked up by a later sweep.
         (second,) = lodge(1)
         assert wait_for(lambda: escalations(app, [second])[second].escalated_once(utcnow()), process, 20), log_path.read_text()
