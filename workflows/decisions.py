@@ -26,10 +26,9 @@ reaches the task is found here, with the element and the line of the DMN file:
 from __future__ import annotations
 
 import ast
+import itertools
 import keyword
 from dataclasses import dataclass
-
-import itertools
 from types import SimpleNamespace
 
 from lxml import etree

@@ -310,7 +310,7 @@ def test_the_migrate_page_names_the_task_and_the_missing_form(analyst_client, se
 def test_a_version_deployed_with_the_form_takes_the_waiting_complaint(session, make_user, waiting_on_site_visit):
     from app.services.casework import deployments
 
-    source, complaint = waiting_on_site_visit["source"], waiting_on_site_visit["complaint"]
+    source = waiting_on_site_visit["source"]
     again = deployments.deploy_diagram(session, source.xml.replace("Visit the site", "Visit the place").encode(),
                                        deployed_by=None, note="renamed step", forms=source.forms)
     session.commit()

@@ -270,6 +270,7 @@ def test_overlapping_bounds_are_found_on_the_values_either_side():
 
 def test_the_shipped_table_says_first(shipped_xml):
     from pathlib import Path
+
     from workflows.decisions import overlapping_rows, read_decisions
 
     xml = (Path(__file__).resolve().parents[2] / "bpmn" / "sla.dmn").read_bytes()
