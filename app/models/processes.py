@@ -138,5 +138,7 @@ class HumanTask(Base):
     completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     complaint = relationship("Complaint")
+    # Set on a new row with its instance not yet inserted: one flush writes both, the instance first.
+    instance = relationship("ProcessInstance")
     completed_by = relationship("User", foreign_keys=[completed_by_id])
     assignee = relationship("User", foreign_keys=[assignee_id])

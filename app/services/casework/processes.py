@@ -144,9 +144,15 @@ def begin(session: Session, instance: ProcessInstance) -> Move:
 
 
 def start(session: Session, complaint: Complaint, *, now: datetime | None = None) -> list[HumanTask]:
-    """Start the default version of the complaint process for a new complaint; returns its inbox rows."""
-    definition = deployments.default_definition(session)
-    diagram = deployments.diagram_for(session, definition)
+    """Start the default version of the complaint process for a new complaint; returns its inbox rows.
+
+    The instance is not flushed on its own: it is written with its inbox rows by the projection's flush.
+    """
+    # Reads of the deployed version and the closures, which nothing pending changes: they need not flush it.
+    with session.no_autoflush:
+        definition = deployments.default_definition(session)
+        diagram = deployments.diagram_for(session, definition)
+        calendar = calendar_for(session, diagram)
     workflow = workflows.start_process(
         diagram,
         {
@@ -159,14 +165,13 @@ def start(session: Session, complaint: Complaint, *, now: datetime | None = None
             # Diagram scripts may read it before anyone is assigned.
             "officer_id": None,
         },
-        calendar_for(session, diagram),
+        calendar,
     )
     snapshot = workflows.snapshot(workflow)
     # Inserted with its state (not empty, then updated): the state is the largest value a lodging writes.
     instance = ProcessInstance(complaint_id=complaint.id, definition_id=definition.id, state=snapshot.state,
                                next_timer_due_at=snapshot.next_deadline, next_notice_at=snapshot.next_notice)
     session.add(instance)
-    session.flush()
     return sync_instance(session, complaint, instance, snapshot, now=now or utcnow(), started=True)
 
 

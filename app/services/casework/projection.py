@@ -105,14 +105,16 @@ def sync_instance(
         row.district_id, row.division_id = complaint.district_id, complaint.division_id
         row.department_id = complaint.department_id
 
-    outbox.notify_process_move(session, complaint, snapshot, new_rows, now=now)
+    # Before the messages: the flush they may need (for new tasks' ids) then writes these with the rest.
     instance.state = snapshot.state
     instance.next_timer_due_at = snapshot.next_deadline
     instance.next_notice_at = snapshot.next_notice
     complaint.next_deadline_at = instance.next_timer_due_at
     complaint.updated_at = now
+    outbox.notify_process_move(session, complaint, snapshot, new_rows, now=now)
     _project_status(session, complaint, instance, snapshot, now)
-    if not session.info.get(FLUSH_LATER):
+    # A started instance's last rows (its tasks' messages) wait for the lodging's next flush or its commit.
+    if not started and not session.info.get(FLUSH_LATER):
         session.flush()
     return new_rows
 
@@ -123,6 +125,7 @@ def _new_task_row(complaint, instance, task, now) -> HumanTask:
     return HumanTask(
         task_guid=task.id,
         instance_id=instance.id,
+        instance=instance,  # a new instance has no id until the flush
         complaint_id=complaint.id,
         element_id=task.element_id,
         name=task.name,

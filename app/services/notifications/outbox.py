@@ -228,7 +228,9 @@ def _queue_rows(session, user, template, context, channels, *, complaint=None, a
         if channel is Channel.IN_APP:
             # Nothing to deliver: it is in the user's list as soon as the cause is committed.
             row.subject, row.body = _render_in_app(row)
-            row.status, row.sent_at, row.next_attempt_at = DeliveryStatus.SENT, now, None
+            # next_attempt_at keeps `now`: None would leave the column out of the INSERT (its default, the
+            # time of the flush, was written all along) and put this row in an INSERT of its own.
+            row.status, row.sent_at = DeliveryStatus.SENT, now
         else:
             session.info[OUTBOX_FLAG] = True
         session.add(row)
