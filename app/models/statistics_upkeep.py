@@ -174,23 +174,48 @@ class Deltas:
 
     def write(self, connection) -> None:
         """One multi-row upsert per table (per chunk): a round trip per table, not per row."""
-        dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+        dialect = connection.dialect.name
         for model, rows in self.by_model().items():
             table = model.__table__
             counts = [c.name for c in table.columns if not c.primary_key]
             for row in rows:
                 for name in counts:
                     row.setdefault(name, 0)
+            if len(rows) == 1:
+                # A single complaint's change (every lodging, every step): one statement made once per
+                # table and reused, instead of a new multi-row statement compiled and keyed each time.
+                connection.execute(_one_row_upsert(dialect, model), rows[0])
+                continue
             # Keys are unique within `rows`, as one upsert statement needs; chunks stay
             # under SQLite's limit of bound parameters per statement.
             size = max(1, UPSERT_PARAMETERS // len(table.columns))
             for start in range(0, len(rows), size):
-                statement = dialect.insert(table).values(rows[start:start + size])
-                statement = statement.on_conflict_do_update(
-                    index_elements=[c.name for c in table.primary_key.columns],
-                    set_={name: table.c[name] + statement.excluded[name] for name in counts},
-                )
-                connection.execute(statement)
+                statement = _insert(dialect, table).values(rows[start:start + size])
+                connection.execute(_counting_up(statement, table, counts))
+
+
+def _insert(dialect: str, table):
+    return (postgresql if dialect == "postgresql" else sqlite).insert(table)
+
+
+def _counting_up(statement, table, counts):
+    return statement.on_conflict_do_update(
+        index_elements=[c.name for c in table.primary_key.columns],
+        set_={name: table.c[name] + statement.excluded[name] for name in counts},
+    )
+
+
+_ONE_ROW: dict[tuple[str, type], object] = {}
+
+
+def _one_row_upsert(dialect: str, model):
+    """The upsert of one row of `model`'s table, its values bound at execution."""
+    statement = _ONE_ROW.get((dialect, model))
+    if statement is None:
+        table = model.__table__
+        counts = [c.name for c in table.columns if not c.primary_key]
+        statement = _ONE_ROW[(dialect, model)] = _counting_up(_insert(dialect, table), table, counts)
+    return statement
 
 
 def facts_of_row(row) -> Facts:
