@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, and_, select, text, union_all
+from sqlalchemy import Select, and_, select, text, true, union_all
 from sqlalchemy.orm import Session, joinedload
 
 from ...models import (
@@ -141,10 +141,7 @@ def tracking_number(complaint_id: int, when: datetime) -> str:
 
 def _check_complaint(session: Session, data: ComplaintInput):
     errors: dict[str, list[str]] = {}
-    # With its department in the same query: whether it is offered depends on both.
-    category = (session.get(Category, data.category_id, options=[joinedload(Category.department)])
-                if data.category_id else None)
-    district = session.get(District, data.district_id) if data.district_id else None
+    category, district = _category_and_district(session, data.category_id, data.district_id)
     if category is None or not category.offered:
         errors["category_id"] = [_l("Choose a category.")]
     if district is None:
@@ -163,6 +160,22 @@ def _check_complaint(session: Session, data: ComplaintInput):
         errors["latitude"] = [refusal]
     if errors:
         raise Invalid(errors)
+    return category, district
+
+
+def _category_and_district(session: Session, category_id: int | None, district_id: int | None):
+    """Both in one query when both exist (a lodging's usual case), each on its own otherwise (to tell which is not)."""
+    # The category with its department: whether it is offered depends on both.
+    with_department = [joinedload(Category.department)]
+    if category_id and district_id:
+        found = session.execute(
+            select(Category, District).join_from(Category, District, true()).options(*with_department)
+            .where(Category.id == category_id, District.id == district_id)
+        ).first()
+        if found is not None:
+            return found[0], found[1]
+    category = session.get(Category, category_id, options=with_department) if category_id else None
+    district = session.get(District, district_id) if district_id else None
     return category, district
 
 
