@@ -116,12 +116,16 @@ class Move:
         actor: User | None = None,
         completed_task_id: str | None = None,
         now: datetime | None = None,
+        open_rows: list[HumanTask] | None = None,
     ) -> list[HumanTask]:
-        """Store the moved process and everything projected from it; returns the new inbox rows."""
+        """Store the moved process and everything projected from it; returns the new inbox rows.
+
+        `open_rows`: the instance's open inbox rows, when the caller read them under the instance's lock."""
         self.settle()
         snapshot, self._snapshot = self._snapshot, None  # a saved move is spent
         new_tasks = sync_instance(
-            self._session, complaint, self.instance, snapshot, actor=actor, completed_task_id=completed_task_id, now=now
+            self._session, complaint, self.instance, snapshot, actor=actor, completed_task_id=completed_task_id, now=now,
+            open_rows=open_rows,
         )
         if self._recovers is not None:
             incidents.resolve_incidents(self._session, complaint.id, self._recovers, how="succeeded", now=now)

@@ -43,6 +43,14 @@ FLUSH_LATER = "projection.flush_later"
 PREFETCHED = "projection.open_tasks"
 
 
+def open_task_rows(session: Session, instance_id: int) -> list[HumanTask]:
+    """An instance's open inbox rows, read again from the database (what was loaded before is refreshed)."""
+    return list(session.scalars(
+        select(HumanTask).where(HumanTask.instance_id == instance_id, HumanTask.completed_at.is_(None))
+        .order_by(HumanTask.id).execution_options(populate_existing=True)
+    ))
+
+
 def prefetch_open_tasks(session: Session, instance_ids) -> None:
     """Read the open inbox rows of many instances in one query, for their coming moves in this transaction.
 
@@ -68,16 +76,20 @@ def sync_instance(
     completed_task_id: str | None = None,
     now: datetime | None = None,
     started: bool = False,
+    open_rows: list[HumanTask] | None = None,
 ) -> list[HumanTask]:
     """Save the process state and rewrite everything projected from it. Returns new tasks.
 
     `snapshot` is the `workflows.ProcessSnapshot` of the move; `started`: the instance was just created,
-    so it has no inbox rows yet (and they need not be looked for).
+    so it has no inbox rows yet (and they need not be looked for); `open_rows`: its open inbox rows, read by the
+    caller in this transaction after locking the instance (they are not read again).
     """
     now = now or utcnow()
     open_tasks = snapshot.open_tasks
     open_ids = {t.id for t in open_tasks}
     prefetched = session.info.get(PREFETCHED, {}).pop(instance.id, None)
+    if open_rows is not None:
+        prefetched = open_rows
     rows = {} if started else {
         row.task_guid: row
         for row in (prefetched if prefetched is not None else session.scalars(
