@@ -19,7 +19,8 @@ from pathlib import Path
 
 import jinja2
 from babel.dates import format_date
-from flask_babel import force_locale
+from flask import has_app_context
+from flask_babel import force_locale, get_locale
 from sqlalchemy import func, inspect, select, update
 from sqlalchemy.orm import Session
 
@@ -308,9 +309,21 @@ def _pk_date(context, value) -> str:
     return format_date(moment.astimezone(PAKISTAN_TIME), "dd MMM y", locale=context.get("message_language", "en"))
 
 
+_ROLE_NAMES: dict[str, dict[str, str]] = {}
+
+
 def _role_names() -> dict[str, str]:
-    """Role value -> its label, in the locale in force (the message's, see `render`)."""
-    return {role.value: str(ROLE_LABELS[role]) for role in Role}
+    """Role value -> its label, in the locale in force (the message's, see `render`).
+
+    Kept per locale (the catalogues do not change while the portal runs): every message rendered
+    used to translate every role's label. Without an app context gettext is English and nothing is kept."""
+    locale = str(get_locale()) if has_app_context() else None
+    names = _ROLE_NAMES.get(locale) if locale else None
+    if names is None:
+        names = {role.value: str(ROLE_LABELS[role]) for role in Role}
+        if locale:
+            _ROLE_NAMES[locale] = names
+    return names
 
 
 _templates = jinja2.Environment(
