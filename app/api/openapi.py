@@ -231,7 +231,9 @@ PATHS = {
             "multipart/form-data (with up to 5 `photos`; `photo` for one) or JSON (no photo). "
             "Photos are kept upright, at most 2048 px, as JPEG and without any metadata (GPS included). "
             "Send an `Idempotency-Key` so that a retry after a lost answer never lodges a second complaint. "
-            "Rate-limited per citizen (a replay is not counted).",
+            "Rate-limited per citizen (a replay is not counted). "
+            "500 (an incident problem with its `reference`): the complaint's process failed at its start; nothing "
+            "was kept (the Idempotency-Key is not used up) and the process analysts were told: try again later.",
             parameters=[param("IdempotencyKey")],
             requestBody={
                 "required": True,
@@ -248,7 +250,7 @@ PATHS = {
                     headers={**LOCATION, "Idempotent-Replayed": {"schema": {"type": "string", "const": "true"},
                                                                   "description": "Present on a replay"}},
                 ),
-                **problems(400, 401, 403, 413, 415, 422, 429),
+                **problems(400, 401, 403, 413, 415, 422, 429, 500),
             },
         ),
         "get": operation(

@@ -15,7 +15,7 @@ from ..services.interop import idempotency
 from ..offline import offline_copy
 from ..services import organisation
 from ..services.errors import Invalid, MobileUnconfirmed, TooManyTries
-from ..web import count_request, db, file_store, roles_required, uploaded_files
+from ..web import count_request, db, file_store, incident_message, recorded_incident, roles_required, uploaded_files
 
 bp = Blueprint("citizen", __name__, url_prefix="/my")
 
@@ -86,6 +86,16 @@ def new_complaint():
                                                  "code we sent to it by SMS.")]}}, 403)
         return render_template("citizen/new_complaint.html", values=form.to_dict(), errors={}, unconfirmed=True,
                                **choices), 403
+    except complaints.LodgingFailed as failed:
+        # The process failed at its start (a diagram's script or decision): nothing was kept, not even the
+        # Idempotency-Key (a retry lodges anew), and the analysts get an incident with the reference.
+        reference = recorded_incident(failed, current_user)
+        message = incident_message(reference)
+        if from_outbox:  # not 201/400/403: the phone keeps it and sends it again later
+            return _private({"errors": {"": [message]}, "reference": reference}, 500)
+        flash(message, "error")
+        return render_template("citizen/new_complaint.html", values=form.to_dict(), errors={},
+                               photo_dropped=_any_file(), **choices), 500
     except Invalid as error:
         session.rollback()
         errors = _on_the_page(error.errors)

@@ -4,7 +4,8 @@ A task completion, a timer, a signal or a migration step that fails inside the
 engine rolls back; the failure is then written here in a short transaction of
 its own, so the analysts hear of it and the person gets a reference instead of
 a bare error page. The same failure repeating (same complaint, element, source
-and error) counts up on one open row rather than adding rows.
+and error) counts up on one open row rather than adding rows. A lodging whose
+process cannot start has no complaint: its row names the version and category.
 """
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ class IncidentSource(enum.Enum):
     TIMER = "timer"  # the timer sweep firing a due timer
     SIGNAL = "signal"  # a signal sent into the process (e.g. an officer's work taken back)
     MIGRATION = "migration"  # moving the complaint to another version
+    LODGING = "lodging"  # a citizen lodging a complaint: the process start failed, so no complaint was kept
 
 
 class IncidentStatus(enum.Enum):
@@ -47,7 +49,10 @@ class Incident(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     # Shown to the person who met the failure, so they (or a call centre) can quote it.
     reference: Mapped[str] = mapped_column(String(16), unique=True)
-    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"))
+    # None for a lodging that failed: its complaint was rolled back with it.
+    complaint_id: Mapped[int | None] = mapped_column(ForeignKey("complaints.id"))
+    # A failed lodging's category (its department through it): which complaints cannot be lodged.
+    category_id: Mapped[int | None] = mapped_column(ForeignKey("categories.id"))
     definition_id: Mapped[int | None] = mapped_column(ForeignKey("process_definitions.id"))
     # The diagram element that failed (a gateway, a script task); None when the state itself could not be read.
     element_id: Mapped[str | None] = mapped_column(String(120))
@@ -68,6 +73,7 @@ class Incident(Base):
     resolution: Mapped[str | None] = mapped_column(String(16))
 
     complaint = relationship("Complaint")
+    category = relationship("Category")
     definition = relationship("ProcessDefinition")
     actor = relationship("User", foreign_keys=[actor_id])
     resolved_by = relationship("User", foreign_keys=[resolved_by_id])

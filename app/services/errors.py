@@ -63,9 +63,12 @@ class ProcessIncident(DomainError):
     The view or job rolls back, records the incident in a short transaction of its
     own (`casework.incidents.record_failure`) and tells the person its reference.
     `failure` holds the element and error (no personal data); `source` is an
-    `IncidentSource` (what was running).
+    `IncidentSource` (what was running). A lodging that failed has no complaint
+    (`complaint_id` None): it names the version and the category instead.
     """
 
-    def __init__(self, complaint_id: int, failure, source):
+    def __init__(self, complaint_id: int | None, failure, source, *, definition_id: int | None = None,
+                 category_id: int | None = None):
         super().__init__(f"complaint {complaint_id}: {failure.element_id}: {failure.error_type}: {failure.message}")
         self.complaint_id, self.failure, self.source = complaint_id, failure, source
+        self.definition_id, self.category_id = definition_id, category_id

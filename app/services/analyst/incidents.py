@@ -9,7 +9,8 @@ condition fails every complaint that reaches it. An analyst can:
   moving the complaints to it);
 - mark an incident resolved (a task completion cannot be replayed without
   the person's input: it resolves itself when the person's next try succeeds,
-  or the analyst marks it);
+  or the analyst marks it; a failed lodging has no complaint and is only
+  ever marked);
 - move the group's complaints to a corrected version: the migration page and
   service (`migration.migrate_complaints`), which the incidents page posts to.
 """
@@ -23,6 +24,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, joinedload
 
 from ...models import (
+    Category,
     Complaint,
     Incident,
     IncidentSource,
@@ -56,7 +58,8 @@ class IncidentGroup:
 
     @property
     def complaint_ids(self) -> list[int]:
-        return list(dict.fromkeys(i.complaint_id for i in self.incidents))
+        # A failed lodging has no complaint to move.
+        return list(dict.fromkeys(i.complaint_id for i in self.incidents if i.complaint_id is not None))
 
 
 @dataclass
@@ -73,6 +76,7 @@ def incident_groups(session: Session, actor: User, *, status: IncidentStatus) ->
         select(Incident)
         .where(Incident.status == status)
         .options(joinedload(Incident.complaint).load_only(Complaint.id, Complaint.tracking_number),
+                 joinedload(Incident.category).joinedload(Category.department),
                  joinedload(Incident.definition), joinedload(Incident.actor), joinedload(Incident.resolved_by))
         .order_by(Incident.last_at.desc(), Incident.id.desc())
         .limit(PAGE_LIMIT)

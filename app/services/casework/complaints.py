@@ -19,6 +19,7 @@ from ...models import (
     ComplaintStatus,
     District,
     HumanTask,
+    IncidentSource,
     Role,
     User,
     utcnow,
@@ -26,7 +27,7 @@ from ...models import (
 from ..notifications import outbox
 from . import attachments, events, places, processes, search
 from .. import files
-from ..errors import Invalid, MobileUnconfirmed, NotAllowed, NotFound
+from ..errors import Invalid, MobileUnconfirmed, NotAllowed, NotFound, ProcessIncident
 from .scope import can_read, complaint_filter
 from ..statistics.dashboards import age_condition, on_pk_day, overdue_condition, resolved_condition
 
@@ -51,6 +52,17 @@ class Lodged:
     events: list[ComplaintEvent]  # its timeline, oldest first
     open_tasks: list[HumanTask]
     attachments: list[Attachment]
+
+
+class LodgingFailed(ProcessIncident):
+    """The complaint's process failed before its first wait (a script, a decision table, a condition).
+
+    The caller rolls the whole lodging back (no complaint, no photo rows: the stored photo files are
+    swept as orphans) and records the incident, which names the version and the category instead of
+    a complaint; the citizen gets its reference with the form as they filled it in."""
+
+    def __init__(self, failure, definition_id: int | None, category_id: int):
+        super().__init__(None, failure, IncidentSource.LODGING, definition_id=definition_id, category_id=category_id)
 
 
 def submit_complaint(
@@ -83,7 +95,7 @@ def lodge_complaint(
     The fields and every photo are checked before anything is written, and all
     that is wrong is told at once. The citizen must have confirmed their mobile
     number with a code, unless `number_vouched`: an Open311 client filed it and
-    vouches for the reporter's number.
+    vouches for the reporter's number. LodgingFailed when the process fails at its start.
     """
     if citizen.role is not Role.CITIZEN or not citizen.is_active:
         raise NotAllowed(_l("only an active citizen account can lodge a complaint"))
@@ -131,7 +143,10 @@ def lodge_complaint(
     with events.collecting(session) as recorded:
         events.record(session, complaint, "lodged", note=complaint.subject, actor=citizen, now=now)
         outbox.notify_complaint_event(session, complaint, "lodged", now=now)
-        new_tasks = processes.start(session, complaint, now=now)
+        try:
+            new_tasks = processes.start(session, complaint, now=now)
+        except processes.ProcessFailed as failed:
+            raise LodgingFailed(failed.failure, failed.definition_id, category.id) from failed
     return Lodged(complaint, recorded, [t for t in new_tasks if t.completed_at is None], added)
 
 

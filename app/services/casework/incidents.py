@@ -7,6 +7,10 @@ again (same complaint, element, source and error) counts up on its open row
 and keeps its reference, so a person retrying, or a timer failing every few
 minutes, does not fill the table.
 
+A lodging whose process fails at its start keeps no complaint: its incident
+names the version and the category, and counts up per version, category,
+element and error.
+
 A later move of the same kind that succeeds resolves the complaint's open
 incidents of that kind (`resolve_incidents`, called by the engine door): the
 person's next try went through, or the timer fired after the fix.
@@ -42,13 +46,23 @@ def record_incident(
     source: IncidentSource,
     actor: User | None = None,
     now: datetime | None = None,
+    definition_id: int | None = None,
+    category_id: int | None = None,
 ) -> Incident:
-    """Record (or count again) the failure of `complaint_id`'s process; flushes, the caller commits."""
+    """Record (or count again) the failure of `complaint_id`'s process; flushes, the caller commits.
+
+    `complaint_id` None: a lodging failed (nothing of it was kept); `definition_id` and `category_id`
+    say which version and which kind of complaint, and a repeat of both counts up on one row."""
     now = now or utcnow()
+    if complaint_id is None:
+        whose = (Incident.complaint_id.is_(None), _same(Incident.definition_id, definition_id),
+                 _same(Incident.category_id, category_id))
+    else:
+        whose = (Incident.complaint_id == complaint_id,)
     same = session.scalar(
         select(Incident)
         .where(
-            Incident.complaint_id == complaint_id,
+            *whose,
             Incident.status == IncidentStatus.OPEN,
             Incident.source == source,
             _same_element(failure.element_id),
@@ -68,9 +82,10 @@ def record_incident(
     incident = Incident(
         reference=new_reference(),
         complaint_id=complaint_id,
-        definition_id=session.scalar(
+        definition_id=definition_id if complaint_id is None else session.scalar(
             select(ProcessInstance.definition_id).where(ProcessInstance.complaint_id == complaint_id)
         ),
+        category_id=category_id,
         element_id=failure.element_id,
         element_name=failure.element_name,
         source=source,
@@ -89,7 +104,8 @@ def record_incident(
 
 def record_failure(session: Session, failed: ProcessIncident, actor: User | None, *, now: datetime | None = None) -> Incident:
     """Record what a view or job caught, after it rolled the failed move back."""
-    return record_incident(session, failed.complaint_id, failed.failure, source=failed.source, actor=actor, now=now)
+    return record_incident(session, failed.complaint_id, failed.failure, source=failed.source, actor=actor, now=now,
+                           definition_id=failed.definition_id, category_id=failed.category_id)
 
 
 def record_timer_failure(session: Session, instance_id: int, failure: RunFailure, *, now: datetime) -> Incident | None:
@@ -122,4 +138,8 @@ def resolve_incidents(
 
 
 def _same_element(element_id: str | None):
-    return Incident.element_id.is_(None) if element_id is None else Incident.element_id == element_id
+    return _same(Incident.element_id, element_id)
+
+
+def _same(column, value):
+    return column.is_(None) if value is None else column == value

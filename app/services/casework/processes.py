@@ -42,9 +42,11 @@ class ProcessFailed(Exception):
     caller rolls back and records an incident (casework/incidents.py).
     """
 
-    def __init__(self, failure: RunFailure):
+    def __init__(self, failure: RunFailure, definition_id: int | None = None):
         super().__init__(f"{failure.element_id or 'process'}: {failure.error_type}: {failure.message}")
         self.failure = failure
+        # Set by `start`: a process that failed at its start has no instance to name its version.
+        self.definition_id = definition_id
 
 
 def failure_of(error: BaseException) -> RunFailure:
@@ -133,13 +135,13 @@ class Move:
 
 
 @contextmanager
-def _failing_as_incident():
+def _failing_as_incident(definition_id: int | None = None):
     try:
         yield
     except TaskNotOpen:
         raise
     except Exception as error:
-        raise ProcessFailed(workflows.describe_failure(error)) from error
+        raise ProcessFailed(workflows.describe_failure(error), definition_id) from error
 
 
 def begin(session: Session, instance: ProcessInstance) -> Move:
@@ -149,6 +151,7 @@ def begin(session: Session, instance: ProcessInstance) -> Move:
 
 def start(session: Session, complaint: Complaint, *, now: datetime | None = None) -> list[HumanTask]:
     """Start the default version of the complaint process for a new complaint; returns its inbox rows.
+    ProcessFailed (with the version's id) when the process fails before its first wait.
 
     The instance is not flushed on its own: it is written with its inbox rows by the projection's flush.
     """
@@ -157,21 +160,24 @@ def start(session: Session, complaint: Complaint, *, now: datetime | None = None
         definition = deployments.default_definition(session)
         diagram = deployments.diagram_for(session, definition)
         calendar = calendar_for(session, diagram)
-    workflow = workflows.start_process(
-        diagram,
-        {
-            "complaint_id": complaint.id,
-            "district_id": complaint.district_id,
-            "department_id": complaint.department_id,
-            # Stable codes (never renumbered like ids) for the decision tables to match, e.g. "PHED".
-            "department_code": complaint.department.code if complaint.department else None,
-            "category_code": complaint.category.code if complaint.category else None,
-            # Diagram scripts may read it before anyone is assigned.
-            "officer_id": None,
-        },
-        calendar,
-    )
-    snapshot = workflows.snapshot(workflow)
+    # Scripts, business rule tasks and conditions run up to the first wait: a failure there is the
+    # lodging's incident (the caller rolls the complaint back), not a bare error.
+    with _failing_as_incident(definition.id):
+        workflow = workflows.start_process(
+            diagram,
+            {
+                "complaint_id": complaint.id,
+                "district_id": complaint.district_id,
+                "department_id": complaint.department_id,
+                # Stable codes (never renumbered like ids) for the decision tables to match, e.g. "PHED".
+                "department_code": complaint.department.code if complaint.department else None,
+                "category_code": complaint.category.code if complaint.category else None,
+                # Diagram scripts may read it before anyone is assigned.
+                "officer_id": None,
+            },
+            calendar,
+        )
+        snapshot = workflows.snapshot(workflow)
     # Inserted with its state (not empty, then updated): the state is the largest value a lodging writes.
     instance = ProcessInstance(complaint_id=complaint.id, definition_id=definition.id, state=snapshot.state,
                                next_timer_due_at=snapshot.next_deadline, next_notice_at=snapshot.next_notice)

@@ -6,6 +6,8 @@ unquoted, so the officer's "resolved" fails at the outcome gateway.
 nothing sets, so the timer sweep fails on it.
 `failing_redirect.bpmn`: the reviewer's-order gateway compares with an
 unquoted `reassign`, so the signal that takes an officer's work back fails.
+`failing_start.bpmn`: a script task on the way in reads a name nothing sets,
+so the process fails at its start and no complaint can be lodged.
 
 Such a version is stored as an old one was (deployed before deploy explored
 the paths), not through `deploy_diagram`, which may refuse it.
