@@ -192,7 +192,12 @@ def _reset(engine):
     with engine.begin() as conn:
         # The timeline refuses row deletes (a trigger); emptying the tables is an operator's act.
         if engine.dialect.name == "postgresql":
-            conn.execute(text(f"TRUNCATE {', '.join(tables)}"))
+            # Triggers (the timeline's guard, the foreign keys' checks) do not fire in replica mode, for this
+            # transaction only. DELETE, not TRUNCATE: TRUNCATE makes new files for every table, 0.4–0.6 s
+            # a test on a busy machine against about 15 ms for deleting the few rows a test wrote.
+            conn.execute(text("SET LOCAL session_replication_role = replica"))
+            for table in tables:
+                conn.execute(text(f"DELETE FROM {table}"))
         else:
             conn.execute(text("DROP TRIGGER IF EXISTS complaint_events_no_delete"))
             for table in tables:
