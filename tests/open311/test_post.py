@@ -187,3 +187,22 @@ def test_two_requests_creating_the_same_new_account_at_once_both_succeed(client,
 
     assert response.status_code == 201 and len(calls) == 2
     assert complaint_of(session, response).citizen_id == first_post.citizen_id
+
+
+@pytest.mark.parametrize("fmt", ["json", "xml"])
+def test_a_request_whose_process_fails_at_its_start_is_an_incident_in_the_error_list(client, session, api_key, fmt):
+    from app.models import Incident, IncidentSource
+    from tests.app.diagrams import install_version
+
+    install_version(session, "failing_start")
+    response = post_request(client, fmt, api_key, phone="0345-7654321", first_name="Gul", last_name="Bibi")
+
+    assert response.status_code == 500
+    reread(session)
+    (incident,) = session.scalars(select(Incident))
+    assert incident.source is IncidentSource.LODGING and incident.actor_id is None
+    ((code, description),) = error_codes(response, fmt)
+    assert code == 500 and incident.reference in description
+    # Nothing of the request was kept: no complaint, and no account for the new phone.
+    assert session.scalar(select(func.count()).select_from(Complaint)) == 0
+    assert session.scalar(select(User).where(User.mobile == "03457654321")) is None

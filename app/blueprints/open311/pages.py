@@ -22,8 +22,8 @@ from ... import i18n
 from ...request_guard import whole_number
 from ...services.interop import api_keys, open311, open311_intake
 from ...services import rate_limits
-from ...services.errors import Invalid, NotAllowed, NotFound
-from ...web import csrf, db, register_error_renderer
+from ...services.errors import Invalid, NotAllowed, NotFound, ProcessIncident
+from ...web import csrf, db, incident_message, recorded_incident, register_error_renderer
 from .formats import errors, format_of, respond
 
 bp = Blueprint("open311", __name__, url_prefix="/open311/v2")
@@ -184,6 +184,13 @@ def _not_found(error: NotFound):
 @bp.errorhandler(NotAllowed)
 def _not_allowed(error: NotAllowed):
     return errors(_format(), 403, [str(error)])
+
+
+@bp.errorhandler(ProcessIncident)
+def _incident(failed: ProcessIncident):
+    # The complaint's process failed at its start: nothing was kept (a reporter account made for it neither, so
+    # the incident names no one); the client gets the reference in the error list, not the portal's HTML page.
+    return errors(_format(), 500, [incident_message(recorded_incident(failed, None))])
 
 
 @bp.errorhandler(HTTPException)
