@@ -254,3 +254,24 @@ def test_a_png_photo_stored_before_re_encoding_is_served_with_its_type(api, sess
         assert response.status_code == 200 and response.mimetype == "image/png" and response.data == png_bytes()
         assert response.headers["Cache-Control"] == "private, max-age=3600"
         assert_documented(response)
+
+
+@pytest.mark.parametrize("with_photo", [False, True])
+def test_the_answer_to_a_lodging_is_what_reading_it_gives(api, session, citizen, places, with_photo):
+    """The 201 answer is made from what the lodging wrote, not read back: it must be what a read gives,
+    as must the answer to a replay of the same request (which reads it)."""
+    as_citizen = api.as_(citizen)
+    body = new_complaint(session, places["peshawar"])
+    key = {"Idempotency-Key": f"same-answer-{with_photo}"}
+    if with_photo:
+        lodged = as_citizen.post_multipart("/complaints", body, jpeg_bytes(), headers=key)
+        replayed = as_citizen.post_multipart("/complaints", body, jpeg_bytes(), headers=key)
+    else:
+        lodged = as_citizen.post("/complaints", json=body, headers=key)
+        replayed = as_citizen.post("/complaints", json=body, headers=key)
+
+    assert lodged.status_code == replayed.status_code == 201
+    assert replayed.headers["Idempotent-Replayed"] == "true"
+    read = as_citizen.get(f"/complaints/{lodged.get_json()['id']}")
+    assert lodged.get_json() == read.get_json() == replayed.get_json()
+    assert len(lodged.get_json()["attachments"]) == int(with_photo)
