@@ -65,6 +65,9 @@ def _apply_triage(data, ctx: FormContext):
         return "transferred", data["transfer_reason"], {"source": source, "target": target.name}
     officer = ctx.session.get(User, data["officer_id"])
     complaint.officer_id = officer.id
+    # Held by the complaint, the officer stays in the session: the new task's message and the answer name
+    # its assignee without reading the user again.
+    complaint.officer = officer
     return "assigned", data["instruction"] or None, {"officer": officer.full_name}
 
 
