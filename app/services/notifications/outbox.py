@@ -19,7 +19,6 @@ from pathlib import Path
 
 import jinja2
 from babel.dates import format_date
-from flask import has_app_context
 from flask_babel import force_locale, get_locale
 from sqlalchemy import func, inspect, select, update
 from sqlalchemy.orm import Session
@@ -317,7 +316,8 @@ def _role_names() -> dict[str, str]:
 
     Kept per locale (the catalogues do not change while the portal runs): every message rendered
     used to translate every role's label. Without an app context gettext is English and nothing is kept."""
-    locale = str(get_locale()) if has_app_context() else None
+    locale = get_locale()  # None outside an app context
+    locale = str(locale) if locale else None
     names = _ROLE_NAMES.get(locale) if locale else None
     if names is None:
         names = {role.value: str(ROLE_LABELS[role]) for role in Role}
