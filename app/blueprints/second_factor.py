@@ -110,8 +110,9 @@ def _enrolment(user, action: str, done):
                                               sealed=sealed)
     context = {"action": action, "secret": enrolment.secret, "qr_code": second_factor.qr_code(enrolment.uri),
                "required": second_factor.required_for(user)}
+    # The secret shown is the one the next code must prove (a POST with none pending shows a new one).
+    flask_session[PENDING] = {"user": user.id, "sealed": enrolment.sealed}
     if request.method == "GET":
-        flask_session[PENDING] = {"user": user.id, "sealed": enrolment.sealed}
         response = current_app.make_response(render_template("second_factor/enrol.html", errors={}, **context))
         response.headers["Cache-Control"] = "no-store"  # the page shows the secret
         return response

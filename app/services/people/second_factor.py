@@ -159,14 +159,19 @@ def begin_enrolment(session: Session, user: User, box: SecretBox, *, issuer: str
     return Enrolment(secret, uri, sealed)
 
 
+START_AGAIN = _l("Start the set-up again: scan the QR code shown now.")
+
+
 def confirm_enrolment(session: Session, user: User, code: str, box: SecretBox, *, sealed: str | None,
                       address: str | None, now: datetime | None = None) -> list[str]:
     """The first code from the app proves it holds the secret `sealed` (from `begin_enrolment`): the second
     factor is stored, and on. Returns the ten recovery codes (shown once). The caller commits, also when
     this raises (the tries must count)."""
+    if enrolled(session, user):
+        raise Conflict(_l("Your second factor is already set up."))
     secret = box.unseal(sealed)
-    if secret is None or enrolled(session, user):
-        raise Conflict(_l("Start the set-up again: scan the QR code shown now."))
+    if secret is None:  # this browser was never shown a secret, or its session ended: the page shows one now
+        raise Invalid({"code": [START_AGAIN]})
     now = now or utcnow()
     _count_try(session, user, address, now)
     step = _matching_step(pyotp.TOTP(secret), _digits(code), now)
