@@ -64,7 +64,7 @@ def test_reset_password_signs_out_everywhere_and_asks_for_a_new_one(app, session
     assert all(t.revoked_at for t in session.scalars(select(ApiToken).where(ApiToken.user_id == officer.id)))
     (entry,) = session.scalars(select(AuditEntry)).all()
     assert (entry.action, entry.target_user_id, entry.details) == (
-        "password.reset", officer.id, {"must_change": True, "via": "cli"})
+        "password.reset", officer.id, {"must_change": True, "via": "cli", "sessions_ended": 1, "tokens_revoked": 1})
 
 
 def test_reset_password_without_a_forced_change(app, session, make_user):
