@@ -11,11 +11,11 @@ pg_pid=""
 if [ -n "${TEST_DATABASE_URL:-}" ]; then
   echo "== on PostgreSQL ($TEST_DATABASE_URL), in the background: its output follows the SQLite pass"
   TEST_REDIS_URL="${TEST_REDIS_URL_PG:-redis://127.0.0.1:6379/14}" \
-    "$python" -m pytest -m "not browser" -p no:cacheprovider -q >"$log" 2>&1 &
+    "$python" -m pytest -m "not browser" -p no:cacheprovider -q --durations=15 >"$log" 2>&1 &
   pg_pid=$!
 fi
 echo "== on SQLite"
-env -u TEST_DATABASE_URL "$python" -m pytest
+env -u TEST_DATABASE_URL "$python" -m pytest --durations=15
 sqlite_status=$?
 pg_status=0
 if [ -n "$pg_pid" ]; then
