@@ -141,6 +141,28 @@ def flow(diagram, clock):
 
 
 @pytest.fixture(scope="session")
+def form_answers() -> dict:
+    """The answers each registered form can give (form key -> answer sets), as deploy's exploration gets them
+    from the form registry: for the tests that explore the shipped diagram's paths without the app."""
+    assign = {"dc_decision": "assign", "officer_id": 1, "instruction": "x", "target_district_id": None,
+              "transfer_reason": None}
+    transfer = {"dc_decision": "transfer", "officer_id": None, "instruction": None, "target_district_id": 1,
+                "transfer_reason": "x"}
+    return {
+        "dc_triage": [assign, transfer],
+        "officer_action": [{"outcome": o, "action_taken": "x", "reason": "x"} for o in ("resolved", "systemic", "returned")],
+        "citizen_rating": [{"rating": 5, "satisfied": True, "comment": None},
+                           {"rating": 1, "satisfied": False, "comment": "x"}],
+        "escalation_review": [
+            {"review_action": action, "review_officer_id": officer, "review_instruction": "x"}
+            for action, officer in (("direct", None), ("reassign", 1), ("systemic", 1), ("systemic", None))
+        ],
+        "dc_directive": [{"directive_response": "x"}],
+        "systemic_review": [{"systemic_review_note": "x"}],
+    }
+
+
+@pytest.fixture(scope="session")
 def shipped_xml() -> str:
     return DIAGRAM_PATH.read_text(encoding="utf-8")
 

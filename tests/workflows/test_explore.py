@@ -11,19 +11,6 @@ from workflows.analysis import Bounds, explore_paths
 
 HERE = Path(__file__).parent / "diagrams"
 
-ASSIGN = {"dc_decision": "assign", "officer_id": 1, "instruction": "x", "target_district_id": None, "transfer_reason": None}
-TRANSFER = {"dc_decision": "transfer", "officer_id": None, "instruction": None, "target_district_id": 1, "transfer_reason": "x"}
-ANSWERS = {
-    "dc_triage": [ASSIGN, TRANSFER],
-    "officer_action": [{"outcome": o, "action_taken": "x", "reason": "x"} for o in ("resolved", "systemic", "returned")],
-    "citizen_rating": [{"rating": 5, "satisfied": True, "comment": None}, {"rating": 1, "satisfied": False, "comment": "x"}],
-    "escalation_review": [
-        {"review_action": action, "review_officer_id": officer, "review_instruction": "x"}
-        for action, officer in (("direct", None), ("reassign", 1), ("systemic", 1), ("systemic", None))
-    ],
-    "dc_directive": [{"directive_response": "x"}],
-    "systemic_review": [{"systemic_review_note": "x"}],
-}
 SMALL_ANSWERS = {"dc_triage": [{"dc_decision": "assign", "officer_id": 7}, {"dc_decision": "transfer", "officer_id": None}]}
 
 
@@ -37,9 +24,9 @@ def small(parse_xml):
     return parse_xml(xml), xml
 
 
-def test_the_shipped_diagram_explores_without_a_failure_and_within_its_bounds(diagram, shipped_xml):
+def test_the_shipped_diagram_explores_without_a_failure_and_within_its_bounds(diagram, shipped_xml, form_answers):
     started = time.process_time()
-    result = explore_paths(diagram, shipped_xml.encode(), ANSWERS)
+    result = explore_paths(diagram, shipped_xml.encode(), form_answers)
     assert result.failures == []
     assert not result.truncated
     # Every decision of the shipped process was taken somewhere: the escalations and the redirect too.
@@ -47,11 +34,11 @@ def test_the_shipped_diagram_explores_without_a_failure_and_within_its_bounds(di
     assert time.process_time() - started < 10  # ~1.5 s of CPU on the development machines
 
 
-def test_an_unquoted_condition_is_found_with_its_flow_line_path_and_error(shipped_xml, parse_xml):
+def test_an_unquoted_condition_is_found_with_its_flow_line_path_and_error(shipped_xml, parse_xml, form_answers):
     good = '<bpmn:conditionExpression>outcome == "resolved"</bpmn:conditionExpression>'
     bad = '<bpmn:conditionExpression>outcome == resolved</bpmn:conditionExpression>'
     xml = shipped_xml.replace(good, bad, 1)
-    result = explore_paths(parse_xml(xml), xml.encode(), ANSWERS)
+    result = explore_paths(parse_xml(xml), xml.encode(), form_answers)
     [failure] = result.failures
     assert failure.element_id == "f_resolved"
     assert failure.line == line_of(xml, bad)
@@ -101,8 +88,8 @@ def test_a_path_that_only_repeats_what_was_run_is_not_followed_far(small):
     assert result.deepest == 3 and not result.truncated
 
 
-def test_the_step_budget_stops_the_walk_and_says_so(diagram, shipped_xml):
-    result = explore_paths(diagram, shipped_xml.encode(), ANSWERS, Bounds(max_steps=20))
+def test_the_step_budget_stops_the_walk_and_says_so(diagram, shipped_xml, form_answers):
+    result = explore_paths(diagram, shipped_xml.encode(), form_answers, Bounds(max_steps=20))
     assert result.truncated and result.steps == 20
 
 

@@ -27,19 +27,6 @@ from workflows.analysis import Bounds, explore, explore_paths
 from workflows.engine import _SERIALIZER, library_state
 from workflows.state_writer import compact_state, recognised
 
-ASSIGN = {"dc_decision": "assign", "officer_id": 1, "instruction": "x", "target_district_id": None, "transfer_reason": None}
-TRANSFER = {"dc_decision": "transfer", "officer_id": None, "instruction": None, "target_district_id": 1, "transfer_reason": "x"}
-ANSWERS = {
-    "dc_triage": [ASSIGN, TRANSFER],
-    "officer_action": [{"outcome": o, "action_taken": "x", "reason": "x"} for o in ("resolved", "systemic", "returned")],
-    "citizen_rating": [{"rating": 5, "satisfied": True, "comment": None}, {"rating": 1, "satisfied": False, "comment": "x"}],
-    "escalation_review": [
-        {"review_action": action, "review_officer_id": officer, "review_instruction": "x"}
-        for action, officer in (("direct", None), ("reassign", 1), ("systemic", 1), ("systemic", None))
-    ],
-    "dc_directive": [{"directive_response": "x"}],
-    "systemic_review": [{"systemic_review_note": "x"}],
-}
 
 
 def stored(state: dict) -> str:
@@ -66,7 +53,7 @@ def restores_alike(diagram, state: dict, workflow) -> None:
     assert save_state(restored) == state
 
 
-def test_every_explored_state_is_written_as_the_library_writes_it(diagram, shipped_xml, monkeypatch):
+def test_every_explored_state_is_written_as_the_library_writes_it(diagram, shipped_xml, form_answers, monkeypatch):
     seen = []
     observe = explore._Walk._observe
 
@@ -78,7 +65,7 @@ def test_every_explored_state_is_written_as_the_library_writes_it(diagram, shipp
         seen.append(len(state["tasks"]))
 
     monkeypatch.setattr(explore._Walk, "_observe", checking)
-    result = explore_paths(diagram, shipped_xml.encode(), ANSWERS, Bounds(max_loops=2))
+    result = explore_paths(diagram, shipped_xml.encode(), form_answers, Bounds(max_loops=2))
     assert result.failures == [] and not result.truncated
     assert len(seen) > 200 and max(seen) > 80  # many states, rework loops among them
 

@@ -65,19 +65,9 @@ class LodgingFailed(ProcessIncident):
         super().__init__(None, failure, IncidentSource.LODGING, definition_id=definition_id, category_id=category_id)
 
 
-def submit_complaint(
-    session: Session,
-    citizen: User,
-    data: ComplaintInput,
-    *,
-    photos: Sequence[files.Upload] = (),
-    store: files.FileStore | None = None,
-    number_vouched: bool = False,
-    now: datetime | None = None,
-) -> Complaint:
-    """Lodge a complaint (see `lodge_complaint`); the caller commits."""
-    return lodge_complaint(session, citizen, data, photos=photos, store=store, number_vouched=number_vouched,
-                           now=now).complaint
+def submit_complaint(session: Session, citizen: User, data: ComplaintInput, **options) -> Complaint:
+    """Lodge a complaint and return it (`lodge_complaint`, same options); the caller commits."""
+    return lodge_complaint(session, citizen, data, **options).complaint
 
 
 def lodge_complaint(
