@@ -22,7 +22,8 @@ from SpiffWorkflow.task import TaskState
 from .calendar import WorkingCalendar
 from .diagram import Diagram, user_task_info
 from .state_writer import compact_state, recognised
-from .timers import count_working_days, notice_of, waiting_timers
+from .task_walk import reached_tasks
+from .timers import count_working_days, notice_of, timers_among
 
 # Pinned so that a SpiffWorkflow upgrade never silently rewrites saved states;
 # a state saved under another version goes through the library's migration.
@@ -67,17 +68,18 @@ class ProcessSnapshot:
 
 
 def snapshot(workflow: BpmnWorkflow) -> ProcessSnapshot:
-    notices = tuple(take_notices(workflow))  # marks them taken: before the state is saved
+    reached = reached_tasks(workflow)  # one walk of the task tree for every question below
+    notices = tuple(_take_notices(reached.completed))  # marks them taken: before the state is saved
     finished = is_finished(workflow)
-    timers = waiting_timers(workflow)  # read once for both dates (a walk of the task tree each)
+    timers = timers_among(reached.waiting)
     return ProcessSnapshot(
         state=save_state(workflow),
-        open_tasks=tuple(open_tasks(workflow)),
+        open_tasks=tuple(_open_tasks(reached.ready)),
         next_deadline=_earliest(timers, reminder=False),
         next_notice=_earliest(timers, reminder=True),
         notices=notices,
         finished=finished,
-        closure=closing_event(workflow) if finished else None,
+        closure=_closing_event(reached.completed) if finished else None,
     )
 
 
@@ -218,8 +220,12 @@ def restore_process(diagram: Diagram, state: dict) -> BpmnWorkflow:
 
 
 def open_tasks(workflow: BpmnWorkflow) -> list[OpenTask]:
+    return _open_tasks(reached_tasks(workflow).ready)
+
+
+def _open_tasks(ready) -> list[OpenTask]:
     tasks = []
-    for task in workflow.get_tasks(state=TaskState.READY):
+    for task in ready:
         if not isinstance(task.task_spec, UserTask):
             continue
         info = user_task_info(task.task_spec)
@@ -266,12 +272,18 @@ def next_timer_due(workflow: BpmnWorkflow) -> datetime | None:
 
     Reminder timers (see `next_notice_due`) are not deadlines and are left out.
     """
-    return _earliest(waiting_timers(workflow), reminder=False)
+    return next_due_times(workflow)[0]
 
 
 def next_notice_due(workflow: BpmnWorkflow) -> datetime | None:
     """When the earliest reminder timer fires: a timer whose flow leads straight to a notice."""
-    return _earliest(waiting_timers(workflow), reminder=True)
+    return next_due_times(workflow)[1]
+
+
+def next_due_times(workflow: BpmnWorkflow) -> tuple[datetime | None, datetime | None]:
+    """(`next_timer_due`, `next_notice_due`) from one walk of the task tree."""
+    timers = timers_among(reached_tasks(workflow).waiting)
+    return _earliest(timers, reminder=False), _earliest(timers, reminder=True)
 
 
 def _earliest(timers, reminder: bool) -> datetime | None:
@@ -284,9 +296,13 @@ def take_notices(workflow: BpmnWorkflow) -> list[str]:
     A notice is an event carrying the property `notify` (e.g. "escalation_reminder"):
     the diagram says when people are to be told something, the portal says how.
     """
+    return _take_notices(reached_tasks(workflow).completed)
+
+
+def _take_notices(completed) -> list[str]:
     reached = [
         task
-        for task in workflow.get_tasks(state=TaskState.COMPLETED)
+        for task in completed
         if notice_of(task.task_spec) and not task.internal_data.get(_NOTICE_TAKEN)
     ]
     for task in reached:
@@ -312,11 +328,11 @@ def closing_event(workflow: BpmnWorkflow) -> str | None:
     Side paths (the escalation clock, reviews) end before the casework does, so
     the last end event reached is the one that finished the complaint.
     """
-    ends = [
-        task
-        for task in workflow.get_tasks(state=TaskState.COMPLETED)
-        if isinstance(task.task_spec, EndEvent) and task.task_spec.bpmn_id
-    ]
+    return _closing_event(reached_tasks(workflow).completed)
+
+
+def _closing_event(completed) -> str | None:
+    ends = [task for task in completed if isinstance(task.task_spec, EndEvent) and task.task_spec.bpmn_id]
     last = max(ends, key=lambda task: task.last_state_change, default=None)
     return (last.task_spec.bpmn_name or last.task_spec.bpmn_id) if last else None
 

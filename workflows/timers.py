@@ -9,6 +9,7 @@ that knowledge lives in one place.
 """
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from uuid import UUID
@@ -21,9 +22,9 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     TimerEventDefinition,
 )
 from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import EventBasedGateway
-from SpiffWorkflow.task import TaskState
 
 from .calendar import WorkingCalendar, calendar_duration, counts_working_days, working_due
+from .task_walk import reached_tasks
 
 # Where a task keeps its timer's due moment, in its internal data (also once saved).
 TIMER_KEY = "event_value"
@@ -43,8 +44,13 @@ class PendingTimer:
 
 def waiting_timers(workflow) -> list[PendingTimer]:
     """Every timer the process waits on, in task order."""
+    return timers_among(reached_tasks(workflow).waiting)
+
+
+def timers_among(waiting_tasks) -> list[PendingTimer]:
+    """The timers among a process's waiting tasks (workflows.task_walk), in their order."""
     found = []
-    for task in workflow.get_tasks(state=TaskState.WAITING):
+    for task in waiting_tasks:
         due = task_due(task)
         timer = timer_of(task.task_spec)
         if due is None or timer is None:
@@ -155,8 +161,10 @@ def count_working_days(workflow, calendar: WorkingCalendar | None) -> None:
     not fired such a timer before this runs. Without a calendar: weekends and
     Pakistan's public holidays, no closures.
     """
+    if not _counts_working_days(workflow):
+        return  # most diagrams: no timer of theirs counts working days, no walk of the tree needed
     calendar = calendar or WorkingCalendar()
-    for task in workflow.get_tasks(state=TaskState.WAITING):
+    for task in reached_tasks(workflow).waiting:
         found = timer_of(task.task_spec)
         if found is None or task.internal_data.get(COUNTED_KEY):
             continue
@@ -169,6 +177,21 @@ def count_working_days(workflow, calendar: WorkingCalendar | None) -> None:
         reached = reached_moment(calendar_due, duration)
         task.internal_data[TIMER_KEY] = redated(value, working_due(calendar, reached, duration))
         task.internal_data[COUNTED_KEY] = True
+
+
+# Whether any timer of a parsed diagram counts working days, by its process spec (parsed once per version
+# and shared by every instance restored from it; forgotten with it).
+_WORKING_DAY_SPECS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _counts_working_days(workflow) -> bool:
+    spec = workflow.spec
+    found = _WORKING_DAY_SPECS.get(spec)
+    if found is None:
+        specs = (spec, *workflow.subprocess_specs.values())
+        found = _WORKING_DAY_SPECS[spec] = any(
+            counts_working_days(task_spec) for each in specs for task_spec in each.task_specs.values())
+    return found
 
 
 def reached_moment(calendar_due: datetime, duration: str) -> datetime:

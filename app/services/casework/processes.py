@@ -89,10 +89,9 @@ class Move:
             workflows.fire_timers(self._workflow, self._calendar)
         # Only a move after failed tries can end a timer incident: the sweep's thousands of others skip the update.
         self._recovers = IncidentSource.TIMER if self._had_timer_failures else None
-        return TimersFired(
-            deadline=workflows.next_timer_due(self._workflow) != self.instance.next_timer_due_at,
-            notice=workflows.next_notice_due(self._workflow) != self.instance.next_notice_at,
-        )
+        deadline, notice = workflows.next_due_times(self._workflow)
+        return TimersFired(deadline=deadline != self.instance.next_timer_due_at,
+                           notice=notice != self.instance.next_notice_at)
 
     def send_signal(self, name: str, payload: dict) -> int:
         """How many events of the process caught the signal (0: nothing moved)."""
