@@ -1,7 +1,8 @@
 """The timer sweep's escalations per second, with 1, 2 and 4 sweeper processes, against its floor.
 
     python -m bench.sweep [--database postgresql+psycopg://postgres@127.0.0.1:5432/bench_sweep]
-                          [--complaints 4000] [--sweepers 1,2,4] [--idle-complaints 0]
+                          [--complaints 4000] [--sweepers 1,2,4]
+                          [--idle-complaints 0] [--idle-fill copy|generate] [--idle-only]
 
 1. A fresh PostgreSQL database (dropped and made again), migrated and seeded, filled by the data generator
    with `--complaints` complaints; the moment when every open complaint's next timer is due is chosen.
@@ -12,8 +13,16 @@
    (one escalation event per complaint, none twice).
 3. The floor, in the same run: one process doing only what any per-instance sweep must do — select the due
    ids, lock each row (FOR UPDATE SKIP LOCKED), write it, commit — on another copy.
-4. The idle sweep: a whole sweep when nothing is due (session, the due query, commit), median of 50, over the complaints in the database
-   (`--idle-complaints` adds that many more open complaints first, e.g. 1000000).
+4. The idle sweep: a whole sweep when nothing is due (session, the due query, commit), median and max of 50,
+   over the complaints in the database, with the plan's node that reads process_instances and the sizes.
+   `--idle-complaints N` adds N open complaints first. By default (`--idle-fill copy`) they are copies made
+   in SQL of the open complaints the generator made (bench/open_copies.py: complaint, process instance
+   with its state, open inbox rows; a million in minutes, then VACUUM ANALYZE): the engine did not run for
+   each, which is faithful here because the idle sweep reads only the due index, and the copies give it the
+   rows, table and index sizes a province would have, with the generated mix of NULL and future due
+   times. `--idle-fill generate` runs the data generator for each instead (~900 a second on 2 cores).
+   `--idle-only` skips steps 1-3: the database is kept as it is (not dropped; migrated and seeded if new),
+   the complaints are added if asked, and only the idle sweep is measured.
 Prints escalations/s per run, per process, and the ratio to the floor.
 """
 from __future__ import annotations
@@ -32,6 +41,7 @@ from app.db import make_engine
 from app.models import InstanceStatus, ProcessInstance, utcnow
 
 from .bench_database import ROOT, prepared_app
+from .open_copies import copy_open_complaints
 
 
 def main() -> None:
@@ -40,11 +50,15 @@ def main() -> None:
     parser.add_argument("--complaints", type=int, default=4000)
     parser.add_argument("--sweepers", default="1,2,4")
     parser.add_argument("--idle-complaints", type=int, default=0)
+    parser.add_argument("--idle-fill", choices=("copy", "generate"), default="copy")
+    parser.add_argument("--idle-only", action="store_true")
     parser.add_argument("--child", choices=("sweep", "floor"), help=argparse.SUPPRESS)
     parser.add_argument("--at", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         return _child(args.child, args.database, datetime.fromisoformat(args.at))
+    if args.idle_only:
+        return _idle(args.database, args.idle_complaints, args.idle_fill)
 
     base = make_url(args.database)
     _drop(base)
@@ -73,7 +87,7 @@ def main() -> None:
         rate = fired / seconds
         print(f"{name:42} {count:5d} {fired:7d} {seconds:8.2f} {rate:8.0f} {rate / count:10.0f} "
               f"{rate / (floor[0] / floor[1]):8.2f}")
-    _idle(args.database, args.idle_complaints)
+    _idle(args.database, args.idle_complaints, args.idle_fill)
 
 
 def _run(base, kind: str, processes: int, at: datetime, due: int) -> tuple[int, float]:
@@ -157,13 +171,20 @@ def _check_once(url: str, due: int, fired: int) -> None:
     assert fired <= due, (fired, due)
 
 
-def _idle(url: str, extra: int) -> None:
+def _idle(url: str, extra: int, fill: str) -> None:
     app, sessions = prepared_app(url)
-    if extra:
+    if extra and fill == "copy":
+        print(f"copying open complaints until {extra:,} more are there ...", flush=True)
+        done = copy_open_complaints(app.extensions["db_engine"], extra)
+        print(f"{done['copies']:,} copies of {done['templates']:,} open complaints, {done['tasks']:,} open inbox "
+              f"rows, in {done['copy_seconds']:.0f} s; VACUUM ANALYZE {done['vacuum_seconds']:.0f} s", flush=True)
+    elif extra:
         from app.services.demo import generator
 
         print(f"adding {extra} complaints for the idle sweep ...", flush=True)
+        started = time.perf_counter()
         generator.generate(sessions, extra, seed=11)
+        print(f"generated in {time.perf_counter() - started:.0f} s", flush=True)
     from app.services.casework import timers
 
     with sessions() as session:
@@ -173,15 +194,23 @@ def _idle(url: str, extra: int) -> None:
         now -= timedelta(seconds=1)  # nothing due yet
         plan = "\n".join(session.scalars(text("EXPLAIN " + str(timers.due_query(now, 200).compile(
             session.get_bind(), compile_kwargs={"literal_binds": True})))))
+        sizes = session.execute(text(
+            "SELECT pg_size_pretty(pg_database_size(current_database())), "
+            "pg_size_pretty(pg_total_relation_size('process_instances')), "
+            "pg_size_pretty(pg_relation_size('ix_process_instances_due'))")).one()
     times = []
     for _ in range(50):  # the whole idle sweep: a session, the locking due query, the commit
         started = time.perf_counter()
         assert timers.fire_due_timers(sessions, now=now).selected == 0
         times.append(time.perf_counter() - started)
     # A small table is read whole (the planner's choice); at scale the plan must go along the due index.
-    index = "ix_process_instances_due" if "ix_process_instances_due" in plan else plan.splitlines()[-2].strip()
-    print(f"idle sweep (nothing due; session, due query, commit) over {open_instances} running instances, "
-          f"via {index}: median {statistics.median(times) * 1000:.2f} ms, max {max(times) * 1000:.2f} ms")
+    scan = next((line.strip().lstrip("-> ").split("  (cost")[0] for line in plan.splitlines()
+                 if " on process_instances" in line), plan)
+    print(f"plan:\n{plan}")
+    print(f"database {sizes[0]}, process_instances with its indexes {sizes[1]}, ix_process_instances_due "
+          f"{sizes[2]}")
+    print(f"idle sweep (nothing due; session, due query, commit) over {open_instances:,} running instances, "
+          f"via {scan}: median {statistics.median(times) * 1000:.2f} ms, max {max(times) * 1000:.2f} ms")
     app.extensions["db_engine"].dispose()
 
 
