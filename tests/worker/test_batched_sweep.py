@@ -10,14 +10,17 @@ from __future__ import annotations
 
 import os
 import threading
+from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select, text
+import time_machine
+from sqlalchemy import event, select, text
 
 from app.db import make_engine, make_session_factory
-from app.models import Incident, IncidentSource, ProcessInstance, utcnow
+from app.models import Channel, Complaint, HumanTask, Incident, IncidentSource, Notification, ProcessInstance, Role, utcnow
 from app.services.casework import processes, projection, timers
+from tests.app.helpers import assign, complete
 
 from .conftest import escalations
 
@@ -176,3 +179,94 @@ def test_the_due_query_is_answered_from_the_index_on_sqlite_too(app):
         compiled = query.compile(conn, compile_kwargs={"literal_binds": True})
         plan = " ".join(str(row[-1]) for row in conn.execute(text(f"EXPLAIN QUERY PLAN {compiled}")))
     assert "USING INDEX ix_process_instances_due" in plan, plan
+
+
+@contextmanager
+def instance_updates(app):
+    """The UPDATEs of process_instances sent meanwhile, as the number of rows each carried."""
+    updates = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().upper().startswith("UPDATE PROCESS_INSTANCES"):
+            updates.append(len(parameters) if executemany else 1)
+
+    engine = app.extensions["db_engine"]
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield updates
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+
+def test_a_batch_writes_its_instances_in_a_statement_per_shape_not_one_per_instance(app, lodge):
+    """The ORM writes a versioned row one UPDATE at a time; the sweep writes the batch's instances together."""
+    due = lodge(6)
+
+    with instance_updates(app) as updates:
+        result = timers.fire_due_timers(app.extensions["db_sessions"], batch=10)
+
+    assert len(result.fired) == 6 and result.failed == []
+    assert updates == [6]  # one statement for the six rows (all escalated alike: one set of columns)
+    now = utcnow()
+    assert all(s.escalated_once(now) for s in escalations(app, due).values())
+    with app.extensions["db_sessions"]() as session:
+        versions = session.scalars(select(ProcessInstance.lock_version).where(ProcessInstance.complaint_id.in_(due)))
+        assert set(versions) == {2}  # lodged at 1, moved once: the next version, as the ORM would have written
+
+
+def test_an_instance_changed_after_the_batch_read_it_sends_the_batch_one_by_one(app, lodge, monkeypatch, caplog):
+    """The batched write keeps the version check: a row whose version moved (another writer, as SQLite's
+    missing row locks allow) fails the batch's write, which rolls back and fires each instance on its own."""
+    due = lodge(3)
+    changed = instance_of(app, due[1]).id
+    real_write = timers._write_instances
+
+    def another_writer_first(session, instances, *, now):
+        session.execute(text("UPDATE process_instances SET lock_version = lock_version + 1 WHERE id = :id"),
+                        {"id": changed})
+        return real_write(session, instances, now=now)
+
+    monkeypatch.setattr(timers, "_write_instances", another_writer_first)
+
+    result = timers.fire_due_timers(app.extensions["db_sessions"], batch=10)
+
+    assert "a batch of 3 instance(s) failed as a whole; firing them one by one" in caplog.text
+    assert "process instances changed while the timer sweep moved them" in caplog.text
+    assert sorted(result.fired) == sorted(instance_of(app, cid).id for cid in due) and result.failed == []
+    now = utcnow()
+    assert all(s.escalated_once(now) for s in escalations(app, due).values())  # once each, nothing doubled
+
+
+def test_new_tasks_made_by_timers_are_announced_after_the_batch_flush_each_with_its_own_link(app, session, lodge,
+                                                                                            make_user):
+    """Systemic complaints give the DC a review every 30 days. A message links to its task, so a new task
+    needs its id: in a batch the announcements wait for one flush of the whole batch, instead of a flush per
+    move that would also write every instance moved so far one row at a time."""
+    dc = make_user(Role.DEPUTY_COMMISSIONER)
+    officer = make_user(Role.DISTRICT_OFFICER)
+    due = lodge(3, days_ago=40)
+    for complaint_id in due:
+        complaint = session.get(Complaint, complaint_id)
+        officer.department_id = complaint.department_id
+        session.commit()
+        with time_machine.travel(utcnow() - timedelta(days=39), tick=True):
+            assign(session, complaint, dc, officer)
+            complete(session, complaint, officer, outcome="systemic", action_taken="Needs a new transformer")
+
+    with instance_updates(app) as updates:
+        result = timers.fire_due_timers(app.extensions["db_sessions"], batch=10)
+
+    assert len(result.fired) == 3 and result.failed == []
+    assert updates == [3]
+    session.expire_all()
+    reviews = session.scalars(select(HumanTask.id).where(
+        HumanTask.complaint_id.in_(due), HumanTask.element_id == "dc_systemic_review")).all()
+    assert len(reviews) == 3
+    dc_tasks = session.scalars(select(HumanTask.id).where(
+        HumanTask.complaint_id.in_(due), HumanTask.role == Role.DEPUTY_COMMISSIONER)).all()
+    announced = session.scalars(select(Notification).where(
+        Notification.user_id == dc.id, Notification.template == "new_task", Notification.channel == Channel.IN_APP,
+    )).all()
+    # Each DC task (the triage at lodging, the review from the sweep) announced once, linking to itself.
+    assert sorted(n.context["path"] for n in announced) == sorted(f"/tasks/{task_id}" for task_id in dc_tasks)
+    assert {f"/tasks/{task_id}" for task_id in reviews} <= {n.context["path"] for n in announced}

@@ -23,8 +23,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, inspect, select, update
 from sqlalchemy.orm import Session, joinedload, selectinload, sessionmaker, undefer
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.exc import StaleDataError
 
 from ...models import Complaint, InstanceStatus, ProcessInstance, utcnow
 from .. import sweep as sweeping
@@ -127,15 +129,72 @@ def _save_all(session: Session, moves: list[processes.Move], *, now: datetime) -
     projection.prefetch_open_tasks(session, [move.instance.id for move in moves])
     outbox.remember_district_staff(session, {move.instance.complaint.district_id for move in moves})
     session.info[projection.FLUSH_LATER] = True
+    outbox.hold_task_announcements(session)
+    # Nothing is flushed on the way: not by the reads (the people a message goes to; nothing the batch adds is
+    # read back), not for the new tasks' ids (their messages wait for the batch's flush). The instances are
+    # written by `_write_instances`, the rest by the flush at the end, a statement per table and shape.
     try:
-        for move in moves:
-            instance = move.instance
-            instance.timer_failures, instance.timer_error = 0, None
-            move.save(instance.complaint, now=now)
+        with session.no_autoflush:
+            for move in moves:
+                instance = move.instance
+                instance.timer_failures, instance.timer_error = 0, None
+                move.save(instance.complaint, now=now)
+            _write_instances(session, [move.instance for move in moves], now=now)
+        outbox.send_held_task_announcements(session)
     finally:
         session.info.pop(projection.FLUSH_LATER, None)
+        outbox.drop_held_task_announcements(session)
         outbox.forget_district_staff(session)
     session.flush()
+
+
+# The instance columns a move changes (its identity, version and clock are the writer's own).
+_MOVED_COLUMNS = frozenset(column.key for column in ProcessInstance.__table__.columns) - {"id", "lock_version",
+                                                                                          "updated_at"}
+
+
+def _write_instances(session: Session, instances: list[ProcessInstance], *, now: datetime) -> None:
+    """Write the batch's moved instance rows: one executemany UPDATE per set of changed columns.
+
+    What the ORM does for a versioned row, one statement and one round trip per instance (it cannot batch
+    them: each must be checked against the version it was read at), done for the whole batch at once with
+    the same check: `WHERE id = … AND lock_version = <as read>`, setting the next version. If any row was
+    changed meanwhile (SQLite, which has no row locks; PostgreSQL's rows are locked by the batch's query)
+    the updated count falls short and StaleDataError rolls the batch back, as the ORM's flush would. The
+    written values are then the instances' committed ones, so the flush leaves them alone.
+    """
+    shapes: dict[tuple[str, ...], list[tuple[ProcessInstance, dict]]] = {}
+    for instance in instances:
+        changed = {}
+        for attribute in inspect(instance).attrs:
+            if attribute.key not in _MOVED_COLUMNS:
+                continue
+            history = attribute.history
+            if history.added and (not history.deleted or history.added[0] != history.deleted[0]):
+                changed[attribute.key] = history.added[0]
+        if changed:
+            shapes.setdefault(tuple(sorted(changed)), []).append((instance, changed))
+    table = ProcessInstance.__table__
+    for keys, group in shapes.items():
+        statement = (
+            update(table)
+            .where(table.c.id == bindparam("row_id"), table.c.lock_version == bindparam("read_version"))
+            .values({**{key: bindparam(key) for key in keys}, "lock_version": bindparam("next_version"),
+                     "updated_at": now})
+        )
+        written = session.execute(statement, [
+            {**changed, "row_id": instance.id, "read_version": instance.lock_version,
+             "next_version": instance.lock_version + 1}
+            for instance, changed in group
+        ]).rowcount
+        if written != len(group):
+            raise StaleDataError(f"{len(group) - written} of {len(group)} process instances changed while the "
+                                 "timer sweep moved them")
+        for instance, changed in group:
+            for key, value in changed.items():
+                set_committed_value(instance, key, value)
+            set_committed_value(instance, "lock_version", instance.lock_version + 1)
+            set_committed_value(instance, "updated_at", now)
 
 
 def _fire_one_by_one(session_factory, ids: list[int], now: datetime, result: SweepResult) -> int:

@@ -96,15 +96,17 @@ def notify_process_move(
     diagram (reminders) and the closing. `snapshot` is the move's `workflows.ProcessSnapshot`
     (plain data: its notices are those passed in this move, each handed out once)."""
     now = now or utcnow()
-    if any(row.id is None and row.role in ANNOUNCED_LANES for row in new_tasks):
+    announced = [row for row in new_tasks if row.role in ANNOUNCED_LANES]
+    held = session.info.get(HELD_ANNOUNCEMENTS)
+    if held is None and any(row.id is None for row in announced):
         session.flush()  # the messages link to the new tasks
     context = complaint_context(complaint)
     escalations = [row for row in new_tasks if row.escalation_level]
-    for row in new_tasks:
-        if row.role in ANNOUNCED_LANES:
-            task_context = {**context, "task_name": row.name, "path": f"/tasks/{row.id}"}
-            for user in _holders(session, row):
-                queue(session, user, "new_task", task_context, STAFF_CHANNELS, complaint=complaint, now=now)
+    for row in announced:
+        if held is not None:
+            held.append((complaint, row, context, now))
+        else:
+            _announce_task(session, complaint, row, context, now)
     for row in escalations:
         escalated = {**context, "role": row.role.value, "level": row.escalation_level}
         for user in _caseworkers(session, complaint):
@@ -127,6 +129,39 @@ def notify_process_move(
         closed = {**context, "closure": snapshot.closure or ""}
         _tell_citizen(session, complaint, "complaint_closed", closed, now=now)
     _end_step(session, complaint)
+
+
+def _announce_task(session: Session, complaint: Complaint, row: HumanTask, context: dict, now: datetime) -> None:
+    task_context = {**context, "task_name": row.name, "path": f"/tasks/{row.id}"}
+    for user in _holders(session, row):
+        queue(session, user, "new_task", task_context, STAFF_CHANNELS, complaint=complaint, now=now)
+
+
+# session.info key: new tasks whose announcements wait for the batch's flush (see `hold_task_announcements`).
+HELD_ANNOUNCEMENTS = "notifications.held_announcements"
+
+
+def hold_task_announcements(session: Session) -> None:
+    """Announce the new tasks of the moves that follow only at `send_held_task_announcements`.
+
+    A message links to its task, so a new task needs its id first: alone, a move flushes for it. A batch
+    of moves (the timer sweep) flushes once for all of them instead, with every move's rows together.
+    """
+    session.info[HELD_ANNOUNCEMENTS] = []
+
+
+def send_held_task_announcements(session: Session) -> None:
+    """Flush (the held tasks get their ids) and queue their messages; ends the holding."""
+    held = session.info.pop(HELD_ANNOUNCEMENTS, None) or []
+    if held:
+        session.flush()
+    for complaint, row, context, now in held:
+        _announce_task(session, complaint, row, context, now)
+
+
+def drop_held_task_announcements(session: Session) -> None:
+    """Ends the holding without sending (the batch failed and is rolled back)."""
+    session.info.pop(HELD_ANNOUNCEMENTS, None)
 
 
 # One step of a complaint (a person's task, a timer, a signal) ends with the move of its process;
