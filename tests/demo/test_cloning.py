@@ -20,6 +20,7 @@ from workflows import (
     waiting_timers,
 )
 from workflows.analysis.inspect import view_of
+from workflows.engine import COMPACT_KEY
 
 DAY = timedelta(days=1)
 OFFICER, COMPLAINT = -77, -11  # placeholders, as the data generator uses them
@@ -80,6 +81,7 @@ def test_a_copy_has_its_own_ids_values_and_moments(diagram, clock):
     assert not ids[0] & ids[1] and not ids[0] & set(template.task_ids)
     for n, (state, (_, id_map)) in enumerate(zip(states, copies), start=1):
         assert set(id_map.values()) == set(state["tasks"])
+        assert state[COMPACT_KEY] is True  # the form the portal saves at every move, and reads directly
         workflow = restore_process(diagram, state)
         tasks = {t.element_id: t for t in open_tasks(workflow)}
         assert set(tasks) == {"systemic_work"}

@@ -47,7 +47,6 @@ from workflows import (
 from workflows.engine import (
     complete_task,
     fire_timers,
-    full_state,
     is_finished,
     open_tasks,
     restore_process,
@@ -151,7 +150,8 @@ class RecordedRun:
 
     def template(self, placeholders: Mapping[str, object] | None = None) -> StateTemplate:
         """The saved state with holes; `placeholders` names data values (as started) to fill per copy."""
-        return StateTemplate(full_state(self.workflow), self._stamps, self._timers, placeholders or {})
+        # The compact state, as the portal saves it at every move (a copy reads and runs on as a lodged one does).
+        return StateTemplate(save_state(self.workflow), self._stamps, self._timers, placeholders or {})
 
     def _step(self, action: Callable[[], object], fire: set) -> None:
         real = datetime.now(UTC)
@@ -236,7 +236,7 @@ class StateTemplate:
                 task = fill(task)
                 step, seconds = stamps[task_id]
                 task["last_state_change"] = hole(("stamp", step, seconds))
-                internal = task["internal_data"]
+                internal = task.get("internal_data", {})  # a compact task without internal data leaves it out
                 if internal.get(TIMER_KEY) is not None and task_id in timers:
                     internal[TIMER_KEY] = with_due(internal[TIMER_KEY], hole(("timer", *timers[task_id])))
                 copied[hole(("id", index[task_id]))] = task
