@@ -15,10 +15,10 @@ from datetime import timedelta
 
 import pytest
 import time_machine
-from sqlalchemy import event, select, text
+from sqlalchemy import event, func, select, text
 
 from app.db import make_engine, make_session_factory
-from app.models import Channel, Complaint, HumanTask, Incident, IncidentSource, Notification, ProcessInstance, Role, utcnow
+from app.models import Channel, Complaint, ComplaintEvent, HumanTask, Incident, IncidentSource, Notification, ProcessInstance, Role, utcnow
 from app.services.casework import processes, projection, timers
 from tests.app.helpers import assign, complete
 
@@ -182,12 +182,12 @@ def test_the_due_query_is_answered_from_the_index_on_sqlite_too(app):
 
 
 @contextmanager
-def instance_updates(app):
-    """The UPDATEs of process_instances sent meanwhile, as the number of rows each carried."""
+def instance_updates(app, starting="UPDATE PROCESS_INSTANCES"):
+    """The statements starting so sent meanwhile, as the number of rows each carried."""
     updates = []
 
     def count(conn, cursor, statement, parameters, context, executemany):
-        if statement.lstrip().upper().startswith("UPDATE PROCESS_INSTANCES"):
+        if statement.lstrip().upper().startswith(starting):
             updates.append(len(parameters) if executemany else 1)
 
     engine = app.extensions["db_engine"]
@@ -212,6 +212,32 @@ def test_a_batch_writes_its_instances_in_a_statement_per_shape_not_one_per_insta
     with app.extensions["db_sessions"]() as session:
         versions = session.scalars(select(ProcessInstance.lock_version).where(ProcessInstance.complaint_id.in_(due)))
         assert set(versions) == {2}  # lodged at 1, moved once: the next version, as the ORM would have written
+
+
+def test_a_batch_inserts_its_timeline_lines_and_messages_without_asking_their_ids_back(app, lodge, make_user):
+    make_user(Role.DEPUTY_COMMISSIONER)  # someone to tell of the escalations besides the citizen
+    due = lodge(4)
+    sent = []
+
+    def note(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().upper().startswith(("INSERT INTO NOTIFICATIONS", "INSERT INTO COMPLAINT_EVENTS")):
+            sent.append((statement.split("(")[0].split()[-1], executemany, "RETURNING" in statement.upper()))
+
+    engine = app.extensions["db_engine"]
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        result = timers.fire_due_timers(app.extensions["db_sessions"], batch=10)
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+
+    assert len(result.fired) == 4
+    assert {table for table, *_ in sent} == {"notifications", "complaint_events"}
+    assert all(many and not returning for _, many, returning in sent), sent
+    with app.extensions["db_sessions"]() as session:
+        assert session.scalar(select(func.count()).select_from(ComplaintEvent).where(
+            ComplaintEvent.complaint_id.in_(due), ComplaintEvent.kind == "escalated")) == 4
+        assert session.scalar(select(func.count()).select_from(Notification).where(
+            Notification.complaint_id.in_(due), Notification.template == "complaint_escalated_staff")) >= 4
 
 
 def test_an_instance_changed_after_the_batch_read_it_sends_the_batch_one_by_one(app, lodge, monkeypatch, caplog):

@@ -23,12 +23,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
 
-from sqlalchemy import bindparam, inspect, select, update
+from sqlalchemy import bindparam, insert, inspect, select, update
 from sqlalchemy.orm import Session, joinedload, selectinload, sessionmaker, undefer
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
-from ...models import Complaint, InstanceStatus, ProcessInstance, utcnow
+from ...models import Complaint, ComplaintEvent, InstanceStatus, Notification, ProcessInstance, utcnow
 from .. import sweep as sweeping
 from ..notifications import outbox
 from . import incidents, processes, projection
@@ -141,11 +141,32 @@ def _save_all(session: Session, moves: list[processes.Move], *, now: datetime) -
                 move.save(instance.complaint, now=now)
             _write_instances(session, [move.instance for move in moves], now=now)
         outbox.send_held_task_announcements(session)
+        _insert_unreturned(session, (ComplaintEvent, Notification))
     finally:
         session.info.pop(projection.FLUSH_LATER, None)
         outbox.drop_held_task_announcements(session)
         outbox.forget_district_staff(session)
     session.flush()
+
+
+def _insert_unreturned(session: Session, models: tuple[type, ...]) -> None:
+    """Insert the batch's new rows of `models` (timeline lines, messages) with an executemany INSERT per
+    table and set of columns, instead of the flush's INSERT ... RETURNING of every row's id.
+
+    Nothing reads these rows back in the batch, so their ids are not needed. The flush writes hundreds of
+    rows as one INSERT with thousands of parameters, which the driver parses anew every time (a tenth of
+    the sweep's time); an executemany sends one small prepared statement for every row in one pipeline.
+    The rows leave the session (they are written, not tracked), in the order they were added.
+    """
+    pending = sorted((row for row in session.new if isinstance(row, models)), key=lambda row: inspect(row).insert_order)
+    shapes: dict[tuple, list[dict]] = {}
+    for row in pending:
+        table = type(row).__table__
+        values = {key: value for key, value in inspect(row).dict.items() if key in table.c and key != "id"}
+        shapes.setdefault((table, tuple(values)), []).append(values)
+        session.expunge(row)
+    for (table, _), rows in shapes.items():
+        session.execute(insert(table), rows)
 
 
 # The instance columns a move changes (its identity, version and clock are the writer's own).
