@@ -23,6 +23,9 @@
    times. `--idle-fill generate` runs the data generator for each instead (~900 a second on 2 cores).
    `--idle-only` skips steps 1-3: the database is kept as it is (not dropped; migrated and seeded if new),
    the complaints are added if asked, and only the idle sweep is measured.
+   Then the idle sweep as the worker runs it: RQ's default Worker forks a work horse per job, which sweeps
+   once and exits; timed from fork to exit, 15 jobs from a parent as built and from one warmed first
+   (app/worker.py `warm_before_forking`).
 Prints escalations/s per run, per process, and the ratio to the floor.
 """
 from __future__ import annotations
@@ -52,9 +55,11 @@ def main() -> None:
     parser.add_argument("--idle-complaints", type=int, default=0)
     parser.add_argument("--idle-fill", choices=("copy", "generate"), default="copy")
     parser.add_argument("--idle-only", action="store_true")
-    parser.add_argument("--child", choices=("sweep", "floor"), help=argparse.SUPPRESS)
+    parser.add_argument("--child", choices=("sweep", "floor", "work-horses", "warmed-work-horses"), help=argparse.SUPPRESS)
     parser.add_argument("--at", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.child in ("work-horses", "warmed-work-horses"):
+        return _work_horses(args.database, datetime.fromisoformat(args.at), warm=args.child.startswith("warmed"))
     if args.child:
         return _child(args.child, args.database, datetime.fromisoformat(args.at))
     if args.idle_only:
@@ -216,6 +221,40 @@ def _idle(url: str, extra: int, fill: str) -> None:
           f"p95 {statistics.quantiles(times, n=20)[-1] * 1000:.2f} ms, max {max(times) * 1000:.2f} ms "
           f"of {len(times)}; the process's first {first * 1000:.2f} ms")
     app.extensions["db_engine"].dispose()
+    # As the worker runs it: RQ's default Worker forks a work horse per job, which sweeps once and exits.
+    for kind in ("work-horses", "warmed-work-horses"):
+        found = json.loads(subprocess.run(
+            [sys.executable, "-m", "bench.sweep", "--database", url, "--child", kind, "--at", now.isoformat()],
+            cwd=ROOT, check=True, capture_output=True, text=True).stdout.splitlines()[-1])
+        print(f"an idle sweep job in a forked work horse, fork to exit, parent "
+              f"{'warmed (app/worker.py warm_before_forking)' if kind.startswith('warmed') else 'as built'}: "
+              f"median {statistics.median(found) * 1000:.1f} ms, max {max(found) * 1000:.1f} ms of {len(found)}")
+
+
+def _work_horses(url: str, at: datetime, *, warm: bool, jobs: int = 15) -> None:
+    """A worker's parent (the app built, as app/worker.py builds it) forking one child per idle sweep job."""
+    import os
+
+    from app import create_app
+    from app.services.casework import timers
+    from app.worker import warm_before_forking
+
+    app = create_app({"DATABASE_URL": url, "TESTING": True})
+    sessions = app.extensions["db_sessions"]
+    if warm:
+        warm_before_forking(app)
+    times = []
+    for _ in range(jobs):
+        started = time.perf_counter()
+        pid = os.fork()
+        if pid == 0:  # the work horse: never the parent's connections (app/jobs.py get_app does the same)
+            app.extensions["db_engine"].dispose(close=False)
+            with app.app_context():
+                timers.fire_due_timers(sessions, now=at)
+            os._exit(0)
+        os.waitpid(pid, 0)
+        times.append(time.perf_counter() - started)
+    print(json.dumps(times), flush=True)
 
 
 def _admin(url):

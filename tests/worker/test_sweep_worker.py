@@ -163,3 +163,24 @@ def test_an_instance_that_cannot_be_restored_is_reported_and_the_others_still_fi
     assert failures == 1 and error
     assert state[broken].escalated_events == broken_before.escalated_events == 0
     assert state[broken].next_timer_due_at > now + timedelta(minutes=4)
+
+
+def test_the_forking_worker_warms_up_before_its_first_fork_and_keeps_no_connection(app):
+    """What each work horse would do again on its one job is done once in the parent: the ORM configured,
+    the default diagram parsed, the sweep's query compiled; and no pooled connection is left to cross a fork."""
+    from sqlalchemy.orm import configure_mappers
+
+    from app.services.casework import deployments
+    from app.worker import warm_before_forking
+
+    deployments._DIAGRAMS.clear()
+    engine = app.extensions["db_engine"]
+    compiled_before = len(engine._compiled_cache)
+
+    warm_before_forking(app)
+
+    assert engine.pool.checkedout() == 0 and engine.pool.checkedin() == 0  # disposed: nothing to inherit
+    assert len(engine._compiled_cache) > compiled_before  # the sweep's locking query among them
+    with app.extensions["db_sessions"]() as session:
+        assert deployments.default_definition(session).sha256 in deployments._DIAGRAMS
+    configure_mappers()  # already done: nothing left to configure
