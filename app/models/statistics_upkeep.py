@@ -268,6 +268,22 @@ def _facts_before(obj):
 PENDING = "aggregate_deltas"  # session.info key: the counts collected in this transaction, not yet written
 
 
+def count_changes(session: Session, objects) -> None:
+    """Count changed rows that are about to be written without the flush (an UPDATE the caller sends itself,
+    after which their values are the committed ones and the hook below no longer sees them)."""
+    deltas = session.info.get(PENDING) or Deltas()
+    for obj in objects:
+        if type(obj) in COUNTED and obj in session.dirty:
+            before, now = _facts_before(obj), _facts_now(obj)
+            if before != now:
+                deltas.add(before, -1)
+                deltas.add(now, +1)
+    if deltas.rows:
+        session.info[PENDING] = deltas
+        if session.in_nested_transaction():
+            write_pending(session)  # inside a savepoint the counts go with it, as the hook's do
+
+
 @event.listens_for(Session, "after_flush")
 def _keep_aggregates_in_step(session: Session, _flush_context) -> None:
     # After the flush the rows are written (defaults such as created_at are

@@ -257,7 +257,7 @@ def test_an_instance_changed_after_the_batch_read_it_sends_the_batch_one_by_one(
     result = timers.fire_due_timers(app.extensions["db_sessions"], batch=10)
 
     assert "a batch of 3 instance(s) failed as a whole; firing them one by one" in caplog.text
-    assert "process instances changed while the timer sweep moved them" in caplog.text
+    assert "1 of 3 process_instances rows changed while the timer sweep moved them" in caplog.text
     assert sorted(result.fired) == sorted(instance_of(app, cid).id for cid in due) and result.failed == []
     now = utcnow()
     assert all(s.escalated_once(now) for s in escalations(app, due).values())  # once each, nothing doubled
@@ -279,11 +279,12 @@ def test_new_tasks_made_by_timers_are_announced_after_the_batch_flush_each_with_
             assign(session, complaint, dc, officer)
             complete(session, complaint, officer, outcome="systemic", action_taken="Needs a new transformer")
 
-    with instance_updates(app) as updates:
+    with instance_updates(app) as updates, instance_updates(app, "INSERT INTO NOTIFICATIONS") as messages:
         result = timers.fire_due_timers(app.extensions["db_sessions"], batch=10)
 
     assert len(result.fired) == 3 and result.failed == []
     assert updates == [3]
+    assert messages == [3]  # the three announcements, after the flush that gives the reviews ids, in one statement
     session.expire_all()
     reviews = session.scalars(select(HumanTask.id).where(
         HumanTask.complaint_id.in_(due), HumanTask.element_id == "dc_systemic_review")).all()

@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload, sessionmaker, unde
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
-from ...models import Complaint, ComplaintEvent, InstanceStatus, Notification, ProcessInstance, utcnow
+from ...models import Complaint, ComplaintEvent, InstanceStatus, Notification, ProcessInstance, statistics_upkeep, utcnow
 from .. import sweep as sweeping
 from ..notifications import outbox
 from . import incidents, processes, projection
@@ -140,8 +140,11 @@ def _save_all(session: Session, moves: list[processes.Move], *, now: datetime) -
                 instance.timer_failures, instance.timer_error = 0, None
                 move.save(instance.complaint, now=now)
             _write_instances(session, [move.instance for move in moves], now=now)
-        outbox.send_held_task_announcements(session)
-        _insert_unreturned(session, (ComplaintEvent, Notification))
+            _write_complaints(session, [move.instance.complaint for move in moves], now=now)
+            # The rows so far, then the new tasks' announcements (queued after the flush that gives them ids).
+            _insert_unreturned(session, (ComplaintEvent, Notification))
+            outbox.send_held_task_announcements(session)
+            _insert_unreturned(session, (ComplaintEvent, Notification))
     finally:
         session.info.pop(projection.FLUSH_LATER, None)
         outbox.drop_held_task_announcements(session)
@@ -166,12 +169,7 @@ def _insert_unreturned(session: Session, models: tuple[type, ...]) -> None:
         shapes.setdefault((table, tuple(values)), []).append(values)
         session.expunge(row)
     for (table, _), rows in shapes.items():
-        session.execute(insert(table), rows)
-
-
-# The instance columns a move changes (its identity, version and clock are the writer's own).
-_MOVED_COLUMNS = frozenset(column.key for column in ProcessInstance.__table__.columns) - {"id", "lock_version",
-                                                                                          "updated_at"}
+        session.connection().execute(insert(table), rows)  # Core: the ORM would add RETURNING
 
 
 def _write_instances(session: Session, instances: list[ProcessInstance], *, now: datetime) -> None:
@@ -181,41 +179,62 @@ def _write_instances(session: Session, instances: list[ProcessInstance], *, now:
     them: each must be checked against the version it was read at), done for the whole batch at once with
     the same check: `WHERE id = … AND lock_version = <as read>`, setting the next version. If any row was
     changed meanwhile (SQLite, which has no row locks; PostgreSQL's rows are locked by the batch's query)
-    the updated count falls short and StaleDataError rolls the batch back, as the ORM's flush would. The
-    written values are then the instances' committed ones, so the flush leaves them alone.
+    the updated count falls short and StaleDataError rolls the batch back, as the ORM's flush would.
     """
-    shapes: dict[tuple[str, ...], list[tuple[ProcessInstance, dict]]] = {}
-    for instance in instances:
+    _write_changed(session, instances, versioned=True, now=now)
+
+
+def _write_complaints(session: Session, complaints: list[Complaint], *, now: datetime) -> None:
+    """Write the batch's changed complaint rows, an executemany UPDATE per set of changed columns.
+
+    The ORM batches only neighbouring rows (by id) that change the same columns; an escalation, a closing
+    and a moved deadline change different ones, so a batch went out as a hundred statements or more. The
+    changes are counted in the public figures first (`statistics_upkeep.count_changes`), as the flush's hook
+    would have counted them.
+    """
+    statistics_upkeep.count_changes(session, complaints)
+    _write_changed(session, complaints, versioned=False, now=now)
+
+
+def _write_changed(session: Session, rows: list, *, versioned: bool, now: datetime) -> None:
+    """UPDATE the changed columns of `rows` (one mapped class), then make the written values their committed
+    ones, so the flush leaves them alone."""
+    if not rows:
+        return
+    table = type(rows[0]).__table__
+    columns = {column.key for column in table.columns} - {"id", "lock_version"}
+    shapes: dict[tuple[str, ...], list[tuple[object, dict]]] = {}
+    for row in rows:
         changed = {}
-        for attribute in inspect(instance).attrs:
-            if attribute.key not in _MOVED_COLUMNS:
+        for attribute in inspect(row).attrs:
+            if attribute.key not in columns:
                 continue
             history = attribute.history
             if history.added and (not history.deleted or history.added[0] != history.deleted[0]):
                 changed[attribute.key] = history.added[0]
+        if versioned:
+            changed["updated_at"] = now
         if changed:
-            shapes.setdefault(tuple(sorted(changed)), []).append((instance, changed))
-    table = ProcessInstance.__table__
+            shapes.setdefault(tuple(sorted(changed)), []).append((row, changed))
     for keys, group in shapes.items():
-        statement = (
-            update(table)
-            .where(table.c.id == bindparam("row_id"), table.c.lock_version == bindparam("read_version"))
-            .values({**{key: bindparam(key) for key in keys}, "lock_version": bindparam("next_version"),
-                     "updated_at": now})
-        )
-        written = session.execute(statement, [
-            {**changed, "row_id": instance.id, "read_version": instance.lock_version,
-             "next_version": instance.lock_version + 1}
-            for instance, changed in group
+        statement = update(table).where(table.c.id == bindparam("row_id"))
+        values = {key: bindparam(key) for key in keys}
+        if versioned:
+            statement = statement.where(table.c.lock_version == bindparam("read_version"))
+            values["lock_version"] = bindparam("next_version")
+        written = session.execute(statement.values(values), [
+            {**changed, "row_id": row.id,
+             **({"read_version": row.lock_version, "next_version": row.lock_version + 1} if versioned else {})}
+            for row, changed in group
         ]).rowcount
         if written != len(group):
-            raise StaleDataError(f"{len(group) - written} of {len(group)} process instances changed while the "
+            raise StaleDataError(f"{len(group) - written} of {len(group)} {table.name} rows changed while the "
                                  "timer sweep moved them")
-        for instance, changed in group:
+        for row, changed in group:
             for key, value in changed.items():
-                set_committed_value(instance, key, value)
-            set_committed_value(instance, "lock_version", instance.lock_version + 1)
-            set_committed_value(instance, "updated_at", now)
+                set_committed_value(row, key, value)
+            if versioned:
+                set_committed_value(row, "lock_version", row.lock_version + 1)
 
 
 def _fire_one_by_one(session_factory, ids: list[int], now: datetime, result: SweepResult) -> int:
