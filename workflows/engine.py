@@ -13,6 +13,7 @@ from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
 from SpiffWorkflow.bpmn.specs.mixins.events.end_event import EndEvent
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.spiff.specs.defaults import UserTask
@@ -23,13 +24,16 @@ from .calendar import WorkingCalendar
 from .diagram import Diagram, user_task_info
 from .state_reader import compact_restore
 from .state_writer import compact_state, recognised
-from .task_walk import reached_tasks
+from .task_walk import PortalWorkflow, reached_tasks
 from .timers import count_working_days, notice_of, timers_among
 
 # Pinned so that a SpiffWorkflow upgrade never silently rewrites saved states;
 # a state saved under another version goes through the library's migration.
 SERIALIZER_VERSION = "1.5"
 _SERIALIZER = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(SPIFF_CONFIG), version=SERIALIZER_VERSION)
+# The portal's workflows walk their task tree the short way (task_walk.PortalWorkflow); they are written under
+# the library's own name and read back as themselves, so a saved state is the library's, byte for byte.
+BpmnWorkflowConverter(PortalWorkflow, _SERIALIZER.registry, "BpmnWorkflow")
 
 
 class TaskNotOpen(Exception):
@@ -88,7 +92,7 @@ def start_process(diagram: Diagram, data: dict, calendar: WorkingCalendar | None
     """`calendar`: the province's working days, for timers that count them (see workflows/calendar.py);
     the same for every verb that runs the process on. None: weekends and Pakistan's public holidays,
     without the province's own closures. Timers without the property count calendar days either way."""
-    workflow = BpmnWorkflow(diagram.spec, diagram.subprocess_specs)
+    workflow = PortalWorkflow(diagram.spec, diagram.subprocess_specs)
     workflow.get_tasks(state=TaskState.READY)[0].data.update(data)
     _run_on(workflow, calendar)
     return workflow

@@ -22,17 +22,18 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
 from SpiffWorkflow.task import Task, TaskState
 from SpiffWorkflow.util.deep_merge import DeepMerge
+
+from .task_walk import PortalWorkflow
 
 _PLAIN = frozenset({str, int, float, bool, type(None)})
 # What a compact task leaves out (engine._task_defaults); the delta's default is truthy: the parent's data.
 _NO_DELTA_GIVEN = {"updates": {}, "deletions": []}
 
 
-def compact_restore(diagram, state: dict, registry) -> BpmnWorkflow | None:
+def compact_restore(diagram, state: dict, registry) -> PortalWorkflow | None:
     """The workflow of a compact `state` (its version keys already checked and removed), or None when this
     reader does not know it."""
     if state.get("subprocesses") or diagram.subprocess_specs or state.get("typename") != "BpmnWorkflow":
@@ -41,7 +42,7 @@ def compact_restore(diagram, state: dict, registry) -> BpmnWorkflow | None:
     if any(task.get("typename", "Task") != "Task" for task in raw_tasks.values()):
         return None
     spec = diagram.spec
-    workflow = BpmnWorkflow(spec, dict(diagram.subprocess_specs), deserializing=True)
+    workflow = PortalWorkflow(spec, dict(diagram.subprocess_specs), deserializing=True)
     task_specs = spec.task_specs
     tasks = workflow.tasks  # each Task adds itself here, in this order (parents before their children)
     events = workflow.event_manager

@@ -22,6 +22,8 @@ from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, TaskConverter
 from SpiffWorkflow.task import Task
 
+from .task_walk import PortalWorkflow
+
 _PLAIN = frozenset({str, int, float, bool, type(None)})
 
 
@@ -47,7 +49,7 @@ def _writer_of(registry, cls, typename: str):
 def compact_state(workflow, registry) -> dict | None:
     """The state `engine.save_state` writes, without its version keys; None for a workflow this writer does
     not know (the caller uses the library)."""
-    if type(workflow) is not BpmnWorkflow or workflow.subprocesses:
+    if type(workflow) not in (BpmnWorkflow, PortalWorkflow) or workflow.subprocesses:
         return None
     tasks = workflow.tasks
     position = {task_id: n for n, task_id in enumerate(tasks)}
