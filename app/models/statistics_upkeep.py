@@ -37,7 +37,7 @@ from collections import defaultdict
 from datetime import date, datetime, timedelta
 from typing import NamedTuple
 
-from sqlalchemy import event, inspect
+from sqlalchemy import bindparam, event, inspect
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -173,14 +173,25 @@ class Deltas:
         return out
 
     def write(self, connection) -> None:
-        """One multi-row upsert per table (per chunk): a round trip per table, not per row."""
+        """One multi-row upsert per table (per chunk): a round trip per table, not per row; on PostgreSQL
+        the few rows of one complaint's change (every lodging, every step) in one statement for all tables."""
         dialect = connection.dialect.name
-        for model, rows in self.by_model().items():
-            table = model.__table__
-            counts = [c.name for c in table.columns if not c.primary_key]
+        changes = list(self.by_model().items())
+        for model, rows in changes:
+            counts = [c.name for c in model.__table__.columns if not c.primary_key]
             for row in rows:
                 for name in counts:
                     row.setdefault(name, 0)
+        if dialect == "postgresql" and len(changes) > 1 and sum(len(rows) for _, rows in changes) <= COMBINED_ROWS:
+            shape = tuple((model, len(rows)) for model, rows in changes)
+            connection.execute(_combined_upsert(shape), {
+                _combined_name(i, j, name): value
+                for i, (_model, rows) in enumerate(changes) for j, row in enumerate(rows) for name, value in row.items()
+            })
+            return
+        for model, rows in changes:
+            table = model.__table__
+            counts = [c.name for c in table.columns if not c.primary_key]
             if len(rows) == 1:
                 # A single complaint's change (every lodging, every step): one statement made once per
                 # table and reused, instead of a new multi-row statement compiled and keyed each time.
@@ -215,6 +226,40 @@ def _one_row_upsert(dialect: str, model):
         table = model.__table__
         counts = [c.name for c in table.columns if not c.primary_key]
         statement = _ONE_ROW[(dialect, model)] = _counting_up(_insert(dialect, table), table, counts)
+    return statement
+
+
+# At most this many rows go in one combined statement (a complaint's change writes 2 to 8), and at most
+# this many shapes (tables and row counts) are kept made.
+COMBINED_ROWS = 16
+_COMBINED: dict[tuple, object] = {}
+
+
+def _combined_name(table_index: int, row_index: int, column: str) -> str:
+    return f"t{table_index}_{row_index}_{column}"
+
+
+def _combined_upsert(shape: tuple[tuple[type, int], ...]):
+    """One PostgreSQL statement upserting `shape`'s rows (model, row count) in every table: the first
+    table's upsert is the main statement, the others data-modifying WITH queries.
+
+    The first table is stat_cells (see `Deltas.by_model`) and its row is locked first as before:
+    PostgreSQL runs the main statement, then the WITH's statements to completion, the one listed last
+    first (so they are listed in reverse: they run in the tables' order, as one statement each did).
+    Made once per shape, values bound at execution."""
+    statement = _COMBINED.get(shape)
+    if statement is None:
+        upserts = []
+        for i, (model, count) in enumerate(shape):
+            table = model.__table__
+            rows = [{c.name: bindparam(_combined_name(i, j, c.name)) for c in table.columns} for j in range(count)]
+            counts = [c.name for c in table.columns if not c.primary_key]
+            upserts.append(_counting_up(postgresql.insert(table).values(rows), table, counts))
+        statement = upserts[0]
+        for i in range(len(upserts) - 1, 0, -1):
+            statement = statement.add_cte(upserts[i].cte(f"upsert_{i}"))
+        if len(_COMBINED) < 256:
+            _COMBINED[shape] = statement
     return statement
 
 
