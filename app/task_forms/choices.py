@@ -20,6 +20,7 @@ def officer_choices(ctx: FormContext) -> list[SelectChoice]:
         .options(joinedload(User.department))  # each label names it: one query, not one per department
         .order_by(User.full_name)
     ).all()
+    ctx.read.extend(officers)
     own = [o for o in officers if o.department_id == ctx.complaint.department_id]
     others = [o for o in officers if o.department_id != ctx.complaint.department_id]
     return [SelectChoice(o.id, _officer_label(o)) for o in own + others]

@@ -58,6 +58,9 @@ class FormContext:
     session: Session
     complaint: Complaint
     actor: User | None
+    # Rows a choice list read, kept referenced while the form lives: the session holds loaded rows weakly,
+    # and applying the form (the chosen officer) would read them again.
+    read: list = field(default_factory=list)
 
 
 @dataclass(frozen=True)

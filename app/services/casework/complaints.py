@@ -20,12 +20,13 @@ from ...models import (
     District,
     HumanTask,
     IncidentSource,
+    ProcessDefinition,
     Role,
     User,
     utcnow,
 )
 from ..notifications import outbox
-from . import attachments, events, places, processes, search
+from . import attachments, deployments, events, places, processes, search
 from .. import files
 from ..errors import Invalid, MobileUnconfirmed, NotAllowed, NotFound, ProcessIncident
 from .scope import can_read, complaint_filter
@@ -96,7 +97,7 @@ def lodge_complaint(
         raise ValueError("photos need a FileStore to be kept in")
     errors: dict = {}
     try:
-        category, district = _check_complaint(session, data)
+        category, district, first_reads = _check_complaint(session, data)
     except Invalid as refused:
         errors.update(refused.errors)
     try:
@@ -130,11 +131,11 @@ def lodge_complaint(
     session.flush()
     complaint.tracking_number = tracking_number(complaint.id, now)
     added = attachments.attach(session, complaint, citizen, prepared, store, purpose="complaint", now=now)
-    with events.collecting(session) as recorded:
+    with events.collecting(session) as recorded, outbox.district_dcs_known(session, district.id, first_reads.dcs):
         events.record(session, complaint, "lodged", note=complaint.subject, actor=citizen, now=now)
         outbox.notify_complaint_event(session, complaint, "lodged", now=now)
         try:
-            new_tasks = processes.start(session, complaint, now=now)
+            new_tasks = processes.start(session, complaint, now=now, definition=first_reads.definition)
         except processes.ProcessFailed as failed:
             raise LodgingFailed(failed.failure, failed.definition_id, category.id) from failed
     return Lodged(complaint, recorded, [t for t in new_tasks if t.completed_at is None], added)
@@ -144,9 +145,17 @@ def tracking_number(complaint_id: int, when: datetime) -> str:
     return f"KP-{when:%y%m}-{complaint_id:07d}"
 
 
+@dataclass
+class _ReadWithThem:
+    """What a lodging will need, read in the query of its category and district (None: read when needed)."""
+
+    definition: ProcessDefinition | None = None  # the version its process starts on
+    dcs: list[User] | None = None  # the district's active DCs, by id: whom a first DC task's messages go to
+
+
 def _check_complaint(session: Session, data: ComplaintInput):
     errors: dict[str, list[str]] = {}
-    category, district = _category_and_district(session, data.category_id, data.district_id)
+    category, district, first_reads = _category_and_district(session, data.category_id, data.district_id)
     if category is None or not category.offered:
         errors["category_id"] = [_l("Choose a category.")]
     if district is None:
@@ -165,23 +174,31 @@ def _check_complaint(session: Session, data: ComplaintInput):
         errors["latitude"] = [refusal]
     if errors:
         raise Invalid(errors)
-    return category, district
+    return category, district, first_reads
 
 
 def _category_and_district(session: Session, category_id: int | None, district_id: int | None):
-    """Both in one query when both exist (a lodging's usual case), each on its own otherwise (to tell which is not)."""
+    """Both in one query when both exist (a lodging's usual case), each on its own otherwise (to tell which is not).
+
+    The one query also reads the process's default version and the district's DCs (`_ReadWithThem`): each
+    was a round trip of its own at every lodging."""
     # The category with its department: whether it is offered depends on both.
     with_department = [joinedload(Category.department)]
     if category_id and district_id:
         found = session.execute(
-            select(Category, District).join_from(Category, District, true()).options(*with_department)
+            select(Category, District, ProcessDefinition, User).join_from(Category, District, true())
+            .outerjoin(ProcessDefinition, deployments.default_version())
+            .outerjoin(User, and_(*outbox.district_dcs(District.id)))
+            .options(*with_department)
             .where(Category.id == category_id, District.id == district_id)
-        ).first()
-        if found is not None:
-            return found[0], found[1]
+            .order_by(User.id)
+        ).all()
+        if found:
+            category, district, definition, _ = found[0]
+            return category, district, _ReadWithThem(definition, [row[3] for row in found if row[3] is not None])
     category = session.get(Category, category_id, options=with_department) if category_id else None
     district = session.get(District, district_id) if district_id else None
-    return category, district
+    return category, district, _ReadWithThem()
 
 
 def get_complaint_for(session: Session, user: User, complaint_id: int) -> Complaint:

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, func, select, update
 from sqlalchemy.orm import Session
 
 from workflows import (
@@ -31,6 +31,7 @@ __all__ = [
     "current_decisions",
     "decision_files",
     "default_definition",
+    "default_version",
     "deploy_diagram",
     "deploy_file",
     "diagram_for",
@@ -271,10 +272,13 @@ def deploy_file(
     )
 
 
+def default_version(process_id: str = COMPLAINT_PROCESS):
+    """The condition on ProcessDefinition of the version new instances of `process_id` start on."""
+    return and_(ProcessDefinition.process_id == process_id, ProcessDefinition.is_default)
+
+
 def default_definition(session: Session, process_id: str = COMPLAINT_PROCESS) -> ProcessDefinition:
-    definition = session.scalar(
-        select(ProcessDefinition).where(ProcessDefinition.process_id == process_id, ProcessDefinition.is_default)
-    )
+    definition = session.scalar(select(ProcessDefinition).where(default_version(process_id)))
     if definition is None:
         raise NotFound(f"no deployed version of process {process_id!r}; run `flask --app app process deploy`")
     return definition

@@ -18,10 +18,11 @@ person's next try went through, or the timer fired after the fix.
 from __future__ import annotations
 
 import secrets
+from contextlib import contextmanager
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select, update
+from sqlalchemy import exists, select, update
 from sqlalchemy.orm import Session
 
 from ...models import Incident, IncidentSource, IncidentStatus, ProcessInstance, User, utcnow
@@ -116,6 +117,40 @@ def record_timer_failure(session: Session, instance_id: int, failure: RunFailure
     return record_incident(session, complaint_id, failure, source=IncidentSource.TIMER, now=now)
 
 
+# session.info key: the (complaint id, source) whose open incidents a caller counted as none (see `none_open`).
+NONE_OPEN = "incidents.none_open"
+
+
+def open_of(complaint_id, source: IncidentSource):
+    """Whether the complaint (an id, or a column to correlate with) has an open incident of `source`: an
+    EXISTS to read with the complaint (see `none_open`)."""
+    return exists().where(Incident.complaint_id == complaint_id, Incident.status == IncidentStatus.OPEN,
+                          Incident.source == source)
+
+
+@contextmanager
+def none_open(session: Session, complaint_id: int, source: IncidentSource, known: bool):
+    """While the block runs, `resolve_incidents` of this complaint and source sends nothing, when `known`:
+    the caller read (`open_of`, after locking the complaint's instance) that it has no open incident of it.
+
+    Every completed step resolved its complaint's task incidents, nearly always none: a round trip for
+    nothing. An incident is recorded after its failed attempt rolled back (and released the lock), so one
+    recorded between that read and the step's end stays open until the complaint's next step (the UPDATE
+    read once missed one recorded just after it alike)."""
+    if not known:
+        yield
+        return
+    session.info.setdefault(NONE_OPEN, set()).add((complaint_id, source))
+    try:
+        yield
+    finally:
+        pairs = session.info.get(NONE_OPEN)
+        if pairs is not None:
+            pairs.discard((complaint_id, source))
+            if not pairs:
+                session.info.pop(NONE_OPEN, None)
+
+
 def resolve_incidents(
     session: Session,
     complaint_id: int,
@@ -126,6 +161,8 @@ def resolve_incidents(
     now: datetime | None = None,
 ) -> None:
     """Mark the complaint's open incidents (of `source`, or all) resolved."""
+    if (complaint_id, source) in session.info.get(NONE_OPEN, ()):
+        return
     query = update(Incident).where(Incident.complaint_id == complaint_id, Incident.status == IncidentStatus.OPEN)
     if source is not None:
         query = query.where(Incident.source == source)

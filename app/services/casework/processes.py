@@ -148,15 +148,18 @@ def begin(session: Session, instance: ProcessInstance) -> Move:
     return Move(session, instance)
 
 
-def start(session: Session, complaint: Complaint, *, now: datetime | None = None) -> list[HumanTask]:
+def start(
+    session: Session, complaint: Complaint, *, now: datetime | None = None, definition: ProcessDefinition | None = None,
+) -> list[HumanTask]:
     """Start the default version of the complaint process for a new complaint; returns its inbox rows.
     ProcessFailed (with the version's id) when the process fails before its first wait.
 
-    The instance is not flushed on its own: it is written with its inbox rows by the projection's flush.
+    `definition`: that version, when the caller read it in this transaction (a lodging reads it with the
+    category). The instance is not flushed on its own: it is written with its inbox rows by the projection's flush.
     """
     # Reads of the deployed version and the closures, which nothing pending changes: they need not flush it.
     with session.no_autoflush:
-        definition = deployments.default_definition(session)
+        definition = definition or deployments.default_definition(session)
         diagram = deployments.diagram_for(session, definition)
         calendar = calendar_for(session, diagram)
     # Scripts, business rule tasks and conditions run up to the first wait: a failure there is the

@@ -123,8 +123,9 @@ def sync_instance(
     instance.next_notice_at = snapshot.next_notice
     complaint.next_deadline_at = instance.next_timer_due_at
     complaint.updated_at = now
-    outbox.notify_process_move(session, complaint, snapshot, new_rows, now=now)
+    # The status too: a flush for the messages' task ids then writes the complaint's row once, not twice.
     _project_status(session, complaint, instance, snapshot, now)
+    outbox.notify_process_move(session, complaint, snapshot, new_rows, now=now)
     # A started instance's last rows (its tasks' messages) wait for the lodging's next flush or its commit.
     if not started and not session.info.get(FLUSH_LATER):
         session.flush()

@@ -8,6 +8,7 @@ from datetime import datetime
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload, object_session, undefer
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.datastructures import MultiDict
 
@@ -15,7 +16,7 @@ from ...models import Complaint, HumanTask, IncidentSource, ProcessInstance, Use
 from ...task_forms import FormContext, TaskForm, form_keys, get_task_form
 from ...task_forms.data_forms import task_form_for
 from ..notifications import outbox
-from . import attachments, deployments, events, processes, projection
+from . import attachments, deployments, events, incidents, processes, projection
 from .. import files
 from ..errors import Conflict, Invalid, NotFound, ProcessIncident
 from .scope import can_read, may_work, task_filter, task_filter_parts
@@ -76,11 +77,14 @@ def task_form_of(session: Session, task: HumanTask) -> TaskForm:
     return task_form_for(task.form_key, document)
 
 
-def build_form(session: Session, task: HumanTask, actor: User | None, formdata=None):
-    """The task's form (registered or defined as data), with its choices filled in."""
+def build_form(session: Session, task: HumanTask, actor: User | None, formdata=None, *,
+               ctx: FormContext | None = None):
+    """The task's form (registered or defined as data), with its choices filled in.
+
+    `ctx`: the context the form will be applied with (what its choice lists read stays in it)."""
     task_form = task_form_of(session, task)
     form = task_form.form_class(formdata=formdata)
-    task_form.prepare(form, FormContext(session, task.complaint, actor))
+    task_form.prepare(form, ctx or FormContext(session, task.complaint, actor))
     return form
 
 
@@ -172,13 +176,19 @@ def complete_task(
 
     # With what its messages, timeline and answer name (category, department, district, the citizen told of the
     # step): one query, not five; and no read of the citizen in the middle of the step's writes (it would flush them).
-    complaint = session.scalar(
-        select(Complaint).where(Complaint.id == task.complaint_id)
+    # And whether anyone supports it (they hear of a resolution) and whether a failed try of a step left an
+    # incident open (a step that succeeds resolves it): each was a statement of every step, nearly always for none.
+    complaint, supported, failed_before = session.execute(
+        select(Complaint, outbox.supporters_of(Complaint.id), incidents.open_of(Complaint.id, IncidentSource.TASK))
+        .where(Complaint.id == task.complaint_id)
         .options(joinedload(Complaint.category), joinedload(Complaint.department), joinedload(Complaint.district),
                  joinedload(Complaint.citizen))
-    )
+    ).one()
+    # The task holds its complaint (and so what the complaint holds: places, citizen, a chosen officer): the
+    # session keeps loaded rows only while something refers to them, and the answer reads them after the commit.
+    set_committed_value(task, "complaint", complaint)
     ctx = FormContext(session, complaint, actor)
-    form = build_form(session, task, actor, formdata)
+    form = build_form(session, task, actor, formdata, ctx=ctx)
     if not form.validate() or file_errors:
         raise StepInvalid({**{name: list(errors) for name, errors in form.errors.items()}, **file_errors}, task, form)
     data = task_form.to_data(form)
@@ -196,9 +206,10 @@ def complete_task(
     if prepared:
         details = {**details, "files": len(prepared)}  # the list of attachments on the page says more
     events.record(session, complaint, kind, note=note, details=details, actor=actor, now=now)
-    outbox.notify_complaint_event(session, complaint, kind, now=now)
+    outbox.notify_complaint_event(session, complaint, kind, now=now, supported=supported)
     try:
-        new_tasks = move.save(complaint, actor=actor, completed_task_id=task.task_guid, now=now, open_rows=open_rows)
+        with incidents.none_open(session, complaint.id, IncidentSource.TASK, known=not failed_before):
+            new_tasks = move.save(complaint, actor=actor, completed_task_id=task.task_guid, now=now, open_rows=open_rows)
     except StaleDataError:
         # Another writer saved this instance after we loaded it (SQLite has no
         # row locks): nothing of ours is kept, the process moved exactly once.

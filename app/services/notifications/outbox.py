@@ -14,13 +14,14 @@ the user has no address for it.
 from __future__ import annotations
 
 import logging
+from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import jinja2
 from babel.dates import format_date
 from flask_babel import force_locale, get_locale
-from sqlalchemy import func, inspect, select, update
+from sqlalchemy import exists, func, inspect, select, update
 from sqlalchemy.orm import Session
 
 from ...models import ROLE_LABELS, Channel, Complaint, ComplaintSupporter, DeliveryStatus, HumanTask, Notification, Role, User, utcnow
@@ -66,13 +67,21 @@ def notify_user_registered(session: Session, user: User, *, now: datetime | None
     queue(session, user, "registered", {"name": user.full_name, "path": "/login"}, CITIZEN_CHANNELS, now=now)
 
 
-def notify_complaint_event(session: Session, complaint: Complaint, kind: str, *, now: datetime | None = None) -> None:
-    """Tell the citizen about a timeline event of their complaint, if it is one they hear about."""
+def notify_complaint_event(session: Session, complaint: Complaint, kind: str, *, now: datetime | None = None,
+                           supported: bool = True) -> None:
+    """Tell the citizen about a timeline event of their complaint, if it is one they hear about.
+
+    `supported`: False when the caller read that no citizen supports the complaint (they are not looked for)."""
     template = CITIZEN_EVENTS.get(kind)
     if template:
         _tell_citizen(session, complaint, template, complaint_context(complaint), now=now)
-    if kind == "resolved":
+    if kind == "resolved" and supported:
         notify_supporters(session, complaint, now=now)
+
+
+def supporters_of(complaint_id):
+    """Whether any citizen supports the complaint (an id, or a column to correlate with): an EXISTS."""
+    return exists().where(ComplaintSupporter.complaint_id == complaint_id)
 
 
 def notify_supporters(session: Session, complaint: Complaint, *, now: datetime | None = None) -> None:
@@ -99,7 +108,7 @@ def notify_process_move(
     announced = [row for row in new_tasks if row.role in ANNOUNCED_LANES]
     held = session.info.get(HELD_ANNOUNCEMENTS)
     if held is None and any(row.id is None for row in announced):
-        session.flush()  # the messages link to the new tasks
+        _flush_but_step_notices(session, complaint)  # the messages link to the new tasks
     context = complaint_context(complaint)
     escalations = [row for row in new_tasks if row.escalation_level]
     for row in announced:
@@ -182,6 +191,19 @@ def _tell_citizen(session: Session, complaint: Complaint, template: str, context
             session.delete(row)  # flushed earlier in this transaction, never committed
     pending[complaint.id] = _queue_rows(session, complaint.citizen, template, context, CITIZEN_CHANNELS,
                                         complaint=complaint, now=now)
+
+
+def _flush_but_step_notices(session: Session, complaint: Complaint) -> None:
+    """Flush, but for the citizen's notices of this step not yet written: they wait for the next flush,
+    and go in one INSERT with the messages of the new tasks (the flush is for those tasks' ids)."""
+    held = [row for row in session.info.get(STEP_NOTICES, {}).get(complaint.id, ()) if row in session.new]
+    for row in held:
+        session.expunge(row)
+    try:
+        session.flush()
+    finally:
+        for row in held:
+            session.add(row)
 
 
 def _end_step(session: Session, complaint: Complaint) -> None:
@@ -282,6 +304,8 @@ def _holders(session: Session, row: HumanTask) -> list[User]:
     """The people a new task is for: its assignee, else everyone of its lane in its scope."""
     if row.assignee_id:
         return [user for user in [session.get(User, row.assignee_id)] if user is not None]
+    if row.role is Role.DEPUTY_COMMISSIONER and (dcs := session.info.get(DISTRICT_DCS, {}).get(row.district_id)) is not None:
+        return list(dcs)
     query = select(User).where(User.role == row.role, User.district_id == row.district_id, User.active.is_(True))
     if row.role is Role.DISTRICT_OFFICER:
         query = query.where(User.department_id == row.department_id)
@@ -290,6 +314,31 @@ def _holders(session: Session, row: HumanTask) -> list[User]:
 
 # session.info key: the DCs of each district, read once per transaction (see `remember_district_staff`).
 DISTRICT_DCS = "notifications.district_dcs"
+
+
+def district_dcs(district_id) -> list:
+    """The conditions on User of the active DCs of `district_id` (a value or a column to join on)."""
+    return [User.role == Role.DEPUTY_COMMISSIONER, User.district_id == district_id, User.active.is_(True)]
+
+
+@contextmanager
+def district_dcs_known(session: Session, district_id: int, dcs: list[User] | None):
+    """While the block runs, `dcs` are the DCs of `district_id` (active, by id, as `district_dcs` reads them),
+    read by the caller with something it read anyway (a lodging, with its district): the messages of a
+    new DC task go to them without another query. None: nothing known, they are read when needed."""
+    remembered = session.info.get(DISTRICT_DCS)
+    known = dcs is not None and (remembered is None or district_id not in remembered)
+    if known:
+        # Only this district: a dict of its own (none was set) would make `_caseworkers` keep every district's.
+        session.info[DISTRICT_DCS] = {**(remembered or {}), district_id: list(dcs)}
+    try:
+        yield
+    finally:
+        if known:
+            if remembered is None:
+                session.info.pop(DISTRICT_DCS, None)
+            else:
+                session.info[DISTRICT_DCS] = remembered
 
 
 def remember_district_staff(session: Session, district_ids) -> None:
@@ -321,12 +370,7 @@ def _caseworkers(session: Session, complaint: Complaint) -> list[User]:
     remembered = session.info.get(DISTRICT_DCS)
     dcs = remembered.get(complaint.district_id) if remembered is not None else None
     if dcs is None:
-        dcs = list(session.scalars(
-            select(User)
-            .where(User.role == Role.DEPUTY_COMMISSIONER, User.district_id == complaint.district_id,
-                   User.active.is_(True))
-            .order_by(User.id)
-        ))
+        dcs = list(session.scalars(select(User).where(*district_dcs(complaint.district_id)).order_by(User.id)))
         if remembered is not None:
             remembered[complaint.district_id] = dcs
     officer = session.get(User, complaint.officer_id) if complaint.officer_id else None
