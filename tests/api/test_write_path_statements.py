@@ -10,6 +10,7 @@ from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import event, select
+from sqlalchemy.engine.interfaces import CacheStats
 
 from app.models import Channel, Complaint, Notification, Role
 from tests.app.helpers import DESCRIPTION, category, open_tasks
@@ -30,16 +31,27 @@ def kind(statement: str) -> str:
     return f"{words[0]} {words[2] if words[0] == 'INSERT' else words[1]}"
 
 
+class Sent(list):
+    """The statements' kinds; `compiled`: those SQLAlchemy compiled afresh (not from its cache): after a warm-up
+    none should be (a statement it cannot cache is compiled at every request: ms of CPU)."""
+
+    def __init__(self):
+        super().__init__()
+        self.compiled = []
+
+
 @contextmanager
 def statements(app):
     """The kinds of the statements sent while the block runs. SQLite sends each row whose INSERT must return
     its id on its own (PostgreSQL several in one): there a run of INSERTs into one table counts as one."""
-    sent = []
+    sent = Sent()
     sqlite = app.extensions["db_engine"].dialect.name == "sqlite"
 
-    def record(_conn, _cursor, statement, *_args):
+    def record(_conn, _cursor, statement, _parameters, context, _many):
         if statement.split()[0] in ("SELECT", "INSERT", "UPDATE", "DELETE", "WITH"):
             this = kind(statement)
+            if context.compiled is not None and context.cache_hit is not CacheStats.CACHE_HIT:
+                sent.compiled.append(this)
             if not (sqlite and this.startswith("INSERT") and sent and sent[-1] == this):
                 sent.append(this)
 
@@ -103,6 +115,7 @@ def test_a_lodging(app, session, desk, places):
         "INSERT notifications",
         *aggregates(session, "stat_cells", "stat_days", "stat_open_days"),
     ]
+    assert sent.compiled == []
     told = messages(session, complaint_id)
     assert {(users["citizen"].id, Channel.IN_APP), (users["dc"].id, Channel.IN_APP)} <= told
     assert {user for user, _ in told} == {users["citizen"].id, users["dc"].id}
@@ -138,6 +151,7 @@ def test_the_dc_assigns_and_the_officer_resolves(app, session, desk, places):
         "INSERT notifications",  # the citizen's and the officer's together
         *aggregates(session, "stat_cells", "stat_officers"),
     ]
+    assert assigning.compiled == []
     assert resolving == [
         *read_the_step,
         # Nobody supports it and no failed try left an incident open (read with the complaint): neither
@@ -146,5 +160,6 @@ def test_the_dc_assigns_and_the_officer_resolves(app, session, desk, places):
         "UPDATE process_instances", "UPDATE human_tasks", "INSERT human_tasks",
         *aggregates(session, "stat_cells", "stat_days", "stat_officers", "stat_resolution_hours"),
     ]
+    assert resolving.compiled == []
     told = messages(session, complaint_id)
     assert {(users["officer"].id, Channel.IN_APP), (users["citizen"].id, Channel.IN_APP)} <= told
