@@ -40,6 +40,8 @@ class IdempotencyKey(Base):
     # A fingerprint of the request body: the same key with another body is a client error.
     request_hash: Mapped[str] = mapped_column(String(64))
     complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"))
+    # Never read through: a flush writes the complaint before its key (see ComplaintEvent.complaint).
+    complaint = relationship("Complaint")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

@@ -167,6 +167,9 @@ class ComplaintEvent(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     actor: Mapped[User | None] = relationship()
+    # Never read through: it makes a flush write the complaint before its events (a lodging on PostgreSQL
+    # inserts the complaint in the flush of its first events, messages and inbox rows).
+    complaint: Mapped[Complaint] = relationship()
 
 
 class EventImmutable(Exception):

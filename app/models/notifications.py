@@ -59,3 +59,5 @@ class Notification(Base):
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user = relationship("User")
+    # Never read through: a flush writes the complaint before its messages (see ComplaintEvent.complaint).
+    complaint = relationship("Complaint")

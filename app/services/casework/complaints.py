@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, and_, select, text, true, union_all
+from sqlalchemy import Select, and_, func, null, select, text, true, union_all
 from sqlalchemy.orm import Session, joinedload
 
 from ...models import (
@@ -107,15 +107,22 @@ def lodge_complaint(
     if errors:
         raise Invalid(errors)
     now = now or utcnow()
+    reserved_id = first_reads.complaint_id
     complaint = Complaint(
-        # The number is made from the id, known after the insert. The stand-in must differ per lodging:
-        # with one shared stand-in ("pending") every lodging in the province waited on the unique index
+        id=reserved_id,
+        # The number is made from the id, known after the insert (unless reserved). The stand-in must differ per
+        # lodging: with one shared stand-in ("pending") every lodging in the province waited on the unique index
         # for the one before it to commit, so lodgings ran one at a time.
-        tracking_number=f"new-{secrets.token_hex(8)}",
-        # The objects, not only their ids: the answer to the citizen reads them without loading them again.
+        tracking_number=tracking_number(reserved_id, now) if reserved_id else f"new-{secrets.token_hex(8)}",
+        # The objects, not only their ids: the answer to the citizen reads them without loading them again. The
+        # ids too: the process and its inbox rows read them before the insert (which alone copies them over).
         citizen_id=citizen.id,
+        citizen=citizen,
+        category_id=category.id,
         category=category,
+        department_id=category.department_id,
         department=category.department,
+        district_id=district.id,
         district=district,
         division_id=district.division_id,
         subject=data.subject.strip(),
@@ -124,12 +131,15 @@ def lodge_complaint(
         latitude=data.latitude,
         longitude=data.longitude,
         status=ComplaintStatus.SUBMITTED,
+        escalation_level=0,  # read by the projection before the insert would set the defaults
+        reopen_count=0,
         created_at=now,
         updated_at=now,
     )
     session.add(complaint)
-    session.flush()
-    complaint.tracking_number = tracking_number(complaint.id, now)
+    if reserved_id is None:
+        session.flush()
+        complaint.tracking_number = tracking_number(complaint.id, now)
     added = attachments.attach(session, complaint, citizen, prepared, store, purpose="complaint", now=now)
     with events.collecting(session) as recorded, outbox.district_dcs_known(session, district.id, first_reads.dcs):
         events.record(session, complaint, "lodged", note=complaint.subject, actor=citizen, now=now)
@@ -151,6 +161,7 @@ class _ReadWithThem:
 
     definition: ProcessDefinition | None = None  # the version its process starts on
     dcs: list[User] | None = None  # the district's active DCs, by id: whom a first DC task's messages go to
+    complaint_id: int | None = None  # PostgreSQL: the new complaint's id, taken from its sequence
 
 
 def _check_complaint(session: Session, data: ComplaintInput):
@@ -185,8 +196,12 @@ def _category_and_district(session: Session, category_id: int | None, district_i
     # The category with its department: whether it is offered depends on both.
     with_department = [joinedload(Category.department)]
     if category_id and district_id:
+        # PostgreSQL: the complaint's id too (once per query, not per row): its row is then inserted whole, with
+        # its number and first deadline, in the flush of its process and inbox (an INSERT, not INSERT + UPDATE).
+        reserved = (select(func.nextval(func.pg_get_serial_sequence("complaints", "id"))).scalar_subquery()
+                    if session.get_bind().dialect.name == "postgresql" else null())
         found = session.execute(
-            select(Category, District, ProcessDefinition, User).join_from(Category, District, true())
+            select(Category, District, ProcessDefinition, User, reserved).join_from(Category, District, true())
             .outerjoin(ProcessDefinition, deployments.default_version())
             .outerjoin(User, and_(*outbox.district_dcs(District.id)))
             .options(*with_department)
@@ -194,8 +209,9 @@ def _category_and_district(session: Session, category_id: int | None, district_i
             .order_by(User.id)
         ).all()
         if found:
-            category, district, definition, _ = found[0]
-            return category, district, _ReadWithThem(definition, [row[3] for row in found if row[3] is not None])
+            category, district, definition, _, complaint_id = found[0]
+            dcs = [row[3] for row in found if row[3] is not None]
+            return category, district, _ReadWithThem(definition, dcs, complaint_id)
     category = session.get(Category, category_id, options=with_department) if category_id else None
     district = session.get(District, district_id) if district_id else None
     return category, district, _ReadWithThem()
