@@ -31,7 +31,9 @@ Prints escalations/s per run, per process, and the ratio to the floor.
 from __future__ import annotations
 
 import argparse
+import cProfile
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -126,8 +128,7 @@ def _child(kind: str, url: str, at: datetime) -> None:
     """One sweeper process: set up, say ready, wait for go, sweep until nothing is due, print what it did."""
     import time_machine
 
-    from app import create_app
-    from app.services.casework import timers
+    from app import background, create_app
 
     app = create_app({"DATABASE_URL": url, "TESTING": True})
     sessions = app.extensions["db_sessions"]
@@ -135,11 +136,21 @@ def _child(kind: str, url: str, at: datetime) -> None:
         session.execute(text("SELECT 1"))
     print("ready", flush=True)
     sys.stdin.readline()
+    profile_to = os.environ.get("BENCH_SWEEP_PROFILE")  # a path: write the sweep's cProfile stats there
+    profiler = cProfile.Profile() if profile_to and kind == "sweep" else None
     with time_machine.travel(at, tick=True):
+        if profiler:
+            profiler.enable()
         if kind == "sweep":
-            fired = len(timers.sweep(sessions).fired)
+            # As the worker's job runs it (app/jobs.py): in an application context, where messages are rendered
+            # under each recipient's locale and the role names of a locale are translated once.
+            with app.app_context():
+                fired = background.sweep_timers(app)["fired"]
         else:
             fired = _floor(sessions, at)
+        if profiler:
+            profiler.disable()
+            profiler.dump_stats(profile_to)
     print(json.dumps({"fired": fired}), flush=True)
 
 
