@@ -208,8 +208,9 @@ def _idle(url: str, extra: int, fill: str) -> None:
         now = session.scalar(select(func.min(ProcessInstance.next_timer_due_at)).where(
             ProcessInstance.status == InstanceStatus.RUNNING)) or utcnow()
         now -= timedelta(seconds=1)  # nothing due yet
+        # An older checkout under comparison may lack the query as a function of its own: no plan then.
         plan = "\n".join(session.scalars(text("EXPLAIN " + str(timers.due_query(now, 200).compile(
-            session.get_bind(), compile_kwargs={"literal_binds": True})))))
+            session.get_bind(), compile_kwargs={"literal_binds": True}))))) if hasattr(timers, "due_query") else "-"
         sizes = session.execute(text(
             "SELECT pg_size_pretty(pg_database_size(current_database())), "
             "pg_size_pretty(pg_total_relation_size('process_instances')), "
@@ -233,7 +234,12 @@ def _idle(url: str, extra: int, fill: str) -> None:
           f"of {len(times)}; the process's first {first * 1000:.2f} ms")
     app.extensions["db_engine"].dispose()
     # As the worker runs it: RQ's default Worker forks a work horse per job, which sweeps once and exits.
-    for kind in ("work-horses", "warmed-work-horses"):
+    try:
+        from app.worker import warm_before_forking  # noqa: F401 (an older checkout may not have it)
+        kinds = ("work-horses", "warmed-work-horses")
+    except ImportError:
+        kinds = ("work-horses",)
+    for kind in kinds:
         found = json.loads(subprocess.run(
             [sys.executable, "-m", "bench.sweep", "--database", url, "--child", kind, "--at", now.isoformat()],
             cwd=ROOT, check=True, capture_output=True, text=True).stdout.splitlines()[-1])
@@ -248,11 +254,12 @@ def _work_horses(url: str, at: datetime, *, warm: bool, jobs: int = 15) -> None:
 
     from app import create_app
     from app.services.casework import timers
-    from app.worker import warm_before_forking
 
     app = create_app({"DATABASE_URL": url, "TESTING": True})
     sessions = app.extensions["db_sessions"]
     if warm:
+        from app.worker import warm_before_forking
+
         warm_before_forking(app)
     times = []
     for _ in range(jobs):
