@@ -1,7 +1,7 @@
 """Benchmark (not a test): public statistics and tier dashboards at province scale on PostgreSQL.
 
     BENCH_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/bench \\
-        python bench/dashboards.py --complaints 1000000
+        python -m bench.dashboards --complaints 1000000
 
 Creates the database if missing, migrates it, seeds the organisation and the
 diagram, generates complaints through the process engine until there are N

@@ -1,7 +1,7 @@
 """Benchmark (not a test): the data generator's complaints per second on PostgreSQL.
 
     BENCH_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/bench_generator \\
-        python bench/generator.py --complaints 20000 --baseline 1000
+        python -m bench.generator --complaints 20000 --baseline 1000
 
 Creates the database if missing (nothing else on the server is touched),
 migrates it with the app's `db upgrade`, seeds the organisation and the

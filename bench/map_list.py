@@ -1,6 +1,6 @@
 """Benchmark (not a test): the complaint map's query (/complaints/map.json) at province scale on PostgreSQL.
 
-    BENCH_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/bench python bench/map_list.py
+    BENCH_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/bench python -m bench.map_list
 
 Measures, READ ONLY (every transaction is opened read-only, so the shared
 benchmark database cannot be changed by this script), for a Deputy
@@ -21,7 +21,7 @@ It prints medians, 95th percentiles, ratios, and which index each plan used.
 A database of your own can be filled first (never the shared one):
 
     BENCH_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/bench_map \\
-        python bench/map_list.py --fill 1000000
+        python -m bench.map_list --fill 1000000
 
 `--fill N` creates and migrates the database if needed (bench/bench_database.py)
 and adds synthetic complaint rows by SQL until it holds N: districts uniform,

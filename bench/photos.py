@@ -1,6 +1,6 @@
 """Benchmark (not a test): what the portal keeps of a phone's 12-megapixel photo, and how long it takes.
 
-    python bench/photos.py --runs 5
+    python -m bench.photos --runs 5
 
 Builds a 4000×3000 JPEG of noisy gradients (about as hard to compress as a
 street scene) with a phone's EXIF (orientation 6, GPS), then times the whole

@@ -147,7 +147,10 @@ def _jpeg(image: Image.Image, quality: int) -> bytes:
     # Pillow writes a comment or XMP it finds in `info` unless told otherwise: keep none.
     image.info.clear()
     buffer = io.BytesIO()
-    image.save(buffer, format="JPEG", quality=quality, optimize=True, progressive=True)
+    # Baseline, with optimised Huffman tables: progressive encoding took more than twice as long (60 against
+    # 27 ms for a 12 MP phone photo scaled to 2000×1500, a fifth of the whole preparation) for a file no
+    # smaller (259 against 255 KB). Pages show the 320 px thumbnail first; the photo itself is opened on demand.
+    image.save(buffer, format="JPEG", quality=quality, optimize=True)
     return buffer.getvalue()
 
 
