@@ -250,8 +250,6 @@ def _idle(url: str, extra: int, fill: str) -> None:
 
 def _work_horses(url: str, at: datetime, *, warm: bool, jobs: int = 15) -> None:
     """A worker's parent (the app built, as app/worker.py builds it) forking one child per idle sweep job."""
-    import os
-
     from app import create_app
     from app.services.casework import timers
 
