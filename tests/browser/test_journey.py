@@ -14,6 +14,7 @@ import re
 
 import pytest
 from playwright.sync_api import Locator, Page, Request, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from tests.app.media import pdf, phone_jpeg
 from tests.browser.conftest import demo_totp_code
@@ -60,11 +61,31 @@ def posts(phone):
         assert b"csrf_token=" in body or b'name="csrf_token"' in body, f"POST {request.url} without csrf_token"
 
 
+# What a page that did not go on after a click looks like: why a browser would hold a form back (a field it
+# finds invalid, a disabled button, the lodge form's status line, no signal, no service worker in control).
+STUCK_REPORT = """() => ({
+    url: location.href, ready: document.readyState, online: navigator.onLine,
+    serviceWorker: navigator.serviceWorker && navigator.serviceWorker.controller
+        ? navigator.serviceWorker.controller.state : null,
+    invalid: [...document.querySelectorAll(':invalid')].filter(e => e.name)
+        .map(e => e.name + ': ' + e.validationMessage),
+    disabled: [...document.querySelectorAll('button:disabled')].map(e => e.textContent.trim()),
+    status: [...document.querySelectorAll('[role=status], .flash')].map(e => e.textContent.trim()),
+})"""
+# Waiting for the next page: as long as an assertion waits (conftest.py), for the same reason (the two CI passes
+# share two cores).
+NEXT_PAGE_MS = 15_000
+
+
 def click_through(page: Page, target: Locator) -> None:
     """Click a link or submit button and wait for the next page, even one at the same URL."""
     page.evaluate("window.leaving = true")
     target.click()
-    page.wait_for_function("() => !window.leaving")
+    try:
+        page.wait_for_function("() => !window.leaving", timeout=NEXT_PAGE_MS)
+    except PlaywrightTimeout:
+        raise AssertionError(f"no next page {NEXT_PAGE_MS} ms after clicking {target}: "
+                             f"{page.evaluate(STUCK_REPORT)}") from None
     check_page(page)
 
 
