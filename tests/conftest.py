@@ -255,6 +255,17 @@ BEGIN SELECT RAISE(ABORT, 'complaint_events is append-only'); END
 """
 
 
+@pytest.fixture(autouse=True)
+def _cheap_password_hashing(request, monkeypatch):
+    """Passwords hashed with one round of PBKDF2, not scrypt: the suite makes thousands of users and scrypt
+    costs 0.1–0.2 s each (a fifth of a test's time on average). The marker `real_password_hashing` keeps the
+    portal's own (tests/app/test_account.py checks that it is scrypt); the browser tests' portal runs as built."""
+    if request.node.get_closest_marker("real_password_hashing") is None:
+        from tests.app.helpers import cheap_password_hashing
+
+        cheap_password_hashing(monkeypatch)
+
+
 @pytest.fixture()
 def client(app):
     return app.test_client()

@@ -17,7 +17,7 @@ from app.models import (
     ApiKey, ApiToken, AuditEntry, Complaint, ComplaintEvent, ComplaintSupporter, HumanTask, Notification, User, UserSession,
     VerificationCode,
 )
-from app.services.people import accounts
+from app.services.people import accounts, passwords
 from app.services.casework import complaints, tasks
 from app.services import organisation
 from app.services.files import FileStore, Upload
@@ -26,9 +26,11 @@ DESCRIPTION = "The streetlight in front of house 12 has been broken for three we
 
 
 def cheap_password_hashing(monkeypatch) -> None:
-    """Make user factories fast: tests that never check a password need no scrypt (~0.1 s a user)."""
+    """One round of PBKDF2 instead of scrypt (0.1–0.2 s a password) wherever the portal hashes one. Every test
+    runs so (tests/conftest.py); a stored hash names its method, so checking a password works the same."""
     cheap = functools.partial(generate_password_hash, method="pbkdf2:sha256:1")
     monkeypatch.setattr(accounts, "generate_password_hash", cheap)
+    monkeypatch.setattr(passwords, "generate_password_hash", cheap)
 
 
 def category(session, department_index: int = 0):

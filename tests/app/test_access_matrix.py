@@ -25,7 +25,7 @@ from app.services.people import accounts, user_sessions
 from app.services.interop import api_keys, api_tokens
 from app.services.casework import complaints
 from app.services import closures, organisation
-from tests.app.helpers import assign, cheap_password_hashing, jpeg_bytes, lodge, open_tasks, snapshot, store_of
+from tests.app.helpers import assign, jpeg_bytes, lodge, open_tasks, snapshot, store_of
 from tests.app.media import phone_jpeg
 from tests.conftest import PASSWORD, login
 
@@ -267,7 +267,6 @@ class World:
 
 @pytest.fixture()
 def world(app, session, make_user, places, monkeypatch):
-    cheap_password_hashing(monkeypatch)
     owner, dc = make_user(Role.CITIZEN), make_user(Role.DEPUTY_COMMISSIONER)
     complaint = lodge(session, owner, places["peshawar"], photo=jpeg_bytes(), store=store_of(app))
     officer = make_user(Role.DISTRICT_OFFICER, department_id=complaint.department_id)

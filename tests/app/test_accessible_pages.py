@@ -13,16 +13,11 @@ from lxml import html as lxml_html
 
 from app.models import Role
 from tests.app.helpers import (
-    category, cheap_password_hashing, complaint_form, lodge, open_tasks, post_with_photo, snapshot,
+    category, complaint_form, lodge, open_tasks, post_with_photo, snapshot,
 )
 from tests.conftest import login
 
 SUMMARY = "//div[contains(concat(' ', @class, ' '), ' error-summary ')]"
-
-
-@pytest.fixture(autouse=True)
-def _fast_users(monkeypatch):
-    cheap_password_hashing(monkeypatch)
 
 
 def parse(response):

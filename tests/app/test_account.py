@@ -19,18 +19,13 @@ from app.services.interop import api_keys, api_tokens, open311_intake
 from app.services.notifications import outbox
 from app.services.people import accounts, codes, mobile_numbers, password_resets, profile, tries
 from tests.app.helpers import (
-    assign, category, cheap_password_hashing, complaint_form, field_value, fresh, lodge, reread, text_of,
+    assign, category, complaint_form, field_value, fresh, lodge, reread, text_of,
 )
 from tests.conftest import PASSWORD, login
 
 NEW_PASSWORD = "tirah-valley-2026"
 WRONG = str(mobile_numbers.WRONG_CODE)
 SENT = "We sent a code by SMS to"
-
-
-@pytest.fixture(autouse=True)
-def _cheap_passwords(monkeypatch):
-    cheap_password_hashing(monkeypatch)
 
 
 def registration(places, **overrides) -> dict:
@@ -343,8 +338,11 @@ def test_a_bad_number_is_refused_keeping_what_was_typed(client, session, make_us
 
 # Password, e-mail, language --------------------------------------------------------
 
+@pytest.mark.real_password_hashing  # the portal's own hashing: scrypt, at making the account and at the change
 def test_a_password_change_signs_out_other_browsers_and_phones_but_not_this_one(app, client, session, make_user):
     citizen = make_user(Role.CITIZEN)
+    assert citizen.password_hash.startswith("scrypt:")
+    first_hash = citizen.password_hash
     laptop = app.test_client()
     login(laptop, citizen)
     login(client, citizen)
@@ -363,6 +361,8 @@ def test_a_password_change_signs_out_other_browsers_and_phones_but_not_this_one(
     reread(session)
     assert session.get(ApiToken, phone.row.id).revoked_at is not None
     assert session.scalar(select(func.count()).select_from(UserSession).where(UserSession.user_id == citizen.id)) == 1
+    changed_hash = session.get(User, citizen.id).password_hash
+    assert changed_hash.startswith("scrypt:") and changed_hash != first_hash
     client.post("/logout")
     assert sign_in(client, citizen.cnic, NEW_PASSWORD).status_code == 302
 

@@ -8,18 +8,13 @@ import pytest
 from sqlalchemy import select
 
 from app.models import ProcessDefinition, Role
-from tests.app.helpers import cheap_password_hashing, lodge, reread, text_of
+from tests.app.helpers import lodge, reread, text_of
 from tests.conftest import login
 
 ARABIC_SCRIPT = re.compile(r"[\u0600-\u06FF]")
 # The escalation timer reads its days from the decision table (bpmn/sla.dmn); a variant fixes them at 10.
 P15D = '<bpmn:timeDuration>f"P{commissioner_days}D"</bpmn:timeDuration>'
 P10D = '<bpmn:timeDuration>"P10D"</bpmn:timeDuration>'
-
-
-@pytest.fixture(autouse=True)
-def _fast_users(monkeypatch):
-    cheap_password_hashing(monkeypatch)
 
 
 @pytest.fixture()

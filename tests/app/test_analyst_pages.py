@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from app.models import ComplaintEvent, ProcessDefinition, ProcessInstance, Role
 from app.task_forms import form_keys
-from tests.app.helpers import assign, cheap_password_hashing, lodge, reread, text_of
+from tests.app.helpers import assign, lodge, reread, text_of
 from tests.conftest import login
 
 ANALYSTS = ("analyst", "admin")
@@ -23,11 +23,6 @@ OTHERS = ("citizen", "district_officer", "deputy_commissioner", "commissioner", 
 # The escalation timer reads its days from the decision table (bpmn/sla.dmn); a variant fixes them at 10.
 P15D = '<bpmn:timeDuration>f"P{commissioner_days}D"</bpmn:timeDuration>'
 P10D = '<bpmn:timeDuration>"P10D"</bpmn:timeDuration>'
-
-
-@pytest.fixture(autouse=True)
-def _fast_users(monkeypatch):
-    cheap_password_hashing(monkeypatch)
 
 
 @pytest.fixture()

@@ -28,7 +28,7 @@ from app.services.analyst import migration
 from app.services.casework import events as timeline
 from app.services.errors import Invalid, NotAllowed, NotFound
 from app.task_forms import all_task_forms, form_keys
-from tests.app.helpers import assign, cheap_password_hashing, complete, lodge, open_tasks, reread
+from tests.app.helpers import assign, complete, lodge, open_tasks, reread
 from workflows import DiagramRejected
 from workflows.analysis import Scenario
 
@@ -38,11 +38,6 @@ P15D = '<bpmn:timeDuration>f"P{commissioner_days}D"</bpmn:timeDuration>'
 P10D = '<bpmn:timeDuration>"P10D"</bpmn:timeDuration>'
 SHIPPED_DECISIONS = [analyst.DecisionFile("sla.dmn", (Path(__file__).resolve().parents[2] / "bpmn" / "sla.dmn").read_bytes())]
 NOT_ANALYSTS = [role for role in Role if role not in (Role.ANALYST, Role.ADMIN)]
-
-
-@pytest.fixture(autouse=True)
-def _fast_users(monkeypatch):
-    cheap_password_hashing(monkeypatch)
 
 
 @pytest.fixture(autouse=True)

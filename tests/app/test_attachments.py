@@ -15,15 +15,10 @@ from app.models import Attachment, Complaint, ComplaintEvent, Role
 from app.services.casework import events
 from tests.app import media
 from tests.app.helpers import (
-    assign, category, cheap_password_hashing, complaint_form, field_value, lodge, open_tasks, post_with_files,
+    assign, category, complaint_form, field_value, lodge, open_tasks, post_with_files,
     snapshot, store_of, text_of,
 )
 from tests.conftest import login
-
-
-@pytest.fixture(autouse=True)
-def _fast_users(monkeypatch):
-    cheap_password_hashing(monkeypatch)
 
 
 def client_of(app, user):

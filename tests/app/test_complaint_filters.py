@@ -12,15 +12,10 @@ import pytest
 from app.blueprints import complaints as complaints_page
 from app.models import ComplaintStatus, Role, utcnow
 from app.services.casework import complaint_filters
-from tests.app.helpers import cheap_password_hashing, lodge
+from tests.app.helpers import lodge
 from tests.conftest import login
 
 TRACKING = re.compile(r"KP-\d{4}-\d{7}")
-
-
-@pytest.fixture(autouse=True)
-def _fast_users(monkeypatch):
-    cheap_password_hashing(monkeypatch)
 
 
 @pytest.fixture()

@@ -10,15 +10,10 @@ import pytest
 from app import create_app
 from app.models import Role
 from app.services.casework import complaints
-from tests.app.helpers import DESCRIPTION, assign, category, cheap_password_hashing, complete, text_of
+from tests.app.helpers import DESCRIPTION, assign, category, complete, text_of
 from tests.conftest import login
 
 PESHAWAR, NOWSHERA, MARDAN = (34.008, 71.578), (34.0158, 71.9812), (34.198, 72.045)
-
-
-@pytest.fixture(autouse=True)
-def _fast_users(monkeypatch):
-    cheap_password_hashing(monkeypatch)
 
 
 def located(session, citizen, district, point, subject="Broken streetlight"):

@@ -12,14 +12,9 @@ from werkzeug.datastructures import FileStorage, MultiDict
 from app.models import Attachment, Complaint, ComplaintStatus, Role
 from app.services.statistics import figures
 from tests.app.helpers import (
-    assign, cheap_password_hashing, complete, events, fresh, jpeg_bytes, lodge, open_tasks, text_of,
+    assign, complete, events, fresh, jpeg_bytes, lodge, open_tasks, text_of,
 )
 from tests.conftest import login
-
-
-@pytest.fixture(autouse=True)
-def _fast_users(monkeypatch):
-    cheap_password_hashing(monkeypatch)
 
 
 class TaskForm(HTMLParser):

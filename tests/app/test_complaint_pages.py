@@ -14,15 +14,10 @@ from sqlalchemy import select
 from app.models import Attachment, Complaint, ComplaintStatus, HumanTask, Role, utcnow
 from app.services.casework import timers
 from tests.app.helpers import (
-    assign, category, cheap_password_hashing, complaint_form, complete, events, field_value, fresh,
+    assign, category, complaint_form, complete, events, field_value, fresh,
     jpeg_bytes, lodge, open_tasks, png_bytes, post_with_photo, snapshot, text_of,
 )
 from tests.conftest import login
-
-
-@pytest.fixture(autouse=True)
-def _fast_users(monkeypatch):
-    cheap_password_hashing(monkeypatch)
 
 
 def client_of(app, user):

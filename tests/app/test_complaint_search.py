@@ -10,17 +10,12 @@ import pytest
 from app.models import Complaint, ComplaintStatus, Role
 from app.services import organisation
 from app.services.casework import complaint_filters, complaints, search
-from tests.app.helpers import cheap_password_hashing, category, fresh, text_of
+from tests.app.helpers import category, fresh, text_of
 from tests.conftest import login
 
 TRACKING = re.compile(r"KP-\d{4}-\d{7}")
 URDU_SUBJECT = "سڑک پر بڑا گڑھا"
 URDU_DESCRIPTION = "ہماری گلی کی سڑک میں بڑا گڑھا ہے جو ہر روز حادثات کا سبب بنتا ہے۔"
-
-
-@pytest.fixture(autouse=True)
-def _fast_users(monkeypatch):
-    cheap_password_hashing(monkeypatch)
 
 
 @pytest.fixture()

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from app.models import ComplaintEvent, HumanTask, ProcessInstance, Role
 from app.services.casework import events as timeline
-from tests.app.helpers import cheap_password_hashing, events, lodge, open_tasks, reread, text_of
+from tests.app.helpers import events, lodge, open_tasks, reread, text_of
 from tests.conftest import login
 
 ON_POSTGRESQL = os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql")
@@ -21,7 +21,6 @@ ON_POSTGRESQL = os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql")
 @pytest.fixture()
 def race(app, session, make_user, places, monkeypatch):
     """A complaint waiting for triage, two DCs who may both do it, and an officer for each to pick."""
-    cheap_password_hashing(monkeypatch)
     complaint = lodge(session, make_user(Role.CITIZEN), places["peshawar"])
     first = make_user(Role.DEPUTY_COMMISSIONER, name="Asad Khan")
     second = make_user(Role.DEPUTY_COMMISSIONER, name="Saima Yousaf")

@@ -17,7 +17,6 @@ from app.services.people import accounts, mobile_numbers, password_resets, user_
 from app.services.interop import api_keys, api_tokens
 from tests.app.helpers import (
     category,
-    cheap_password_hashing,
     complaint_form,
     fresh,
     lodge,
@@ -55,7 +54,6 @@ def csrf_client(csrf_app):
 
 @pytest.fixture()
 def people(app, session, make_user, places, monkeypatch):
-    cheap_password_hashing(monkeypatch)
     citizen, dc, admin = make_user(Role.CITIZEN), make_user(Role.DEPUTY_COMMISSIONER), make_user(Role.ADMIN)
     complaint = lodge(session, citizen, places["peshawar"])
     officer = make_user(Role.DISTRICT_OFFICER, department_id=complaint.department_id)

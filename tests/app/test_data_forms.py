@@ -19,17 +19,12 @@ from werkzeug.datastructures import MultiDict
 import workflows
 from app.models import ComplaintEvent, ProcessDefinition, ProcessInstance, Role
 from app.services.casework import deployments, events, tasks
-from tests.app.helpers import assign, cheap_password_hashing, complete, fresh, lodge, open_tasks, reread, text_of
+from tests.app.helpers import assign, complete, fresh, lodge, open_tasks, reread, text_of
 from tests.conftest import login
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 VARIANT = (FIXTURES / "site_visit.bpmn").read_bytes()
 FORMS = json.loads((FIXTURES / "site_visit.forms.json").read_text())
-
-
-@pytest.fixture(autouse=True)
-def _fast_users(monkeypatch):
-    cheap_password_hashing(monkeypatch)
 
 
 def forms(**changes) -> dict:

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from app.models import DecisionFileRow, ProcessDefinition, ProcessInstance, Role
 from app.services import organisation
 from app.services.casework import deployments
-from tests.app.helpers import cheap_password_hashing, lodge
+from tests.app.helpers import lodge
 from tests.conftest import login
 
 BPMN = Path(__file__).resolve().parents[2] / "bpmn"
@@ -34,11 +34,6 @@ WATER_AND_REVENUE = SHIPPED_TABLE.replace("""      <rule id="rule_province_defau
       </rule>
       <rule id="rule_province_default">""")
 NO_LAST_ROW = SHIPPED_TABLE.replace("<text>-</text>", '<text>"PHED"</text>', 1)
-
-
-@pytest.fixture(autouse=True)
-def _fast_users(monkeypatch):
-    cheap_password_hashing(monkeypatch)
 
 
 def department_index(session, code: str) -> int:

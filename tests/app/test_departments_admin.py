@@ -8,13 +8,8 @@ from sqlalchemy import func, select
 from app.models import AuditEntry, Category, Department, District, Office, Role
 from app.services import organisation
 from app.services.interop import open311
-from tests.app.helpers import cheap_password_hashing, complaint_form, fresh, lodge, text_of
+from tests.app.helpers import complaint_form, fresh, lodge, text_of
 from tests.conftest import login
-
-
-@pytest.fixture(autouse=True)
-def _fast_users(monkeypatch):
-    cheap_password_hashing(monkeypatch)
 
 
 @pytest.fixture()

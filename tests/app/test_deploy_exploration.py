@@ -11,18 +11,12 @@ from sqlalchemy import func, select
 from app.models import ProcessDefinition, Role
 from app.services.casework import deployments
 from app.task_forms import all_answer_sets
-from tests.app.helpers import cheap_password_hashing
 from tests.conftest import login
 
 SHIPPED = Path(__file__).resolve().parents[2] / "bpmn" / "complaint.bpmn"
 GOOD = '<bpmn:conditionExpression>outcome == "resolved"</bpmn:conditionExpression>'
 UNQUOTED = '<bpmn:conditionExpression>outcome == resolved</bpmn:conditionExpression>'
 ARABIC_SCRIPT = re.compile(r"[\u0600-\u06FF]")
-
-
-@pytest.fixture(autouse=True)
-def _fast_users(monkeypatch):
-    cheap_password_hashing(monkeypatch)
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,6 @@ from app.services.people import accounts
 from app.services import organisation
 from tests.app.helpers import (
     assign,
-    cheap_password_hashing,
     events,
     field_value,
     fresh,
@@ -22,11 +21,6 @@ from tests.app.helpers import (
     text_of,
 )
 from tests.conftest import PASSWORD, login
-
-
-@pytest.fixture(autouse=True)
-def _fast_users(monkeypatch):
-    cheap_password_hashing(monkeypatch)
 
 
 @pytest.fixture()

@@ -5,11 +5,10 @@ from datetime import timedelta
 
 from app.models import HumanTask, Role, utcnow
 from app.services.casework import tasks
-from tests.app.helpers import cheap_password_hashing, lodge, open_tasks, reread
+from tests.app.helpers import lodge, open_tasks, reread
 
 
 def test_assigned_and_pool_tasks_come_oldest_first_within_the_limit(session, make_user, places, monkeypatch):
-    cheap_password_hashing(monkeypatch)
     citizen = make_user(Role.CITIZEN, district=places["peshawar"])
     dc = make_user(Role.DEPUTY_COMMISSIONER, district=places["peshawar"])
     triage = [open_tasks(session, lodge(session, citizen, places["peshawar"]))[0] for _ in range(4)]

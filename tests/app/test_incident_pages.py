@@ -11,14 +11,13 @@ from sqlalchemy import select
 from app.models import HumanTask, Incident, IncidentSource, IncidentStatus, Role, utcnow
 from app.services.casework import timers
 from tests.app.diagrams import install_version, shipped_version
-from tests.app.helpers import assign, cheap_password_hashing, lodge, open_tasks, text_of
+from tests.app.helpers import assign, lodge, open_tasks, text_of
 from tests.conftest import login
 
 
 @pytest.fixture()
 def failing_step(session, make_user, places, monkeypatch):
     """An officer's open "record the action" step on a version whose outcome condition cannot evaluate."""
-    cheap_password_hashing(monkeypatch)
     install_version(session, "unquoted_condition")
     citizen, dc = make_user(Role.CITIZEN), make_user(Role.DEPUTY_COMMISSIONER)
     complaint = lodge(session, citizen, places["peshawar"])
@@ -75,7 +74,6 @@ def at(moment):
 
 def test_an_analyst_retries_a_failing_timer_after_moving_its_complaint_to_a_corrected_version(
         app, client, session, make_user, places, monkeypatch):
-    cheap_password_hashing(monkeypatch)
     broken_version = install_version(session, "failing_escalation")
     complaint = lodge(session, make_user(Role.CITIZEN), places["peshawar"])
     analyst_user = make_user(Role.ANALYST)
@@ -139,7 +137,6 @@ def test_an_analyst_marks_a_task_incident_resolved(client, session, failing_step
 
 def test_a_signal_that_fails_in_the_process_keeps_the_officer_and_tells_the_dc_the_reference(
         client, session, make_user, places, monkeypatch):
-    cheap_password_hashing(monkeypatch)
     install_version(session, "failing_redirect")
     dc = make_user(Role.DEPUTY_COMMISSIONER)
     complaint = lodge(session, make_user(Role.CITIZEN), places["peshawar"])

@@ -16,12 +16,11 @@ from app.models import Complaint, HumanTask, Incident, IncidentSource, IncidentS
 from app.services.casework import incidents, tasks, timers
 from app.services import analyst
 from tests.app.diagrams import install_version, shipped_version
-from tests.app.helpers import assign, cheap_password_hashing, events, lodge, open_tasks
+from tests.app.helpers import assign, events, lodge, open_tasks
 
 
 @pytest.fixture()
 def people(make_user, monkeypatch):
-    cheap_password_hashing(monkeypatch)
     return {"citizen": make_user(Role.CITIZEN), "dc": make_user(Role.DEPUTY_COMMISSIONER)}
 
 

@@ -12,7 +12,7 @@ import pytest
 
 from app.models import Role
 from app.services.interop import api_tokens
-from tests.app.helpers import assign, cheap_password_hashing, lodge, open_tasks
+from tests.app.helpers import assign, lodge, open_tasks
 from tests.conftest import ROOT, login
 
 
@@ -111,7 +111,6 @@ def hostile_requests(rule, ids: dict):
 
 @pytest.fixture()
 def walk_world(app, session, make_user, places, monkeypatch):
-    cheap_password_hashing(monkeypatch)
     citizen = make_user(Role.CITIZEN)
     complaint = lodge(session, citizen, places["peshawar"])
     dc = make_user(Role.DEPUTY_COMMISSIONER)

@@ -24,7 +24,6 @@ from app.services.casework import complaints, incidents
 from tests.app.diagrams import install_version
 from tests.app.helpers import (
     category,
-    cheap_password_hashing,
     complaint_form,
     jpeg_bytes,
     lodge,
@@ -35,11 +34,6 @@ from tests.app.helpers import (
 from tests.conftest import login
 
 OUTBOX = {"Accept": "application/json"}
-
-
-@pytest.fixture(autouse=True)
-def _fast_users(monkeypatch):
-    cheap_password_hashing(monkeypatch)
 
 
 @pytest.fixture()

@@ -15,18 +15,13 @@ from app.models import ComplaintEvent, HumanTask, ProcessDefinition, ProcessInst
 from app.services import analyst, closures
 from app.services.casework import events as timeline
 from app.web import pk_time
-from tests.app.helpers import cheap_password_hashing, lodge, reread, text_of
+from tests.app.helpers import lodge, reread, text_of
 from tests.conftest import login
 from tests.working_days_variant import working_days_variant
 from workflows.calendar import PAKISTAN_TIME, working_calendar, working_due
 
 VARIANTS = Path(__file__).resolve().parents[1] / "workflows" / "variants"
 DAY = timedelta(days=1)
-
-
-@pytest.fixture(autouse=True)
-def _fast_users(monkeypatch):
-    cheap_password_hashing(monkeypatch)
 
 
 @pytest.fixture()

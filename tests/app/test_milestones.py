@@ -17,16 +17,11 @@ from app.models import HumanTask, ProcessInstance, Role, utcnow
 from app.services.casework import deployments, milestones, timers
 from app.web import days_left
 from tests.app.helpers import (
-    assign, cheap_password_hashing, complete, fresh, lodge, open_tasks, reread, text_of,
+    assign, complete, fresh, lodge, open_tasks, reread, text_of,
 )
 from tests.conftest import ROOT, login
 
 SHIPPED = (ROOT / "bpmn" / "complaint.bpmn").read_text()
-
-
-@pytest.fixture(autouse=True)
-def _fast_users(monkeypatch):
-    cheap_password_hashing(monkeypatch)
 
 
 @pytest.fixture()

@@ -9,15 +9,10 @@ import pytest
 from sqlalchemy import select
 
 from app.models import Complaint, Role
-from tests.app.helpers import category, cheap_password_hashing, complaint_form, jpeg_bytes, post_with_files
+from tests.app.helpers import category, complaint_form, jpeg_bytes, post_with_files
 from tests.conftest import login
 
 OUTBOX = {"Accept": "application/json"}
-
-
-@pytest.fixture(autouse=True)
-def _fast_users(monkeypatch):
-    cheap_password_hashing(monkeypatch)
 
 
 @pytest.fixture()

@@ -16,18 +16,13 @@ from app.models import ApiToken, Channel, Notification, Role, User, Verification
 from app.services.people import accounts, codes, password_resets, tries
 from app.services.interop import api_keys, api_tokens, open311_intake
 from app.services.notifications import outbox
-from tests.app.helpers import cheap_password_hashing, field_value, fresh, reread, text_of
+from tests.app.helpers import field_value, fresh, reread, text_of
 from tests.conftest import PASSWORD
 
 NEW_PASSWORD = "swat-valley-2026"
 SENT = "If an account exists for this number, we have sent a code by SMS. It is valid for 15 minutes."
 WRONG = str(password_resets.WRONG_CODE)  # the English text (a lazy gettext string)
 TEMPLATE = password_resets.TEMPLATE
-
-
-@pytest.fixture(autouse=True)
-def _cheap_passwords(monkeypatch):
-    cheap_password_hashing(monkeypatch)
 
 
 @pytest.fixture()

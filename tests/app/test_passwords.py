@@ -11,17 +11,12 @@ from werkzeug.security import generate_password_hash
 from app.models import Role, User
 from app.passwords import build_common
 from app.services.people import passwords
-from tests.app.helpers import cheap_password_hashing, fresh, text_of
+from tests.app.helpers import fresh, text_of
 from tests.conftest import PASSWORD, login
 
 from .test_password_reset import ask, last_code, reset
 
 GOOD = "chitral-river-2027"
-
-
-@pytest.fixture(autouse=True)
-def _cheap_passwords(monkeypatch):
-    cheap_password_hashing(monkeypatch)
 
 
 def test_the_common_list_is_what_its_script_builds_and_holds_over_100000():

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from app import create_app
 from app.models import AuditEntry, Role
 from app.services.people import personal_data
-from tests.app.helpers import assign, cheap_password_hashing, complete, lodge, reread, text_of
+from tests.app.helpers import assign, complete, lodge, reread, text_of
 from tests.conftest import login
 
 
@@ -24,7 +24,6 @@ def test_masks():
 
 @pytest.fixture()
 def case(app, session, make_user, places, monkeypatch):
-    cheap_password_hashing(monkeypatch)
     citizen = make_user(Role.CITIZEN, name="Bilal Ahmad")
     complaint = lodge(session, citizen, places["peshawar"])
     dc = make_user(Role.DEPUTY_COMMISSIONER, name="Deputy Commissioner Yasmin Qureshi")

@@ -17,7 +17,7 @@ from app import organisation_data as data
 from app.models import Category, Department, District, Division, Role
 from app.place_names import lazy_local_name, name_in
 from app.services import organisation
-from tests.app.helpers import cheap_password_hashing, lodge, reread, text_of
+from tests.app.helpers import lodge, reread, text_of
 from tests.conftest import login
 
 # Letters one language has and the other does not: a name in the wrong column shows up.
@@ -131,7 +131,6 @@ def test_a_lazy_name_is_escaped_as_text(app):
 
 @pytest.fixture()
 def citizen_with_complaint(session, make_user, places, monkeypatch):
-    cheap_password_hashing(monkeypatch)
     citizen = make_user(Role.CITIZEN)
     complaint = lodge(session, citizen, places["peshawar"])
     return citizen, complaint
@@ -272,7 +271,6 @@ def test_unknown_kinds_and_rows_are_not_found(client, make_user):
 
 @pytest.mark.parametrize("role", [Role.DEPUTY_COMMISSIONER, Role.CHIEF_SECRETARY, Role.ANALYST, Role.CITIZEN])
 def test_no_one_else_may_rename(client, session, make_user, places, monkeypatch, role):
-    cheap_password_hashing(monkeypatch)
     login(client, make_user(role))
     peshawar = places["peshawar"]
 
@@ -310,14 +308,12 @@ def _assigned_message(session, make_user, places, language):
 
 
 def test_a_message_in_urdu_names_the_district_and_department_in_urdu(session, make_user, places, monkeypatch):
-    cheap_password_hashing(monkeypatch)
     complaint, body = _assigned_message(session, make_user, places, "ur")
     assert "پشاور" in body and complaint.department.name_ur in body
     assert "Peshawar" not in body and complaint.department.name not in body
 
 
 def test_a_message_in_english_keeps_the_english_names(session, make_user, places, monkeypatch):
-    cheap_password_hashing(monkeypatch)
     complaint, body = _assigned_message(session, make_user, places, "en")
     assert f"{complaint.department.name}, Peshawar" in body and "پشاور" not in body
 
@@ -337,7 +333,6 @@ def test_the_complaint_filters_offer_places_in_urdu_by_id(client, session, make_
 
 
 def test_the_chief_secretarys_league_table_in_pashto(client, session, make_user, places, monkeypatch):
-    cheap_password_hashing(monkeypatch)
     lodge(session, make_user(Role.CITIZEN), places["nowshera"])
     chief = make_user(Role.CHIEF_SECRETARY)
     chief.language = "ps"

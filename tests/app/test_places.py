@@ -18,7 +18,7 @@ from app.services.casework import complaints
 from app.services.casework import places as place_service
 from app.services.errors import Invalid
 from app.settings import ConfigError
-from tests.app.helpers import category, cheap_password_hashing, complaint_form, field_value, snapshot, text_of
+from tests.app.helpers import category, complaint_form, field_value, snapshot, text_of
 from tests.conftest import login
 
 # Known points (decimal degrees) and the district each must suggest.
@@ -43,11 +43,6 @@ OUTSIDE = {
     "Karachi": (24.8607, 67.0011),
     "Arabian Sea": (20.0000, 65.0000),
 }
-
-
-@pytest.fixture(autouse=True)
-def _fast_users(monkeypatch):
-    cheap_password_hashing(monkeypatch)
 
 
 @pytest.mark.parametrize(("point", "district"), KNOWN.values(), ids=KNOWN.keys())

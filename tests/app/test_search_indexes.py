@@ -14,7 +14,6 @@ from app.models import Complaint, ComplaintStatus, District, Role, utcnow
 from app.services import organisation
 from app.services.casework import complaints, search, similar
 from app.services.casework.scope import complaint_filter
-from tests.app.helpers import cheap_password_hashing
 
 ON_POSTGRESQL = os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql")
 pytestmark = [
@@ -30,7 +29,6 @@ URDU_RARE = "گڑھا"  # in every 4,000th
 @pytest.fixture()
 def many(session, make_user, monkeypatch):
     """ROWS complaints over every district and category (written directly: no processes needed here)."""
-    cheap_password_hashing(monkeypatch)
     citizen = make_user(Role.CITIZEN)
     districts = list(session.scalars(select(District)))
     categories = [c for _, cs in organisation.categories_by_department(session) for c in cs]

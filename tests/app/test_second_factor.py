@@ -16,15 +16,10 @@ from app.models import AuditEntry, RecoveryCode, Role, SecondFactor, User, UserS
 from app.services.errors import NotAllowed
 from app.services.people import second_factor, user_sessions
 from app.settings import ConfigError, ProductionConfig
-from tests.app.helpers import cheap_password_hashing, fresh, reread, text_of
+from tests.app.helpers import fresh, reread, text_of
 from tests.conftest import PASSWORD, login
 
 pytestmark = pytest.mark.filterwarnings("error")
-
-
-@pytest.fixture(autouse=True)
-def _fast_passwords(monkeypatch):
-    cheap_password_hashing(monkeypatch)
 
 
 @pytest.fixture()

@@ -14,15 +14,10 @@ from app.models import Role, User, UserSession, utcnow
 from app.services.interop import api_tokens
 from app.services.people import user_sessions
 from app.web import SESSION_KEY
-from tests.app.helpers import cheap_password_hashing, fresh, reread, text_of
+from tests.app.helpers import fresh, reread, text_of
 from tests.conftest import PASSWORD, login
 
 HOME = {Role.CITIZEN: "/my/complaints", Role.DEPUTY_COMMISSIONER: "/inbox", Role.DISTRICT_OFFICER: "/inbox"}
-
-
-@pytest.fixture(autouse=True)
-def _fast_passwords(monkeypatch):
-    cheap_password_hashing(monkeypatch)
 
 
 def form_sign_in(client, user: User):

@@ -16,7 +16,6 @@ from tests.app.helpers import (
     DESCRIPTION,
     assign,
     category,
-    cheap_password_hashing,
     complaint_form,
     complete,
     count,
@@ -37,11 +36,6 @@ def north(metres: float) -> tuple[float, float]:
 
 def east(metres: float) -> tuple[float, float]:
     return PIN[0], PIN[1] + metres / (similar.METRES_PER_DEGREE * math.cos(math.radians(PIN[0])))
-
-
-@pytest.fixture(autouse=True)
-def _fast_users(monkeypatch):
-    cheap_password_hashing(monkeypatch)
 
 
 def lodge_at(session, citizen, district, where=None, *, department_index=0, subject="Broken streetlight",

@@ -11,13 +11,8 @@ from app.models import ApiToken, AuditEntry, Complaint, Role, User, UserSession
 from app.services import organisation
 from app.services.interop import api_tokens
 from app.services.people import audit, user_sessions
-from tests.app.helpers import assign, cheap_password_hashing, events, field_value, fresh, lodge, open_tasks, text_of
+from tests.app.helpers import assign, events, field_value, fresh, lodge, open_tasks, text_of
 from tests.conftest import PASSWORD, login
-
-
-@pytest.fixture(autouse=True)
-def _fast_users(monkeypatch):
-    cheap_password_hashing(monkeypatch)
 
 
 @pytest.fixture()

@@ -16,18 +16,13 @@ from sqlalchemy import select
 from app.models import RateLimitCounter, Role, utcnow
 from app.services import rate_limits
 from app.services.people import accounts, tries
-from tests.app.helpers import cheap_password_hashing, category, reread, text_of
+from tests.app.helpers import category, reread, text_of
 from tests.conftest import PASSWORD, login
 
 from .test_password_reset import ask, last_code, reset
 
 NEW_PASSWORD = "chitral-river-2027"
 ON_POSTGRESQL = os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql")
-
-
-@pytest.fixture(autouse=True)
-def _cheap_passwords(monkeypatch):
-    cheap_password_hashing(monkeypatch)
 
 
 def sign_in(client, login_: str, password: str, *, address: str = "127.0.0.1"):
@@ -110,7 +105,6 @@ def test_a_try_counts_even_when_the_request_then_fails(client, session, make_use
         with pytest.raises(RuntimeError):
             sign_in(client, citizen.cnic, PASSWORD)
     monkeypatch.undo()
-    cheap_password_hashing(monkeypatch)
 
     reread(session)
     streak = session.scalar(select(RateLimitCounter.count).where(RateLimitCounter.bucket == f"sign-in:account:{citizen.id}"))

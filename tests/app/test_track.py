@@ -8,15 +8,10 @@ from __future__ import annotations
 import pytest
 
 from app import create_app
-from tests.app.helpers import assign, cheap_password_hashing, lodge, text_of
+from tests.app.helpers import assign, lodge, text_of
 from app.models import Role
 
 ADDRESS = "House 12, Street 4, University Town"
-
-
-@pytest.fixture(autouse=True)
-def _fast_users(monkeypatch):
-    cheap_password_hashing(monkeypatch)
 
 
 @pytest.fixture()

@@ -7,12 +7,11 @@ import time_machine
 
 from app.models import Role, utcnow
 from app.services.casework import tasks, timers
-from tests.app.helpers import cheap_password_hashing, complete, lodge, open_tasks
+from tests.app.helpers import complete, lodge, open_tasks
 
 
 def test_an_open_commissioner_review_moves_with_a_transfer_to_another_division(app, session, make_user, places,
                                                                                 monkeypatch):
-    cheap_password_hashing(monkeypatch)
     peshawar, mardan = places["peshawar"], places["mardan"]
     assert peshawar.division_id != mardan.division_id
     citizen = make_user(Role.CITIZEN, district=peshawar)

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from app.models import AuditEntry, Closure, Complaint, ComplaintEvent, ProcessInstance, Role
 from app.services import closures
 from app.services.casework import deployments, milestones, timers
-from tests.app.helpers import cheap_password_hashing, fresh, lodge, open_tasks, reread, text_of
+from tests.app.helpers import fresh, lodge, open_tasks, reread, text_of
 from tests.conftest import login
 from tests.working_days_variant import working_days_variant
 
@@ -25,11 +25,6 @@ UTC = timezone.utc
 LODGED = datetime(2027, 3, 1, 9, 30, tzinfo=UTC)  # Monday, 14:30 in Peshawar
 DUE = datetime(2027, 3, 29, 9, 30, tzinfo=UTC)  # the 15th working day, 14:30 in Peshawar
 MINUTE = timedelta(minutes=1)
-
-
-@pytest.fixture(autouse=True)
-def _fast_users(monkeypatch):
-    cheap_password_hashing(monkeypatch)
 
 
 @pytest.fixture()

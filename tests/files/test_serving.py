@@ -5,18 +5,12 @@ from __future__ import annotations
 import hashlib
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import select
 
 from app.models import Attachment, Role
 from tests.app import media
-from tests.app.helpers import assign, cheap_password_hashing, lodge, open_tasks, post_with_files, store_of
+from tests.app.helpers import assign, lodge, open_tasks, post_with_files, store_of
 from tests.conftest import login
-
-
-@pytest.fixture(autouse=True)
-def _fast_users(monkeypatch):
-    cheap_password_hashing(monkeypatch)
 
 
 def fetch(client, path: str, **kwargs):

@@ -23,7 +23,7 @@ from app.services.interop import api_tokens
 from app.services.notifications import outbox
 from app.web import days_left, pk_date, pk_time
 from tests.api.helpers import PREFIX
-from tests.app.helpers import assign, cheap_password_hashing, fresh, lodge, text_of
+from tests.app.helpers import assign, fresh, lodge, text_of
 from tests.conftest import login
 
 URDU = {
@@ -37,11 +37,6 @@ URDU = {
 }
 PASHTO = {"Commissioner": "کمشنر (پښتو)"}
 CNIC_URDU = URDU["A CNIC has 13 digits, e.g. 17301-1234567-1."]
-
-
-@pytest.fixture(autouse=True)
-def _fast_passwords(monkeypatch):
-    cheap_password_hashing(monkeypatch)
 
 
 @pytest.fixture()

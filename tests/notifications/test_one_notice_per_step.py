@@ -14,7 +14,7 @@ import time_machine
 
 from app.models import Channel, Role, utcnow
 from app.services.casework import deployments, timers
-from tests.app.helpers import assign, cheap_password_hashing, complete, lodge, text_of
+from tests.app.helpers import assign, complete, lodge, text_of
 from tests.conftest import ROOT, login
 
 from .conftest import notifications_of
@@ -27,7 +27,6 @@ def in_app(session, citizen) -> list[str]:
 
 
 def test_each_step_tells_the_citizen_once(session, make_user, places, monkeypatch):
-    cheap_password_hashing(monkeypatch)
     citizen, dc = make_user(Role.CITIZEN), make_user(Role.DEPUTY_COMMISSIONER)
     told = [len(in_app(session, citizen))]
     complaint = lodge(session, citizen, places["peshawar"])
@@ -91,7 +90,6 @@ def test_a_step_that_resolves_and_closes_tells_the_citizen_once(session, make_us
 
 def test_the_citizen_marks_all_notices_read_from_the_list_of_complaints(client, session, make_user, places,
                                                                           monkeypatch):
-    cheap_password_hashing(monkeypatch)
     citizen = make_user(Role.CITIZEN)
     for _ in range(6):
         lodge(session, citizen, places["peshawar"])

@@ -16,18 +16,12 @@ from app import background
 from app.models import Channel, DeliveryStatus, Notification, Role, User
 from app.services.notifications import channels
 from app.settings import ConfigError, ProductionConfig
-from tests.app.helpers import cheap_password_hashing
 from tests.conftest import login
 
 ROOT = Path(__file__).resolve().parents[2]
 SECOND_FACTOR_KEYS = Fernet.generate_key().decode()  # production needs them too (app/settings.py)
 PRODUCTION = {"SECRET_KEY": "s" * 32, "DATABASE_URL": "postgresql+psycopg://portal@db/portal",
               "REDIS_URL": "redis://redis:6379/0", "MAP_TILE_URL": "", "SECOND_FACTOR_KEYS": SECOND_FACTOR_KEYS}
-
-
-@pytest.fixture(autouse=True)
-def _cheap_passwords(monkeypatch):
-    cheap_password_hashing(monkeypatch)
 
 
 def test_production_refuses_to_start_without_an_sms_gateway():

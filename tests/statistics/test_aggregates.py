@@ -12,7 +12,7 @@ from app.models import Complaint, ComplaintStatus, Role, StatCell, StatOfficer, 
 from app.services.statistics import aggregates
 from app.services.casework import timers
 from app.services.casework import complaints
-from tests.app.helpers import assign, category, cheap_password_hashing, complete, lodge, reread
+from tests.app.helpers import assign, category, complete, lodge, reread
 
 
 def in_step(session) -> list[str]:
@@ -68,7 +68,6 @@ def test_known_data_set_is_counted_as_a_recount_would(session, known):
 
 
 def test_every_step_of_a_complaint_through_the_services_keeps_them_in_step(app, session, make_user, places, monkeypatch):
-    cheap_password_hashing(monkeypatch)
     citizen = make_user(Role.CITIZEN, district=places["peshawar"])
     dc = make_user(Role.DEPUTY_COMMISSIONER, district=places["peshawar"])
     officer = make_user(Role.DISTRICT_OFFICER, district=places["peshawar"])
@@ -90,7 +89,6 @@ def test_every_step_of_a_complaint_through_the_services_keeps_them_in_step(app, 
 
 
 def test_a_transfer_moves_the_complaint_to_the_other_district(session, make_user, places, monkeypatch):
-    cheap_password_hashing(monkeypatch)
     citizen = make_user(Role.CITIZEN, district=places["peshawar"])
     dc = make_user(Role.DEPUTY_COMMISSIONER, district=places["peshawar"])
     complaint = lodge(session, citizen, places["peshawar"])
@@ -106,7 +104,6 @@ def test_a_transfer_moves_the_complaint_to_the_other_district(session, make_user
 
 
 def test_a_rolled_back_change_leaves_the_counts_as_they_were(session, make_user, places, monkeypatch):
-    cheap_password_hashing(monkeypatch)
     complaint = lodge(session, make_user(Role.CITIZEN, district=places["peshawar"]), places["peshawar"])
     before = cell(session, complaint).open
     complaint = session.get(Complaint, complaint.id)
@@ -119,7 +116,6 @@ def test_a_rolled_back_change_leaves_the_counts_as_they_were(session, make_user,
 
 
 def test_changes_to_attributes_never_loaded_still_subtract_the_old_values(session, make_user, places, monkeypatch):
-    cheap_password_hashing(monkeypatch)
     complaint = lodge(session, make_user(Role.CITIZEN, district=places["peshawar"]), places["peshawar"])
     session.commit()
     session.expire_all()  # nothing loaded: the hook must still learn the old status
@@ -149,7 +145,6 @@ def test_bulk_inserted_complaints_are_counted_by_the_call(session, known):
 def test_citizens_are_counted_per_home_district_and_follow_a_move(session, make_user, places, monkeypatch):
     from app.models import StatCitizens, User
 
-    cheap_password_hashing(monkeypatch)
     citizen = make_user(Role.CITIZEN, district=places["peshawar"])
     make_user(Role.DEPUTY_COMMISSIONER, district=places["peshawar"])  # staff are not citizens
     reread(session)
@@ -164,7 +159,6 @@ def test_citizens_are_counted_per_home_district_and_follow_a_move(session, make_
 
 def test_a_change_locks_the_complaints_cell_before_any_other_aggregate_row(app, session, make_user, places,
                                                                             monkeypatch):
-    cheap_password_hashing(monkeypatch)
     complaint = lodge(session, make_user(Role.CITIZEN, district=places["peshawar"]), places["peshawar"])
     officer = make_user(Role.DISTRICT_OFFICER, district=places["peshawar"])
     with aggregate_writes(app) as written:
@@ -177,7 +171,6 @@ def test_a_change_locks_the_complaints_cell_before_any_other_aggregate_row(app, 
 def test_the_counts_are_written_at_commit_not_at_the_first_flush(app, session, make_user, places, monkeypatch):
     """The cell row an upsert locks stays locked until commit: written at the first flush, it would be
     held through the whole lodging and make every lodging of one office wait for the one before."""
-    cheap_password_hashing(monkeypatch)
     citizen = make_user(Role.CITIZEN, district=places["peshawar"])
     with aggregate_writes(app) as written:
         complaint = complaints.submit_complaint(session, citizen, complaints.ComplaintInput(
@@ -194,7 +187,6 @@ def test_one_complaints_change_writes_every_table_in_one_statement_on_postgresql
                                                                                   monkeypatch):
     """A round trip per table was two or three more statements for every lodging and step; SQLite (no
     data-modifying WITH) keeps one upsert per table."""
-    cheap_password_hashing(monkeypatch)
     citizen = make_user(Role.CITIZEN, district=places["peshawar"])
     officer = make_user(Role.DISTRICT_OFFICER, district=places["peshawar"])
     with aggregate_writes(app) as written:
@@ -210,7 +202,6 @@ def test_one_complaints_change_writes_every_table_in_one_statement_on_postgresql
 
 
 def test_counts_made_in_a_savepoint_go_with_its_rollback(session, make_user, places, monkeypatch):
-    cheap_password_hashing(monkeypatch)
     complaint = lodge(session, make_user(Role.CITIZEN, district=places["peshawar"]), places["peshawar"])
     complaint = session.get(Complaint, complaint.id)
     with session.begin_nested() as savepoint:

@@ -16,7 +16,7 @@ from werkzeug.datastructures import MultiDict
 
 from app.models import Role, StatCell, StatOfficer, User
 from app.services.casework import complaints, tasks
-from tests.app.helpers import category, cheap_password_hashing
+from tests.app.helpers import category
 
 from tests.app.test_concurrency import ON_POSTGRESQL
 
@@ -27,7 +27,6 @@ EACH = 6
 
 
 def test_concurrent_lodging_and_triage_in_one_cell_lose_no_count(app, session, make_user, places, monkeypatch):
-    cheap_password_hashing(monkeypatch)
     sessions = app.extensions["db_sessions"]
     district = places["peshawar"]
     citizens = [make_user(Role.CITIZEN, district=district) for _ in range(THREADS)]
@@ -74,7 +73,6 @@ def test_a_lodging_still_in_progress_does_not_hold_up_another_in_the_same_office
     """Lodging A has flushed (its process, inbox and outbox rows are written) but not committed; lodging B of
     the same district × department commits meanwhile. Counted at the first flush, A would hold the cell's row
     lock and B would wait for A's commit."""
-    cheap_password_hashing(monkeypatch)
     sessions = app.extensions["db_sessions"]
     district = places["peshawar"]
     first, second = (make_user(Role.CITIZEN, district=district) for _ in range(2))

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from app.models import Complaint, ComplaintStatus, Role
 from app.services.statistics import dashboards as dashboards
 from app.services.casework.complaints import ComplaintFilters, complaints_query
-from tests.app.helpers import cheap_password_hashing, lodge, reread
+from tests.app.helpers import lodge, reread
 
 # 01:00 on 28 November in Pakistan: a complaint lodged two hours earlier is a day old.
 NOW = datetime(2026, 11, 27, 20, 0, tzinfo=timezone.utc)
@@ -25,7 +25,6 @@ NOW = datetime(2026, 11, 27, 20, 0, tzinfo=timezone.utc)
 @pytest.fixture()
 def spread(session, make_user, places, monkeypatch):
     """Forty complaints in Peshawar and Mardan, in every state, lodged 0–40 days ago, some near midnight."""
-    cheap_password_hashing(monkeypatch)
     rng = random.Random(7)
     citizen = make_user(Role.CITIZEN, district=places["peshawar"])
     officers = {name: make_user(Role.DISTRICT_OFFICER, district=places[name]) for name in ("peshawar", "mardan")}

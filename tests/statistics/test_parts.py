@@ -10,7 +10,7 @@ from sqlalchemy import and_, func, not_, select
 from app.models import Complaint, ComplaintStatus, Role, utcnow
 from app.services.statistics import figures
 from app.services.statistics.dashboards import resolved_condition
-from tests.app.helpers import assign, cheap_password_hashing, complete, lodge, text_of
+from tests.app.helpers import assign, complete, lodge, text_of
 
 PARTS = ("resolved", "in_progress", "systemic", "closed_unresolved")
 
@@ -20,7 +20,6 @@ def lived(session, make_user, places, known, monkeypatch):
     """The hand-worked data set, plus complaints moved by the services: one resolved and awaiting the
     rating, one reopened and with the DC again, one closed satisfied, one systemic; and one closed
     while its resolution was rejected (a state no shipped step leaves, kept here so the part shows)."""
-    cheap_password_hashing(monkeypatch)
     citizen, dc = make_user(Role.CITIZEN), make_user(Role.DEPUTY_COMMISSIONER)
     made = [lodge(session, citizen, places["peshawar"], department_index=i % 2) for i in range(4)]
     for complaint in made:
