@@ -266,7 +266,7 @@ class World:
 
 
 @pytest.fixture()
-def world(app, session, make_user, places, monkeypatch):
+def world(app, session, make_user, places):
     owner, dc = make_user(Role.CITIZEN), make_user(Role.DEPUTY_COMMISSIONER)
     complaint = lodge(session, owner, places["peshawar"], photo=jpeg_bytes(), store=store_of(app))
     officer = make_user(Role.DISTRICT_OFFICER, department_id=complaint.department_id)

@@ -19,7 +19,7 @@ ON_POSTGRESQL = os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql")
 
 
 @pytest.fixture()
-def race(app, session, make_user, places, monkeypatch):
+def race(app, session, make_user, places):
     """A complaint waiting for triage, two DCs who may both do it, and an officer for each to pick."""
     complaint = lodge(session, make_user(Role.CITIZEN), places["peshawar"])
     first = make_user(Role.DEPUTY_COMMISSIONER, name="Asad Khan")

@@ -53,7 +53,7 @@ def csrf_client(csrf_app):
 
 
 @pytest.fixture()
-def people(app, session, make_user, places, monkeypatch):
+def people(app, session, make_user, places):
     citizen, dc, admin = make_user(Role.CITIZEN), make_user(Role.DEPUTY_COMMISSIONER), make_user(Role.ADMIN)
     complaint = lodge(session, citizen, places["peshawar"])
     officer = make_user(Role.DISTRICT_OFFICER, department_id=complaint.department_id)

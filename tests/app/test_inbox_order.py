@@ -8,7 +8,7 @@ from app.services.casework import tasks
 from tests.app.helpers import lodge, open_tasks, reread
 
 
-def test_assigned_and_pool_tasks_come_oldest_first_within_the_limit(session, make_user, places, monkeypatch):
+def test_assigned_and_pool_tasks_come_oldest_first_within_the_limit(session, make_user, places):
     citizen = make_user(Role.CITIZEN, district=places["peshawar"])
     dc = make_user(Role.DEPUTY_COMMISSIONER, district=places["peshawar"])
     triage = [open_tasks(session, lodge(session, citizen, places["peshawar"]))[0] for _ in range(4)]

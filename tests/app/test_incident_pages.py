@@ -16,7 +16,7 @@ from tests.conftest import login
 
 
 @pytest.fixture()
-def failing_step(session, make_user, places, monkeypatch):
+def failing_step(session, make_user, places):
     """An officer's open "record the action" step on a version whose outcome condition cannot evaluate."""
     install_version(session, "unquoted_condition")
     citizen, dc = make_user(Role.CITIZEN), make_user(Role.DEPUTY_COMMISSIONER)
@@ -73,7 +73,7 @@ def at(moment):
 
 
 def test_an_analyst_retries_a_failing_timer_after_moving_its_complaint_to_a_corrected_version(
-        app, client, session, make_user, places, monkeypatch):
+        app, client, session, make_user, places):
     broken_version = install_version(session, "failing_escalation")
     complaint = lodge(session, make_user(Role.CITIZEN), places["peshawar"])
     analyst_user = make_user(Role.ANALYST)
@@ -136,7 +136,7 @@ def test_an_analyst_marks_a_task_incident_resolved(client, session, failing_step
 
 
 def test_a_signal_that_fails_in_the_process_keeps_the_officer_and_tells_the_dc_the_reference(
-        client, session, make_user, places, monkeypatch):
+        client, session, make_user, places):
     install_version(session, "failing_redirect")
     dc = make_user(Role.DEPUTY_COMMISSIONER)
     complaint = lodge(session, make_user(Role.CITIZEN), places["peshawar"])

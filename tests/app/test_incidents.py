@@ -20,7 +20,7 @@ from tests.app.helpers import assign, events, lodge, open_tasks
 
 
 @pytest.fixture()
-def people(make_user, monkeypatch):
+def people(make_user):
     return {"citizen": make_user(Role.CITIZEN), "dc": make_user(Role.DEPUTY_COMMISSIONER)}
 
 

@@ -110,7 +110,7 @@ def hostile_requests(rule, ids: dict):
 
 
 @pytest.fixture()
-def walk_world(app, session, make_user, places, monkeypatch):
+def walk_world(app, session, make_user, places):
     citizen = make_user(Role.CITIZEN)
     complaint = lodge(session, citizen, places["peshawar"])
     dc = make_user(Role.DEPUTY_COMMISSIONER)

@@ -23,7 +23,7 @@ def test_masks():
 
 
 @pytest.fixture()
-def case(app, session, make_user, places, monkeypatch):
+def case(app, session, make_user, places):
     citizen = make_user(Role.CITIZEN, name="Bilal Ahmad")
     complaint = lodge(session, citizen, places["peshawar"])
     dc = make_user(Role.DEPUTY_COMMISSIONER, name="Deputy Commissioner Yasmin Qureshi")

@@ -130,7 +130,7 @@ def test_a_lazy_name_is_escaped_as_text(app):
 # Pages and JSON --------------------------------------------------------------------
 
 @pytest.fixture()
-def citizen_with_complaint(session, make_user, places, monkeypatch):
+def citizen_with_complaint(session, make_user, places):
     citizen = make_user(Role.CITIZEN)
     complaint = lodge(session, citizen, places["peshawar"])
     return citizen, complaint
@@ -270,7 +270,7 @@ def test_unknown_kinds_and_rows_are_not_found(client, make_user):
 
 
 @pytest.mark.parametrize("role", [Role.DEPUTY_COMMISSIONER, Role.CHIEF_SECRETARY, Role.ANALYST, Role.CITIZEN])
-def test_no_one_else_may_rename(client, session, make_user, places, monkeypatch, role):
+def test_no_one_else_may_rename(client, session, make_user, places, role):
     login(client, make_user(role))
     peshawar = places["peshawar"]
 
@@ -307,13 +307,13 @@ def _assigned_message(session, make_user, places, language):
         Notification.channel == Channel.IN_APP))
 
 
-def test_a_message_in_urdu_names_the_district_and_department_in_urdu(session, make_user, places, monkeypatch):
+def test_a_message_in_urdu_names_the_district_and_department_in_urdu(session, make_user, places):
     complaint, body = _assigned_message(session, make_user, places, "ur")
     assert "پشاور" in body and complaint.department.name_ur in body
     assert "Peshawar" not in body and complaint.department.name not in body
 
 
-def test_a_message_in_english_keeps_the_english_names(session, make_user, places, monkeypatch):
+def test_a_message_in_english_keeps_the_english_names(session, make_user, places):
     complaint, body = _assigned_message(session, make_user, places, "en")
     assert f"{complaint.department.name}, Peshawar" in body and "پشاور" not in body
 
@@ -332,7 +332,7 @@ def test_the_complaint_filters_offer_places_in_urdu_by_id(client, session, make_
     assert f'<option value="{mardan.id}" >مردان</option>' in page
 
 
-def test_the_chief_secretarys_league_table_in_pashto(client, session, make_user, places, monkeypatch):
+def test_the_chief_secretarys_league_table_in_pashto(client, session, make_user, places):
     lodge(session, make_user(Role.CITIZEN), places["nowshera"])
     chief = make_user(Role.CHIEF_SECRETARY)
     chief.language = "ps"

@@ -27,7 +27,7 @@ URDU_RARE = "گڑھا"  # in every 4,000th
 
 
 @pytest.fixture()
-def many(session, make_user, monkeypatch):
+def many(session, make_user):
     """ROWS complaints over every district and category (written directly: no processes needed here)."""
     citizen = make_user(Role.CITIZEN)
     districts = list(session.scalars(select(District)))

@@ -10,8 +10,7 @@ from app.services.casework import tasks, timers
 from tests.app.helpers import complete, lodge, open_tasks
 
 
-def test_an_open_commissioner_review_moves_with_a_transfer_to_another_division(app, session, make_user, places,
-                                                                                monkeypatch):
+def test_an_open_commissioner_review_moves_with_a_transfer_to_another_division(app, session, make_user, places):
     peshawar, mardan = places["peshawar"], places["mardan"]
     assert peshawar.division_id != mardan.division_id
     citizen = make_user(Role.CITIZEN, district=peshawar)

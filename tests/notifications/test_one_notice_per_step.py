@@ -26,7 +26,7 @@ def in_app(session, citizen) -> list[str]:
     return [n.template for n in notifications_of(session, citizen, channel=Channel.IN_APP)]
 
 
-def test_each_step_tells_the_citizen_once(session, make_user, places, monkeypatch):
+def test_each_step_tells_the_citizen_once(session, make_user, places):
     citizen, dc = make_user(Role.CITIZEN), make_user(Role.DEPUTY_COMMISSIONER)
     told = [len(in_app(session, citizen))]
     complaint = lodge(session, citizen, places["peshawar"])
@@ -88,8 +88,7 @@ def test_a_step_that_resolves_and_closes_tells_the_citizen_once(session, make_us
                                                                    ("complaint_closed", "sms")]
 
 
-def test_the_citizen_marks_all_notices_read_from_the_list_of_complaints(client, session, make_user, places,
-                                                                          monkeypatch):
+def test_the_citizen_marks_all_notices_read_from_the_list_of_complaints(client, session, make_user, places):
     citizen = make_user(Role.CITIZEN)
     for _ in range(6):
         lodge(session, citizen, places["peshawar"])

@@ -67,7 +67,7 @@ def test_known_data_set_is_counted_as_a_recount_would(session, known):
     assert hours == {24: 1, 48: 1, 72: 1, 240: 1}
 
 
-def test_every_step_of_a_complaint_through_the_services_keeps_them_in_step(app, session, make_user, places, monkeypatch):
+def test_every_step_of_a_complaint_through_the_services_keeps_them_in_step(app, session, make_user, places):
     citizen = make_user(Role.CITIZEN, district=places["peshawar"])
     dc = make_user(Role.DEPUTY_COMMISSIONER, district=places["peshawar"])
     officer = make_user(Role.DISTRICT_OFFICER, district=places["peshawar"])
@@ -88,7 +88,7 @@ def test_every_step_of_a_complaint_through_the_services_keeps_them_in_step(app, 
     assert cell(session, complaint).open_escalated == 1
 
 
-def test_a_transfer_moves_the_complaint_to_the_other_district(session, make_user, places, monkeypatch):
+def test_a_transfer_moves_the_complaint_to_the_other_district(session, make_user, places):
     citizen = make_user(Role.CITIZEN, district=places["peshawar"])
     dc = make_user(Role.DEPUTY_COMMISSIONER, district=places["peshawar"])
     complaint = lodge(session, citizen, places["peshawar"])
@@ -103,7 +103,7 @@ def test_a_transfer_moves_the_complaint_to_the_other_district(session, make_user
     assert cell(session, moved).lodged == 1
 
 
-def test_a_rolled_back_change_leaves_the_counts_as_they_were(session, make_user, places, monkeypatch):
+def test_a_rolled_back_change_leaves_the_counts_as_they_were(session, make_user, places):
     complaint = lodge(session, make_user(Role.CITIZEN, district=places["peshawar"]), places["peshawar"])
     before = cell(session, complaint).open
     complaint = session.get(Complaint, complaint.id)
@@ -115,7 +115,7 @@ def test_a_rolled_back_change_leaves_the_counts_as_they_were(session, make_user,
     assert in_step(session) == []
 
 
-def test_changes_to_attributes_never_loaded_still_subtract_the_old_values(session, make_user, places, monkeypatch):
+def test_changes_to_attributes_never_loaded_still_subtract_the_old_values(session, make_user, places):
     complaint = lodge(session, make_user(Role.CITIZEN, district=places["peshawar"]), places["peshawar"])
     session.commit()
     session.expire_all()  # nothing loaded: the hook must still learn the old status
@@ -142,7 +142,7 @@ def test_bulk_inserted_complaints_are_counted_by_the_call(session, known):
     session.rollback()
 
 
-def test_citizens_are_counted_per_home_district_and_follow_a_move(session, make_user, places, monkeypatch):
+def test_citizens_are_counted_per_home_district_and_follow_a_move(session, make_user, places):
     from app.models import StatCitizens, User
 
     citizen = make_user(Role.CITIZEN, district=places["peshawar"])
@@ -157,8 +157,7 @@ def test_citizens_are_counted_per_home_district_and_follow_a_move(session, make_
     assert in_step(session) == []
 
 
-def test_a_change_locks_the_complaints_cell_before_any_other_aggregate_row(app, session, make_user, places,
-                                                                            monkeypatch):
+def test_a_change_locks_the_complaints_cell_before_any_other_aggregate_row(app, session, make_user, places):
     complaint = lodge(session, make_user(Role.CITIZEN, district=places["peshawar"]), places["peshawar"])
     officer = make_user(Role.DISTRICT_OFFICER, district=places["peshawar"])
     with aggregate_writes(app) as written:
@@ -168,7 +167,7 @@ def test_a_change_locks_the_complaints_cell_before_any_other_aggregate_row(app, 
     assert in_step(session) == []
 
 
-def test_the_counts_are_written_at_commit_not_at_the_first_flush(app, session, make_user, places, monkeypatch):
+def test_the_counts_are_written_at_commit_not_at_the_first_flush(app, session, make_user, places):
     """The cell row an upsert locks stays locked until commit: written at the first flush, it would be
     held through the whole lodging and make every lodging of one office wait for the one before."""
     citizen = make_user(Role.CITIZEN, district=places["peshawar"])
@@ -183,8 +182,7 @@ def test_the_counts_are_written_at_commit_not_at_the_first_flush(app, session, m
     assert in_step(session) == []
 
 
-def test_one_complaints_change_writes_every_table_in_one_statement_on_postgresql(app, session, make_user, places,
-                                                                                  monkeypatch):
+def test_one_complaints_change_writes_every_table_in_one_statement_on_postgresql(app, session, make_user, places):
     """A round trip per table was two or three more statements for every lodging and step; SQLite (no
     data-modifying WITH) keeps one upsert per table."""
     citizen = make_user(Role.CITIZEN, district=places["peshawar"])
@@ -201,7 +199,7 @@ def test_one_complaints_change_writes_every_table_in_one_statement_on_postgresql
     assert in_step(session) == []
 
 
-def test_counts_made_in_a_savepoint_go_with_its_rollback(session, make_user, places, monkeypatch):
+def test_counts_made_in_a_savepoint_go_with_its_rollback(session, make_user, places):
     complaint = lodge(session, make_user(Role.CITIZEN, district=places["peshawar"]), places["peshawar"])
     complaint = session.get(Complaint, complaint.id)
     with session.begin_nested() as savepoint:

@@ -26,7 +26,7 @@ THREADS = 4
 EACH = 6
 
 
-def test_concurrent_lodging_and_triage_in_one_cell_lose_no_count(app, session, make_user, places, monkeypatch):
+def test_concurrent_lodging_and_triage_in_one_cell_lose_no_count(app, session, make_user, places):
     sessions = app.extensions["db_sessions"]
     district = places["peshawar"]
     citizens = [make_user(Role.CITIZEN, district=district) for _ in range(THREADS)]
@@ -68,8 +68,7 @@ def test_concurrent_lodging_and_triage_in_one_cell_lose_no_count(app, session, m
 
 @pytest.mark.postgres
 @pytest.mark.skipif(not ON_POSTGRESQL, reason="needs row locks: set TEST_DATABASE_URL=postgresql+psycopg://...")
-def test_a_lodging_still_in_progress_does_not_hold_up_another_in_the_same_office(app, session, make_user, places,
-                                                                               monkeypatch):
+def test_a_lodging_still_in_progress_does_not_hold_up_another_in_the_same_office(app, session, make_user, places):
     """Lodging A has flushed (its process, inbox and outbox rows are written) but not committed; lodging B of
     the same district × department commits meanwhile. Counted at the first flush, A would hold the cell's row
     lock and B would wait for A's commit."""

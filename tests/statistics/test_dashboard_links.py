@@ -23,7 +23,7 @@ NOW = datetime(2026, 11, 27, 20, 0, tzinfo=timezone.utc)
 
 
 @pytest.fixture()
-def spread(session, make_user, places, monkeypatch):
+def spread(session, make_user, places):
     """Forty complaints in Peshawar and Mardan, in every state, lodged 0–40 days ago, some near midnight."""
     rng = random.Random(7)
     citizen = make_user(Role.CITIZEN, district=places["peshawar"])

@@ -16,7 +16,7 @@ PARTS = ("resolved", "in_progress", "systemic", "closed_unresolved")
 
 
 @pytest.fixture()
-def lived(session, make_user, places, known, monkeypatch):
+def lived(session, make_user, places, known):
     """The hand-worked data set, plus complaints moved by the services: one resolved and awaiting the
     rating, one reopened and with the DC again, one closed satisfied, one systemic; and one closed
     while its resolution was rejected (a state no shipped step leaves, kept here so the part shows)."""
