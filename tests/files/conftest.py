@@ -37,10 +37,10 @@ def store(backend, tmp_path) -> files.FileStore:
 @pytest.fixture()
 def app(db_url, engine, tmp_path, backend):
     """The test app (see tests/conftest.py) keeping its files in `backend`."""
-    from tests.conftest import _reset
+    from tests.conftest import reset_database
 
     app = create_app({"TESTING": True, "DATABASE_URL": db_url, "UPLOAD_DIR": str(tmp_path / "uploads"),
                       "WTF_CSRF_ENABLED": False, **backend})
     yield app
     app.extensions["db_engine"].dispose()
-    _reset(engine)
+    reset_database(engine)
