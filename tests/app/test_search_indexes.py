@@ -10,10 +10,13 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, insert, select, text
 
-from app.models import Complaint, ComplaintStatus, District, Role, utcnow
+from app import create_app
+from app.models import Category, Complaint, ComplaintStatus, District, Role, User, utcnow
 from app.services import organisation
 from app.services.casework import complaints, search, similar
 from app.services.casework.scope import complaint_filter
+from tests.app.helpers import cheap_password_hashing
+from tests.conftest import reset_database, seeded_places, user_maker
 
 ON_POSTGRESQL = os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql")
 pytestmark = [
@@ -26,34 +29,56 @@ RARE = "xylophone"  # in every 5,000th complaint
 URDU_RARE = "گڑھا"  # in every 4,000th
 
 
-@pytest.fixture()
-def many(session, make_user):
+@pytest.fixture(scope="module")
+def app(db_url, engine, tmp_path_factory):
+    """One app for the module, and the database emptied after its last test, not after each: its tests only
+    read (EXPLAIN) the 20,000 complaints, which took 6.6 s to write and analyse for each of them."""
+    app = create_app({"TESTING": True, "DATABASE_URL": db_url, "WTF_CSRF_ENABLED": False,
+                      "UPLOAD_DIR": str(tmp_path_factory.mktemp("uploads"))})
+    yield app
+    app.extensions["db_engine"].dispose()
+    reset_database(engine)
+
+
+@pytest.fixture(scope="module")
+def written(app) -> dict:
     """ROWS complaints over every district and category (written directly: no processes needed here)."""
-    citizen = make_user(Role.CITIZEN)
-    districts = list(session.scalars(select(District)))
-    categories = [c for _, cs in organisation.categories_by_department(session) for c in cs]
-    chance, now = random.Random(14), utcnow()
-    rows = []
-    for n in range(1, ROWS + 1):
-        district, kind = districts[n % len(districts)], categories[n % len(categories)]
-        words = " ".join(chance.choice(WORDS) for _ in range(6))
-        extra = (f" {RARE}" if n % 5000 == 0 else "") + (f" {URDU_RARE}" if n % 4000 == 0 else "")
-        rows.append({
-            "tracking_number": f"KP-1901-{n:07d}", "citizen_id": citizen.id, "category_id": kind.id,
-            "department_id": kind.department_id, "district_id": district.id, "division_id": district.division_id,
-            "subject": f"Complaint {n} about {chance.choice(WORDS)}", "description": f"{words}{extra} near house {n}",
-            "status": ComplaintStatus.CLOSED if n % 3 else ComplaintStatus.IN_PROGRESS, "escalation_level": 0,
-            "reopen_count": 0, "created_at": now - timedelta(minutes=n), "updated_at": now,
-            "latitude": 34.0 + chance.random() * 2, "longitude": 71.0 + chance.random() * 2,
-        })
-    session.execute(insert(Complaint), rows)
-    session.commit()
-    # As autovacuum leaves a table: the rows earlier tests deleted gone from the table and its indexes, and
-    # fresh statistics (VACUUM cannot run inside a transaction, hence a connection of its own).
-    with session.get_bind().connect().execution_options(isolation_level="AUTOCOMMIT") as own:
-        own.execute(text("VACUUM ANALYZE complaints"))
-    return {"districts": districts, "categories": categories,
-            "readers": {"cs": make_user(Role.CHIEF_SECRETARY), "dc": make_user(Role.DEPUTY_COMMISSIONER)}}
+    with pytest.MonkeyPatch.context() as patch, app.extensions["db_sessions"]() as session:
+        cheap_password_hashing(patch)
+        make_user = user_maker(session, seeded_places(session))
+        citizen = make_user(Role.CITIZEN)
+        districts = list(session.scalars(select(District)))
+        categories = [c for _, cs in organisation.categories_by_department(session) for c in cs]
+        chance, now = random.Random(14), utcnow()
+        rows = []
+        for n in range(1, ROWS + 1):
+            district, kind = districts[n % len(districts)], categories[n % len(categories)]
+            words = " ".join(chance.choice(WORDS) for _ in range(6))
+            extra = (f" {RARE}" if n % 5000 == 0 else "") + (f" {URDU_RARE}" if n % 4000 == 0 else "")
+            rows.append({
+                "tracking_number": f"KP-1901-{n:07d}", "citizen_id": citizen.id, "category_id": kind.id,
+                "department_id": kind.department_id, "district_id": district.id, "division_id": district.division_id,
+                "subject": f"Complaint {n} about {chance.choice(WORDS)}", "description": f"{words}{extra} near house {n}",
+                "status": ComplaintStatus.CLOSED if n % 3 else ComplaintStatus.IN_PROGRESS, "escalation_level": 0,
+                "reopen_count": 0, "created_at": now - timedelta(minutes=n), "updated_at": now,
+                "latitude": 34.0 + chance.random() * 2, "longitude": 71.0 + chance.random() * 2,
+            })
+        session.execute(insert(Complaint), rows)
+        session.commit()
+        # As autovacuum leaves a table: the rows earlier tests deleted gone from the table and its indexes, and
+        # fresh statistics (VACUUM cannot run inside a transaction, hence a connection of its own).
+        with session.get_bind().connect().execution_options(isolation_level="AUTOCOMMIT") as own:
+            own.execute(text("VACUUM ANALYZE complaints"))
+        return {"districts": [d.id for d in districts], "categories": [c.id for c in categories],
+                "readers": {"cs": make_user(Role.CHIEF_SECRETARY).id, "dc": make_user(Role.DEPUTY_COMMISSIONER).id}}
+
+
+@pytest.fixture()
+def many(session, written):
+    """The written complaints' districts, categories and two readers, in the test's own session."""
+    return {"districts": [session.get(District, i) for i in written["districts"]],
+            "categories": [session.get(Category, i) for i in written["categories"]],
+            "readers": {name: session.get(User, i) for name, i in written["readers"].items()}}
 
 
 def plan(session, statement) -> str:
