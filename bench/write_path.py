@@ -12,7 +12,9 @@ application's own work and its round trips):
 Each kind runs `--count` requests per round after a warm-up, rounds interleaved (baseline, lodging,
 assign, resolve, baseline, ...) so a neighbour's load hits them alike; the median of the rounds is
 printed: ms of CPU (this process, which includes the driver's side of every round trip), ms of wall
-time, statements sent, and the CPU ratio baseline / kind (1.0 would be as cheap as the bare insert).
+time, statements sent, and the CPU ratio baseline / kind (1.0 would be as cheap as the bare insert);
+then the CPU the PostgreSQL server's processes used per request, when the server runs on this machine (every
+client of it counts: run it on an otherwise idle server), and the ratio of both CPUs together.
 Rate limits are raised (they are not what is measured, but their counter write still happens).
 """
 from __future__ import annotations
@@ -23,6 +25,7 @@ import os
 import statistics
 import time
 import uuid
+from pathlib import Path
 
 from sqlalchemy import event, select
 from sqlalchemy.engine import Engine
@@ -48,15 +51,35 @@ class Counter:
         self.statements += 1
 
 
+def database_cpu() -> float | None:
+    """Seconds of CPU every PostgreSQL process of this machine has used (its backends, WAL writer, checkpointer,
+    autovacuum), from /proc; None when none is visible (the server runs elsewhere)."""
+    total, seen, tick = 0.0, False, os.sysconf("SC_CLK_TCK")
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:  # the process ended meanwhile
+            continue
+        name, rest = text[text.index("(") + 1:text.rindex(")")], text[text.rindex(")") + 2:].split()
+        if name.startswith("postgres"):
+            seen = True
+            total += (int(rest[11]) + int(rest[12])) / tick  # utime, stime
+    return total if seen else None
+
+
 def measure(requests, counter: Counter) -> dict:
-    """ms CPU, ms wall and statements per request of `requests` (a list of callables)."""
+    """ms CPU (this process, and the database server's), ms wall and statements per request of `requests`
+    (a list of callables)."""
     counter.statements = 0
+    server = database_cpu()
     wall, cpu = time.perf_counter(), time.process_time()
     for send in requests:
         send()
     n = len(requests)
-    return {"cpu": (time.process_time() - cpu) / n * 1000, "wall": (time.perf_counter() - wall) / n * 1000,
-            "statements": counter.statements / n}
+    cpu, wall = (time.process_time() - cpu) / n * 1000, (time.perf_counter() - wall) / n * 1000
+    server_after = database_cpu()
+    return {"cpu": cpu, "wall": wall, "statements": counter.statements / n,
+            "server": (server_after - server) / n * 1000 if server is not None else float("nan")}
 
 
 def _expect(response, status: int):
@@ -170,11 +193,16 @@ def _report(results: dict[str, list[dict]], args) -> None:
     floor = median["bare insert"]
     print(f"\n{args.count} requests per kind and round, {args.rounds} rounds, medians; in process (Flask test "
           f"client), PostgreSQL")
-    print(f"{'what':20} {'ms CPU':>8} {'ms wall':>8} {'stmts':>6} {'CPU x':>7} {'wall x':>7}")
+    print(f"{'what':20} {'ms CPU':>8} {'ms wall':>8} {'stmts':>6} {'CPU x':>7} {'wall x':>7} {'ms DB CPU':>10} "
+          f"{'both x':>7}")
     for name, m in median.items():
         print(f"{name:20} {m['cpu']:8.2f} {m['wall']:8.2f} {m['statements']:6.1f} "
-              f"{floor['cpu'] / m['cpu']:7.2f} {floor['wall'] / m['wall']:7.2f}")
-    print("x: the bare insert's figure divided by this one (1.00 = as cheap as one insert and a commit)")
+              f"{floor['cpu'] / m['cpu']:7.2f} {floor['wall'] / m['wall']:7.2f} {m['server']:10.2f} "
+              f"{(floor['cpu'] + floor['server']) / (m['cpu'] + m['server']):7.2f}")
+    print("x: the bare insert's figure divided by this one (1.00 = as cheap as one insert and a commit)\n"
+          "DB CPU: the PostgreSQL server's processes on this machine (/proc; nan when it runs elsewhere), at the\n"
+          "resolution of the kernel's clock ticks (10 ms) over a round; both x: the bare insert's CPU of this process\n"
+          "and the server together, divided by this one's: what one machine running both would see")
 
 
 if __name__ == "__main__":
