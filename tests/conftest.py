@@ -8,6 +8,7 @@ deployed diagram.
 from __future__ import annotations
 
 import itertools
+import shutil
 import sqlite3
 import os
 import uuid
@@ -15,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, delete, event, insert, make_url, select, text, update
+from sqlalchemy import inspect as sa_inspect
 from flask import Flask
 from jinja2 import BytecodeCache
 from werkzeug.routing import rules as werkzeug_rules
@@ -260,9 +262,9 @@ BEGIN SELECT RAISE(ABORT, 'complaint_events is append-only'); END
 class SavedRows:
     """The rows a module's costly set-up wrote, read once and written back before each of its tests.
 
-    For a module whose many tests each need the same world (tests/app/test_access_matrix.py: about 1,460
-    cells; building its world was 0.29 of a cell's 0.5 s): build it once, keep its rows, let `reset_database`
-    empty the tables after each test as usual, and put the rows back before the next one. Only what
+    For a module whose many tests each need the same world (`BuiltOnce`; tests/app/test_access_matrix.py: about
+    1,460 cells, and building its world was 0.29 of a cell's 0.5 s): build it once, keep its rows, let
+    `reset_database` empty the tables after each test as usual, and put the rows back before the next one. Only what
     `reset_database` empties is kept (WRITTEN and the users): a set-up that changes the organisation or
     deploys a diagram cannot be saved so.
     """
@@ -284,6 +286,48 @@ class SavedRows:
             for table, rows in self.rows:
                 if rows:
                     conn.execute(insert(table), rows)
+
+
+class BuiltOnce:
+    """A world built once for a module on an app of its own, and put back before each of its tests.
+
+    `build(app, session, make_user, places)` makes it and returns what tests need of it: a dict whose values are
+    plain (ids, codes) or rows (ORM objects). Kept: the rows written (`SavedRows`), the files stored, the rows'
+    identities and `tests.app.helpers.snapshot` of the database; then the database is emptied as after a test.
+    `put_back(app, session)` writes it all back for one test, checks the snapshot is the same again, and
+    returns the dict with each row read anew in that test's session.
+    """
+
+    def __init__(self, db_url, engine, tmp_path_factory, build):
+        from tests.app.helpers import cheap_password_hashing, snapshot
+
+        self.engine, self.uploads = engine, tmp_path_factory.mktemp("built-once") / "uploads"
+        builder = create_app({"TESTING": True, "DATABASE_URL": db_url, "UPLOAD_DIR": str(self.uploads),
+                              "WTF_CSRF_ENABLED": False})
+        with pytest.MonkeyPatch.context() as patch, builder.extensions["db_sessions"]() as session:
+            cheap_password_hashing(patch)
+            places = seeded_places(session)
+            built = build(builder, session, user_maker(session, places), places)
+            self.refs = {name: self._ref(value) for name, value in built.items()}
+            self.state = snapshot(session)
+        self.rows = SavedRows(engine)
+        builder.extensions["db_engine"].dispose()
+        reset_database(engine)
+
+    @staticmethod
+    def _ref(value):
+        row = sa_inspect(value, raiseerr=False)
+        return (type(value), row.identity) if row is not None and getattr(row, "identity", None) else value
+
+    def put_back(self, app, session) -> dict:
+        from tests.app.helpers import snapshot
+
+        self.rows.write_back(self.engine)
+        if self.uploads.exists():
+            shutil.copytree(self.uploads, app.config["UPLOAD_DIR"], dirs_exist_ok=True)
+        assert snapshot(session) == self.state, "the saved world did not come back whole"
+        return {name: session.get(ref[0], ref[1]) if isinstance(ref, tuple) and isinstance(ref[0], type) else ref
+                for name, ref in self.refs.items()}
 
 
 @pytest.fixture(autouse=True)

@@ -13,24 +13,21 @@ from __future__ import annotations
 
 import io
 import re
-import shutil
 from dataclasses import dataclass
 from datetime import date, timedelta
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 from sqlalchemy import select
 
-from app import create_app
 from app.models import Channel, Notification, ProcessDefinition, Role, User, UserSession
 from app.services.people import accounts, user_sessions
 from app.services.interop import api_keys, api_tokens
 from app.services.casework import complaints
 from app.services import closures, organisation
-from tests.app.helpers import assign, cheap_password_hashing, jpeg_bytes, lodge, open_tasks, snapshot, store_of
+from tests.app.helpers import assign, jpeg_bytes, lodge, open_tasks, snapshot, store_of
 from tests.app.media import phone_jpeg
-from tests.conftest import PASSWORD, SavedRows, login, reset_database, seeded_places, user_maker
+from tests.conftest import PASSWORD, BuiltOnce, login
 
 ROLES = (
     "owner",  # the citizen who lodged the complaint (Peshawar)
@@ -268,41 +265,16 @@ class World:
     closure_id: int  # a day the province's offices are closed
 
 
-@dataclass
-class SavedWorld:
-    """The world as built once for the module: its rows, its stored photo, what a cell compares."""
-
-    rows: SavedRows
-    uploads: Path
-    ids: dict  # World's fields, with users by id
-    state: tuple  # helpers.snapshot of it
-
-
 @pytest.fixture(scope="module")
-def saved_world(db_url, engine, tmp_path_factory) -> SavedWorld:
+def built_world(db_url, engine, tmp_path_factory) -> BuiltOnce:
     """The world is the same for every cell and cost 0.3 s to build (users, a lodging with a photo, an
     assignment): it is built once, and each cell gets its rows and its photo back (`world`)."""
-    uploads = tmp_path_factory.mktemp("world") / "uploads"
-    builder = create_app({"TESTING": True, "DATABASE_URL": db_url, "UPLOAD_DIR": str(uploads),
-                          "WTF_CSRF_ENABLED": False})
-    with pytest.MonkeyPatch.context() as patch, builder.extensions["db_sessions"]() as session:
-        cheap_password_hashing(patch)
-        places = seeded_places(session)
-        ids = build_world(builder, session, user_maker(session, places), places)
-        state = snapshot(session)
-    saved = SavedWorld(SavedRows(engine), uploads, ids, state)
-    builder.extensions["db_engine"].dispose()
-    reset_database(engine)
-    return saved
+    return BuiltOnce(db_url, engine, tmp_path_factory, build_world)
 
 
 @pytest.fixture()
-def world(app, engine, session, saved_world: SavedWorld, tmp_path) -> World:
-    saved_world.rows.write_back(engine)
-    shutil.copytree(saved_world.uploads, app.config["UPLOAD_DIR"], dirs_exist_ok=True)
-    assert snapshot(session) == saved_world.state
-    people = {name: session.get(User, saved_world.ids[name]) for name in ("owner", "officer", "dc", "blocked")}
-    return World(**{**saved_world.ids, **people})
+def world(app, session, built_world: BuiltOnce) -> World:
+    return World(**built_world.put_back(app, session))
 
 
 def build_world(app, session, make_user, places) -> dict:
@@ -325,7 +297,7 @@ def build_world(app, session, make_user, places) -> dict:
     browser_id = session.scalar(select(UserSession.id).where(UserSession.key_hash == user_sessions.hash_key(browser)))
     closure = closures.add_closure(session, make_user(Role.ADMIN), date(2027, 3, 9), None, "Eid ul-Fitr, provincial")
     session.commit()
-    return dict(owner=owner.id, officer=officer.id, dc=dc.id, blocked=blocked.id, complaint_id=complaint.id,
+    return dict(owner=owner, officer=officer, dc=dc, blocked=blocked, complaint_id=complaint.id,
                 task_id=action.id, attachment_id=attachment.id, department_ids=departments, api_key_id=api_key.id,
                 notification_ids=dict(received), owner_browser_id=browser_id, owner_phone_id=phone.row.id,
                 closure_id=closure.id)
