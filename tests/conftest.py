@@ -12,6 +12,7 @@ import shutil
 import sqlite3
 import os
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -314,10 +315,19 @@ class BuiltOnce:
         builder.extensions["db_engine"].dispose()
         reset_database(engine)
 
-    @staticmethod
-    def _ref(value):
+    @classmethod
+    def _ref(cls, value):
+        """A row as its model and identity (inside dicts too), anything else as it is."""
+        if isinstance(value, dict):
+            return {key: cls._ref(item) for key, item in value.items()}
         row = sa_inspect(value, raiseerr=False)
-        return (type(value), row.identity) if row is not None and getattr(row, "identity", None) else value
+        return _RowRef(type(value), row.identity) if row is not None and getattr(row, "identity", None) else value
+
+    @classmethod
+    def _read(cls, session, ref):
+        if isinstance(ref, dict):
+            return {key: cls._read(session, item) for key, item in ref.items()}
+        return session.get(ref.model, ref.identity) if isinstance(ref, _RowRef) else ref
 
     def put_back(self, app, session) -> dict:
         from tests.app.helpers import snapshot
@@ -326,8 +336,13 @@ class BuiltOnce:
         if self.uploads.exists():
             shutil.copytree(self.uploads, app.config["UPLOAD_DIR"], dirs_exist_ok=True)
         assert snapshot(session) == self.state, "the saved world did not come back whole"
-        return {name: session.get(ref[0], ref[1]) if isinstance(ref, tuple) and isinstance(ref[0], type) else ref
-                for name, ref in self.refs.items()}
+        return self._read(session, self.refs)
+
+
+@dataclass(frozen=True)
+class _RowRef:
+    model: type
+    identity: tuple
 
 
 @pytest.fixture(autouse=True)

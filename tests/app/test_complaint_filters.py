@@ -13,13 +13,22 @@ from app.blueprints import complaints as complaints_page
 from app.models import ComplaintStatus, Role, utcnow
 from app.services.casework import complaint_filters
 from tests.app.helpers import lodge
-from tests.conftest import login
+from tests.conftest import BuiltOnce, login
 
 TRACKING = re.compile(r"KP-\d{4}-\d{7}")
 
 
+@pytest.fixture(scope="module")
+def built_world(db_url, engine, tmp_path_factory) -> BuiltOnce:
+    return BuiltOnce(db_url, engine, tmp_path_factory, build_world)
+
+
 @pytest.fixture()
-def world(session, make_user, places):
+def world(app, session, built_world: BuiltOnce) -> dict:
+    return built_world.put_back(app, session)
+
+
+def build_world(app, session, make_user, places) -> dict:
     """Officers in Peshawar (one inactive), Nowshera (same division) and Mardan (another division),
     and complaints of every age bucket spread over them; the keys of `complaints` name each one."""
     officers = {
