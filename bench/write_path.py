@@ -182,7 +182,10 @@ def _profile(requests) -> None:
     if os.environ.get("BENCH_PROFILE_TO"):  # a path: the raw stats too, for pstats' callers and callees
         profiler.dump_stats(os.environ["BENCH_PROFILE_TO"])
     stats = pstats.Stats(profiler).strip_dirs()
-    print(f"{len(requests)} requests profiled")
+    # Python function calls per request: nearly the same from run to run (unlike ms on a shared VM), so it tells
+    # a small change's effect on the interpreter's work where timings drown it in noise.
+    print(f"{len(requests)} requests profiled; {stats.total_calls / len(requests):,.0f} Python function calls "
+          f"per request ({stats.prim_calls / len(requests):,.0f} primitive)")
     stats.sort_stats("tottime").print_stats(40)
     stats.sort_stats("cumulative").print_stats(60)
 

@@ -25,7 +25,7 @@ from functools import partial
 
 from sqlalchemy import bindparam, insert, inspect, select, update
 from sqlalchemy.orm import Session, joinedload, selectinload, sessionmaker, undefer
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.attributes import NEVER_SET, NO_VALUE, set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from ...models import Complaint, ComplaintEvent, InstanceStatus, Notification, ProcessInstance, statistics_upkeep, utcnow
@@ -205,13 +205,7 @@ def _write_changed(session: Session, rows: list, *, versioned: bool, now: dateti
     columns = {column.key for column in table.columns} - {"id", "lock_version"}
     shapes: dict[tuple[str, ...], list[tuple[object, dict]]] = {}
     for row in rows:
-        changed = {}
-        for attribute in inspect(row).attrs:
-            if attribute.key not in columns:
-                continue
-            history = attribute.history
-            if history.added and (not history.deleted or history.added[0] != history.deleted[0]):
-                changed[attribute.key] = history.added[0]
+        changed = _changed_columns(row, columns)
         if versioned:
             changed["updated_at"] = now
         if changed:
@@ -235,6 +229,24 @@ def _write_changed(session: Session, rows: list, *, versioned: bool, now: dateti
                 set_committed_value(row, key, value)
             if versioned:
                 set_committed_value(row, "lock_version", row.lock_version + 1)
+
+
+def _changed_columns(row, columns: set[str]) -> dict:
+    """The columns among `columns` whose value `row` changed since it was loaded, with their new values.
+
+    Read from what the ORM keeps of a changed attribute (its value as loaded, in `committed_state`), as its
+    flush does, not from every attribute's history: asking each attribute for its history (relationships
+    too) took 0.2 ms per instance, a tenth of the sweep's own writing. A value set to what it already was is
+    not a change; an attribute that was not loaded (its old value unknown) is written."""
+    state = inspect(row)
+    current = state.dict
+    changed = {}
+    for key, loaded in state.committed_state.items():
+        if key in columns and key in current:
+            value = current[key]
+            if loaded is NO_VALUE or loaded is NEVER_SET or loaded != value:
+                changed[key] = value
+    return changed
 
 
 def _fire_one_by_one(session_factory, ids: list[int], now: datetime, result: SweepResult) -> int:
