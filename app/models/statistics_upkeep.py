@@ -48,7 +48,6 @@ from .statistics import AGGREGATES, StatCell, StatCitizens, StatDay, StatOfficer
 
 PKT_OFFSET = timedelta(hours=5)  # Pakistan has no daylight saving: a day is UTC+5
 HOUR = timedelta(hours=1)
-UPSERT_PARAMETERS = 30_000  # bound parameters per upsert statement (SQLite allows 32,766)
 
 
 def pk_day(moment: datetime) -> date:
@@ -174,8 +173,8 @@ class Deltas:
         return out
 
     def write(self, connection) -> None:
-        """One multi-row upsert per table (per chunk): a round trip per table, not per row; on PostgreSQL
-        the few rows of one complaint's change (every lodging, every step) in one statement for all tables."""
+        """On PostgreSQL the few rows of one complaint's change (every lodging, every step) in one statement for
+        all tables; otherwise one upsert statement per table, sent once for all its rows."""
         dialect = connection.dialect.name
         changes = list(self.by_model().items())
         for model, rows in changes:
@@ -191,22 +190,12 @@ class Deltas:
             })
             return
         for model, rows in changes:
-            table = model.__table__
-            counts = [c.name for c in table.columns if not c.primary_key]
-            if len(rows) == 1 or (dialect != "postgresql" and len(rows) <= COMBINED_ROWS):
-                # A single complaint's change (every lodging, every step): one statement made once per table
-                # and reused, a row at a time on SQLite (no round trip), instead of a new multi-row statement,
-                # which SQLAlchemy cannot cache, compiled each time. PostgreSQL gets here with many rows (a
-                # sweep's batch): one multi-row statement per table, a round trip each.
-                for row in rows:
-                    connection.execute(_one_row_upsert(dialect, model), row)
-                continue
-            # Keys are unique within `rows`, as one upsert statement needs; chunks stay
-            # under SQLite's limit of bound parameters per statement.
-            size = max(1, UPSERT_PARAMETERS // len(table.columns))
-            for start in range(0, len(rows), size):
-                statement = _insert(dialect, table).values(rows[start:start + size])
-                connection.execute(_counting_up(statement, table, counts))
+            # One statement made once per table and reused: a single complaint's change (every lodging, every step)
+            # a row at a time on SQLite (no round trip); many rows (a sweep's batch) as one executemany, which the
+            # driver sends in one pipeline. A multi-row VALUES statement, as this was, is new SQL for every batch:
+            # SQLAlchemy compiled its thousands of parameters each time, a tenth of the sweep's commit. The rows keep
+            # their order (stat_cells first, keys sorted), which keeps two writers from waiting on each other.
+            connection.execute(_one_row_upsert(dialect, model), rows if len(rows) > 1 else rows[0])
 
 
 def _insert(dialect: str, table):
