@@ -89,12 +89,12 @@ def tasks_in_state(workflow, state: int):
         lowest = TaskState.FUTURE
     else:
         lowest = TaskState.COMPLETED
-    tasks = workflow.tasks
+    child_task = workflow.tasks.__getitem__  # map() over it: no generator frame per task visited
     stack = [workflow.task_tree]
     while stack:
         task = stack.pop()
         current = task._state
         if task._children and current >= lowest:
-            stack.extend(tasks[child] for child in reversed(task._children))
+            stack.extend(map(child_task, reversed(task._children)))
         if current & state:
             yield task

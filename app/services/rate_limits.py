@@ -25,7 +25,7 @@ import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import and_, case, delete, event, or_, select, update
+from sqlalchemy import and_, bindparam, case, delete, event, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -59,19 +59,31 @@ def hit(session: Session, bucket: str, *, limit: int, window_seconds: int, now: 
     now = now or utcnow()
     elapsed = (now - _EPOCH).total_seconds()
     start = _EPOCH + timedelta(seconds=int(elapsed // window_seconds) * window_seconds)
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    statement = (
-        dialect.insert(RateLimitCounter)
-        .values(bucket=bucket, window_start=start, count=1)
-        .on_conflict_do_update(
-            index_elements=[RateLimitCounter.bucket, RateLimitCounter.window_start],
-            set_={"count": RateLimitCounter.count + 1},
-        )
-        .returning(RateLimitCounter.count)
-    )
-    count = session.execute(statement).scalar_one()
+    statement = _counting_one(session.get_bind().dialect.name)
+    count = session.execute(statement, {"bucket": bucket, "window_start": start}).scalar_one()
     retry_after = max(1, math.ceil((start + timedelta(seconds=window_seconds) - now).total_seconds()))
     return Decision(count <= limit, count, limit, retry_after)
+
+
+_COUNTING_ONE: dict[str, object] = {}
+
+
+def _counting_one(dialect_name: str):
+    """The upsert that counts one request in a bucket's window, its values bound at execution: made once per
+    dialect, not at every request (every lodging and sign-in counts one; building it took a fifth of a ms)."""
+    statement = _COUNTING_ONE.get(dialect_name)
+    if statement is None:
+        dialect = postgresql if dialect_name == "postgresql" else sqlite
+        statement = _COUNTING_ONE[dialect_name] = (
+            dialect.insert(RateLimitCounter)
+            .values(bucket=bindparam("bucket"), window_start=bindparam("window_start"), count=1)
+            .on_conflict_do_update(
+                index_elements=[RateLimitCounter.bucket, RateLimitCounter.window_start],
+                set_={"count": RateLimitCounter.count + 1},
+            )
+            .returning(RateLimitCounter.count)
+        )
+    return statement
 
 
 # session.info keys: counts waiting for the unit of work's commit, and counts its rollback undid.

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, and_, func, null, select, text, true, union_all
+from sqlalchemy import Select, and_, bindparam, func, null, select, text, true, union_all
 from sqlalchemy.orm import Session, joinedload
 
 from ...models import (
@@ -196,18 +196,8 @@ def _category_and_district(session: Session, category_id: int | None, district_i
     # The category with its department: whether it is offered depends on both.
     with_department = [joinedload(Category.department)]
     if category_id and district_id:
-        # PostgreSQL: the complaint's id too (once per query, not per row): its row is then inserted whole, with
-        # its number and first deadline, in the flush of its process and inbox (an INSERT, not INSERT + UPDATE).
-        reserved = (select(func.nextval(func.pg_get_serial_sequence("complaints", "id"))).scalar_subquery()
-                    if session.get_bind().dialect.name == "postgresql" else null())
-        found = session.execute(
-            select(Category, District, ProcessDefinition, User, reserved).join_from(Category, District, true())
-            .outerjoin(ProcessDefinition, deployments.default_version())
-            .outerjoin(User, and_(*outbox.district_dcs(District.id)))
-            .options(*with_department)
-            .where(Category.id == category_id, District.id == district_id)
-            .order_by(User.id)
-        ).all()
+        found = session.execute(_lodging_reads(session.get_bind().dialect.name),
+                                {"category_id": category_id, "district_id": district_id}).all()
         if found:
             category, district, definition, _, complaint_id = found[0]
             dcs = [row[3] for row in found if row[3] is not None]
@@ -215,6 +205,29 @@ def _category_and_district(session: Session, category_id: int | None, district_i
     category = session.get(Category, category_id, options=with_department) if category_id else None
     district = session.get(District, district_id) if district_id else None
     return category, district, _ReadWithThem()
+
+
+_LODGING_READS: dict[str, Select] = {}
+
+
+def _lodging_reads(dialect_name: str) -> Select:
+    """The query of `_category_and_district`, made once per dialect with its ids bound at execution (building it
+    at every lodging cost a fifth of its time)."""
+    statement = _LODGING_READS.get(dialect_name)
+    if statement is None:
+        # PostgreSQL: the complaint's id too (once per query, not per row): its row is then inserted whole, with
+        # its number and first deadline, in the flush of its process and inbox (an INSERT, not INSERT + UPDATE).
+        reserved = (select(func.nextval(func.pg_get_serial_sequence("complaints", "id"))).scalar_subquery()
+                    if dialect_name == "postgresql" else null())
+        statement = _LODGING_READS[dialect_name] = (
+            select(Category, District, ProcessDefinition, User, reserved).join_from(Category, District, true())
+            .outerjoin(ProcessDefinition, deployments.default_version())
+            .outerjoin(User, and_(*outbox.district_dcs(District.id)))
+            .options(joinedload(Category.department))
+            .where(Category.id == bindparam("category_id"), District.id == bindparam("district_id"))
+            .order_by(User.id)
+        )
+    return statement
 
 
 def get_complaint_for(session: Session, user: User, complaint_id: int) -> Complaint:

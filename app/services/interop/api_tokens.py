@@ -12,7 +12,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from ...models import ApiToken, User, utcnow
@@ -52,12 +52,16 @@ def issue_token(session: Session, user: User, *, lifetime: timedelta, now: datet
     return IssuedToken(token, row)
 
 
+# Made once, the hash bound at execution: every API request authenticates, and building the query each time cost
+# a tenth of the reading.
+_TOKEN_WITH_USER = select(ApiToken).where(ApiToken.token_hash == bindparam("token_hash")).options(
+    joinedload(ApiToken.user))
+
+
 def authenticate_token(session: Session, token: str, *, now: datetime | None = None) -> ApiToken:
     """The live token row (with its user) for `token`; raises TokenRefused otherwise."""
     now = now or utcnow()
-    row = session.scalar(
-        select(ApiToken).where(ApiToken.token_hash == hash_token(token)).options(joinedload(ApiToken.user))
-    )
+    row = session.scalar(_TOKEN_WITH_USER, {"token_hash": hash_token(token)})
     if row is None:
         raise TokenRefused(_l("The token is not valid. Sign in again."))
     if row.revoked_at is not None:

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -43,9 +43,14 @@ def request_hash(fields: Mapping[str, object], photos: Sequence[bytes]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+# Made once, its values bound at execution (every lodging from a phone asks it).
+_KEY_OF_USER = select(IdempotencyKey).where(IdempotencyKey.user_id == bindparam("user_id"),
+                                            IdempotencyKey.key == bindparam("key"))
+
+
 def find_replay(session: Session, user: User, key: str, fingerprint: str) -> Complaint | None:
     """The complaint lodged earlier under `key`, or None; Invalid when the key came with another body."""
-    row = session.scalar(select(IdempotencyKey).where(IdempotencyKey.user_id == user.id, IdempotencyKey.key == key))
+    row = session.scalar(_KEY_OF_USER, {"user_id": user.id, "key": key})
     if row is None:
         return None
     if row.request_hash != fingerprint:
