@@ -156,6 +156,9 @@ def main() -> None:
         for send in resolutions(warm):
             send()
     if args.profile:
+        if args.profile != "lodging":
+            for _ in range(args.count):  # the complaints whose tasks are profiled
+                lodge()
         if args.profile == "officer resolves":
             for send in assignments(args.count):  # the officers' tasks to resolve
                 send()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from ...models import (
@@ -45,10 +45,14 @@ PREFETCHED = "projection.open_tasks"
 
 def open_task_rows(session: Session, instance_id: int) -> list[HumanTask]:
     """An instance's open inbox rows, read again from the database (what was loaded before is refreshed)."""
-    return list(session.scalars(
-        select(HumanTask).where(HumanTask.instance_id == instance_id, HumanTask.completed_at.is_(None))
-        .order_by(HumanTask.id).execution_options(populate_existing=True)
-    ))
+    return list(session.scalars(_OPEN_TASK_ROWS, {"instance_id": instance_id}))
+
+
+# Made once, the id bound at execution (every step reads it).
+_OPEN_TASK_ROWS = (
+    select(HumanTask).where(HumanTask.instance_id == bindparam("instance_id"), HumanTask.completed_at.is_(None))
+    .order_by(HumanTask.id).execution_options(populate_existing=True)
+)
 
 
 def prefetch_open_tasks(session: Session, instance_ids) -> None:
