@@ -165,9 +165,23 @@ def test_an_instance_that_cannot_be_restored_is_reported_and_the_others_still_fi
     assert state[broken].next_timer_due_at > now + timedelta(minutes=4)
 
 
-def test_the_forking_worker_warms_up_before_its_first_fork_and_keeps_no_connection(app):
+@pytest.fixture()
+def collector_put_back():
+    """The garbage collector as it was, after a test that sets it as a worker does (for the whole process)."""
+    import gc
+
+    thresholds = gc.get_threshold()
+    yield
+    gc.unfreeze()
+    gc.set_threshold(*thresholds)
+
+
+def test_the_forking_worker_warms_up_before_its_first_fork_and_keeps_no_connection(app, collector_put_back):
     """What each work horse would do again on its one job is done once in the parent: the ORM configured,
-    the default diagram parsed, the sweep's query compiled; and no pooled connection is left to cross a fork."""
+    the default diagram parsed, the sweep's query compiled; and no pooled connection is left to cross a fork.
+    What exists then is kept out of the garbage collector's full runs, which run on the young less often."""
+    import gc
+
     from sqlalchemy.orm import configure_mappers
 
     from app.services.casework import deployments
@@ -176,8 +190,12 @@ def test_the_forking_worker_warms_up_before_its_first_fork_and_keeps_no_connecti
     deployments._DIAGRAMS.clear()
     engine = app.extensions["db_engine"]
     compiled_before = len(engine._compiled_cache)
+    gc.unfreeze()
 
     warm_before_forking(app)
+
+    assert gc.get_freeze_count() > 10_000  # the modules, mappers and diagram at least
+    assert gc.get_threshold()[0] == 10_000
 
     assert engine.pool.checkedout() == 0 and engine.pool.checkedin() == 0  # disposed: nothing to inherit
     assert len(engine._compiled_cache) > compiled_before  # the sweep's locking query among them
