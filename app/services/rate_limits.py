@@ -24,6 +24,7 @@ import hashlib
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from functools import cache
 
 from sqlalchemy import and_, bindparam, case, delete, event, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -65,25 +66,20 @@ def hit(session: Session, bucket: str, *, limit: int, window_seconds: int, now: 
     return Decision(count <= limit, count, limit, retry_after)
 
 
-_COUNTING_ONE: dict[str, object] = {}
-
-
+@cache
 def _counting_one(dialect_name: str):
     """The upsert that counts one request in a bucket's window, its values bound at execution: made once per
     dialect, not at every request (every lodging and sign-in counts one; building it took a fifth of a ms)."""
-    statement = _COUNTING_ONE.get(dialect_name)
-    if statement is None:
-        dialect = postgresql if dialect_name == "postgresql" else sqlite
-        statement = _COUNTING_ONE[dialect_name] = (
-            dialect.insert(RateLimitCounter)
-            .values(bucket=bindparam("bucket"), window_start=bindparam("window_start"), count=1)
-            .on_conflict_do_update(
-                index_elements=[RateLimitCounter.bucket, RateLimitCounter.window_start],
-                set_={"count": RateLimitCounter.count + 1},
-            )
-            .returning(RateLimitCounter.count)
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
+    return (
+        dialect.insert(RateLimitCounter)
+        .values(bucket=bindparam("bucket"), window_start=bindparam("window_start"), count=1)
+        .on_conflict_do_update(
+            index_elements=[RateLimitCounter.bucket, RateLimitCounter.window_start],
+            set_={"count": RateLimitCounter.count + 1},
         )
-    return statement
+        .returning(RateLimitCounter.count)
+    )
 
 
 # session.info keys: counts waiting for the unit of work's commit, and counts its rollback undid.

@@ -6,6 +6,7 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cache
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, and_, bindparam, func, null, select, text, true, union_all
@@ -207,27 +208,22 @@ def _category_and_district(session: Session, category_id: int | None, district_i
     return category, district, _ReadWithThem()
 
 
-_LODGING_READS: dict[str, Select] = {}
-
-
+@cache
 def _lodging_reads(dialect_name: str) -> Select:
     """The query of `_category_and_district`, made once per dialect with its ids bound at execution (building it
     at every lodging cost a fifth of its time)."""
-    statement = _LODGING_READS.get(dialect_name)
-    if statement is None:
-        # PostgreSQL: the complaint's id too (once per query, not per row): its row is then inserted whole, with
-        # its number and first deadline, in the flush of its process and inbox (an INSERT, not INSERT + UPDATE).
-        reserved = (select(func.nextval(func.pg_get_serial_sequence("complaints", "id"))).scalar_subquery()
-                    if dialect_name == "postgresql" else null())
-        statement = _LODGING_READS[dialect_name] = (
-            select(Category, District, ProcessDefinition, User, reserved).join_from(Category, District, true())
-            .outerjoin(ProcessDefinition, deployments.default_version())
-            .outerjoin(User, and_(*outbox.district_dcs(District.id)))
-            .options(joinedload(Category.department))
-            .where(Category.id == bindparam("category_id"), District.id == bindparam("district_id"))
-            .order_by(User.id)
-        )
-    return statement
+    # PostgreSQL: the complaint's id too (once per query, not per row): its row is then inserted whole, with
+    # its number and first deadline, in the flush of its process and inbox (an INSERT, not INSERT + UPDATE).
+    reserved = (select(func.nextval(func.pg_get_serial_sequence("complaints", "id"))).scalar_subquery()
+                if dialect_name == "postgresql" else null())
+    return (
+        select(Category, District, ProcessDefinition, User, reserved).join_from(Category, District, true())
+        .outerjoin(ProcessDefinition, deployments.default_version())
+        .outerjoin(User, and_(*outbox.district_dcs(District.id)))
+        .options(joinedload(Category.department))
+        .where(Category.id == bindparam("category_id"), District.id == bindparam("district_id"))
+        .order_by(User.id)
+    )
 
 
 def get_complaint_for(session: Session, user: User, complaint_id: int) -> Complaint:
