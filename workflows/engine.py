@@ -22,6 +22,7 @@ from SpiffWorkflow.task import TaskState
 
 from .calendar import WorkingCalendar
 from .diagram import Diagram, user_task_info
+from .state_names import name_states_once
 from .state_reader import compact_restore
 from .state_writer import compact_state, recognised
 from .task_walk import PortalWorkflow, reached_tasks
@@ -34,6 +35,8 @@ _SERIALIZER = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(SPIFF_CONF
 # The portal's workflows walk their task tree the short way (task_walk.PortalWorkflow); they are written under
 # the library's own name and read back as themselves, so a saved state is the library's, byte for byte.
 BpmnWorkflowConverter(PortalWorkflow, _SERIALIZER.registry, "BpmnWorkflow")
+# Every change of a task's state names the state for a log line, wanted or not: looked up, not worked out.
+name_states_once()
 
 
 class TaskNotOpen(Exception):

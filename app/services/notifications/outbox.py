@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
+from functools import cache
 from pathlib import Path
 
 import jinja2
@@ -407,6 +408,7 @@ def _role_names() -> dict[str, str]:
 
 _templates = jinja2.Environment(
     loader=jinja2.FileSystemLoader(MESSAGES_DIR),
+    auto_reload=False,  # the messages ship with the release: no file's time asked at every message (see _message_file)
     undefined=jinja2.StrictUndefined,
     autoescape=False,  # plain text for SMS, email and the in-app list (the page escapes it)
     trim_blocks=True,
@@ -427,7 +429,23 @@ def _render_in_app(row: Notification) -> tuple[str | None, str]:
 
 
 def template_exists(template: str) -> bool:
-    return (MESSAGES_DIR / f"{template}.en.txt").is_file()
+    return _is_message_file(MESSAGES_DIR, f"{template}.en.txt")
+
+
+def _message_file(folder: Path, template: str, language: str) -> tuple[str, str]:
+    """(file name, the language it is written in) of a message: its own language's file if there is one,
+    else the English one, with English role, month and place names in it."""
+    if _is_message_file(folder, f"{template}.{language}.txt"):
+        return f"{template}.{language}.txt", language
+    return f"{template}.en.txt", "en"
+
+
+@cache
+def _is_message_file(folder: Path, name: str) -> bool:
+    """Asked of the file system once per file: the messages ship with the release and do not change while
+    the portal runs (a new or edited message takes a restart, as a new page template does); every message
+    rendered used to ask twice."""
+    return (folder / name).is_file()
 
 
 def render(notification: Notification, *, base_url: str = "") -> tuple[str | None, str]:
@@ -440,10 +458,7 @@ def render(notification: Notification, *, base_url: str = "") -> tuple[str | Non
     With no app context (a bare script) gettext is English.
     """
     language = notification.language if notification.language in LANGUAGES else "en"
-    name, written_in = f"{notification.template}.{language}.txt", language
-    if not (MESSAGES_DIR / name).is_file():
-        # The English text, with English role, month and place names in it.
-        name, written_in = f"{notification.template}.en.txt", "en"
+    name, written_in = _message_file(MESSAGES_DIR, notification.template, language)
     language = written_in
     # Place names in the language the message is written in.
     context = _places_in(dict(notification.context or {}), written_in)
