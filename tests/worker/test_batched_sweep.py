@@ -240,6 +240,38 @@ def test_a_batch_inserts_its_timeline_lines_and_messages_without_asking_their_id
             Notification.complaint_id.in_(due), Notification.template == "complaint_escalated_staff")) >= 4
 
 
+@needs_postgres
+@pytest.mark.postgres
+def test_on_postgres_a_batch_numbers_its_new_inbox_rows_from_the_sequence_and_inserts_them_together(app, lodge):
+    """The escalations open a Commissioner's review each: the rows take their ids from the table's sequence in
+    one query and go in with one executemany, not through the flush's INSERT ... RETURNING."""
+    due = lodge(4)
+    sent = []
+
+    def note(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().upper().startswith("INSERT INTO HUMAN_TASKS"):
+            sent.append((len(parameters) if executemany else 1, "RETURNING" in statement.upper()))
+
+    engine = app.extensions["db_engine"]
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        result = timers.fire_due_timers(app.extensions["db_sessions"], batch=10)
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+
+    assert len(result.fired) == 4 and result.failed == []
+    assert sent == [(4, False)]
+    with app.extensions["db_sessions"]() as session:
+        reviews = session.execute(select(HumanTask.id, HumanTask.complaint_id, HumanTask.instance_id).where(
+            HumanTask.complaint_id.in_(due), HumanTask.element_id == "commissioner_review")).all()
+        instances = dict(session.execute(select(ProcessInstance.complaint_id, ProcessInstance.id).where(
+            ProcessInstance.complaint_id.in_(due))).all())
+        later = session.scalar(text("SELECT nextval(pg_get_serial_sequence('human_tasks', 'id'))"))
+    assert sorted(complaint for _, complaint, _ in reviews) == sorted(due)
+    assert all(instance == instances[complaint] for _, complaint, instance in reviews)
+    assert max(task_id for task_id, _, _ in reviews) < later  # numbered by the sequence: no later row collides
+
+
 def test_an_instance_changed_after_the_batch_read_it_sends_the_batch_one_by_one(app, lodge, monkeypatch, caplog):
     """The batched write keeps the version check: a row whose version moved (another writer, as SQLite's
     missing row locks allow) fails the batch's write, which rolls back and fires each instance on its own."""

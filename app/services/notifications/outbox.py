@@ -161,9 +161,9 @@ def hold_task_announcements(session: Session) -> None:
 
 
 def send_held_task_announcements(session: Session) -> None:
-    """Flush (the held tasks get their ids) and queue their messages; ends the holding."""
+    """Flush if a held task has no id yet (the flush gives it one) and queue their messages; ends the holding."""
     held = session.info.pop(HELD_ANNOUNCEMENTS, None) or []
-    if held:
+    if any(row.id is None for _, row, _, _ in held):
         session.flush()
     for complaint, row, context, now in held:
         _announce_task(session, complaint, row, context, now)
