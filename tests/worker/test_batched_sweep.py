@@ -214,6 +214,33 @@ def test_a_batch_writes_its_instances_in_a_statement_per_shape_not_one_per_insta
         assert set(versions) == {2}  # lodged at 1, moved once: the next version, as the ORM would have written
 
 
+def test_the_rows_a_batch_wrote_itself_are_left_clean_for_its_flush(app, lodge, monkeypatch):
+    """The instances and complaints the batch wrote with its own UPDATEs leave the session's changed rows, as
+    a flush leaves what it wrote: the batch's flush and commit do not work through them again."""
+    due = lodge(5)
+    still_changed = []
+    real_write = timers._write_complaints
+
+    def write_and_look(session, complaints, *, now):
+        real_write(session, complaints, now=now)
+        still_changed.extend(type(row).__name__ for row in session.dirty
+                             if isinstance(row, (ProcessInstance, Complaint)))
+
+    monkeypatch.setattr(timers, "_write_complaints", write_and_look)
+
+    result = timers.fire_due_timers(app.extensions["db_sessions"], batch=10)
+
+    assert len(result.fired) == 5 and still_changed == []
+    now = utcnow()
+    state = escalations(app, due)
+    assert all(s.escalated_once(now) for s in state.values()), state
+    with app.extensions["db_sessions"]() as session:
+        complaints = session.scalars(select(Complaint).where(Complaint.id.in_(due))).all()
+        assert all(c.escalation_level == 1 and c.next_deadline_at is not None for c in complaints)
+        assert set(session.scalars(select(ProcessInstance.lock_version).where(
+            ProcessInstance.complaint_id.in_(due)))) == {2}
+
+
 def test_a_batch_inserts_its_timeline_lines_and_messages_without_asking_their_ids_back(app, lodge, make_user):
     make_user(Role.DEPUTY_COMMISSIONER)  # someone to tell of the escalations besides the citizen
     due = lodge(4)

@@ -115,11 +115,10 @@ def sync_instance(
             new_rows.append(row)
             if task.escalation_level:
                 _record_escalation(session, complaint, row, task.escalation_level, now)
-        row.assignee_id = _user_id(task.assignee)
         # A transfer moves the complaint; tasks still open (a Commissioner's review)
         # follow it to the new district's and division's readers.
-        row.district_id, row.division_id = complaint.district_id, complaint.division_id
-        row.department_id = complaint.department_id
+        _follow(row, assignee_id=_user_id(task.assignee), district_id=complaint.district_id,
+                division_id=complaint.division_id, department_id=complaint.department_id)
 
     # Before the messages: the flush they may need (for new tasks' ids) then writes these with the rest.
     instance.state = snapshot.state
@@ -134,6 +133,14 @@ def sync_instance(
     if not started and not session.info.get(FLUSH_LATER):
         session.flush()
     return new_rows
+
+
+def _follow(row: HumanTask, **values) -> None:
+    """Set what differs only: a row set to what it holds would still be a changed row to the ORM, which
+    then works through it at the flush to find nothing to write (a tenth of a sweep batch's flush)."""
+    for key, value in values.items():
+        if getattr(row, key) != value:
+            setattr(row, key, value)
 
 
 def _new_task_row(complaint, instance, task, now) -> HumanTask:
