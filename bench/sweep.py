@@ -1,7 +1,7 @@
 """The timer sweep's escalations per second, with 1, 2 and 4 sweeper processes, against its floor.
 
     python -m bench.sweep [--database postgresql+psycopg://postgres@127.0.0.1:5432/bench_sweep]
-                          [--complaints 4000] [--sweepers 1,2,4]
+                          [--complaints 4000] [--sweepers 1,2,4] [--rounds 1]
                           [--idle-complaints 0] [--idle-fill copy|generate] [--idle-only]
 
 1. A fresh PostgreSQL database (dropped and made again), migrated and seeded, filled by the data generator
@@ -12,7 +12,10 @@
    all processes are ready until the last has nothing left; then checked: every due instance fired once
    (one escalation event per complaint, none twice).
 3. The floor, in the same run: one process doing only what any per-instance sweep must do — select the due
-   ids, lock each row (FOR UPDATE SKIP LOCKED), write it, commit — on another copy.
+   ids, lock each row (FOR UPDATE SKIP LOCKED), write it, commit — on another copy, run right before each
+   sweep so that the sweep's ratio to it compares two runs seconds apart. `--rounds N` repeats steps 2-3 and
+   prints the median and range of each figure: on a shared VM whose speed moves by half within minutes, one
+   round cannot tell a change of 10 % from the VM's moods.
 4. The idle sweep: a whole sweep when nothing is due (session, the due query, commit), median, p95 and max of
    50 after the process's first (shown apart: it compiles the query), over the complaints in the database, with the plan's node that reads process_instances and the sizes.
    `--idle-complaints N` adds N open complaints first. By default (`--idle-fill copy`) they are copies made
@@ -55,6 +58,7 @@ def main() -> None:
     parser.add_argument("--database", default="postgresql+psycopg://postgres@127.0.0.1:5432/bench_sweep")
     parser.add_argument("--complaints", type=int, default=4000)
     parser.add_argument("--sweepers", default="1,2,4")
+    parser.add_argument("--rounds", type=int, default=1, help="repeat the runs; medians are printed after")
     parser.add_argument("--idle-complaints", type=int, default=0)
     parser.add_argument("--idle-fill", choices=("copy", "generate"), default="copy")
     parser.add_argument("--idle-only", action="store_true")
@@ -84,18 +88,48 @@ def main() -> None:
     print(f"PostgreSQL {version}; {args.complaints} complaints generated, {due} instances with a timer, "
           f"all due at {at:%Y-%m-%d %H:%M} UTC")
 
-    rows = []
-    floor = _run(base, "floor", 1, at, due)
-    rows.append(("floor: lock, write, commit per instance", 1, floor))
-    for count in (int(n) for n in args.sweepers.split(",")):
-        rows.append(("timer sweep", count, _run(base, "sweep", count, at, due)))
-
-    print(f"\n{'run':42} {'procs':>5} {'fired':>7} {'seconds':>8} {'per s':>8} {'per s/proc':>10} {'x floor':>8} {'CPU ms/each':>11}")
-    for name, count, (fired, seconds, cpu) in rows:
-        rate = fired / seconds
-        print(f"{name:42} {count:5d} {fired:7d} {seconds:8.2f} {rate:8.0f} {rate / count:10.0f} "
-              f"{rate / (floor[0] / floor[1]):8.2f} {cpu / max(fired, 1) * 1000:11.2f}")
+    counts = [int(n) for n in args.sweepers.split(",")]
+    rounds = []
+    for number in range(1, args.rounds + 1):
+        runs = []
+        for count in counts:
+            # The floor right before each sweep: on a shared VM the speed moves within a minute, and the ratio
+            # of two runs a minute apart said more about the VM than about the sweep.
+            floor = _run(base, "floor", 1, at, due)
+            runs.append((count, floor, _run(base, "sweep", count, at, due)))
+        _print_round(number, runs)
+        rounds.append(runs)
+    if args.rounds > 1:
+        _print_medians(counts, rounds)
     _idle(args.database, args.idle_complaints, args.idle_fill)
+
+
+def _print_round(number: int, runs) -> None:
+    print(f"\nround {number}")
+    print(f"{'run':12} {'procs':>5} {'fired':>7} {'seconds':>8} {'per s':>8} {'per s/proc':>10} {'floor/s':>8} "
+          f"{'x floor':>8} {'CPU ms/each':>11}")
+    for count, (floor_fired, floor_seconds, floor_cpu), (fired, seconds, cpu) in runs:
+        rate, floor_rate = fired / seconds, floor_fired / floor_seconds
+        print(f"{'floor':12} {1:5d} {floor_fired:7d} {floor_seconds:8.2f} {floor_rate:8.0f} {floor_rate:10.0f} "
+              f"{'':>8} {'':>8} {floor_cpu / max(floor_fired, 1) * 1000:11.2f}")
+        print(f"{'timer sweep':12} {count:5d} {fired:7d} {seconds:8.2f} {rate:8.0f} {rate / count:10.0f} "
+              f"{floor_rate:8.0f} {rate / floor_rate:8.2f} {cpu / max(fired, 1) * 1000:11.2f}")
+
+
+def _print_medians(counts: list[int], rounds) -> None:
+    """Per sweeper count, the median over the rounds of each figure (and its range)."""
+    print(f"\nmedians of {len(rounds)} rounds [min-max]")
+    print(f"{'procs':>5} {'per s/proc':>18} {'x floor':>18} {'CPU ms/each':>18}")
+    for index, count in enumerate(counts):
+        runs = [runs[index] for runs in rounds]
+        per_proc = [fired / seconds / count for _, _, (fired, seconds, _) in runs]
+        ratio = [(fired / seconds) / (floor[0] / floor[1]) for _, floor, (fired, seconds, _) in runs]
+        cpu = [cpu / max(fired, 1) * 1000 for _, _, (fired, _, cpu) in runs]
+        print(f"{count:5d} {_spread(per_proc, '.0f'):>18} {_spread(ratio, '.2f'):>18} {_spread(cpu, '.2f'):>18}")
+
+
+def _spread(values: list[float], form: str) -> str:
+    return f"{statistics.median(values):{form}} [{min(values):{form}}-{max(values):{form}}]"
 
 
 def _run(base, kind: str, processes: int, at: datetime, due: int) -> tuple[int, float]:
