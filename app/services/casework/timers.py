@@ -28,8 +28,9 @@ from sqlalchemy.orm import Session, joinedload, selectinload, sessionmaker, unde
 from sqlalchemy.orm.attributes import NEVER_SET, NO_VALUE, set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
-from ...models import (Complaint, ComplaintEvent, HumanTask, InstanceStatus, Notification, ProcessInstance, statistics_upkeep,
-                       utcnow)
+from ...models import (
+    Complaint, ComplaintEvent, HumanTask, InstanceStatus, Notification, ProcessInstance, statistics_upkeep, utcnow,
+)
 from .. import sweep as sweeping
 from ..notifications import outbox
 from . import incidents, processes, projection
@@ -183,9 +184,10 @@ def _insert_unreturned(session: Session, models: tuple[type, ...]) -> None:
     numbered beforehand) with an executemany INSERT per table and set of columns, instead of the flush's
     INSERT ... RETURNING of every row's id.
 
-    Nothing reads these rows back in the batch, so no id is asked back (an inbox row's was given to it). The flush writes hundreds of
-    rows as one INSERT with thousands of parameters, which the driver parses anew every time (a tenth of
-    the sweep's time); an executemany sends one small prepared statement for every row in one pipeline.
+    Nothing reads these rows back in the batch, so no id is asked back (an inbox row's was given to it). The
+    flush writes hundreds of rows as one INSERT with thousands of parameters, which the driver parses anew
+    every time (a tenth of the sweep's time); an executemany sends one small prepared statement for every row
+    in one pipeline.
     The rows leave the session (they are written, not tracked), in the order they were added.
     """
     pending = sorted((row for row in session.new if isinstance(row, models)), key=lambda row: inspect(row).insert_order)

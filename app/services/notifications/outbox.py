@@ -408,7 +408,7 @@ def _role_names() -> dict[str, str]:
 
 _templates = jinja2.Environment(
     loader=jinja2.FileSystemLoader(MESSAGES_DIR),
-    auto_reload=False,  # the messages ship with the release: no file's time asked at every message (see _message_file)
+    auto_reload=False,  # the messages ship with the release: no file's time asked at every message (_is_message_file)
     undefined=jinja2.StrictUndefined,
     autoescape=False,  # plain text for SMS, email and the in-app list (the page escapes it)
     trim_blocks=True,
