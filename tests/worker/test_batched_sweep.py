@@ -198,6 +198,25 @@ def instance_updates(app, starting="UPDATE PROCESS_INSTANCES"):
         event.remove(engine, "before_cursor_execute", count)
 
 
+@contextmanager
+def inserts(app, *tables):
+    """The INSERTs into `tables` sent meanwhile: (table, executemany, rows carried, RETURNING asked)."""
+    sent = []
+    starts = tuple(f"INSERT INTO {table.upper()} " for table in tables)
+
+    def note(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().upper().startswith(starts):
+            sent.append((statement.split("(")[0].split()[-1], executemany, len(parameters) if executemany else 1,
+                         "RETURNING" in statement.upper()))
+
+    engine = app.extensions["db_engine"]
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        yield sent
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+
+
 def test_a_batch_writes_its_instances_in_a_statement_per_shape_not_one_per_instance(app, lodge):
     """The ORM writes a versioned row one UPDATE at a time; the sweep writes the batch's instances together."""
     due = lodge(6)
@@ -244,22 +263,13 @@ def test_the_rows_a_batch_wrote_itself_are_left_clean_for_its_flush(app, lodge, 
 def test_a_batch_inserts_its_timeline_lines_and_messages_without_asking_their_ids_back(app, lodge, make_user):
     make_user(Role.DEPUTY_COMMISSIONER)  # someone to tell of the escalations besides the citizen
     due = lodge(4)
-    sent = []
 
-    def note(conn, cursor, statement, parameters, context, executemany):
-        if statement.lstrip().upper().startswith(("INSERT INTO NOTIFICATIONS", "INSERT INTO COMPLAINT_EVENTS")):
-            sent.append((statement.split("(")[0].split()[-1], executemany, "RETURNING" in statement.upper()))
-
-    engine = app.extensions["db_engine"]
-    event.listen(engine, "before_cursor_execute", note)
-    try:
+    with inserts(app, "notifications", "complaint_events") as sent:
         result = timers.fire_due_timers(app.extensions["db_sessions"], batch=10)
-    finally:
-        event.remove(engine, "before_cursor_execute", note)
 
     assert len(result.fired) == 4
     assert {table for table, *_ in sent} == {"notifications", "complaint_events"}
-    assert all(many and not returning for _, many, returning in sent), sent
+    assert all(many and not returning for _, many, _, returning in sent), sent
     with app.extensions["db_sessions"]() as session:
         assert session.scalar(select(func.count()).select_from(ComplaintEvent).where(
             ComplaintEvent.complaint_id.in_(due), ComplaintEvent.kind == "escalated")) == 4
@@ -273,21 +283,12 @@ def test_on_postgres_a_batch_numbers_its_new_inbox_rows_from_the_sequence_and_in
     """The escalations open a Commissioner's review each: the rows take their ids from the table's sequence in
     one query and go in with one executemany, not through the flush's INSERT ... RETURNING."""
     due = lodge(4)
-    sent = []
 
-    def note(conn, cursor, statement, parameters, context, executemany):
-        if statement.lstrip().upper().startswith("INSERT INTO HUMAN_TASKS"):
-            sent.append((len(parameters) if executemany else 1, "RETURNING" in statement.upper()))
-
-    engine = app.extensions["db_engine"]
-    event.listen(engine, "before_cursor_execute", note)
-    try:
+    with inserts(app, "human_tasks") as sent:
         result = timers.fire_due_timers(app.extensions["db_sessions"], batch=10)
-    finally:
-        event.remove(engine, "before_cursor_execute", note)
 
     assert len(result.fired) == 4 and result.failed == []
-    assert sent == [(4, False)]
+    assert sent == [("human_tasks", True, 4, False)]
     with app.extensions["db_sessions"]() as session:
         reviews = session.execute(select(HumanTask.id, HumanTask.complaint_id, HumanTask.instance_id).where(
             HumanTask.complaint_id.in_(due), HumanTask.element_id == "commissioner_review")).all()
