@@ -182,32 +182,13 @@ def test_the_due_query_is_answered_from_the_index_on_sqlite_too(app):
 
 
 @contextmanager
-def instance_updates(app, starting="UPDATE PROCESS_INSTANCES"):
-    """The statements starting so sent meanwhile, as the number of rows each carried."""
-    updates = []
-
-    def count(conn, cursor, statement, parameters, context, executemany):
-        if statement.lstrip().upper().startswith(starting):
-            updates.append(len(parameters) if executemany else 1)
-
-    engine = app.extensions["db_engine"]
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield updates
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
-
-
-@contextmanager
-def inserts(app, *tables):
-    """The INSERTs into `tables` sent meanwhile: (table, executemany, rows carried, RETURNING asked)."""
+def statements_sent(app, starts: tuple[str, ...], record):
+    """`record(statement, rows carried, executemany)` of each statement starting so, sent meanwhile."""
     sent = []
-    starts = tuple(f"INSERT INTO {table.upper()} " for table in tables)
 
     def note(conn, cursor, statement, parameters, context, executemany):
         if statement.lstrip().upper().startswith(starts):
-            sent.append((statement.split("(")[0].split()[-1], executemany, len(parameters) if executemany else 1,
-                         "RETURNING" in statement.upper()))
+            sent.append(record(statement, len(parameters) if executemany else 1, executemany))
 
     engine = app.extensions["db_engine"]
     event.listen(engine, "before_cursor_execute", note)
@@ -215,6 +196,18 @@ def inserts(app, *tables):
         yield sent
     finally:
         event.remove(engine, "before_cursor_execute", note)
+
+
+def instance_updates(app, starting="UPDATE PROCESS_INSTANCES"):
+    """The statements starting so sent meanwhile, as the number of rows each carried."""
+    return statements_sent(app, (starting,), lambda statement, rows, many: rows)
+
+
+def inserts(app, *tables):
+    """The INSERTs into `tables` sent meanwhile: (table, executemany, rows carried, RETURNING asked)."""
+    return statements_sent(app, tuple(f"INSERT INTO {table.upper()} " for table in tables),
+                           lambda statement, rows, many: (statement.split("(")[0].split()[-1], many, rows,
+                                                          "RETURNING" in statement.upper()))
 
 
 def test_a_batch_writes_its_instances_in_a_statement_per_shape_not_one_per_instance(app, lodge):
