@@ -12,6 +12,7 @@ from .credentials import RecoveryCode, SecondFactor, UserSession, VerificationCo
 from .supporters import ComplaintSupporter
 from .statistics import AGGREGATES, StatCell, StatCitizens, StatDay, StatOfficer, StatOpenDay, StatResolutionHours
 from . import statistics_upkeep  # noqa: F401  (registers the hook that keeps the aggregates in step)
+from . import direct_writes  # noqa: F401
 from .processes import DecisionFileRow, HumanTask, InstanceStatus, ProcessDefinition, ProcessInstance
 from .users import LANE_ROLES, LANGUAGES, ROLE_LABELS, STAFF_TIERS, Role, User
 

@@ -328,6 +328,18 @@ def count_changes(session: Session, objects) -> None:
             write_pending(session)  # inside a savepoint the counts go with it, as the hook's do
 
 
+def count_inserted(session: Session, objects) -> None:
+    """Count new rows written without the flush (`direct_writes.insert_rows`): the hook below never sees them."""
+    deltas = session.info.get(PENDING) or Deltas()
+    for obj in objects:
+        if type(obj) in COUNTED:
+            deltas.add(_facts_now(obj), +1)
+    if deltas.rows:
+        session.info[PENDING] = deltas
+        if session.in_nested_transaction():
+            write_pending(session)
+
+
 @event.listens_for(Session, "after_flush")
 def _keep_aggregates_in_step(session: Session, _flush_context) -> None:
     # After the flush the rows are written (defaults such as created_at are

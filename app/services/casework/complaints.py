@@ -24,6 +24,7 @@ from ...models import (
     ProcessDefinition,
     Role,
     User,
+    direct_writes,
     utcnow,
 )
 from ..notifications import outbox
@@ -149,6 +150,9 @@ def lodge_complaint(
             new_tasks = processes.start(session, complaint, now=now, definition=first_reads.definition)
         except processes.ProcessFailed as failed:
             raise LodgingFailed(failed.failure, failed.definition_id, category.id) from failed
+    # PostgreSQL: the new rows go in as Core INSERTs (the flush's unit of work cost a third of a lodging's CPU);
+    # the photos, if any, with the commit's flush.
+    direct_writes.write_step_rows(session)
     return Lodged(complaint, recorded, [t for t in new_tasks if t.completed_at is None], added)
 
 

@@ -21,6 +21,7 @@ from ...models import (
     ProcessInstance,
     Role,
     User,
+    direct_writes,
     utcnow,
 )
 from ..notifications import outbox
@@ -131,6 +132,7 @@ def sync_instance(
     outbox.notify_process_move(session, complaint, snapshot, new_rows, now=now)
     # A started instance's last rows (its tasks' messages) wait for the lodging's next flush or its commit.
     if not started and not session.info.get(FLUSH_LATER):
+        direct_writes.write_step_rows(session)  # PostgreSQL: the new rows as Core INSERTs, the changes by the flush
         session.flush()
     return new_rows
 

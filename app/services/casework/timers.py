@@ -23,11 +23,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
 
-from sqlalchemy import bindparam, func, insert, inspect, select, update
+from sqlalchemy import bindparam, inspect, select, update
 from sqlalchemy.orm import Session, joinedload, selectinload, sessionmaker, undefer
 from sqlalchemy.orm.attributes import NEVER_SET, NO_VALUE, set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
+from ...models import direct_writes
 from ...models import (
     Complaint, ComplaintEvent, HumanTask, InstanceStatus, Notification, ProcessInstance, statistics_upkeep, utcnow,
 )
@@ -143,63 +144,21 @@ def _save_all(session: Session, moves: list[processes.Move], *, now: datetime) -
                 move.save(instance.complaint, now=now)
             _write_instances(session, [move.instance for move in moves], now=now)
             _write_complaints(session, [move.instance.complaint for move in moves], now=now)
-            if not _number_new_inbox_rows(session):
+            if direct_writes.reserves_ids(session):
+                # PostgreSQL: the new inbox rows' ids from the sequence, for their announcements (no flush).
+                direct_writes.reserve_ids(session, direct_writes.new_rows(session, (HumanTask,)))
+            else:
                 # SQLite: the rows so far, then the flush that gives the new tasks their ids, announced after it.
-                _insert_unreturned(session, (ComplaintEvent, Notification))
+                direct_writes.insert_rows(session, direct_writes.new_rows(session, (ComplaintEvent, Notification)),
+                                          keep=False)
             outbox.send_held_task_announcements(session)
-            _insert_unreturned(session, (ComplaintEvent, Notification, HumanTask))
+            direct_writes.insert_rows(
+                session, direct_writes.new_rows(session, (ComplaintEvent, Notification, HumanTask)), keep=False)
     finally:
         session.info.pop(projection.FLUSH_LATER, None)
         outbox.drop_held_task_announcements(session)
         outbox.forget_district_staff(session)
     session.flush()
-
-
-# PostgreSQL: as many new ids of the inbox table as asked for, in one query.
-_NEXT_INBOX_IDS = select(func.nextval(func.pg_get_serial_sequence("human_tasks", "id"))).select_from(
-    func.generate_series(1, bindparam("count")))
-
-
-def _number_new_inbox_rows(session: Session) -> bool:
-    """Give the batch's new inbox rows their ids from the table's sequence (PostgreSQL; False elsewhere).
-
-    A task's announcement links to it, so its id is needed before the messages are queued. Asked of the
-    sequence for the whole batch in one query, the rows can then go in with the batch's other new rows (an
-    executemany without RETURNING, `_insert_unreturned`) instead of the flush's INSERT ... RETURNING of every
-    row through the ORM's unit of work: that flush was a tenth of the sweep's time, for about one row per
-    escalation. SQLite has no sequence to ask: there the flush numbers them, as before.
-    """
-    if session.get_bind().dialect.name != "postgresql":
-        return False
-    rows = sorted((row for row in session.new if isinstance(row, HumanTask) and row.id is None),
-                  key=lambda row: inspect(row).insert_order)
-    if rows:
-        for row, row_id in zip(rows, session.scalars(_NEXT_INBOX_IDS, {"count": len(rows)}), strict=True):
-            row.id = row_id
-    return True
-
-
-def _insert_unreturned(session: Session, models: tuple[type, ...]) -> None:
-    """Insert the batch's new rows of `models` (timeline lines, messages; on PostgreSQL the new inbox rows,
-    numbered beforehand) with an executemany INSERT per table and set of columns, instead of the flush's
-    INSERT ... RETURNING of every row's id.
-
-    Nothing reads these rows back in the batch, so no id is asked back (an inbox row's was given to it). The
-    flush writes hundreds of rows as one INSERT with thousands of parameters, which the driver parses anew
-    every time (a tenth of the sweep's time); an executemany sends one small prepared statement for every row
-    in one pipeline.
-    The rows leave the session (they are written, not tracked), in the order they were added.
-    """
-    pending = sorted((row for row in session.new if isinstance(row, models)), key=lambda row: inspect(row).insert_order)
-    shapes: dict[tuple, list[dict]] = {}
-    for row in pending:
-        table = type(row).__table__
-        values = {key: value for key, value in inspect(row).dict.items()
-                  if key in table.c and (key != "id" or value is not None)}  # an id given (inbox rows) goes along
-        shapes.setdefault((table, tuple(values)), []).append(values)
-        session.expunge(row)
-    for (table, _), rows in shapes.items():
-        session.connection().execute(insert(table), rows)  # Core: the ORM would add RETURNING
 
 
 def _write_instances(session: Session, instances: list[ProcessInstance], *, now: datetime) -> None:

@@ -25,7 +25,10 @@ from flask_babel import force_locale, get_locale
 from sqlalchemy import exists, func, inspect, select, update
 from sqlalchemy.orm import Session
 
-from ...models import ROLE_LABELS, Channel, Complaint, ComplaintSupporter, DeliveryStatus, HumanTask, Notification, Role, User, utcnow
+from ...models import (
+    ROLE_LABELS, Channel, Complaint, ComplaintEvent, ComplaintSupporter, DeliveryStatus, HumanTask, Notification,
+    ProcessInstance, Role, User, direct_writes, utcnow,
+)
 from ...place_names import name_in
 from ..errors import NotFound
 
@@ -196,7 +199,15 @@ def _tell_citizen(session: Session, complaint: Complaint, template: str, context
 
 def _flush_but_step_notices(session: Session, complaint: Complaint) -> None:
     """Flush, but for the citizen's notices of this step not yet written: they wait for the next flush,
-    and go in one INSERT with the messages of the new tasks (the flush is for those tasks' ids)."""
+    and go in one INSERT with the messages of the new tasks (the flush is for those tasks' ids).
+
+    PostgreSQL: no flush. The new inbox rows take their ids from the sequence, with the new instance they point
+    to and the new timeline lines (a lodging writes them below the ORM, `complaints.lodge_complaint`, and answers
+    with their ids); the next flush, or the lodging's own writes, write them with the rest."""
+    if direct_writes.reserves_ids(session):
+        direct_writes.reserve_ids(session, direct_writes.new_rows(session, (ProcessInstance, HumanTask,
+                                                                            ComplaintEvent)))
+        return
     held = [row for row in session.info.get(STEP_NOTICES, {}).get(complaint.id, ()) if row in session.new]
     for row in held:
         session.expunge(row)

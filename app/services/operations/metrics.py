@@ -27,6 +27,7 @@ from ...models import (
     Notification, ProcessInstance, WorkerHeartbeat,
     utcnow,
 )
+from ...models import direct_writes
 from . import health
 
 MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"
@@ -96,6 +97,10 @@ def count_commits(session_factory: sessionmaker[Session]) -> None:
     @event.listens_for(session_factory, "after_commit")
     def _committed(session):
         pending = session.info.pop(_PENDING, None)
+        # Lodgings that wrote their complaint below the ORM (no flush saw it new).
+        inserted = session.info.pop(direct_writes.INSERTED_COMPLAINTS, 0)
+        if inserted:
+            COMPLAINTS_LODGED.inc(inserted)
         if pending:
             if pending["complaints"]:
                 COMPLAINTS_LODGED.inc(pending["complaints"])
@@ -105,6 +110,7 @@ def count_commits(session_factory: sessionmaker[Session]) -> None:
     @event.listens_for(session_factory, "after_rollback")
     def _rolled_back(session):
         session.info.pop(_PENDING, None)
+        session.info.pop(direct_writes.INSERTED_COMPLAINTS, None)
 
 
 # Read at scrape time -----------------------------------------------------------
