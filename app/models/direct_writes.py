@@ -122,7 +122,7 @@ def insert_rows(session: Session, rows: list, *, keep: bool) -> None:
         shapes.setdefault((table, tuple(values)), []).append(values)
     connection = session.connection()
     for (table, _), values in sorted(shapes.items(), key=lambda item: order[item[0][0]]):
-        connection.execute(insert(table), values)
+        connection.execute(_inserting(table), values)
     complaints = [row for row in rows if isinstance(row, Complaint)]
     if complaints:
         statistics_upkeep.count_inserted(session, complaints)
@@ -134,6 +134,11 @@ def insert_rows(session: Session, rows: list, *, keep: bool) -> None:
             make_transient_to_detached(row)
         for row in rows:
             session.add(row)
+
+
+@cache
+def _inserting(table):
+    return insert(table)
 
 
 @cache

@@ -61,7 +61,8 @@ def hit(session: Session, bucket: str, *, limit: int, window_seconds: int, now: 
     elapsed = (now - _EPOCH).total_seconds()
     start = _EPOCH + timedelta(seconds=int(elapsed // window_seconds) * window_seconds)
     statement = _counting_one(session.get_bind().dialect.name)
-    count = session.execute(statement, {"bucket": bucket, "window_start": start}).scalar_one()
+    # On the connection: the session's execute would take the ORM's path for a statement about a mapped class.
+    count = session.connection().execute(statement, {"bucket": bucket, "window_start": start}).scalar_one()
     retry_after = max(1, math.ceil((start + timedelta(seconds=window_seconds) - now).total_seconds()))
     return Decision(count <= limit, count, limit, retry_after)
 
