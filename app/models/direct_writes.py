@@ -178,7 +178,21 @@ def _copy_foreign_keys(row) -> None:
         if target is not None:
             for local, remote in pairs:
                 if values.get(local) is None:
-                    values[local] = target.__dict__.get(remote)
+                    values[local] = _value_of(target, remote)
+
+
+def _value_of(target, key: str):
+    """`target`'s column `key`: an expired row (after a commit or a rollback) gives its id from its identity,
+    without the query that reading the attribute would send."""
+    value = target.__dict__.get(key)
+    if value is not None:
+        return value
+    state = inspect(target)
+    primary_key = state.mapper.primary_key
+    if state.key is not None and len(primary_key) == 1 \
+            and state.mapper.get_property_by_column(primary_key[0]).key == key:
+        return state.identity[0]
+    return getattr(target, key)
 
 
 def _fill_defaults(row) -> None:
