@@ -23,10 +23,13 @@ What the flush's hooks do for new rows is done here too: a new complaint is coun
 """
 from __future__ import annotations
 
+from datetime import datetime
 from functools import cache
 
-from sqlalchemy import bindparam, func, insert, inspect, literal, select, union_all
+from sqlalchemy import bindparam, func, insert, inspect, literal, select, union_all, update
 from sqlalchemy.orm import MANYTOONE, Session, make_transient_to_detached
+from sqlalchemy.orm.attributes import NEVER_SET, NO_VALUE, set_committed_value
+from sqlalchemy.orm.exc import StaleDataError
 
 from . import statistics_upkeep
 from .base import Base
@@ -44,11 +47,12 @@ STEP_ROWS_KEPT = (Complaint, ComplaintEvent, ProcessInstance, HumanTask)
 STEP_ROWS_LEFT = (Notification,)
 
 
-def write_step_rows(session: Session) -> bool:
-    """Write the new rows of a complaint's step below the ORM (PostgreSQL, outside a savepoint); False when
-    the flush must write them: on SQLite; inside a savepoint (its rollback would not take back rows the
-    session holds as loaded); or when a row points to a new row of another kind (a new user, say), which only
-    the flush orders right."""
+def write_step_rows(session: Session, *, now: datetime | None = None) -> bool:
+    """Write the new rows of a complaint's step below the ORM (PostgreSQL, outside a savepoint), and with
+    `now` its changed process instances (checked against their version) and complaints (counted in the public
+    figures first); False when the flush must write them: on SQLite; inside a savepoint (its rollback would not
+    take back rows the session holds as loaded); or when a row points to a new row of another kind (a new
+    user, say), which only the flush orders right. What else changed (an inbox row done) is the flush's."""
     if not reserves_ids(session) or session.in_nested_transaction():
         return False
     kept = new_rows(session, STEP_ROWS_KEPT)
@@ -58,6 +62,13 @@ def write_step_rows(session: Session) -> bool:
     reserve_ids(session, kept)
     insert_rows(session, kept, keep=True)
     insert_rows(session, left, keep=False)
+    if now is not None:
+        dirty = session.dirty  # built anew at every access
+        update_rows(session, [row for row in dirty if type(row) is ProcessInstance], versioned=True, now=now,
+                    mover="a person's step")
+        complaints = [row for row in dirty if type(row) is Complaint]
+        statistics_upkeep.count_changes(session, complaints)
+        update_rows(session, complaints, versioned=False, now=now, mover="a person's step")
     return True
 
 
@@ -212,3 +223,90 @@ def _fill_defaults(row) -> None:
             state.dict[key] = default.arg
         elif default.is_callable:
             state.dict[key] = default.arg(None)
+
+
+def update_rows(session: Session, rows: list, *, versioned: bool, now: datetime,
+                mover: str = "the timer sweep") -> None:
+    """UPDATE the changed columns of `rows` (one mapped class) with an executemany per set of changed columns,
+    then make the written values their committed ones, so the flush leaves them alone.
+
+    `versioned`: each row is checked against the version it was read at (`WHERE id = … AND lock_version =
+    <as read>`, setting the next version and `updated_at`), as the ORM's flush checks a versioned row; if any
+    row was changed meanwhile the updated count falls short and StaleDataError (naming `mover`, who was moving
+    them) rolls the work back."""
+    if not rows:
+        return
+    table = type(rows[0]).__table__
+    columns = {column.key for column in table.columns} - {"id", "lock_version"}
+    shapes: dict[tuple[str, ...], list[tuple[object, dict]]] = {}
+    for row in rows:
+        changed = _changed_columns(row, columns)
+        if versioned:
+            changed["updated_at"] = now
+        if changed:
+            shapes.setdefault(tuple(sorted(changed)), []).append((row, changed))
+    connection = session.connection()  # not the session's execute: nothing is to be flushed first
+    for keys, group in shapes.items():
+        written = connection.execute(_updating(table, keys, versioned), [
+            {**changed, "row_id": row.id,
+             **({"read_version": row.lock_version, "next_version": row.lock_version + 1} if versioned else {})}
+            for row, changed in group
+        ]).rowcount
+        if written != len(group):
+            raise StaleDataError(f"{len(group) - written} of {len(group)} {table.name} rows changed while "
+                                 f"{mover} moved them")
+        for row, changed in group:
+            for key, value in changed.items():
+                set_committed_value(row, key, value)
+            if versioned:
+                set_committed_value(row, "lock_version", row.lock_version + 1)
+    for row in rows:
+        _clean_if_written(session, row, columns)
+
+
+@cache
+def _updating(table, keys: tuple[str, ...], versioned: bool):
+    """The UPDATE of `keys` by id (and version), made once per table and set of columns."""
+    statement = update(table).where(table.c.id == bindparam("row_id"))
+    values = {key: bindparam(key) for key in keys}
+    if versioned:
+        statement = statement.where(table.c.lock_version == bindparam("read_version"))
+        values["lock_version"] = bindparam("next_version")
+    return statement.values(values)
+
+
+def _clean_if_written(session: Session, row, columns: set[str]) -> None:
+    """Leave `row` as a flush leaves a row it wrote (nothing pending, not among the session's changed rows)
+    when all that is still pending on it are columns set to the value they had (a move sets a complaint's
+    status to the one it has, an instance's failure count to 0 again).
+
+    Otherwise the batch's flush and commit work through every instance and complaint of the batch (their
+    relationships' histories, an UPDATE of nothing), a twentieth of the sweep's time. Anything else pending
+    (a relationship set, a column outside `columns`) keeps the row for the flush, which writes it.
+    `_commit_all` is SQLAlchemy's own step at the end of a flush (an internal, pinned with SQLAlchemy;
+    tests/worker/test_batched_sweep.py checks the rows come out clean)."""
+    state = inspect(row)
+    current = state.dict
+    for key, loaded in state.committed_state.items():
+        if key not in columns or key not in current or loaded is NO_VALUE or loaded is NEVER_SET \
+                or loaded != current[key]:
+            return
+    state._commit_all(current, session.identity_map)
+
+
+def _changed_columns(row, columns: set[str]) -> dict:
+    """The columns among `columns` whose value `row` changed since it was loaded, with their new values.
+
+    Read from what the ORM keeps of a changed attribute (its value as loaded, in `committed_state`), as its
+    flush does, not from every attribute's history: asking each attribute for its history (relationships
+    too) took 0.2 ms per instance, a tenth of the sweep's own writing. A value set to what it already was is
+    not a change; an attribute that was not loaded (its old value unknown) is written."""
+    state = inspect(row)
+    current = state.dict
+    changed = {}
+    for key, loaded in state.committed_state.items():
+        if key in columns and key in current:
+            value = current[key]
+            if loaded is NO_VALUE or loaded is NEVER_SET or loaded != value:
+                changed[key] = value
+    return changed

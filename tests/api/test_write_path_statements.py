@@ -142,9 +142,10 @@ def lodging_rows_on_postgresql() -> list[str]:
 
 def step_rows_on_postgresql() -> list[str]:
     """A task done on PostgreSQL: the new inbox row's and timeline line's ids in one query (the next holder's
-    message links to the task), the new rows as Core INSERTs, then the flush's UPDATEs of the changed rows."""
+    message links to the task), the new rows as Core INSERTs, the instance (checked against its version) and
+    the complaint as Core UPDATEs, then the flush's UPDATE of the inbox row done."""
     return ["SELECT generate_series", "INSERT complaint_events", "INSERT human_tasks", "INSERT notifications",
-            "UPDATE complaints", "UPDATE process_instances", "UPDATE human_tasks"]
+            "UPDATE process_instances", "UPDATE complaints", "UPDATE human_tasks"]
 
 
 def test_the_dc_assigns_and_the_officer_resolves(app, session, desk, places):

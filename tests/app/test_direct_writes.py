@@ -4,11 +4,12 @@ aside where only the flush can order the rows right (SQLite, a savepoint, a row 
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import event, select, update
+from sqlalchemy.orm.exc import StaleDataError
 
 from app.models import (
     Channel, Complaint, ComplaintEvent, HumanTask, Notification, ProcessInstance, Role, StatCell, User, direct_writes,
-    statistics_upkeep,
+    statistics_upkeep, utcnow,
 )
 from app.services.casework import complaints
 from tests.app.helpers import DESCRIPTION, assign, category, reread
@@ -115,3 +116,25 @@ def test_the_writer_steps_aside_where_only_the_flush_orders_the_rows(session, ma
     assert direct_writes.write_step_rows(session) is on_postgresql(session)
     assert (message in session.new) is not on_postgresql(session)
     session.rollback()
+
+
+def test_a_step_writing_an_instance_that_moved_meanwhile_is_refused(app, session, make_user, places):
+    """The instance's UPDATE below the ORM is checked against the version it was read at, as the flush's is."""
+    citizen = make_user(Role.CITIZEN)
+    lodged = lodge_uncommitted(session, citizen, places["peshawar"])
+    session.commit()
+    instance = session.scalar(select(ProcessInstance).where(ProcessInstance.complaint_id == lodged.complaint.id))
+    read_at = instance.lock_version
+    with app.extensions["db_engine"].begin() as elsewhere:  # another request moved it on and committed
+        elsewhere.execute(update(ProcessInstance).where(ProcessInstance.id == instance.id)
+                          .values(lock_version=ProcessInstance.lock_version + 1))
+    instance.next_notice_at = utcnow()
+    if not on_postgresql(session):
+        assert direct_writes.write_step_rows(session, now=utcnow()) is False  # SQLite: the flush checks it
+        with pytest.raises(StaleDataError):
+            session.flush()
+    else:
+        with pytest.raises(StaleDataError, match="1 of 1 process_instances rows changed while a person's step"):
+            direct_writes.write_step_rows(session, now=utcnow())
+    session.rollback()
+    assert session.get(ProcessInstance, instance.id).lock_version == read_at + 1

@@ -132,7 +132,8 @@ def sync_instance(
     outbox.notify_process_move(session, complaint, snapshot, new_rows, now=now)
     # A started instance's last rows (its tasks' messages) wait for the lodging's next flush or its commit.
     if not started and not session.info.get(FLUSH_LATER):
-        direct_writes.write_step_rows(session)  # PostgreSQL: the new rows as Core INSERTs, the changes by the flush
+        # PostgreSQL: the new rows as Core INSERTs, the instance and complaint as Core UPDATEs; the rest flushed.
+        direct_writes.write_step_rows(session, now=now)
         session.flush()
     return new_rows
 

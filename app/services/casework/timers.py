@@ -23,10 +23,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
 
-from sqlalchemy import bindparam, inspect, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, joinedload, selectinload, sessionmaker, undefer
-from sqlalchemy.orm.attributes import NEVER_SET, NO_VALUE, set_committed_value
-from sqlalchemy.orm.exc import StaleDataError
 
 from ...models import direct_writes
 from ...models import (
@@ -170,7 +168,7 @@ def _write_instances(session: Session, instances: list[ProcessInstance], *, now:
     changed meanwhile (SQLite, which has no row locks; PostgreSQL's rows are locked by the batch's query)
     the updated count falls short and StaleDataError rolls the batch back, as the ORM's flush would.
     """
-    _write_changed(session, instances, versioned=True, now=now)
+    direct_writes.update_rows(session, instances, versioned=True, now=now)
 
 
 def _write_complaints(session: Session, complaints: list[Complaint], *, now: datetime) -> None:
@@ -182,81 +180,7 @@ def _write_complaints(session: Session, complaints: list[Complaint], *, now: dat
     would have counted them.
     """
     statistics_upkeep.count_changes(session, complaints)
-    _write_changed(session, complaints, versioned=False, now=now)
-
-
-def _write_changed(session: Session, rows: list, *, versioned: bool, now: datetime) -> None:
-    """UPDATE the changed columns of `rows` (one mapped class), then make the written values their committed
-    ones, so the flush leaves them alone."""
-    if not rows:
-        return
-    table = type(rows[0]).__table__
-    columns = {column.key for column in table.columns} - {"id", "lock_version"}
-    shapes: dict[tuple[str, ...], list[tuple[object, dict]]] = {}
-    for row in rows:
-        changed = _changed_columns(row, columns)
-        if versioned:
-            changed["updated_at"] = now
-        if changed:
-            shapes.setdefault(tuple(sorted(changed)), []).append((row, changed))
-    for keys, group in shapes.items():
-        statement = update(table).where(table.c.id == bindparam("row_id"))
-        values = {key: bindparam(key) for key in keys}
-        if versioned:
-            statement = statement.where(table.c.lock_version == bindparam("read_version"))
-            values["lock_version"] = bindparam("next_version")
-        written = session.execute(statement.values(values), [
-            {**changed, "row_id": row.id,
-             **({"read_version": row.lock_version, "next_version": row.lock_version + 1} if versioned else {})}
-            for row, changed in group
-        ]).rowcount
-        if written != len(group):
-            raise StaleDataError(f"{len(group) - written} of {len(group)} {table.name} rows changed while the "
-                                 "timer sweep moved them")
-        for row, changed in group:
-            for key, value in changed.items():
-                set_committed_value(row, key, value)
-            if versioned:
-                set_committed_value(row, "lock_version", row.lock_version + 1)
-    for row in rows:
-        _clean_if_written(session, row, columns)
-
-
-def _clean_if_written(session: Session, row, columns: set[str]) -> None:
-    """Leave `row` as a flush leaves a row it wrote (nothing pending, not among the session's changed rows)
-    when all that is still pending on it are columns set to the value they had (a move sets a complaint's
-    status to the one it has, an instance's failure count to 0 again).
-
-    Otherwise the batch's flush and commit work through every instance and complaint of the batch (their
-    relationships' histories, an UPDATE of nothing), a twentieth of the sweep's time. Anything else pending
-    (a relationship set, a column outside `columns`) keeps the row for the flush, which writes it.
-    `_commit_all` is SQLAlchemy's own step at the end of a flush (an internal, pinned with SQLAlchemy;
-    tests/worker/test_batched_sweep.py checks the rows come out clean)."""
-    state = inspect(row)
-    current = state.dict
-    for key, loaded in state.committed_state.items():
-        if key not in columns or key not in current or loaded is NO_VALUE or loaded is NEVER_SET \
-                or loaded != current[key]:
-            return
-    state._commit_all(current, session.identity_map)
-
-
-def _changed_columns(row, columns: set[str]) -> dict:
-    """The columns among `columns` whose value `row` changed since it was loaded, with their new values.
-
-    Read from what the ORM keeps of a changed attribute (its value as loaded, in `committed_state`), as its
-    flush does, not from every attribute's history: asking each attribute for its history (relationships
-    too) took 0.2 ms per instance, a tenth of the sweep's own writing. A value set to what it already was is
-    not a change; an attribute that was not loaded (its old value unknown) is written."""
-    state = inspect(row)
-    current = state.dict
-    changed = {}
-    for key, loaded in state.committed_state.items():
-        if key in columns and key in current:
-            value = current[key]
-            if loaded is NO_VALUE or loaded is NEVER_SET or loaded != value:
-                changed[key] = value
-    return changed
+    direct_writes.update_rows(session, complaints, versioned=False, now=now)
 
 
 def _fire_one_by_one(session_factory, ids: list[int], now: datetime, result: SweepResult) -> int:
