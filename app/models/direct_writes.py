@@ -1,9 +1,9 @@
 """New rows written below the ORM's unit of work: one Core INSERT per table and set of columns, no RETURNING.
 
-The hot write paths (a lodging, the timer sweep's batch) add a handful of new rows of a few kinds: the
-complaint, its timeline lines, its process instance, its inbox rows, its messages. The ORM's flush writes each
-as an INSERT ... RETURNING through its unit of work: about 0.3 ms of CPU per row and a fixed cost per flush,
-where a Core INSERT of the same row costs 0.14 ms (measured on the development VM, see
+The hot write paths (a lodging, a task done, the timer sweep's batch) add a handful of new rows of a few
+kinds: the complaint, its timeline lines, its process instance, its inbox rows, its messages. The ORM's flush
+writes each as an INSERT ... RETURNING through its unit of work: about 0.3 ms of CPU per row and a fixed cost
+per flush, where a Core INSERT of the same row costs 0.14 ms (measured on the development VM, see
 docs/decisions.md). Three steps replace the flush for such rows:
 
 1. `reserve_ids` (PostgreSQL): the rows that need an id before they are written (an instance, which its inbox
@@ -20,6 +20,10 @@ docs/decisions.md). Three steps replace the flush for such rows:
 
 What the flush's hooks do for new rows is done here too: a new complaint is counted in the public aggregates
 (`statistics_upkeep.count_inserted`) and in the lodging metric (`INSERTED_COMPLAINTS`, read at commit).
+
+Changed rows: `update_rows` writes a batch's (or a step's) moved instances, checked against the version each
+was read at, and complaints, an executemany UPDATE per set of changed columns, and leaves them clean.
+`write_step_rows` is what a lodging and a person's step call; the sweep calls the parts itself.
 """
 from __future__ import annotations
 
