@@ -26,9 +26,9 @@ from functools import partial
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, joinedload, selectinload, sessionmaker, undefer
 
-from ...models import direct_writes
 from ...models import (
-    Complaint, ComplaintEvent, HumanTask, InstanceStatus, Notification, ProcessInstance, statistics_upkeep, utcnow,
+    Complaint, ComplaintEvent, HumanTask, InstanceStatus, Notification, ProcessInstance, direct_writes,
+    statistics_upkeep, utcnow,
 )
 from .. import sweep as sweeping
 from ..notifications import outbox

@@ -24,10 +24,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ...models import (
     Channel, Complaint, DeliveryStatus, HumanTask, Incident, IncidentSource, IncidentStatus, InstanceStatus,
-    Notification, ProcessInstance, WorkerHeartbeat,
+    Notification, ProcessInstance, WorkerHeartbeat, direct_writes,
     utcnow,
 )
-from ...models import direct_writes
 from . import health
 
 MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"
